@@ -1,0 +1,102 @@
+// Package awsenv turns esteira's AWS settings (region, optional endpoint
+// override, optional static credentials) into an aws.Config, validating
+// them first so a typo fails with a clear message before any AWS call.
+package awsenv
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Options are the AWS settings a user gives esteira.
+type Options struct {
+	// Region is required, e.g. "eu-west-1".
+	Region string
+	// Endpoint overrides every service's endpoint (the AWS_ENDPOINT_URL
+	// convention), e.g. "http://127.0.0.1:4566" for a local stack.
+	Endpoint string
+	// AccessKeyID, SecretAccessKey and SessionToken are static credentials.
+	// When both key fields are empty, the SDK's default chain is used.
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+}
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
+
+// Validate checks the settings without calling AWS.
+func (o Options) Validate() error {
+	if o.Region == "" {
+		return fmt.Errorf("region is empty: pass --region (for example --region eu-west-1)")
+	}
+	if !regionPattern.MatchString(o.Region) {
+		return fmt.Errorf("region %q is not an AWS region name: pass --region like eu-west-1 or us-east-1", o.Region)
+	}
+	if o.Endpoint != "" {
+		u, err := url.Parse(o.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("endpoint %q is not an http(s) URL: pass --endpoint like http://127.0.0.1:4566", o.Endpoint)
+		}
+	}
+	if (o.AccessKeyID == "") != (o.SecretAccessKey == "") {
+		return fmt.Errorf("credentials are incomplete: pass both --aws-access-key-id and --aws-secret-access-key, or neither to use the default credential chain")
+	}
+	if o.SessionToken != "" && o.AccessKeyID == "" {
+		return fmt.Errorf("--aws-session-token was given without --aws-access-key-id and --aws-secret-access-key")
+	}
+	return nil
+}
+
+// Load validates the options and returns an aws.Config using the SDK's
+// standard retryer (throttling and transient errors are retried with
+// backoff).
+func Load(ctx context.Context, o Options) (aws.Config, error) {
+	if err := o.Validate(); err != nil {
+		return aws.Config{}, err
+	}
+	opts := []func(*config.LoadOptions) error{
+		config.WithRegion(o.Region),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = 6 })
+		}),
+	}
+	if o.AccessKeyID != "" {
+		opts = append(opts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, o.SessionToken)))
+	}
+	if o.Endpoint != "" {
+		opts = append(opts, config.WithBaseEndpoint(o.Endpoint))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// S3Client returns an S3 client for cfg. With an endpoint override it uses
+// path-style addressing, which local S3 servers need.
+func S3Client(cfg aws.Config, o Options) *s3.Client {
+	return s3.NewFromConfig(cfg, func(so *s3.Options) {
+		so.UsePathStyle = o.Endpoint != ""
+	})
+}
+
+// Identity asks STS who the credentials belong to. It doubles as an early
+// credentials check: a wrong key fails here, before anything is changed.
+func Identity(ctx context.Context, cfg aws.Config) (string, error) {
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("check AWS credentials with sts:GetCallerIdentity (region %s): %w", cfg.Region, err)
+	}
+	return aws.ToString(out.Arn), nil
+}
