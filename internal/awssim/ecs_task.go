@@ -175,9 +175,13 @@ func (x *ECS) toRunning(t *task) {
 		t.Containers[i].LastStatus = "RUNNING"
 	}
 	if t.svc != nil {
-		t.HealthStatus = "HEALTHY"
-		if t.behavior.Unhealthy {
+		// A service task that is about to crash is never seen healthy,
+		// so a deployment cannot complete on it.
+		switch {
+		case t.behavior.Unhealthy:
 			t.HealthStatus = "UNHEALTHY"
+		case len(t.behavior.ExitCodes) == 0:
+			t.HealthStatus = "HEALTHY"
 		}
 		for i := range t.Containers {
 			t.Containers[i].HealthStatus = t.HealthStatus
