@@ -1,0 +1,230 @@
+package release
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// DefaultStaleAfter is how old a lock must be before it is reported as stale.
+const DefaultStaleAfter = time.Hour
+
+// Holder says who holds a lock and what for.
+type Holder struct {
+	Who   string    `json:"who"`   // user@host or the CI job's URL
+	What  string    `json:"what"`  // e.g. "deploy-backend prod/api image@sha256:…"
+	Since time.Time `json:"since"` // when the lock was taken; Acquire sets it to now when zero
+}
+
+// LockOptions tunes Acquire.
+type LockOptions struct {
+	// StaleAfter is the age after which a held lock is reported as stale; 1h when zero.
+	StaleAfter time.Duration
+	// Break removes a lock that is held (the CLI's --break-lock). A lock is never broken without it.
+	Break bool
+}
+
+// LockedError is returned by Acquire when another deploy holds the lock.
+type LockedError struct {
+	Name   string
+	Holder Holder
+	Stale  bool
+}
+
+func (e *LockedError) Error() string {
+	age := time.Since(e.Holder.Since).Round(time.Second)
+	held := fmt.Sprintf("deploy lock %q is held by %s since %s (%s ago) for %q",
+		e.Name, e.Holder.Who, e.Holder.Since.UTC().Format(time.RFC3339), age, e.Holder.What)
+	if e.Stale {
+		return held + ": it looks stale; check that no deploy is still running, then pass --break-lock to break it"
+	}
+	return held + ": wait for that deploy to finish, or if you are sure it is no longer running, pass --break-lock"
+}
+
+// Lock is a held deploy lock. Release it when the deploy ends.
+type Lock struct {
+	Name   string
+	Holder Holder
+	URI    string // s3://bucket/<prefix>/locks/<name>.json
+
+	store *Store
+	key   string
+	etag  string
+	token string
+}
+
+// lockBody is the lock object's content. Token makes every acquisition's
+// bytes, and so its ETag, unique even for the same holder and second.
+type lockBody struct {
+	Holder
+	Token string `json:"token"`
+}
+
+// Acquire takes the lock called name for h. When the lock is held it returns
+// a *LockedError naming the holder, unless o.Break is set: then the held lock
+// is deleted, only if it has not changed since it was read, and taken once more.
+func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOptions) (*Lock, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	if err := validatePath("lock name", name); err != nil {
+		return nil, err
+	}
+	if h.Who == "" {
+		return nil, fmt.Errorf("acquire lock %s: holder's Who is empty: set it to user@host or the CI job URL", name)
+	}
+	if o.StaleAfter <= 0 {
+		o.StaleAfter = DefaultStaleAfter
+	}
+	if h.Since.IsZero() {
+		h.Since = time.Now().UTC()
+	}
+	l := &Lock{Name: name, Holder: h, store: s, key: s.prefix + "/locks/" + name + ".json", token: newToken()}
+	l.URI = s.uri(l.key)
+	broke := false
+	for attempt := 0; attempt < 4; attempt++ {
+		taken, err := l.create(ctx)
+		if err != nil || taken {
+			return l.orNil(taken), err
+		}
+		cur, etag, err := s.readLock(ctx, l.key)
+		if isNotFound(err) {
+			continue // released between our write and our read: try again
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read holder of lock %s: %w", name, err)
+		}
+		stale := time.Since(cur.Since) > o.StaleAfter
+		if !o.Break || broke {
+			return nil, &LockedError{Name: name, Holder: cur.Holder, Stale: stale}
+		}
+		if err := s.breakLock(ctx, name, l.key, etag); err != nil {
+			return nil, err
+		}
+		broke = true
+	}
+	return nil, fmt.Errorf("acquire lock %s: it kept changing hands while we tried; try again", name)
+}
+
+func (l *Lock) orNil(taken bool) *Lock {
+	if taken {
+		return l
+	}
+	return nil
+}
+
+// create writes the lock object if none exists. It reports false when one does.
+func (l *Lock) create(ctx context.Context) (bool, error) {
+	body, err := json.MarshalIndent(lockBody{Holder: l.Holder, Token: l.token}, "", "  ")
+	if err != nil {
+		return false, fmt.Errorf("encode lock %s: %w", l.Name, err)
+	}
+	out, err := l.store.api.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:      aws.String(l.store.bucket),
+		Key:         aws.String(l.key),
+		Body:        bytes.NewReader(body),
+		ContentType: aws.String("application/json"),
+		IfNoneMatch: aws.String("*"),
+	})
+	if isPreconditionFailed(err) || isConditionalConflict(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("write lock %s: %w", l.URI, err)
+	}
+	l.etag = aws.ToString(out.ETag)
+	return true, nil
+}
+
+// breakLock deletes the lock at key only if its ETag is still etag.
+func (s *Store) breakLock(ctx context.Context, name, key, etag string) error {
+	_, err := s.api.DeleteObject(ctx, &s3.DeleteObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key), IfMatch: aws.String(etag),
+	})
+	switch {
+	case err == nil, isNotFound(err):
+		return nil
+	case isPreconditionFailed(err):
+		cur, _, rerr := s.readLock(ctx, key)
+		if rerr != nil {
+			return fmt.Errorf("break lock %s: it changed while we were breaking it; left it alone", name)
+		}
+		return &LockedError{Name: name, Holder: cur.Holder}
+	default:
+		return fmt.Errorf("break lock %s: %w", name, err)
+	}
+}
+
+// readLock returns the lock object at key and its ETag.
+func (s *Store) readLock(ctx context.Context, key string) (lockBody, string, error) {
+	var lb lockBody
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		return lb, "", err
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(out.Body, 1<<20))
+	if err != nil {
+		return lb, "", err
+	}
+	if err := json.Unmarshal(data, &lb); err != nil {
+		return lb, "", fmt.Errorf("decode %s: %w", s.uri(key), err)
+	}
+	return lb, aws.ToString(out.ETag), nil
+}
+
+// ErrLockLost is wrapped by Release when the lock is no longer ours.
+var ErrLockLost = errors.New("lock is no longer ours")
+
+// Release deletes the lock if it is still the one this Lock wrote. When
+// someone broke it (and perhaps took it again) their lock is left in place
+// and the error, wrapping ErrLockLost, says so.
+func (l *Lock) Release(ctx context.Context) error {
+	if l == nil || l.store == nil {
+		return errors.New("release lock: no lock held")
+	}
+	s := l.store
+	// Read first: S3 servers that ignore If-Match on DELETE (versitygw
+	// v1.8.0 does) would otherwise let us delete a lock someone else retook.
+	// The If-Match still guards the short window between read and delete on S3.
+	cur, etag, err := s.readLock(ctx, l.key)
+	if isNotFound(err) {
+		return fmt.Errorf("release lock %s: %w: someone broke it while this deploy held it", l.Name, ErrLockLost)
+	}
+	if err != nil {
+		return fmt.Errorf("release lock %s: read %s: %w", l.Name, l.URI, err)
+	}
+	if cur.Token != l.token || etag != l.etag {
+		return l.lostTo(cur.Holder)
+	}
+	_, err = s.api.DeleteObject(ctx, &s3.DeleteObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(l.key), IfMatch: aws.String(l.etag),
+	})
+	if isPreconditionFailed(err) {
+		return l.lostTo(Holder{Who: "another deploy", What: "unknown"})
+	}
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("release lock %s: delete %s: %w", l.Name, l.URI, err)
+	}
+	return nil
+}
+
+func (l *Lock) lostTo(h Holder) error {
+	return fmt.Errorf("release lock %s: %w: it was broken and is now held by %s since %s for %q; left their lock in place",
+		l.Name, ErrLockLost, h.Who, h.Since.UTC().Format(time.RFC3339), h.What)
+}
+
+func newToken() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,135 @@
+package release
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+)
+
+// Record outcomes.
+const (
+	OutcomeSucceeded  = "succeeded"
+	OutcomeNoChange   = "no-change"
+	OutcomeRolledBack = "rolled-back"
+	OutcomeFailed     = "failed"
+	OutcomeDryRun     = "dry-run"
+)
+
+// Record kinds.
+const (
+	KindBackend  = "backend"
+	KindFrontend = "frontend"
+)
+
+// Step outcomes written by Record.Step.
+const (
+	StepOK     = "ok"
+	StepFailed = "failed"
+)
+
+// NewID returns a release id that sorts by time, e.g. 20261124T163000Z-3f9a1c.
+func NewID(now time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+// Step is one step of a release with its duration and outcome.
+type Step struct {
+	Name     string
+	Started  time.Time
+	Duration time.Duration
+	Outcome  string
+	Detail   string
+}
+
+type stepJSON struct {
+	Name     string    `json:"name"`
+	Started  time.Time `json:"started"`
+	Duration string    `json:"duration"`
+	Outcome  string    `json:"outcome"`
+	Detail   string    `json:"detail,omitempty"`
+}
+
+// MarshalJSON writes the duration as text ("1.5s") so records are readable.
+func (s Step) MarshalJSON() ([]byte, error) {
+	return json.Marshal(stepJSON{s.Name, s.Started, s.Duration.String(), s.Outcome, s.Detail})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Step) UnmarshalJSON(data []byte) error {
+	var j stepJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(j.Duration)
+	if j.Duration != "" && err != nil {
+		return err
+	}
+	*s = Step{Name: j.Name, Started: j.Started, Duration: d, Outcome: j.Outcome, Detail: j.Detail}
+	return nil
+}
+
+// Record is the account of one release.
+type Record struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`   // "backend" or "frontend"
+	Target     string    `json:"target"` // "cluster/service" or "bucket/prefix"
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt"`
+	Outcome    string    `json:"outcome"` // one of the Outcome constants
+	Error      string    `json:"error,omitempty"`
+	Steps      []Step    `json:"steps"`
+
+	Backend  *BackendRecord  `json:"backend,omitempty"`
+	Frontend *FrontendRecord `json:"frontend,omitempty"`
+}
+
+// BackendRecord is what a backend (ECS) release changed.
+type BackendRecord struct {
+	Cluster        string           `json:"cluster"`
+	Service        string           `json:"service"`
+	Container      string           `json:"container"`
+	BeforeRevision string           `json:"beforeRevision"` // task definition ARN live before the release
+	AfterRevision  string           `json:"afterRevision,omitempty"`
+	Image          string           `json:"image"`
+	Migration      *MigrationRecord `json:"migration,omitempty"`
+}
+
+// MigrationRecord is the outcome of the one-off migration task.
+type MigrationRecord struct {
+	Command       []string `json:"command"`
+	TaskARN       string   `json:"taskArn,omitempty"`
+	ExitCode      *int     `json:"exitCode,omitempty"`
+	StopCode      string   `json:"stopCode,omitempty"`
+	StoppedReason string   `json:"stoppedReason,omitempty"`
+	Succeeded     bool     `json:"succeeded"`
+	Log           []string `json:"log,omitempty"`
+}
+
+// FrontendRecord is what a frontend (S3) release changed.
+type FrontendRecord struct {
+	Bucket       string `json:"bucket"`
+	Prefix       string `json:"prefix"`
+	BackupURI    string `json:"backupUri,omitempty"`
+	Uploaded     int    `json:"uploaded"`
+	Skipped      int    `json:"skipped"`
+	Deleted      int    `json:"deleted"`
+	Invalidation string `json:"invalidation,omitempty"`
+}
+
+// Step appends a step that started at started and ends now. A non-nil err
+// marks it failed and is added to detail; the caller keeps secrets out of both.
+func (r *Record) Step(name string, started time.Time, err error, detail string) {
+	st := Step{Name: name, Started: started, Duration: time.Since(started), Outcome: StepOK, Detail: detail}
+	if err != nil {
+		st.Outcome = StepFailed
+		if detail == "" {
+			st.Detail = err.Error()
+		} else {
+			st.Detail = detail + ": " + err.Error()
+		}
+	}
+	r.Steps = append(r.Steps, st)
+}
