@@ -1,0 +1,134 @@
+package sitepublish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// Deploy publishes o.Dir to the site: lock → plan → backup (verified) →
+// publish (assets, HTML, index.html, then deletes) → verify → on failure
+// restore the backup and verify it → invalidate → record. The returned
+// record is non-nil whenever the options were valid, also on error.
+func Deploy(ctx context.Context, c Clients, o Options) (*release.Record, error) {
+	if c.S3 == nil {
+		return nil, errors.New("no S3 client: pass Clients.S3")
+	}
+	return deploy(ctx, newS3Store(c.S3, o.PartSize), c.CloudFront, o)
+}
+
+// Plan computes what Deploy would upload, skip and delete, printing it to
+// o.Out, and changes nothing.
+func Plan(ctx context.Context, c Clients, o Options) (*SitePlan, error) {
+	if c.S3 == nil {
+		return nil, errors.New("no S3 client: pass Clients.S3")
+	}
+	o, err := o.withDefaults(false)
+	if err != nil {
+		return nil, err
+	}
+	st := newS3Store(c.S3, o.PartSize)
+	files, err := scanBuild(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := planSite(ctx, st, newLocation(o.Bucket, o.Prefix), files, o.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprint(o.Out, p.String())
+	return p, nil
+}
+
+// run is one Deploy or Rollback: its record and its progress output.
+type run struct {
+	rec *release.Record
+	out io.Writer
+}
+
+func newRun(kind string, site location, prior []release.Step, out io.Writer) *run {
+	now := time.Now()
+	rec := &release.Record{ID: release.NewID(now), Kind: kind, Target: target(site), StartedAt: now,
+		Steps: append([]release.Step(nil), prior...)}
+	return &run{rec: rec, out: out}
+}
+
+// step records a finished step and prints one line for it.
+func (r *run) step(name string, started time.Time, err error, detail string) {
+	r.rec.Step(name, started, err, detail)
+	status := "ok"
+	if err != nil {
+		status = "FAILED"
+	}
+	fmt.Fprintf(r.out, "==> %-10s %s (%s) %s\n", name, status, time.Since(started).Round(time.Millisecond), detail)
+}
+
+// finish sets the outcome and the error text.
+func (r *run) finish(outcome string, err error) {
+	r.rec.Outcome, r.rec.FinishedAt = outcome, time.Now()
+	if err != nil {
+		r.rec.Error = err.Error()
+	}
+}
+
+func scanBuild(ctx context.Context, o Options) ([]localFile, error) {
+	cm, err := newCacheMatcher(o.CacheControl)
+	if err != nil {
+		return nil, err
+	}
+	return scanDir(ctx, o.Dir, cm, o.Precompress, o.Concurrency)
+}
+
+// planSite lists the site, resolves its content hashes and diffs the build.
+func planSite(ctx context.Context, st objectStore, site location, files []localFile, conc int) (*SitePlan, resolveStats, error) {
+	remote, err := listLocation(ctx, st, site)
+	if err != nil {
+		return nil, resolveStats{}, err
+	}
+	stats, err := resolveHashes(ctx, st, site, remote, conc)
+	if err != nil {
+		return nil, stats, err
+	}
+	return buildPlan(site, files, remote), stats, nil
+}
+
+// lock takes the site's deploy lock when a release store is configured.
+// The returned release func never fails the caller; it reports to out.
+func lock(ctx context.Context, r *run, s *release.Store, site location, what, who string, stale time.Duration, brk bool) (func(), error) {
+	if s == nil {
+		return func() {}, nil
+	}
+	started := time.Now()
+	h := release.Holder{Who: who, What: what, Since: started}
+	l, err := s.Acquire(ctx, "frontend/"+target(site), h, release.LockOptions{StaleAfter: stale, Break: brk})
+	r.step("lock", started, err, target(site))
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
+			fmt.Fprintf(r.out, "warning: release the deploy lock of %s: %v\n", target(site), err)
+		}
+	}, nil
+}
+
+// record writes the release record when a store is configured.
+func record(ctx context.Context, r *run, s *release.Store, err error) error {
+	if s == nil {
+		return err
+	}
+	uri, perr := s.Put(context.WithoutCancel(ctx), r.rec)
+	if perr != nil {
+		fmt.Fprintf(r.out, "warning: write the release record: %v\n", perr)
+		if err == nil {
+			return fmt.Errorf("release %s %s, but its record could not be written: %w", r.rec.ID, r.rec.Outcome, perr)
+		}
+		return err
+	}
+	fmt.Fprintf(r.out, "==> record     %s\n", uri)
+	return err
+}

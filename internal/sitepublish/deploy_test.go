@@ -1,0 +1,166 @@
+package sitepublish
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func memOptions(dir string) Options {
+	return Options{Dir: dir, Bucket: "site", Prefix: "www", BackupBucket: "backups", Concurrency: 4}
+}
+
+// deployMem publishes files to a memStore and returns the store.
+func deployMem(t *testing.T, st *memStore, files map[string]string) {
+	t.Helper()
+	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, files)))
+	require.NoError(t, err)
+	require.Contains(t, []string{"succeeded", "no-change"}, rec.Outcome)
+}
+
+// sitePuts returns the order of Puts into the live site (not manifests).
+func sitePuts(log []string) []string {
+	var out []string
+	for _, l := range log {
+		if strings.HasPrefix(l, "put www/") && !strings.Contains(l, reservedDir) {
+			out = append(out, strings.TrimPrefix(l, "put www/"))
+		}
+	}
+	return out
+}
+
+func TestDeploy_UploadsAssetsThenHTMLThenIndexThenDeletes(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	st.log = nil
+	deployMem(t, st, siteV2())
+
+	log := st.changes()
+	puts := sitePuts(log)
+	require.Len(t, puts, 3, "only the changed files: %v", puts)
+	assert.ElementsMatch(t, []string{"assets/app-5e6f7a8b.js", "new.txt"}, puts[:2], "assets first")
+	assert.Equal(t, "index.html", puts[2], "the root index.html last")
+	lastPut, firstDelete := -1, -1
+	for i, l := range log {
+		if strings.HasPrefix(l, "put www/") && !strings.Contains(l, reservedDir) {
+			lastPut = i
+		}
+		if strings.HasPrefix(l, "delete www/") && firstDelete < 0 {
+			firstDelete = i
+		}
+	}
+	require.Positive(t, firstDelete)
+	assert.Less(t, lastPut, firstDelete, "deletes only after every upload")
+	assert.Equal(t, siteV2(), st.snapshot("site", "www/"))
+}
+
+func TestDeploy_RestoresBackupWhenAnUploadFails(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	before := st.snapshot("site", "www/")
+	st.failAt["put"] = st.calls["put"] + 2 // the second upload of the next release fails
+
+	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "restored")
+	assert.Equal(t, "rolled-back", rec.Outcome)
+	assert.Equal(t, before, st.snapshot("site", "www/"), "the site is what it was before")
+}
+
+func TestDeploy_BackupThatDoesNotVerifyChangesNothing(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	before := st.snapshot("site", "www/")
+	st.log, st.corruptCopies = nil, true
+
+	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "backup did not verify")
+	assert.Equal(t, "failed", rec.Outcome)
+	for _, l := range st.changes() {
+		assert.True(t, strings.HasPrefix(l, "copy "), "only backup copies happened, got %q", l)
+	}
+	assert.Equal(t, before, st.snapshot("site", "www/"))
+}
+
+func TestDeploy_RefusesMassDeleteBeforeAnyChange(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	st.log = nil
+	o := memOptions(writeTree(t, map[string]string{"index.html": "x"}))
+	o.MaxDelete = 2
+
+	_, err := deploy(context.Background(), st, nil, o)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--max-delete 2")
+	assert.Empty(t, st.changes())
+}
+
+func TestDeploy_DryRunChangesNothing(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	st.log = nil
+	o := memOptions(writeTree(t, siteV2()))
+	o.DryRun = true
+
+	rec, err := deploy(context.Background(), st, nil, o)
+	require.NoError(t, err)
+	assert.Equal(t, "dry-run", rec.Outcome)
+	assert.Empty(t, st.changes())
+}
+
+func TestDeploy_RejectsBadInputBeforeAnyChange(t *testing.T) {
+	unreadable := writeTree(t, map[string]string{"index.html": "x", "secret.txt": "y"})
+	require.NoError(t, os.Chmod(filepath.Join(unreadable, "secret.txt"), 0o000))
+	if f, err := os.Open(filepath.Join(unreadable, "secret.txt")); err == nil {
+		f.Close() // root can read anything: make the file a dangling symlink instead
+		require.NoError(t, os.Remove(filepath.Join(unreadable, "secret.txt")))
+		require.NoError(t, os.Symlink("/nonexistent/esteira", filepath.Join(unreadable, "secret.txt")))
+	}
+	good := writeTree(t, siteV1())
+	for _, tc := range []struct {
+		name string
+		edit func(*Options)
+		want string
+	}{
+		{"missing bucket", func(o *Options) { o.Bucket = "" }, "pass --bucket"},
+		{"missing backup bucket", func(o *Options) { o.BackupBucket = "" }, "pass --backup-bucket"},
+		{"empty dist", func(o *Options) { o.Dir = t.TempDir() }, "has no files"},
+		{"missing dist", func(o *Options) { o.Dir = filepath.Join(t.TempDir(), "nope") }, "build folder"},
+		{"unreadable file", func(o *Options) { o.Dir = unreadable }, "secret.txt"},
+		{"backup inside site", func(o *Options) { o.BackupBucket, o.BackupPrefix = "site", "www/backups" }, "inside the site"},
+		{"backup in site bucket root", func(o *Options) { o.BackupBucket, o.Prefix = "site", "" }, "inside the site"},
+		{"brotli", func(o *Options) { o.Precompress = []string{"br"} }, "Brotli"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newMemStore("site", "backups")
+			o := memOptions(good)
+			tc.edit(&o)
+			_, err := deploy(context.Background(), st, nil, o)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Empty(t, st.changes())
+		})
+	}
+}
+
+func TestRollback_RestoresNamedBackupAfterBackingUpTheCurrentSite(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	v1 := st.snapshot("site", "www/")
+	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
+	require.NoError(t, err)
+	backupID := strings.TrimSuffix(strings.TrimPrefix(rec.Frontend.BackupURI, "s3://backups/www/"), "/")
+
+	rb, err := rollback(context.Background(), st, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: backupID})
+	require.NoError(t, err)
+	assert.Equal(t, "succeeded", rb.Outcome)
+	assert.Equal(t, v1, st.snapshot("site", "www/"))
+	safety := strings.TrimPrefix(rb.Frontend.BackupURI, "s3://backups/")
+	assert.Equal(t, siteV2(), st.snapshot("backups", safety), "the replaced site was kept")
+}

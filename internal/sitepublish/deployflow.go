@@ -1,0 +1,147 @@
+package sitepublish
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// restoreTimeout bounds a restore after a failed publish. The restore runs
+// on a context that ignores the caller's cancellation: a cancelled deploy
+// must still put the old site back.
+const restoreTimeout = 15 * time.Minute
+
+func deploy(ctx context.Context, st objectStore, cf CloudFrontAPI, o Options) (*release.Record, error) {
+	o, err := o.withDefaults(!o.DryRun)
+	if err != nil {
+		return nil, err
+	}
+	if o.DistributionID != "" && cf == nil {
+		return nil, fmt.Errorf("distribution %s was given but there is no CloudFront client: pass Clients.CloudFront", o.DistributionID)
+	}
+	site := newLocation(o.Bucket, o.Prefix)
+	r := newRun("frontend", site, o.PriorSteps, o.Out)
+	bak := backupAt(o.BackupBucket, o.BackupPrefix, r.rec.ID)
+	r.rec.Frontend = &release.FrontendRecord{Bucket: o.Bucket, Prefix: site.Prefix}
+	if !o.DryRun {
+		if err := checkApart(site, newLocation(o.BackupBucket, o.BackupPrefix)); err != nil {
+			return nil, err
+		}
+		r.rec.Frontend.BackupURI = bak.String()
+	}
+	started := time.Now()
+	files, err := scanBuild(ctx, o)
+	r.step("hash", started, err, fmt.Sprintf("%d files in %s", len(files), o.Dir))
+	if err != nil {
+		r.finish("failed", err)
+		return r.rec, fmt.Errorf("read the build, nothing was changed: %w", err)
+	}
+	if o.DryRun {
+		p, err := planAndCheck(ctx, r, st, site, files, o)
+		r.finish("dry-run", err)
+		if err == nil {
+			fmt.Fprint(o.Out, p.String(), "DRY RUN OK: nothing was changed\n")
+		}
+		return r.rec, err
+	}
+	unlock, err := lock(ctx, r, o.Releases, site, "deploy-frontend "+target(site)+" from "+o.Dir, o.Who, o.LockStaleAfter, o.BreakLock)
+	if err != nil {
+		r.finish("failed", err)
+		return r.rec, fmt.Errorf("nothing was changed: %w", err)
+	}
+	defer unlock()
+	err = releaseSite(ctx, r, st, cf, site, bak, files, o)
+	return r.rec, record(ctx, r, o.Releases, err)
+}
+
+// planAndCheck plans and applies the --max-delete guard.
+func planAndCheck(ctx context.Context, r *run, st objectStore, site location, files []localFile, o Options) (*SitePlan, error) {
+	started := time.Now()
+	p, stats, err := planSite(ctx, st, site, files, o.Concurrency)
+	if err == nil && o.MaxDelete >= 0 && len(p.Delete) > o.MaxDelete {
+		err = fmt.Errorf("the release would delete %d objects from %s, more than --max-delete %d: check --prefix and the build, or raise --max-delete", len(p.Delete), site, o.MaxDelete)
+	}
+	detail := stats.String()
+	if p != nil {
+		detail = fmt.Sprintf("%d to upload, %d unchanged, %d to delete; %s", len(p.Upload), len(p.Skipped), len(p.Delete), stats)
+	}
+	r.step("plan", started, err, detail)
+	return p, err
+}
+
+// releaseSite runs plan → backup → publish → verify (→ restore) → invalidate
+// and sets the record's outcome.
+func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, bak location, files []localFile, o Options) error {
+	p, err := planAndCheck(ctx, r, st, site, files, o)
+	if err != nil {
+		r.finish("failed", err)
+		return fmt.Errorf("nothing was changed: %w", err)
+	}
+	fr := r.rec.Frontend
+	fr.Skipped = len(p.Skipped)
+	if p.Empty() {
+		r.rec.Frontend.BackupURI = ""
+		r.finish("no-change", nil)
+		fmt.Fprintf(o.Out, "==> nothing to do: %s already equals the build\n", site)
+		return nil
+	}
+	started := time.Now()
+	err = backupSite(ctx, st, site, p.remote, bak, o.Concurrency)
+	r.step("backup", started, err, fmt.Sprintf("%d objects to %s", len(p.remote), bak))
+	if err != nil {
+		r.finish("failed", err)
+		return fmt.Errorf("backup did not verify, the site was not changed: %w", err)
+	}
+	if err := publishAndVerify(ctx, r, st, site, p, o); err != nil {
+		return restoreAfter(ctx, r, st, site, bak, o, err)
+	}
+	fr.Uploaded, fr.Deleted = len(p.Upload), len(p.Delete)
+	started = time.Now()
+	id, err := invalidate(ctx, cf, o.DistributionID, r.rec.ID, p, o.InvalidationLimit)
+	if o.DistributionID != "" {
+		r.step("invalidate", started, err, id)
+	}
+	fr.Invalidation = id
+	r.finish("succeeded", nil)
+	if err != nil {
+		// The site is published and verified; only the CDN may serve stale copies for a while.
+		return fmt.Errorf("the site was published, but the CloudFront invalidation failed: %w", err)
+	}
+	return nil
+}
+
+func publishAndVerify(ctx context.Context, r *run, st objectStore, site location, p *SitePlan, o Options) error {
+	started := time.Now()
+	want, err := publish(ctx, st, site, p, o.Concurrency, o.Out)
+	r.step("publish", started, err, fmt.Sprintf("%d uploaded, %d unchanged, %d deleted", len(p.Upload), len(p.Skipped), len(p.Delete)))
+	if err != nil {
+		return err
+	}
+	started = time.Now()
+	got, err := verifyLocation(ctx, st, want, site, sameObject, o.Concurrency)
+	if err == nil {
+		err = writeManifest(ctx, st, site, got)
+	}
+	r.step("verify", started, err, fmt.Sprintf("%d objects equal the build", len(want)))
+	return err
+}
+
+// restoreAfter puts the backup back after a failed publish.
+func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak location, o Options, cause error) error {
+	fmt.Fprintf(o.Out, "==> publish failed (%v): restoring %s from %s\n", cause, site, bak)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
+	defer cancel()
+	started := time.Now()
+	stats, err := restoreSite(rctx, st, site, bak, o.Concurrency, o.Out)
+	r.step("restore", started, err, fmt.Sprintf("%d copied back, %d deleted, from %s", stats.Copied, stats.Deleted, bak))
+	if err != nil {
+		err = fmt.Errorf("publish failed: %v; restoring the backup ALSO failed, the site may be half new: run rollback-frontend --backup %s: %w", cause, r.rec.ID, err)
+		r.finish("failed", err)
+		return err
+	}
+	err = fmt.Errorf("publish failed, the site was restored from %s and verified identical to it: %w", bak, cause)
+	r.finish("rolled-back", err)
+	return err
+}

@@ -1,0 +1,199 @@
+package sitepublish
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// localFile is one file of the build (or a precompressed variant of one).
+type localFile struct {
+	Rel     string // slash path relative to the site root
+	Path    string // on disk; "" for an in-memory variant
+	Data    []byte // variant content
+	Size    int64
+	SHA256  string // hex
+	MD5     string // hex, equals the ETag of a single-part upload
+	Headers headers
+}
+
+func (f localFile) body() body {
+	if f.Path == "" {
+		return body{Size: f.Size, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.Data)), nil }}
+	}
+	return body{Size: f.Size, Open: func() (io.ReadCloser, error) { return os.Open(f.Path) }}
+}
+
+// reservedDir holds esteira's own objects inside the site prefix.
+const reservedDir = ".esteira/"
+
+// scanDir lists and hashes every regular file under dir, in parallel.
+func scanDir(ctx context.Context, dir string, cm *cacheMatcher, precompress []string, conc int) ([]localFile, error) {
+	var files []localFile
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("read build folder %s: %w", p, err)
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if strings.HasPrefix(rel, reservedDir) {
+			return fmt.Errorf("build file %s is inside %s, which esteira reserves for its manifest: rename it", rel, reservedDir)
+		}
+		files = append(files, localFile{Rel: rel, Path: p})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("build folder %s has no files: check the build output folder (--output) or --dist", dir)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(conc)
+	var mu sync.Mutex
+	var variants []localFile
+	for i := range files {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			f := &files[i]
+			if err := hashFile(f); err != nil {
+				return err
+			}
+			f.Headers = headersFor(f.Rel, cm)
+			v, err := precompressed(*f, precompress)
+			mu.Lock()
+			variants = append(variants, v...)
+			mu.Unlock()
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return mergeVariants(files, variants), nil
+}
+
+func hashFile(f *localFile) error {
+	r, err := os.Open(f.Path)
+	if err != nil {
+		return fmt.Errorf("read build file %s: %w: fix its permissions or remove it from the build", f.Rel, err)
+	}
+	defer r.Close()
+	s, m := sha256.New(), md5.New()
+	n, err := io.Copy(io.MultiWriter(s, m), r)
+	if err != nil {
+		return fmt.Errorf("read build file %s: %w: fix its permissions or remove it from the build", f.Rel, err)
+	}
+	f.Size, f.SHA256, f.MD5 = n, hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(m.Sum(nil))
+	return nil
+}
+
+func hashBytes(b []byte) (sha, md string) {
+	s, m := sha256.Sum256(b), md5.Sum(b)
+	return hex.EncodeToString(s[:]), hex.EncodeToString(m[:])
+}
+
+func headersFor(rel string, cm *cacheMatcher) headers {
+	return headers{ContentType: contentType(rel), CacheControl: cm.value(rel), Metadata: map[string]string{}}
+}
+
+// precompressed returns the gzip variant (rel + ".gz") of a compressible file.
+func precompressed(f localFile, encodings []string) ([]localFile, error) {
+	var out []localFile
+	for _, enc := range encodings {
+		if enc != "gzip" || f.Size < 1024 || !compressible(f.Headers.ContentType) {
+			continue
+		}
+		raw, err := os.ReadFile(f.Path)
+		if err != nil {
+			return nil, fmt.Errorf("read build file %s: %w", f.Rel, err)
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		_, _ = zw.Write(raw)
+		if err := zw.Close(); err != nil {
+			return nil, fmt.Errorf("gzip %s: %w", f.Rel, err)
+		}
+		v := localFile{Rel: f.Rel + ".gz", Data: buf.Bytes(), Size: int64(buf.Len()), Headers: f.Headers}
+		v.Headers.ContentEncoding, v.Headers.Metadata = "gzip", map[string]string{}
+		v.SHA256, v.MD5 = hashBytes(v.Data)
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// mergeVariants adds variants whose key the build does not already have
+// (a build's own .gz wins) and sorts by key.
+func mergeVariants(files, variants []localFile) []localFile {
+	have := make(map[string]bool, len(files))
+	for _, f := range files {
+		have[f.Rel] = true
+	}
+	for _, v := range variants {
+		if !have[v.Rel] {
+			files = append(files, v)
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Rel < files[j].Rel })
+	return files
+}
+
+var contentTypes = map[string]string{
+	".html": "text/html", ".htm": "text/html", ".css": "text/css", ".js": "text/javascript",
+	".mjs": "text/javascript", ".cjs": "text/javascript", ".json": "application/json", ".map": "application/json",
+	".webmanifest": "application/manifest+json", ".xml": "application/xml", ".txt": "text/plain",
+	".md": "text/markdown", ".csv": "text/csv", ".svg": "image/svg+xml", ".png": "image/png",
+	".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
+	".avif": "image/avif", ".ico": "image/x-icon", ".woff": "font/woff", ".woff2": "font/woff2",
+	".ttf": "font/ttf", ".otf": "font/otf", ".wasm": "application/wasm", ".pdf": "application/pdf",
+	".mp4": "video/mp4", ".webm": "video/webm", ".mp3": "audio/mpeg", ".zip": "application/zip",
+	".gz": "application/gzip", ".br": "application/x-brotli",
+}
+
+// contentType maps the extension to a MIME type, adding charset=utf-8 to
+// text types. Unknown extensions fall back to the system table, then
+// application/octet-stream.
+func contentType(rel string) string {
+	ext := strings.ToLower(path.Ext(rel))
+	t, ok := contentTypes[ext]
+	if !ok {
+		t, _, _ = strings.Cut(mime.TypeByExtension(ext), ";")
+	}
+	if t == "" {
+		return "application/octet-stream"
+	}
+	if textual(t) {
+		return t + "; charset=utf-8"
+	}
+	return t
+}
+
+func textual(t string) bool {
+	return strings.HasPrefix(t, "text/") || t == "application/json" || t == "application/manifest+json" ||
+		t == "application/xml" || t == "image/svg+xml" || t == "application/javascript"
+}
+
+func compressible(ct string) bool {
+	t, _, _ := strings.Cut(ct, ";")
+	return textual(t) || t == "application/wasm"
+}

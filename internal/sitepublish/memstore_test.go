@@ -1,0 +1,198 @@
+package sitepublish
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"io"
+	"maps"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// memStore is an in-memory objectStore for unit tests. failAt["put"] = 3
+// makes the third Put fail (likewise "copy", "delete", "list", "head");
+// corruptCopies flips a byte in every copy; log records every change in order.
+type memStore struct {
+	mu      sync.Mutex
+	buckets map[string]map[string]memObject
+	failAt  map[string]int
+	calls   map[string]int
+	log     []string
+
+	corruptCopies bool
+}
+
+type memObject struct {
+	data []byte
+	h    headers
+}
+
+var errInjected = errors.New("injected failure")
+
+func newMemStore(buckets ...string) *memStore {
+	m := &memStore{buckets: map[string]map[string]memObject{}, failAt: map[string]int{}, calls: map[string]int{}}
+	for _, b := range buckets {
+		m.buckets[b] = map[string]memObject{}
+	}
+	return m
+}
+
+func (m *memStore) fail(op string) error {
+	m.calls[op]++
+	if n := m.failAt[op]; n > 0 && m.calls[op] == n {
+		return errInjected
+	}
+	return nil
+}
+
+func (m *memStore) bucket(name string) (map[string]memObject, error) {
+	b, ok := m.buckets[name]
+	if !ok {
+		return nil, errors.New("NoSuchBucket: " + name)
+	}
+	return b, nil
+}
+
+func etagOf(data []byte) string { s := md5.Sum(data); return hex.EncodeToString(s[:]) }
+
+func (m *memStore) List(_ context.Context, bucket, prefix string) ([]object, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("list"); err != nil {
+		return nil, err
+	}
+	b, err := m.bucket(bucket)
+	if err != nil {
+		return nil, err
+	}
+	var out []object
+	for k, o := range b {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, object{Key: k, Size: int64(len(o.data)), ETag: etagOf(o.data)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+func (m *memStore) Head(_ context.Context, bucket, key string) (object, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("head"); err != nil {
+		return object{}, err
+	}
+	b, err := m.bucket(bucket)
+	if err != nil {
+		return object{}, err
+	}
+	o, ok := b[key]
+	if !ok {
+		return object{}, errNotFound
+	}
+	return object{Key: key, Size: int64(len(o.data)), ETag: etagOf(o.data), SHA256: o.h.Metadata[metaSHA256], Headers: o.h}, nil
+}
+
+func (m *memStore) Read(_ context.Context, bucket, key string) (io.ReadCloser, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, err := m.bucket(bucket)
+	if err != nil {
+		return nil, err
+	}
+	o, ok := b[key]
+	if !ok {
+		return nil, errNotFound
+	}
+	return io.NopCloser(bytes.NewReader(o.data)), nil
+}
+
+func (m *memStore) Put(_ context.Context, bucket, key string, bd body, h headers) (string, error) {
+	r, err := bd.Open()
+	if err != nil {
+		return "", err
+	}
+	data, _ := io.ReadAll(r)
+	r.Close()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("put"); err != nil {
+		return "", err
+	}
+	b, err := m.bucket(bucket)
+	if err != nil {
+		return "", err
+	}
+	h.Metadata = maps.Clone(h.Metadata)
+	b[key] = memObject{data: data, h: h}
+	m.log = append(m.log, "put "+key)
+	return etagOf(data), nil
+}
+
+func (m *memStore) Copy(_ context.Context, srcBucket, srcKey, dstBucket, dstKey string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("copy"); err != nil {
+		return "", err
+	}
+	sb, err := m.bucket(srcBucket)
+	if err != nil {
+		return "", err
+	}
+	db, err := m.bucket(dstBucket)
+	if err != nil {
+		return "", err
+	}
+	o, ok := sb[srcKey]
+	if !ok {
+		return "", errNotFound
+	}
+	if m.corruptCopies && len(o.data) > 0 {
+		o.data = append([]byte(nil), o.data...)
+		o.data[0] ^= 0xff
+	}
+	db[dstKey] = o
+	m.log = append(m.log, "copy "+dstKey)
+	return etagOf(o.data), nil
+}
+
+func (m *memStore) Delete(_ context.Context, bucket string, keys []string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("delete"); err != nil {
+		return err
+	}
+	b, err := m.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		delete(b, k)
+		m.log = append(m.log, "delete "+k)
+	}
+	return nil
+}
+
+// snapshot returns key → content of a bucket's objects under prefix.
+func (m *memStore) snapshot(bucket, prefix string) map[string]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]string{}
+	for k, o := range m.buckets[bucket] {
+		if strings.HasPrefix(k, prefix) && !strings.Contains(k, reservedDir) {
+			out[strings.TrimPrefix(k, prefix)] = string(o.data)
+		}
+	}
+	return out
+}
+
+func (m *memStore) changes() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.log...)
+}
+
+var _ objectStore = (*memStore)(nil)

@@ -1,0 +1,153 @@
+package sitepublish
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// Options configure Deploy and Plan.
+type Options struct {
+	// Dir is the local build output to publish. Required.
+	Dir string
+	// Bucket and Prefix are the live site. Bucket is required; an empty Prefix is the whole bucket.
+	Bucket, Prefix string
+	// BackupBucket receives a verified backup of the live site before every
+	// release, under BackupPrefix/<release-id>/. BackupPrefix defaults to
+	// Prefix, or to esteira-backups/<Prefix> when BackupBucket is the site
+	// bucket. The backup may not lie inside the site (nor the site inside it).
+	BackupBucket, BackupPrefix string
+	// MaxDelete refuses a release deleting more objects (default 1000, -1 no limit).
+	MaxDelete int
+	// Concurrency is the number of parallel S3 requests (default 64).
+	Concurrency int
+	// PartSize is the multipart part size and threshold (default and minimum 5 MiB).
+	PartSize int64
+	// CacheControl rules, first match wins; nil means DefaultCacheRules.
+	CacheControl []CacheRule
+	// Precompress adds precompressed variants (<file>.gz, Content-Encoding
+	// gzip) of text files of 1 KiB or more: "gzip". "br" is refused: Go's
+	// standard library has no Brotli encoder and esteira adds no dependency for it.
+	Precompress []string
+	// DistributionID is the CloudFront distribution to invalidate (needs
+	// Clients.CloudFront). InvalidationLimit (default 50) is the number of
+	// paths above which one "/*" is sent instead.
+	DistributionID    string
+	InvalidationLimit int
+	// DryRun prints the plan and changes nothing (no lock, no record).
+	DryRun bool
+	// Releases stores the deploy lock and the release record; nil means neither.
+	Releases       *release.Store
+	LockStaleAfter time.Duration
+	BreakLock      bool
+	// Who is recorded as the lock holder: user@host or a CI job URL.
+	Who string
+	// PriorSteps (e.g. the build) are put first in the release record.
+	PriorSteps []release.Step
+	// Out receives progress lines; nil discards them.
+	Out io.Writer
+}
+
+const (
+	defaultMaxDelete         = 1000
+	defaultConcurrency       = 64
+	defaultInvalidationLimit = 50
+)
+
+// withDefaults validates o without touching AWS and fills in defaults.
+// needBackup is false for Plan, which never writes.
+func (o Options) withDefaults(needBackup bool) (Options, error) {
+	if o.Bucket == "" {
+		return o, fmt.Errorf("bucket is empty: pass --bucket, the S3 bucket that serves the site")
+	}
+	if err := checkDir(o.Dir); err != nil {
+		return o, err
+	}
+	if needBackup && o.BackupBucket == "" {
+		return o, fmt.Errorf("backup bucket is empty: pass --backup-bucket, where the live site is copied before it changes")
+	}
+	for _, enc := range o.Precompress {
+		switch enc {
+		case "gzip":
+		case "br":
+			return o, fmt.Errorf("precompress %q is not supported: Go's standard library has no Brotli encoder; use gzip", enc)
+		default:
+			return o, fmt.Errorf("precompress %q is unknown: the supported value is gzip", enc)
+		}
+	}
+	if o.PartSize != 0 && o.PartSize < defaultPartSize {
+		return o, fmt.Errorf("part size %d is below S3's minimum of %d bytes: pass a larger part size or 0 for the default", o.PartSize, defaultPartSize)
+	}
+	if o.Concurrency < 0 || o.MaxDelete < -1 || o.InvalidationLimit < 0 {
+		return o, fmt.Errorf("concurrency, max-delete and invalidation limit must not be negative (max-delete -1 means no limit)")
+	}
+	if o.DistributionID != "" && o.InvalidationLimit == 0 {
+		o.InvalidationLimit = defaultInvalidationLimit
+	}
+	if o.MaxDelete == 0 {
+		o.MaxDelete = defaultMaxDelete
+	}
+	o.Concurrency = orDefault(o.Concurrency, defaultConcurrency)
+	o.BackupPrefix = defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix)
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	return o, nil
+}
+
+func orDefault(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
+}
+
+func checkDir(dir string) error {
+	if dir == "" {
+		return fmt.Errorf("build folder is empty: pass the folder holding the built site")
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("build folder %s: %w: check the build output folder (--output) or --dist", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("build folder %s is a file, not a folder: pass the folder holding the built site", dir)
+	}
+	return nil
+}
+
+func defaultBackupPrefix(bucket, prefix, backupBucket, backupPrefix string) string {
+	switch {
+	case backupPrefix != "":
+		return backupPrefix
+	case backupBucket == bucket:
+		return "esteira-backups/" + strings.Trim(prefix, "/")
+	}
+	return prefix
+}
+
+// backupAt is the backup location of release id under the backup root.
+func backupAt(bucket, root, id string) location {
+	return newLocation(bucket, strings.Trim(root, "/")+"/"+id)
+}
+
+// checkApart refuses a backup inside the site (it would back up into
+// itself, and a publish would delete it) or a site inside the backup root.
+func checkApart(site, backupRoot location) error {
+	if site.contains(backupRoot) {
+		return fmt.Errorf("backup location %s is inside the site %s: it would back up into itself; pass a different --backup-bucket or backup prefix", backupRoot, site)
+	}
+	if backupRoot.contains(site) {
+		return fmt.Errorf("site %s is inside the backup location %s: pass a different --backup-bucket or backup prefix", site, backupRoot)
+	}
+	return nil
+}
+
+// target names the site in release records and lock names: bucket/prefix.
+func target(site location) string {
+	return strings.TrimSuffix(site.Bucket+"/"+site.Prefix, "/")
+}

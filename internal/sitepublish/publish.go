@@ -1,0 +1,72 @@
+package sitepublish
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// publish uploads the plan's files phase by phase (assets, HTML, root
+// index.html), then deletes the stale objects; nothing is deleted unless
+// every upload succeeded. It returns what the site should now hold.
+func publish(ctx context.Context, st objectStore, site location, p *SitePlan, conc int, out io.Writer) (remoteSet, error) {
+	want := make(remoteSet, len(p.files))
+	for _, rel := range p.Skipped {
+		want[rel] = p.remote[rel]
+	}
+	var mu sync.Mutex
+	for _, changes := range p.phases() {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(conc)
+		for _, c := range changes {
+			g.Go(func() error {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				o, err := uploadFile(gctx, st, site, p.files[c.Path])
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				want[c.Path] = o
+				fmt.Fprintf(out, "    uploaded %s (%s)\n", c.Path, c.Reason)
+				mu.Unlock()
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.Delete) > 0 {
+		keys := make([]string, len(p.Delete))
+		for i, rel := range p.Delete {
+			keys[i] = site.key(rel)
+		}
+		if err := st.Delete(ctx, site.Bucket, keys); err != nil {
+			return nil, err
+		}
+		for _, rel := range p.Delete {
+			fmt.Fprintf(out, "    deleted %s\n", rel)
+		}
+	}
+	return want, nil
+}
+
+func uploadFile(ctx context.Context, st objectStore, site location, f localFile) (object, error) {
+	h := f.Headers
+	h.Metadata = maps.Clone(h.Metadata)
+	if h.Metadata == nil {
+		h.Metadata = map[string]string{}
+	}
+	h.Metadata[metaSHA256] = f.SHA256
+	etag, err := st.Put(ctx, site.Bucket, site.key(f.Rel), f.body(), h)
+	if err != nil {
+		return object{}, err
+	}
+	return object{Key: site.key(f.Rel), Size: f.Size, ETag: etag, SHA256: f.SHA256, Headers: f.Headers}, nil
+}

@@ -1,0 +1,196 @@
+package sitepublish
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// location is a bucket and a key prefix ("" or ending in "/").
+type location struct{ Bucket, Prefix string }
+
+func newLocation(bucket, prefix string) location {
+	prefix = strings.Trim(prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	return location{Bucket: bucket, Prefix: prefix}
+}
+
+func (l location) key(rel string) string { return l.Prefix + rel }
+func (l location) String() string       { return "s3://" + l.Bucket + "/" + l.Prefix }
+func (l location) manifestKey() string  { return l.Prefix + reservedDir + "manifest.json" }
+
+// contains reports whether other lies inside l (or is l).
+func (l location) contains(other location) bool {
+	return l.Bucket == other.Bucket && strings.HasPrefix(other.Prefix, l.Prefix)
+}
+
+// remoteSet maps a path relative to the location to its object.
+type remoteSet map[string]object
+
+func (r remoteSet) sortedKeys() []string {
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// listLocation lists the objects under loc, without esteira's own objects.
+func listLocation(ctx context.Context, st objectStore, loc location) (remoteSet, error) {
+	objs, err := st.List(ctx, loc.Bucket, loc.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	set := make(remoteSet, len(objs))
+	for _, o := range objs {
+		rel := strings.TrimPrefix(o.Key, loc.Prefix)
+		if rel == "" || strings.HasPrefix(rel, reservedDir) || strings.HasSuffix(rel, "/") {
+			continue
+		}
+		set[rel] = o
+	}
+	return set, nil
+}
+
+// manifest caches each object's SHA-256 next to the size and ETag it had
+// when esteira wrote it. ListObjectsV2 returns no metadata, so without it
+// every object would need a HEAD; an entry is trusted only while the listed
+// size and ETag still match, anything else falls back to HEAD.
+type manifest struct {
+	Version int                      `json:"version"`
+	Objects map[string]manifestEntry `json:"objects"`
+}
+
+type manifestEntry struct {
+	Size   int64  `json:"size"`
+	ETag   string `json:"etag"`
+	SHA256 string `json:"sha256"`
+	// Headers is headers.sig() at write time, so a changed Cache-Control
+	// rule re-uploads the file even though its bytes did not change.
+	Headers string `json:"headers"`
+}
+
+func readManifest(ctx context.Context, st objectStore, loc location) manifest {
+	m := manifest{Objects: map[string]manifestEntry{}}
+	r, err := st.Read(ctx, loc.Bucket, loc.manifestKey())
+	if err != nil {
+		return m // missing or unreadable: a cache miss, HEADs still give the truth
+	}
+	defer r.Close()
+	if json.NewDecoder(r).Decode(&m) != nil || m.Objects == nil {
+		m.Objects = map[string]manifestEntry{}
+	}
+	return m
+}
+
+func writeManifest(ctx context.Context, st objectStore, loc location, set remoteSet) error {
+	m := manifest{Version: 1, Objects: make(map[string]manifestEntry, len(set))}
+	for rel, o := range set {
+		if o.SHA256 != "" {
+			m.Objects[rel] = manifestEntry{Size: o.Size, ETag: o.ETag, SHA256: o.SHA256, Headers: o.Headers.sig()}
+		}
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	b := body{Size: int64(len(data)), Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+	_, err = st.Put(ctx, loc.Bucket, loc.manifestKey(), b, headers{ContentType: "application/json", CacheControl: "no-store"})
+	return err
+}
+
+// resolveStats counts where the hashes came from.
+type resolveStats struct{ Manifest, Head, Read int64 }
+
+func (s resolveStats) String() string {
+	return fmt.Sprintf("%d hashes from manifest, %d by HEAD, %d by reading", s.Manifest, s.Head, s.Read)
+}
+
+// resolveHashes fills SHA256 of every object in set: from the manifest when
+// its size and ETag match, else from the object's metadata (HEAD), else by
+// reading and hashing the object (a site published by another tool).
+func resolveHashes(ctx context.Context, st objectStore, loc location, set remoteSet, conc int) (resolveStats, error) {
+	m := readManifest(ctx, st, loc)
+	var stats resolveStats
+	var heads []string
+	for rel, o := range set {
+		e, ok := m.Objects[rel]
+		if ok && o.ETag != "" && e.ETag == o.ETag && e.Size == o.Size && e.SHA256 != "" {
+			o.SHA256, o.Headers = e.SHA256, parseSig(e.Headers)
+			set[rel] = o
+			stats.Manifest++
+			continue
+		}
+		heads = append(heads, rel)
+	}
+	results := make([]object, len(heads))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(conc)
+	for i, rel := range heads {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			o, err := st.Head(gctx, loc.Bucket, loc.key(rel))
+			if err != nil {
+				return err
+			}
+			atomic.AddInt64(&stats.Head, 1)
+			if o.SHA256 == "" {
+				if o.SHA256, err = readHash(gctx, st, loc.Bucket, o.Key); err != nil {
+					return err
+				}
+				atomic.AddInt64(&stats.Read, 1)
+			}
+			results[i] = o
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return stats, fmt.Errorf("read content hashes under %s: %w", loc, err)
+	}
+	for i, rel := range heads {
+		set[rel] = results[i]
+	}
+	return stats, nil
+}
+
+func readHash(ctx context.Context, st objectStore, bucket, key string) (string, error) {
+	r, err := st.Read(ctx, bucket, key)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// sameContent reports whether two objects hold the same bytes: equal
+// single-part ETags (MD5s) or equal SHA-256s; unknown counts as different.
+func sameContent(a, b object) bool {
+	if a.Size != b.Size {
+		return false
+	}
+	if a.singlePart() && b.singlePart() {
+		return a.ETag == b.ETag && (a.SHA256 == "" || b.SHA256 == "" || a.SHA256 == b.SHA256)
+	}
+	return a.SHA256 != "" && a.SHA256 == b.SHA256
+}
+
+var errVerify = errors.New("verification failed")

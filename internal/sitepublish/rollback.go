@@ -1,0 +1,164 @@
+package sitepublish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// RollbackOptions configure Rollback.
+type RollbackOptions struct {
+	// Bucket and Prefix are the live site.
+	Bucket, Prefix string
+	// BackupBucket and BackupPrefix are where Deploy wrote its backups
+	// (BackupPrefix defaults as in Options).
+	BackupBucket, BackupPrefix string
+	// Backup is the release id whose backup to restore, or a full
+	// s3://bucket/prefix/ URI. Default: the backup taken by the last
+	// successful deploy (the site as it was before it), found in Releases.
+	Backup string
+	// Releases stores the deploy lock and the release record; nil means neither.
+	Releases  *release.Store
+	Who       string
+	BreakLock bool
+	// Concurrency is the number of parallel S3 requests (default 64).
+	Concurrency int
+	// Out receives progress lines; nil discards them.
+	Out io.Writer
+}
+
+// Rollback restores the site from a verified backup. The current site is
+// first backed up itself (and verified), so a rollback loses nothing either;
+// the restored site is verified byte-identical to the chosen backup.
+func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Record, error) {
+	if c.S3 == nil {
+		return nil, errors.New("no S3 client: pass Clients.S3")
+	}
+	return rollback(ctx, newS3Store(c.S3, 0), o)
+}
+
+func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
+	if o.Bucket == "" {
+		return o, fmt.Errorf("bucket is empty: pass --bucket, the S3 bucket that serves the site")
+	}
+	if o.BackupBucket == "" {
+		return o, fmt.Errorf("backup bucket is empty: pass --backup-bucket, where deploy-frontend wrote its backups")
+	}
+	if o.Backup == "" && o.Releases == nil {
+		return o, fmt.Errorf("no backup named and no release records to find the last one: pass --backup <release-id>")
+	}
+	o.BackupPrefix = defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix)
+	o.Concurrency = orDefault(o.Concurrency, defaultConcurrency)
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	return o, nil
+}
+
+func rollback(ctx context.Context, st objectStore, o RollbackOptions) (*release.Record, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	site, root := newLocation(o.Bucket, o.Prefix), newLocation(o.BackupBucket, o.BackupPrefix)
+	if err := checkApart(site, root); err != nil {
+		return nil, err
+	}
+	r := newRun("frontend", site, nil, o.Out)
+	safety := backupAt(o.BackupBucket, o.BackupPrefix, r.rec.ID)
+	r.rec.Frontend = &release.FrontendRecord{Bucket: o.Bucket, Prefix: site.Prefix, BackupURI: safety.String()}
+	unlock, err := lock(ctx, r, o.Releases, site, "rollback-frontend "+target(site), o.Who, 0, o.BreakLock)
+	if err != nil {
+		r.finish("failed", err)
+		return r.rec, fmt.Errorf("nothing was changed: %w", err)
+	}
+	defer unlock()
+	err = rollbackSite(ctx, r, st, site, safety, o)
+	return r.rec, record(ctx, r, o.Releases, err)
+}
+
+func rollbackSite(ctx context.Context, r *run, st objectStore, site, safety location, o RollbackOptions) error {
+	started := time.Now()
+	src, err := chooseBackup(ctx, st, site, o)
+	r.step("choose", started, err, src.String())
+	if err != nil {
+		r.finish("failed", err)
+		return fmt.Errorf("nothing was changed: %w", err)
+	}
+	started = time.Now()
+	live, err := listLocation(ctx, st, site)
+	if err == nil {
+		_, err = resolveHashes(ctx, st, site, live, o.Concurrency)
+	}
+	if err == nil {
+		err = backupSite(ctx, st, site, live, safety, o.Concurrency)
+	}
+	r.step("backup", started, err, fmt.Sprintf("%d objects of the current site to %s", len(live), safety))
+	if err != nil {
+		r.finish("failed", err)
+		return fmt.Errorf("backup of the current site did not verify, nothing was changed: %w", err)
+	}
+	started = time.Now()
+	stats, err := restoreSite(ctx, st, site, src, o.Concurrency, o.Out)
+	r.step("restore", started, err, fmt.Sprintf("%d copied back, %d deleted, from %s", stats.Copied, stats.Deleted, src))
+	r.rec.Frontend.Uploaded, r.rec.Frontend.Deleted = stats.Copied, stats.Deleted
+	if err != nil {
+		err = fmt.Errorf("restore %s from %s failed, the site may be mixed: the site before this rollback is in %s; re-run rollback-frontend: %w", site, src, safety, err)
+		r.finish("failed", err)
+		return err
+	}
+	r.finish("succeeded", nil)
+	return nil
+}
+
+// chooseBackup resolves o.Backup (or the last successful deploy's backup)
+// and checks it is a verified esteira backup (it has a manifest).
+func chooseBackup(ctx context.Context, st objectStore, site location, o RollbackOptions) (location, error) {
+	var src location
+	switch {
+	case strings.HasPrefix(o.Backup, "s3://"):
+		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(o.Backup, "s3://"), "/")
+		src = newLocation(bucket, prefix)
+	case o.Backup != "":
+		src = backupAt(o.BackupBucket, o.BackupPrefix, o.Backup)
+	default:
+		recs, err := o.Releases.List(ctx, "frontend", target(site))
+		if err != nil {
+			return src, fmt.Errorf("list the release records of %s: %w", target(site), err)
+		}
+		uri := lastDeployBackup(recs)
+		if uri == "" {
+			return src, fmt.Errorf("no successful deploy of %s is recorded: pass --backup <release-id>", target(site))
+		}
+		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(uri, "s3://"), "/")
+		src = newLocation(bucket, prefix)
+	}
+	if src.Bucket == "" || site.contains(src) {
+		return src, fmt.Errorf("backup %q is not a backup location outside the site: pass a release id or s3://bucket/prefix/", o.Backup)
+	}
+	if _, err := st.Head(ctx, src.Bucket, src.manifestKey()); err != nil {
+		return src, fmt.Errorf("backup %s is not a verified esteira backup (no %s): pass another --backup: %w", src, reservedDir+"manifest.json", err)
+	}
+	return src, nil
+}
+
+// lastDeployBackup returns the backup URI of the newest successful deploy
+// (records newest first; rollbacks have no publish step and are skipped).
+func lastDeployBackup(recs []*release.Record) string {
+	for _, rec := range recs {
+		if rec.Outcome != "succeeded" || rec.Frontend == nil || rec.Frontend.BackupURI == "" {
+			continue
+		}
+		for _, s := range rec.Steps {
+			if s.Name == "publish" {
+				return rec.Frontend.BackupURI
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,177 @@
+package sitepublish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// errNotFound is returned by Head and Read for a missing key.
+var errNotFound = errors.New("object not found")
+
+// s3Store implements objectStore over the SDK.
+type s3Store struct {
+	api      S3API
+	uploader *manager.Uploader
+}
+
+var _ objectStore = (*s3Store)(nil)
+
+// defaultPartSize is the multipart threshold and part size (the SDK minimum).
+const defaultPartSize = manager.MinUploadPartSize
+
+func newS3Store(api S3API, partSize int64) *s3Store {
+	if partSize <= 0 {
+		partSize = defaultPartSize
+	}
+	return &s3Store{api: api, uploader: manager.NewUploader(api, func(u *manager.Uploader) {
+		u.PartSize = partSize
+		u.Concurrency = 4
+	})}
+}
+
+func (s *s3Store) List(ctx context.Context, bucket, prefix string) ([]object, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	var objs []object
+	p := s3.NewListObjectsV2Paginator(s.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			objs = append(objs, object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: cleanETag(o.ETag)})
+		}
+	}
+	return objs, nil
+}
+
+func (s *s3Store) Head(ctx context.Context, bucket, key string) (object, error) {
+	out, err := s.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		if isNotFound(err) {
+			return object{}, fmt.Errorf("head s3://%s/%s: %w", bucket, key, errNotFound)
+		}
+		return object{}, fmt.Errorf("head s3://%s/%s: %w", bucket, key, err)
+	}
+	o := object{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: cleanETag(out.ETag), Headers: headers{
+		ContentType: aws.ToString(out.ContentType), CacheControl: aws.ToString(out.CacheControl),
+		ContentEncoding: aws.ToString(out.ContentEncoding), Metadata: map[string]string{},
+	}}
+	for k, v := range out.Metadata {
+		o.Headers.Metadata[strings.ToLower(k)] = v
+	}
+	o.SHA256 = o.Headers.Metadata[metaSHA256]
+	return o, nil
+}
+
+func (s *s3Store) Read(ctx context.Context, bucket, key string) (io.ReadCloser, error) {
+	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		if isNotFound(err) {
+			return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, errNotFound)
+		}
+		return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+	}
+	return out.Body, nil
+}
+
+func (s *s3Store) Put(ctx context.Context, bucket, key string, b body, h headers) (string, error) {
+	r, err := b.Open()
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	in := &s3.PutObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String(key), Body: r, Metadata: h.Metadata,
+		ContentType: nonEmpty(h.ContentType), CacheControl: nonEmpty(h.CacheControl),
+		ContentEncoding: nonEmpty(h.ContentEncoding),
+	}
+	if b.Size < s.uploader.PartSize {
+		in.ContentLength = aws.Int64(b.Size)
+	}
+	out, err := s.uploader.Upload(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("upload s3://%s/%s: %w", bucket, key, err)
+	}
+	return cleanETag(out.ETag), nil
+}
+
+func (s *s3Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string) (string, error) {
+	out, err := s.api.CopyObject(ctx, &s3.CopyObjectInput{
+		Bucket: aws.String(dstBucket), Key: aws.String(dstKey),
+		CopySource:        aws.String(copySource(srcBucket, srcKey)),
+		MetadataDirective: types.MetadataDirectiveCopy,
+	})
+	if err != nil {
+		return "", fmt.Errorf("copy s3://%s/%s to s3://%s/%s: %w", srcBucket, srcKey, dstBucket, dstKey, err)
+	}
+	if out.CopyObjectResult == nil {
+		return "", nil
+	}
+	return cleanETag(out.CopyObjectResult.ETag), nil
+}
+
+// deleteBatch is the DeleteObjects limit.
+const deleteBatch = 1000
+
+func (s *s3Store) Delete(ctx context.Context, bucket string, keys []string) error {
+	for start := 0; start < len(keys); start += deleteBatch {
+		batch := keys[start:min(start+deleteBatch, len(keys))]
+		ids := make([]types.ObjectIdentifier, len(batch))
+		for i, k := range batch {
+			ids[i] = types.ObjectIdentifier{Key: aws.String(k)}
+		}
+		out, err := s.api.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: aws.String(bucket), Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			return fmt.Errorf("delete %d objects from s3://%s: %w", len(batch), bucket, err)
+		}
+		if len(out.Errors) > 0 {
+			e := out.Errors[0]
+			return fmt.Errorf("delete s3://%s/%s: %s: %s (and %d more errors)", bucket,
+				aws.ToString(e.Key), aws.ToString(e.Code), aws.ToString(e.Message), len(out.Errors)-1)
+		}
+	}
+	return nil
+}
+
+func copySource(bucket, key string) string {
+	parts := strings.Split(key, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return bucket + "/" + strings.Join(parts, "/")
+}
+
+func cleanETag(e *string) string { return strings.Trim(aws.ToString(e), `"`) }
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+func isNotFound(err error) bool {
+	var nsk *types.NoSuchKey
+	var nf *types.NotFound
+	if errors.As(err, &nsk) || errors.As(err, &nf) {
+		return true
+	}
+	var ae smithy.APIError
+	return errors.As(err, &ae) && (ae.ErrorCode() == "NoSuchKey" || ae.ErrorCode() == "NotFound")
+}

@@ -1,0 +1,98 @@
+package sitepublish
+
+import (
+	"context"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// S3API is the subset of *s3.Client the publisher uses, with the SDK's exact
+// signatures. The multipart methods are what the SDK's upload manager needs.
+type S3API interface {
+	manager.UploadAPIClient
+	s3.ListObjectsV2APIClient
+	s3.HeadObjectAPIClient
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	CopyObject(ctx context.Context, in *s3.CopyObjectInput, optFns ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
+	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
+}
+
+// CloudFrontAPI is the subset of *cloudfront.Client used for invalidations.
+type CloudFrontAPI interface {
+	CreateInvalidation(ctx context.Context, in *cloudfront.CreateInvalidationInput, optFns ...func(*cloudfront.Options)) (*cloudfront.CreateInvalidationOutput, error)
+}
+
+// Clients holds the AWS clients the publisher calls. A nil CloudFront means
+// no invalidation.
+type Clients struct {
+	S3         S3API
+	CloudFront CloudFrontAPI
+}
+
+var (
+	_ S3API         = (*s3.Client)(nil)
+	_ CloudFrontAPI = (*cloudfront.Client)(nil)
+)
+
+// metaSHA256 is the user-metadata key holding the object's content SHA-256
+// (hex), written by every publish. S3 returns it as x-amz-meta-esteira-sha256.
+const metaSHA256 = "esteira-sha256"
+
+// headers are the HTTP headers a site object is served with.
+type headers struct {
+	ContentType, CacheControl, ContentEncoding string
+	Metadata                                   map[string]string
+}
+
+// sig is the part of the headers a publish compares, as one string.
+func (h headers) sig() string {
+	return h.ContentType + "\n" + h.CacheControl + "\n" + h.ContentEncoding
+}
+
+func parseSig(s string) headers {
+	p := strings.SplitN(s, "\n", 3)
+	for len(p) < 3 {
+		p = append(p, "")
+	}
+	return headers{ContentType: p[0], CacheControl: p[1], ContentEncoding: p[2]}
+}
+
+// object is one remote object. List fills Key, Size and ETag; Head also
+// fills SHA256 (from metadata, may be empty) and Headers.
+type object struct {
+	Key    string
+	Size   int64
+	ETag   string // without quotes
+	SHA256 string // hex, "" when unknown
+	Headers headers
+}
+
+// singlePart reports whether the ETag is the MD5 of the content (objects
+// written by one PutObject or CopyObject), so equal ETags mean equal bytes.
+func (o object) singlePart() bool {
+	return len(o.ETag) == 32 && !strings.Contains(o.ETag, "-")
+}
+
+// body is content to upload: Open returns a fresh reader each call.
+type body struct {
+	Size int64
+	Open func() (io.ReadCloser, error)
+}
+
+// objectStore is the seam between the publish logic and S3 (compare bep/s3deploy's
+// remoteStore). Keys are full object keys.
+type objectStore interface {
+	List(ctx context.Context, bucket, prefix string) ([]object, error)
+	Head(ctx context.Context, bucket, key string) (object, error)
+	Read(ctx context.Context, bucket, key string) (io.ReadCloser, error)
+	// Put uploads b with h and returns the new ETag.
+	Put(ctx context.Context, bucket, key string, b body, h headers) (string, error)
+	// Copy copies server-side, keeping headers and metadata; returns the new ETag.
+	Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string) (string, error)
+	// Delete removes keys (any number; the store batches).
+	Delete(ctx context.Context, bucket string, keys []string) error
+}
