@@ -28,8 +28,8 @@ func newLocation(bucket, prefix string) location {
 }
 
 func (l location) key(rel string) string { return l.Prefix + rel }
-func (l location) String() string       { return "s3://" + l.Bucket + "/" + l.Prefix }
-func (l location) manifestKey() string  { return l.Prefix + reservedDir + "manifest.json" }
+func (l location) String() string        { return "s3://" + l.Bucket + "/" + l.Prefix }
+func (l location) manifestKey() string   { return l.Prefix + reservedDir + "manifest.json" }
 
 // contains reports whether other lies inside l (or is l).
 func (l location) contains(other location) bool {

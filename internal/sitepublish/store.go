@@ -64,10 +64,10 @@ func parseSig(s string) headers {
 // object is one remote object. List fills Key, Size and ETag; Head also
 // fills SHA256 (from metadata, may be empty) and Headers.
 type object struct {
-	Key    string
-	Size   int64
-	ETag   string // without quotes
-	SHA256 string // hex, "" when unknown
+	Key     string
+	Size    int64
+	ETag    string // without quotes
+	SHA256  string // hex, "" when unknown
 	Headers headers
 }
 
