@@ -128,13 +128,20 @@ func publishAndVerify(ctx context.Context, r *run, st objectStore, site location
 	return err
 }
 
+// restoreAttempts and restoreBackoff: S3 failing in the middle of a publish
+// may still be failing when the restore starts, so the restore is retried.
+var (
+	restoreAttempts = 5
+	restoreBackoff  = time.Second
+)
+
 // restoreAfter puts the backup back after a failed publish.
 func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak location, o Options, cause error) error {
 	fmt.Fprintf(o.Out, "==> publish failed (%v): restoring %s from %s\n", cause, site, bak)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
 	defer cancel()
 	started := time.Now()
-	stats, err := restoreSite(rctx, st, site, bak, o.Concurrency, o.Out)
+	stats, err := retryRestore(rctx, st, site, bak, o)
 	r.step("restore", started, err, fmt.Sprintf("%d copied back, %d deleted, from %s", stats.Copied, stats.Deleted, bak))
 	if err != nil {
 		err = fmt.Errorf("publish failed: %v; restoring the backup ALSO failed, the site may be half new: run rollback-frontend --backup %s: %w", cause, r.rec.ID, err)
@@ -144,4 +151,21 @@ func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak locatio
 	err = fmt.Errorf("publish failed, the site was restored from %s and verified identical to it: %w", bak, cause)
 	r.finish("rolled-back", err)
 	return err
+}
+
+func retryRestore(ctx context.Context, st objectStore, site, bak location, o Options) (restoreStats, error) {
+	wait := restoreBackoff
+	for attempt := 1; ; attempt++ {
+		stats, err := restoreSite(ctx, st, site, bak, o.Concurrency, o.Out)
+		if err == nil || attempt == restoreAttempts {
+			return stats, err
+		}
+		fmt.Fprintf(o.Out, "    restore attempt %d failed (%v): retrying in %s\n", attempt, err, wait)
+		select {
+		case <-ctx.Done():
+			return stats, fmt.Errorf("%w (after %v)", err, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
 }

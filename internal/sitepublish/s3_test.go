@@ -1,0 +1,167 @@
+package sitepublish
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/teststack"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) { teststack.Main(m) }
+
+// s3Env is one test's buckets on the shared versitygw, reached directly or
+// through a fault proxy.
+type s3Env struct {
+	srv            *teststack.S3Server
+	direct         *s3.Client
+	proxy          *faultProxy
+	site, backups  string
+	viaProxyClient *s3.Client
+}
+
+func newS3Env(t *testing.T) *s3Env {
+	srv := teststack.S3(t)
+	e := &s3Env{srv: srv, direct: srv.Client(t), site: srv.NewBucket(t), backups: srv.NewBucket(t)}
+	e.proxy = newFaultProxy(t, srv.Endpoint)
+	e.viaProxyClient = s3.New(s3.Options{
+		Region: srv.Region, BaseEndpoint: aws.String(e.proxy.server.URL), UsePathStyle: true,
+		Credentials:      credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.SecretAccessKey, ""),
+		RetryMaxAttempts: 1, // faults reach the engine at once; the engine's own restore retries are under test
+	})
+	return e
+}
+
+func (e *s3Env) options(dir string) Options {
+	return Options{Dir: dir, Bucket: e.site, Prefix: "www", BackupBucket: e.backups, Concurrency: 8}
+}
+
+func (e *s3Env) deploy(t *testing.T, o Options) (*release.Record, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return Deploy(ctx, Clients{S3: e.viaProxyClient}, o)
+}
+
+// remoteFile is what a visitor gets for one key.
+type remoteFile struct {
+	Body, ContentType, CacheControl, ContentEncoding, SHA256 string
+}
+
+// snapshot GETs every object under bucket/prefix (without esteira's own).
+func snapshot(t *testing.T, c *s3.Client, bucket, prefix string) map[string]remoteFile {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]remoteFile{}
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		require.NoError(t, err)
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			if strings.Contains(key, reservedDir) {
+				continue
+			}
+			g, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+			require.NoError(t, err)
+			b, err := io.ReadAll(g.Body)
+			g.Body.Close()
+			require.NoError(t, err)
+			out[strings.TrimPrefix(key, prefix)] = remoteFile{Body: string(b), ContentType: aws.ToString(g.ContentType),
+				CacheControl: aws.ToString(g.CacheControl), ContentEncoding: aws.ToString(g.ContentEncoding),
+				SHA256: g.Metadata[metaSHA256]}
+		}
+	}
+	return out
+}
+
+func bodies(files map[string]remoteFile) map[string]string {
+	out := map[string]string{}
+	for k, f := range files {
+		out[k] = f.Body
+	}
+	return out
+}
+
+func TestDeployS3_RepublishUploadsOnlyChangedFilesNotTouchedOnes(t *testing.T) {
+	e := newS3Env(t)
+	dir := writeTree(t, siteV1())
+	rec, err := e.deploy(t, e.options(dir))
+	require.NoError(t, err)
+	require.Equal(t, "succeeded", rec.Outcome)
+	assert.Equal(t, 5, rec.Frontend.Uploaded)
+	got := snapshot(t, e.direct, e.site, "www/")
+	require.Equal(t, siteV1(), bodies(got))
+	assert.Equal(t, "text/html; charset=utf-8", got["index.html"].ContentType)
+	assert.Equal(t, "no-cache", got["index.html"].CacheControl)
+	assert.Equal(t, "text/javascript; charset=utf-8", got["assets/app-1a2b3c4d.js"].ContentType)
+	assert.Equal(t, "public, max-age=31536000, immutable", got["assets/app-1a2b3c4d.js"].CacheControl)
+	assert.Len(t, got["index.html"].SHA256, 64, "content hash stored in x-amz-meta-esteira-sha256")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "about/index.html"), []byte("<html>about v2</html>"), 0o644))
+	e.proxy.reset()
+	rec, err = e.deploy(t, e.options(dir))
+	require.NoError(t, err)
+	assert.Equal(t, 1, rec.Frontend.Uploaded)
+	uploads := e.proxy.changesTo(e.site, "www/")
+	assert.Equal(t, []string{"upload /" + e.site + "/www/about/index.html", "upload /" + e.site + "/www/.esteira/manifest.json"}, uploads)
+
+	future := time.Now().Add(time.Hour)
+	require.NoError(t, filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
+		require.NoError(t, err)
+		return os.Chtimes(p, future, future)
+	}))
+	e.proxy.reset()
+	rec, err = e.deploy(t, e.options(dir))
+	require.NoError(t, err)
+	assert.Equal(t, "no-change", rec.Outcome)
+	assert.Empty(t, e.proxy.changesTo(e.site, ""), "touched mtimes upload nothing")
+}
+
+func TestDeployS3_UploadsAssetsFirstIndexLastAndDeletesAfterUploads(t *testing.T) {
+	e := newS3Env(t)
+	_, err := e.deploy(t, e.options(writeTree(t, siteV1())))
+	require.NoError(t, err)
+	e.proxy.reset()
+	_, err = e.deploy(t, e.options(writeTree(t, siteV2())))
+	require.NoError(t, err)
+
+	var order []string
+	for _, l := range e.proxy.changesTo(e.site, "www/") {
+		if !strings.Contains(l, reservedDir) {
+			order = append(order, strings.TrimPrefix(strings.TrimPrefix(l, "upload /"+e.site+"/www/"), "/"+e.site))
+		}
+	}
+	require.Len(t, order, 4, "%v", order)
+	assert.ElementsMatch(t, []string{"assets/app-5e6f7a8b.js", "new.txt"}, order[:2], "assets first")
+	assert.Equal(t, "index.html", order[2], "the root index.html after every other upload")
+	assert.Equal(t, "delete ", order[3][:7], "stale files deleted only after the uploads")
+	assert.Equal(t, siteV2(), bodies(snapshot(t, e.direct, e.site, "www/")))
+}
+
+func TestDeployS3_MultipartFileRoundTripsAndIsSkippedWhenUnchanged(t *testing.T) {
+	e := newS3Env(t)
+	big := strings.Repeat("0123456789abcdef", (int(defaultPartSize)+3*1024*1024)/16)
+	dir := writeTree(t, map[string]string{"index.html": "<html></html>", "video/big.bin": big})
+	rec, err := e.deploy(t, e.options(dir))
+	require.NoError(t, err)
+	assert.Equal(t, "succeeded", rec.Outcome)
+	h, err := e.direct.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(e.site), Key: aws.String("www/video/big.bin")})
+	require.NoError(t, err)
+	assert.Contains(t, aws.ToString(h.ETag), "-", "uploaded in parts")
+	assert.Equal(t, big, snapshot(t, e.direct, e.site, "www/")["video/big.bin"].Body)
+
+	rec, err = e.deploy(t, e.options(dir))
+	require.NoError(t, err)
+	assert.Equal(t, "no-change", rec.Outcome)
+}
