@@ -1,0 +1,50 @@
+// Package main is a small Dagger module used to prove the pipeline checker
+// without depending on ci/. It is parsed, never compiled.
+package main
+
+import (
+	"context"
+
+	"example.com/fixture/internal/dagger"
+)
+
+type Fixture struct {
+	// Region is exposed as a function because it is exported.
+	Region string
+	// +private
+	Token      *dagger.Secret
+	unexported string
+}
+
+func New(
+	region string,
+	awsAccessKeyId *dagger.Secret,
+	// +default="esteira"
+	releasePrefix string,
+) *Fixture {
+	return &Fixture{Region: region}
+}
+
+func (m *Fixture) Build(source *dagger.Directory, dockerfile string) *dagger.Container {
+	return nil
+}
+
+func (m *Fixture) BuildFrontend(ctx context.Context, source *dagger.Directory) (*dagger.Directory, error) {
+	return nil, nil
+}
+
+func (m *Fixture) DeployBackend(
+	ctx context.Context,
+	cluster, service string,
+	migrateCommand []string,
+	dryRun bool,
+	failureThreshold int,
+) (string, error) {
+	return "", nil
+}
+
+func (m *Fixture) UploadS3Bucket(distributionID string) string { return "" }
+
+func (m *Fixture) WithTag(tag string) *Fixture { return m }
+
+func (m *Fixture) helper(ctx context.Context) error { return nil }
