@@ -128,12 +128,12 @@ func publishAndVerify(ctx context.Context, r *run, st objectStore, site location
 	return err
 }
 
-// restoreAttempts and restoreBackoff: S3 failing in the middle of a publish
-// may still be failing when the restore starts, so the restore is retried.
-var (
-	restoreAttempts = 5
-	restoreBackoff  = time.Second
-)
+// S3 failing in the middle of a publish may still be failing when the
+// restore starts, so the restore is retried with a doubling wait (from
+// restoreBackoff, at most maxRestoreBackoff) until restoreTimeout.
+var restoreBackoff = time.Second
+
+const maxRestoreBackoff = 30 * time.Second
 
 // restoreAfter puts the backup back after a failed publish.
 func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak location, o Options, cause error) error {
@@ -157,8 +157,8 @@ func retryRestore(ctx context.Context, st objectStore, site, bak location, o Opt
 	wait := restoreBackoff
 	for attempt := 1; ; attempt++ {
 		stats, err := restoreSite(ctx, st, site, bak, o.Concurrency, o.Out)
-		if err == nil || attempt == restoreAttempts {
-			return stats, err
+		if err == nil {
+			return stats, nil
 		}
 		fmt.Fprintf(o.Out, "    restore attempt %d failed (%v): retrying in %s\n", attempt, err, wait)
 		select {
@@ -166,6 +166,6 @@ func retryRestore(ctx context.Context, st objectStore, site, bak location, o Opt
 			return stats, fmt.Errorf("%w (after %v)", err, ctx.Err())
 		case <-time.After(wait):
 		}
-		wait *= 2
+		wait = min(2*wait, maxRestoreBackoff)
 	}
 }

@@ -96,7 +96,21 @@ func (o Options) withDefaults(needBackup bool) (Options, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
+	o.Who = whoOrDefault(o.Who)
 	return o, nil
+}
+
+// whoOrDefault is who, or user@host of this process.
+func whoOrDefault(who string) string {
+	if who != "" {
+		return who
+	}
+	host, _ := os.Hostname()
+	user := os.Getenv("USER")
+	if user == "" {
+		user = "unknown"
+	}
+	return user + "@" + host
 }
 
 func orDefault(n, def int) int {

@@ -2,6 +2,8 @@ package sitepublish
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -36,6 +38,7 @@ func newFaultProxy(t testing.TB, target string) *faultProxy {
 	require.NoError(t, err)
 	p := &faultProxy{t: t, failAfterPuts: -1}
 	rp := httputil.NewSingleHostReverseProxy(u) // keeps the client's Host header, which SigV4 signed
+	rp.ErrorLog = log.New(io.Discard, "", 0)    // cancelled requests after an injected fault are expected
 	p.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p.intercept(w, r) {
 			return

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +55,7 @@ func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
 	}
 	o.BackupPrefix = defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix)
 	o.Concurrency = orDefault(o.Concurrency, defaultConcurrency)
+	o.Who = whoOrDefault(o.Who)
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
@@ -148,8 +150,11 @@ func chooseBackup(ctx context.Context, st objectStore, site location, o Rollback
 }
 
 // lastDeployBackup returns the backup URI of the newest successful deploy
-// (records newest first; rollbacks have no publish step and are skipped).
+// (rollbacks have no publish step and are skipped). Records are ordered by
+// StartedAt here: release ids only resolve to the second.
 func lastDeployBackup(recs []*release.Record) string {
+	recs = slices.Clone(recs)
+	slices.SortStableFunc(recs, func(a, b *release.Record) int { return b.StartedAt.Compare(a.StartedAt) })
 	for _, rec := range recs {
 		if rec.Outcome != "succeeded" || rec.Frontend == nil || rec.Frontend.BackupURI == "" {
 			continue

@@ -1,0 +1,173 @@
+package sitepublish
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// bigSite is a site of n assets plus HTML, with content depending on version.
+func bigSite(n int, version string) map[string]string {
+	files := map[string]string{"index.html": "<html>" + version + "</html>", "docs/index.html": "docs " + version}
+	for i := range n {
+		files[fmt.Sprintf("assets/file%03d.js", i)] = fmt.Sprintf("/* %s */ var x = %d;", version, i)
+	}
+	files["only-in-"+version+".txt"] = version
+	return files
+}
+
+func TestDeployS3_ServerOutageMidUploadRestoresSiteByteIdentical(t *testing.T) {
+	restoreBackoff = 10 * time.Millisecond
+	e := newS3Env(t)
+	_, err := e.deploy(t, e.options(writeTree(t, bigSite(40, "v1"))))
+	require.NoError(t, err)
+	before := snapshot(t, e.direct, e.site, "www/")
+
+	e.proxy.mu.Lock()
+	e.proxy.puts, e.proxy.failAfterPuts, e.proxy.outage = 0, 10, 6
+	e.proxy.mu.Unlock()
+	var out bytes.Buffer
+	o := e.options(writeTree(t, bigSite(40, "v2")))
+	o.Concurrency, o.Out = 4, &out
+	rec, err := e.deploy(t, o)
+
+	require.Error(t, err)
+	e.proxy.mu.Lock()
+	assert.Zero(t, e.proxy.outage, "the whole outage was injected")
+	e.proxy.mu.Unlock()
+	assert.Contains(t, err.Error(), "restored from")
+	assert.Equal(t, "rolled-back", rec.Outcome)
+	assert.Equal(t, before, snapshot(t, e.direct, e.site, "www/"), "site byte-identical (bodies and headers) to the backup")
+	assert.Contains(t, out.String(), "restored assets/", "the restore had new files to put back")
+	assert.Contains(t, out.String(), "==> restore")
+}
+
+func TestDeployS3_BackupThatDoesNotVerifyStopsWithNothingChanged(t *testing.T) {
+	e := newS3Env(t)
+	_, err := e.deploy(t, e.options(writeTree(t, siteV1())))
+	require.NoError(t, err)
+	before := snapshot(t, e.direct, e.site, "www/")
+	e.proxy.reset()
+	e.proxy.swallowCopies = true // the server answers 200 to CopyObject but copies nothing
+
+	rec, err := e.deploy(t, e.options(writeTree(t, siteV2())))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "backup did not verify")
+	assert.Contains(t, err.Error(), "missing")
+	assert.Equal(t, "failed", rec.Outcome)
+	assert.Empty(t, e.proxy.changesTo(e.site, ""), "nothing uploaded or deleted on the site")
+	assert.Equal(t, before, snapshot(t, e.direct, e.site, "www/"))
+}
+
+func TestDeployS3_MaxDeleteExceededIsRefusedBeforeAnyChange(t *testing.T) {
+	e := newS3Env(t)
+	_, err := e.deploy(t, e.options(writeTree(t, siteV1())))
+	require.NoError(t, err)
+	e.proxy.reset()
+	o := e.options(writeTree(t, map[string]string{"index.html": "new"}))
+	o.MaxDelete = 3
+
+	_, err = e.deploy(t, o)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "would delete 4 objects")
+	assert.Empty(t, e.proxy.changesTo(e.site, ""))
+	assert.Empty(t, e.proxy.changesTo(e.backups, ""), "not even a backup was taken")
+}
+
+func TestDeployS3_SitePublishedByAnotherToolIsHashedByReading(t *testing.T) {
+	e := newS3Env(t)
+	for rel, body := range siteV1() {
+		_, err := e.direct.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(e.site),
+			Key: aws.String("www/" + rel), Body: strings.NewReader(body), ContentType: aws.String(contentType(rel))})
+		require.NoError(t, err)
+	}
+	o := e.options(writeTree(t, siteV1()))
+	o.CacheControl = []CacheRule{} // no rules: headers equal what the other tool wrote
+
+	rec, err := e.deploy(t, o)
+	require.NoError(t, err)
+	assert.Equal(t, "no-change", rec.Outcome, "identical bytes are recognised without esteira's metadata")
+	assert.Equal(t, 5, rec.Frontend.Skipped)
+}
+
+func TestDeployS3_BackupKeepsHeadersAndMetadata(t *testing.T) {
+	e := newS3Env(t)
+	_, err := e.deploy(t, e.options(writeTree(t, siteV1())))
+	require.NoError(t, err)
+	rec, err := e.deploy(t, e.options(writeTree(t, siteV2())))
+	require.NoError(t, err)
+	bak := strings.TrimPrefix(rec.Frontend.BackupURI, "s3://"+e.backups+"/")
+	assert.Equal(t, snapshot(t, e.direct, e.site, "www/")["about/index.html"], snapshot(t, e.direct, e.backups, bak)["about/index.html"])
+	backup := snapshot(t, e.direct, e.backups, bak)
+	assert.Equal(t, siteV1(), bodies(backup))
+	assert.Equal(t, "public, max-age=31536000, immutable", backup["assets/app-1a2b3c4d.js"].CacheControl)
+	assert.Len(t, backup["old.txt"].SHA256, 64)
+}
+
+func TestRollbackS3_DefaultRestoresTheSiteAsItWasBeforeTheLastRelease(t *testing.T) {
+	e := newS3Env(t)
+	store := release.NewStore(e.direct, e.srv.NewBucket(t), "")
+	o1 := e.options(writeTree(t, siteV1()))
+	o1.Releases, o1.Who = store, "tester@host"
+	_, err := e.deploy(t, o1)
+	require.NoError(t, err)
+	v1 := snapshot(t, e.direct, e.site, "www/")
+	o2 := e.options(writeTree(t, siteV2()))
+	o2.Releases, o2.Who = store, "tester@host"
+	_, err = e.deploy(t, o2)
+	require.NoError(t, err)
+
+	rec, err := Rollback(context.Background(), Clients{S3: e.viaProxyClient}, RollbackOptions{
+		Bucket: e.site, Prefix: "www", BackupBucket: e.backups, Releases: store, Who: "tester@host"})
+	require.NoError(t, err)
+	assert.Equal(t, "succeeded", rec.Outcome)
+	assert.Equal(t, v1, snapshot(t, e.direct, e.site, "www/"))
+	recs, err := store.List(context.Background(), "frontend", e.site+"/www")
+	require.NoError(t, err)
+	assert.Len(t, recs, 3, "two deploys and the rollback are recorded")
+}
+
+func TestDeployS3_LockedSiteIsRefusedWithNothingChanged(t *testing.T) {
+	e := newS3Env(t)
+	store := release.NewStore(e.direct, e.srv.NewBucket(t), "")
+	l, err := store.Acquire(context.Background(), "frontend/"+e.site+"/www", release.Holder{Who: "other@ci", What: "deploy", Since: time.Now()}, release.LockOptions{})
+	require.NoError(t, err)
+	defer l.Release(context.Background())
+	o := e.options(writeTree(t, siteV1()))
+	o.Releases = store
+
+	_, err = e.deploy(t, o)
+	var locked *release.LockedError
+	require.True(t, errors.As(err, &locked), "got %v", err)
+	assert.Contains(t, err.Error(), "other@ci")
+	assert.Empty(t, e.proxy.changesTo(e.site, ""))
+}
+
+func TestPlanS3_ListsUploadsSkipsAndDeletesAndChangesNothing(t *testing.T) {
+	e := newS3Env(t)
+	_, err := e.deploy(t, e.options(writeTree(t, siteV1())))
+	require.NoError(t, err)
+	e.proxy.reset()
+
+	var out bytes.Buffer
+	o := e.options(writeTree(t, siteV2()))
+	o.BackupBucket, o.Out = "", &out
+	p, err := Plan(context.Background(), Clients{S3: e.viaProxyClient}, o)
+	require.NoError(t, err)
+	assert.Len(t, p.Upload, 3)
+	assert.Len(t, p.Skipped, 2)
+	assert.Equal(t, []string{"assets/app-1a2b3c4d.js", "old.txt"}, p.Delete)
+	assert.Contains(t, out.String(), "upload  index.html (changed")
+	assert.Empty(t, e.proxy.changesTo(e.site, ""))
+	assert.Empty(t, e.proxy.changesTo(e.backups, ""))
+}
