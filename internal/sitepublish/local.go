@@ -34,9 +34,9 @@ type localFile struct {
 
 func (f localFile) body() body {
 	if f.Path == "" {
-		return body{Size: f.Size, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.Data)), nil }}
+		return bytesBody(f.Data)
 	}
-	return body{Size: f.Size, Open: func() (io.ReadCloser, error) { return os.Open(f.Path) }}
+	return body{Size: f.Size, Open: func() (io.ReadSeekCloser, error) { return os.Open(f.Path) }}
 }
 
 // reservedDir holds esteira's own objects inside the site prefix.

@@ -1,7 +1,6 @@
 package sitepublish
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -107,8 +106,7 @@ func writeManifest(ctx context.Context, st objectStore, loc location, set remote
 	if err != nil {
 		return err
 	}
-	b := body{Size: int64(len(data)), Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
-	_, err = st.Put(ctx, loc.Bucket, loc.manifestKey(), b, headers{ContentType: "application/json", CacheControl: "no-store"})
+	_, err = st.Put(ctx, loc.Bucket, loc.manifestKey(), bytesBody(data), headers{ContentType: "application/json", CacheControl: "no-store"})
 	return err
 }
 

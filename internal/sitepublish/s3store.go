@@ -100,7 +100,14 @@ func (s *s3Store) Put(ctx context.Context, bucket, key string, b body, h headers
 		ContentEncoding: nonEmpty(h.ContentEncoding),
 	}
 	if b.Size < s.uploader.PartSize {
+		// Small files go straight to PutObject: the upload manager would first
+		// copy each one into a part-sized pooled buffer.
 		in.ContentLength = aws.Int64(b.Size)
+		out, err := s.api.PutObject(ctx, in)
+		if err != nil {
+			return "", fmt.Errorf("upload s3://%s/%s: %w", bucket, key, err)
+		}
+		return cleanETag(out.ETag), nil
 	}
 	out, err := s.uploader.Upload(ctx, in)
 	if err != nil {

@@ -1,6 +1,7 @@
 package sitepublish
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"strings"
@@ -77,11 +78,23 @@ func (o object) singlePart() bool {
 	return len(o.ETag) == 32 && !strings.Contains(o.ETag, "-")
 }
 
-// body is content to upload: Open returns a fresh reader each call.
+// body is content to upload: Open returns a fresh reader each call,
+// seekable so the SDK can hash and retry it.
 type body struct {
 	Size int64
-	Open func() (io.ReadCloser, error)
+	Open func() (io.ReadSeekCloser, error)
 }
+
+// bytesBody is an in-memory body.
+func bytesBody(data []byte) body {
+	return body{Size: int64(len(data)), Open: func() (io.ReadSeekCloser, error) {
+		return nopSeekCloser{bytes.NewReader(data)}, nil
+	}}
+}
+
+type nopSeekCloser struct{ io.ReadSeeker }
+
+func (nopSeekCloser) Close() error { return nil }
 
 // objectStore is the seam between the publish logic and S3 (compare bep/s3deploy's
 // remoteStore). Keys are full object keys.
