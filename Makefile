@@ -71,6 +71,8 @@ generate:
 # stack runs the simulator (ECS, ECR API, Secrets Manager, Logs, STS),
 # versitygw (S3) and a registry on 127.0.0.1 for a local demo, with fixed
 # demo credentials, until Ctrl-C. Point dagger at it with --endpoint.
+# awssim is built (same as go run ./cmd/awssim) and run as its own process
+# so the trap can stop every server by its pid.
 STACK_DIR := $(ROOT)/.cache/stack
 stack: tools
 	@mkdir -p "$(STACK_DIR)/s3" "$(STACK_DIR)/registry"; \
@@ -81,7 +83,8 @@ stack: tools
 		.cache/bin/versitygw --port 127.0.0.1:7070 --region eu-west-1 --quiet posix "$(STACK_DIR)/s3" & pids+=($$!); \
 	OTEL_TRACES_EXPORTER=none OTEL_SDK_DISABLED=true .cache/bin/registry serve "$(STACK_DIR)/registry.yml" & pids+=($$!); \
 	echo "stack: S3 (versitygw) http://127.0.0.1:7070 key esteirademo / esteirademosecret; registry 127.0.0.1:5000"; \
-	$(GO) run ./cmd/awssim -addr 127.0.0.1:4566 -seed cmd/awssim/demo-seed.json -tick 1s & pids+=($$!); \
+	$(GO) build -o .cache/bin/awssim ./cmd/awssim; \
+	.cache/bin/awssim -addr 127.0.0.1:4566 -seed cmd/awssim/demo-seed.json -tick 1s & pids+=($$!); \
 	wait -n "$${pids[@]}"
 
 bench-frontend:

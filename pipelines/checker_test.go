@@ -159,15 +159,18 @@ func TestJenkinsInvocations_ReadsEveryShStepForm(t *testing.T) {
 		"      plan-frontend --bucket b\n" + // 8
 		"  '''\n" + // 9
 		"  sh(script: \"dagger call region\", returnStdout: true)\n" + // 10
+		"  sh \"\"\"dagger call \\\n      build --source .\"\"\"\n" + // 11: Groovy's own \-newline continuation
 		"}\n"
 	invs, err := jenkinsInvocations("Jenkinsfile", []byte(src))
 	require.NoError(t, err)
-	require.Len(t, invs, 4)
+	require.Len(t, invs, 5)
 	assert.Equal(t, "Jenkinsfile:3", invs[0].where)
 	assert.Equal(t, []string{"--region", "${env.AWS_REGION}", "deploy-backend", "--cluster", "${CLUSTER}"}, invs[1].args)
 	assert.Equal(t, "Jenkinsfile:6", invs[2].where)
 	assert.Equal(t, []string{"--region", "eu-west-1", "plan-frontend", "--bucket", "b"}, invs[2].args)
 	assert.Equal(t, []string{"region"}, invs[3].args)
+	assert.Equal(t, "Jenkinsfile:11", invs[4].where)
+	assert.Equal(t, []string{"build", "--source", "."}, invs[4].args)
 }
 
 func TestJenkinsInvocations_FailsOnUnclosedString(t *testing.T) {
