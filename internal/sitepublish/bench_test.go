@@ -1,0 +1,162 @@
+package sitepublish
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/futuraplataforma/esteira/internal/teststack"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
+)
+
+// BenchmarkFrontendVsAWSCLI times esteira against `aws s3 sync` on the same
+// versitygw: a cold publish of a generated site (ESTEIRA_BENCH_FILES files,
+// default 10,000, ~10 KiB each), a republish after touching every mtime and
+// changing one file, and a backup of the site, next to the server's raw
+// parallel CopyObject rate. Run it through scripts/bench-frontend with
+// -benchtime 1x; it is not part of make test.
+func BenchmarkFrontendVsAWSCLI(b *testing.B) {
+	awsBin := os.Getenv("ESTEIRA_BENCH_AWS")
+	if awsBin == "" {
+		b.Fatal("ESTEIRA_BENCH_AWS is not set: run scripts/bench-frontend, which installs the aws CLI and sets it")
+	}
+	n := 10000
+	if v := os.Getenv("ESTEIRA_BENCH_FILES"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	srv := teststack.S3(b)
+	c := srv.Client(b)
+	dir, total := generateSite(b, n)
+	cli := awsCLI(b, awsBin, srv)
+	fmt.Printf("site: %d files, %.1f MB; esteira concurrency %d\n", n, float64(total)/1e6, defaultConcurrency)
+	for range b.N {
+		site, bak, awsSite := srv.NewBucket(b), srv.NewBucket(b), srv.NewBucket(b)
+		o := Options{Dir: dir, Bucket: site, Prefix: "www", BackupBucket: bak}
+		eCold := timed(b, "esteira cold publish", func() error { _, err := Deploy(context.Background(), Clients{S3: c}, o); return err })
+		aCold := timed(b, "aws s3 sync cold publish", func() error { return cli("s3", "sync", dir, "s3://"+awsSite+"/www") })
+		touchAllAndChangeOne(b, dir)
+		eRe := timed(b, "esteira republish (touched + 1 changed)", func() error {
+			rec, err := Deploy(context.Background(), Clients{S3: c}, o)
+			if err == nil {
+				for _, s := range rec.Steps {
+					fmt.Printf("    %-10s %8s %s\n", s.Name, s.Duration.Round(time.Millisecond), s.Detail)
+				}
+			}
+			return err
+		})
+		aRe := timed(b, "aws s3 sync republish (touched + 1 changed)", func() error { return cli("s3", "sync", dir, "s3://"+awsSite+"/www") })
+		eBak := timed(b, "esteira backup (list, copy, verify)", func() error { return benchBackup(c, site, bak, "bench-backup") })
+		aBak := timed(b, "aws s3 sync s3:// s3:// backup", func() error { return cli("s3", "sync", "s3://"+awsSite+"/www", "s3://"+bak+"/aws-backup") })
+		raw := timed(b, "raw parallel CopyObject", func() error { return rawCopy(c, site, bak, n) })
+		fmt.Printf("cold publish:     esteira is %.1fx faster than aws s3 sync (goal >= 3x)\n", aCold.Seconds()/eCold.Seconds())
+		fmt.Printf("1-file republish: esteira is %.1fx faster than aws s3 sync (goal >= 20x)\n", aRe.Seconds()/eRe.Seconds())
+		fmt.Printf("backup:           esteira is %.1fx faster than aws s3 sync; %.0f objects/s vs raw CopyObject %.0f objects/s = %.0f%% (goal >= 80%%)\n",
+			aBak.Seconds()/eBak.Seconds(), float64(n)/eBak.Seconds(), float64(n)/raw.Seconds(), 100*raw.Seconds()/eBak.Seconds())
+	}
+}
+
+func timed(b *testing.B, what string, f func() error) time.Duration {
+	start := time.Now()
+	require.NoError(b, f(), what)
+	d := time.Since(start)
+	fmt.Printf("%-45s %8s\n", what, d.Round(time.Millisecond))
+	return d
+}
+
+// generateSite writes n files: HTML pages, and assets of 2-19 KiB of
+// incompressible bytes (~10 KiB average).
+func generateSite(b *testing.B, n int) (string, int64) {
+	dir := b.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	exts := []string{".js", ".css", ".png", ".woff2", ".svg", ".json", ".html"}
+	var total int64
+	for i := range n {
+		rel := fmt.Sprintf("d%03d/f%05d%s", i/100, i, exts[i%len(exts)])
+		if i == 0 {
+			rel = "index.html"
+		}
+		data := make([]byte, 2048+rng.IntN(17*1024))
+		for j := range data {
+			data[j] = byte(rng.Uint32())
+		}
+		p := filepath.Join(dir, filepath.FromSlash(rel))
+		require.NoError(b, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(b, os.WriteFile(p, data, 0o644))
+		total += int64(len(data))
+	}
+	return dir, total
+}
+
+func touchAllAndChangeOne(b *testing.B, dir string) {
+	future := time.Now().Add(time.Minute)
+	require.NoError(b, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chtimes(p, future, future)
+	}))
+	require.NoError(b, os.WriteFile(filepath.Join(dir, "d001/f00100.png"), []byte("changed"), 0o644))
+}
+
+// awsCLI returns a runner for the aws CLI pointed at the server.
+func awsCLI(b *testing.B, bin string, srv *teststack.S3Server) func(args ...string) error {
+	cfg := filepath.Join(b.TempDir(), "config")
+	require.NoError(b, os.WriteFile(cfg, []byte("[default]\nregion = "+srv.Region+"\ns3 =\n    addressing_style = path\n"), 0o600))
+	env := append(os.Environ(), "AWS_ACCESS_KEY_ID="+srv.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+srv.SecretAccessKey,
+		"AWS_CONFIG_FILE="+cfg, "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
+	return func(args ...string) error {
+		cmd := exec.Command(bin, append([]string{"--endpoint-url", srv.Endpoint, "--only-show-errors"}, args...)...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("aws %v: %w: %s", args, err, out)
+		}
+		return nil
+	}
+}
+
+// benchBackup is Deploy's backup step on its own: list, resolve, copy, verify.
+func benchBackup(c *s3.Client, site, bak, id string) error {
+	ctx := context.Background()
+	st, loc := newS3Store(c, 0), newLocation(site, "www")
+	remote, err := listLocation(ctx, st, loc)
+	if err != nil {
+		return err
+	}
+	if _, err := resolveHashes(ctx, st, loc, remote, defaultConcurrency); err != nil {
+		return err
+	}
+	return backupSite(ctx, st, loc, remote, newLocation(bak, id), defaultConcurrency)
+}
+
+// rawCopy measures the server's CopyObject rate at esteira's concurrency:
+// the same n keys, nothing else.
+func rawCopy(c *s3.Client, site, bak string, n int) error {
+	ctx := context.Background()
+	objs, err := newS3Store(c, 0).List(ctx, site, "www/")
+	if err != nil {
+		return err
+	}
+	var done atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(defaultConcurrency)
+	for _, o := range objs[:min(n, len(objs))] {
+		g.Go(func() error {
+			_, err := c.CopyObject(gctx, &s3.CopyObjectInput{Bucket: aws.String(bak), Key: aws.String("raw/" + o.Key),
+				CopySource: aws.String(copySource(site, o.Key))})
+			done.Add(1)
+			return err
+		})
+	}
+	return g.Wait()
+}
