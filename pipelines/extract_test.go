@@ -97,7 +97,7 @@ func shellCommands(script string) []shellCommand {
 		if len(cur.words) > 0 {
 			cmds = append(cmds, cur)
 		}
-		cur = shellCommand{line: line}
+		cur, drop = shellCommand{line: line}, false
 	}
 	for i := 0; i < len(script); i++ {
 		c := script[i]

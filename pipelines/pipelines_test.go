@@ -70,3 +70,16 @@ func functionName(api *moduleAPI, inv invocation) string {
 	}
 	return inv.args[i]
 }
+
+// A constructor argument named like a dagger CLI flag (output, mod, ...)
+// makes every `dagger call` fail with "flag already exists"; function
+// arguments shadow global flags harmlessly (dagger/dagger#13398).
+func TestCI_ConstructorFlagsDoNotClashWithDaggerCLIFlags(t *testing.T) {
+	api, err := loadModuleAPI("../ci", "Esteira")
+	require.NoError(t, err)
+	for flag := range api.constructor {
+		_, clash := daggerGlobalFlags["--"+flag]
+		assert.False(t, clash, "New's argument --%s clashes with the dagger CLI's own --%s", flag, flag)
+	}
+	assert.Contains(t, api.constructor, "region", "the constructor should be read from ci/main.go")
+}
