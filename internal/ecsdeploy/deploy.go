@@ -1,0 +1,191 @@
+// Package ecsdeploy releases a container image to an Amazon ECS service:
+// resolve the live revision, register a copy with the new image, run the
+// migration gate, update the service, follow the rollout and roll back
+// automatically to the exact pre-deploy revision when anything fails.
+package ecsdeploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/futuraplataforma/esteira/internal/migration"
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// ECSAPI is the part of *ecs.Client the engine uses.
+type ECSAPI interface {
+	migration.ECSAPI
+	ecs.ListTasksAPIClient
+	DescribeClusters(ctx context.Context, params *ecs.DescribeClustersInput, optFns ...func(*ecs.Options)) (*ecs.DescribeClustersOutput, error)
+	DescribeServices(ctx context.Context, params *ecs.DescribeServicesInput, optFns ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error)
+	DescribeTaskDefinition(ctx context.Context, params *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
+	RegisterTaskDefinition(ctx context.Context, params *ecs.RegisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error)
+	DeregisterTaskDefinition(ctx context.Context, params *ecs.DeregisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DeregisterTaskDefinitionOutput, error)
+	UpdateService(ctx context.Context, params *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
+}
+
+var _ ECSAPI = (*ecs.Client)(nil)
+
+// deploy is one run of Deploy.
+type deploy struct {
+	c    Clients
+	o    DeployOptions
+	rec  *release.Record
+	live *liveService
+	// container is the target container; before the live revision ARN.
+	container, before string
+}
+
+// Deploy releases o.Image to the service. It returns the release record
+// (also written to o.Releases) with the error, if any; the error says what
+// happened, what state the service is in and what to run next.
+func Deploy(ctx context.Context, c Clients, o DeployOptions) (*release.Record, error) {
+	o.defaults()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	rec := newRecord(o.Cluster, o.Service, o.PriorSteps)
+	rec.Backend.Image = o.Image
+	d := &deploy{c: c, o: o, rec: rec}
+	outcome, err := d.run(ctx)
+	return finish(ctx, o.Releases, rec, outcome, err, o.Out)
+}
+
+func (d *deploy) run(ctx context.Context) (string, error) {
+	if err := step(d.o.Out, d.rec, "resolve", func() (string, error) { return d.resolve(ctx) }); err != nil {
+		return release.OutcomeFailed, err
+	}
+	liveImage := aws.ToString(containerDef(d.live.TaskDef, d.container).Image)
+	if sameImage(liveImage, d.o.Image) && !d.o.Force {
+		fmt.Fprintf(d.o.Out, "==> %s already runs %s; nothing to do (pass --force to redeploy)\n", revName(d.before), d.o.Image)
+		d.rec.Backend.AfterRevision = d.before
+		return release.OutcomeNoChange, nil
+	}
+	if err := step(d.o.Out, d.rec, "check", func() (string, error) { return d.preflight(ctx) }); err != nil {
+		return release.OutcomeFailed, err
+	}
+	if d.o.DryRun {
+		d.printPlan()
+		return release.OutcomeDryRun, nil
+	}
+	unlock, err := lock(ctx, d.o.Out, d.rec, d.o.Releases, d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter, Break: d.o.BreakLock})
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
+	defer unlock()
+	return d.change(ctx)
+}
+
+// resolve is step 1: the service, its live revision and the target container.
+func (d *deploy) resolve(ctx context.Context) (string, error) {
+	l, err := describeService(ctx, d.c.ECS, d.o.Cluster, d.o.Service)
+	if err != nil {
+		return "", err
+	}
+	if d.before, err = liveRevisionARN(l); err != nil {
+		return "", err
+	}
+	if l.TaskDef, l.Tags, err = describeTaskDef(ctx, d.c.ECS, d.before); err != nil {
+		return "", err
+	}
+	if d.container, err = pickContainer(l.TaskDef, d.o.Container); err != nil {
+		return "", err
+	}
+	d.live = l
+	d.rec.Backend.BeforeRevision, d.rec.Backend.Container = d.before, d.container
+	return fmt.Sprintf("%s runs %s (container %s: %s)", d.o.Service, revName(d.before), d.container, aws.ToString(containerDef(l.TaskDef, d.container).Image)), nil
+}
+
+// preflight checks what can still fail before any change: secrets exist,
+// the migration's logs can be followed.
+func (d *deploy) preflight(ctx context.Context) (string, error) {
+	cd := containerDef(d.live.TaskDef, d.container)
+	if err := checkSecrets(ctx, d.c.Secrets, cd); err != nil {
+		return "", err
+	}
+	detail := fmt.Sprintf("%d secrets referenced", len(cd.Secrets))
+	if d.c.Secrets == nil {
+		detail += " (not checked: no Secrets Manager client)"
+	}
+	if d.o.MigrateCommand != nil {
+		if _, _, ok := migration.AwslogsOf(d.live.TaskDef, d.container); !ok {
+			fmt.Fprintf(d.o.Out, "    warning: container %s has no awslogs log configuration with a stream prefix: the migration will run but its output cannot be shown or recorded\n", d.container)
+			detail += "; migration logs unavailable"
+		}
+	}
+	return detail, nil
+}
+
+func (d *deploy) printPlan() {
+	fmt.Fprintf(d.o.Out, "==> plan (dry run, nothing changed):\n    register a copy of %s with %s = %s\n", revName(d.before), d.container, d.o.Image)
+	if d.o.MigrateCommand != nil {
+		fmt.Fprintf(d.o.Out, "    run migration %q as a one-off task of the new revision\n", strings.Join(d.o.MigrateCommand, " "))
+	}
+	fmt.Fprintf(d.o.Out, "    update service %s/%s and wait up to %s; on failure roll back to %s\n", d.o.Cluster, d.o.Service, d.o.Timeout, revName(d.before))
+}
+
+func (d *deploy) holder() release.Holder {
+	return release.Holder{Who: d.o.Who, What: fmt.Sprintf("deploy-backend %s/%s %s", d.o.Cluster, d.o.Service, d.o.Image)}
+}
+
+// change registers, migrates, updates and, on failure, rolls back.
+func (d *deploy) change(ctx context.Context) (string, error) {
+	var next *types.TaskDefinition
+	err := step(d.o.Out, d.rec, "register", func() (string, error) {
+		var err error
+		next, err = registerCopy(ctx, d.c.ECS, d.live, d.container, d.o.Image)
+		if err != nil {
+			return "", err
+		}
+		return revName(aws.ToString(next.TaskDefinitionArn)), nil
+	})
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed, the service still runs %s", err, revName(d.before))
+	}
+	nextARN := aws.ToString(next.TaskDefinitionArn)
+	d.rec.Backend.AfterRevision = nextARN
+	if d.o.MigrateCommand != nil {
+		if err := d.migrate(ctx, next); err != nil {
+			return release.OutcomeFailed, err
+		}
+	}
+	w := newWatcher(d.c.ECS, d.live, d.o.Out, d.o.PollInterval, d.o.Timeout, d.o.FailureThreshold)
+	w.prime(ctx)
+	err = step(d.o.Out, d.rec, "deploy", func() (string, error) {
+		if err := updateService(ctx, d.c.ECS, d.o.Cluster, d.o.Service, nextARN); err != nil {
+			return "", err
+		}
+		if err := w.wait(ctx, nextARN); err != nil {
+			return "", err
+		}
+		return revName(nextARN) + " COMPLETED", nil
+	})
+	if err != nil {
+		return d.rollback(ctx, w, nextARN, err)
+	}
+	return release.OutcomeSucceeded, nil
+}
+
+// step runs f as one named step: it prints "==> name ok (1.2s) detail" and
+// appends the step to the record.
+func step(out io.Writer, rec *release.Record, name string, f func() (string, error)) error {
+	start := time.Now()
+	detail, err := f()
+	rec.Step(name, start, err, detail)
+	status := "ok"
+	if err != nil {
+		status = "FAIL"
+	}
+	if detail != "" {
+		detail = "  " + detail
+	}
+	fmt.Fprintf(out, "==> %-9s %-4s (%s)%s\n", name, status, time.Since(start).Round(time.Millisecond), detail)
+	return err
+}

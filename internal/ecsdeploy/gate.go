@@ -1,0 +1,81 @@
+package ecsdeploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/futuraplataforma/esteira/internal/migration"
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// gateSpec builds the migration spec: the service's network and launch
+// settings, with startedBy and clientToken derived from the release id.
+func gateSpec(l *liveService, td *types.TaskDefinition, container string, cmd []string, id string, timeout, poll time.Duration, out io.Writer) migration.Spec {
+	return migration.Spec{
+		Cluster: l.Cluster, TaskDefinition: td, Container: container, Command: cmd,
+		Network: l.Svc.NetworkConfiguration, LaunchType: l.Svc.LaunchType,
+		CapacityProviderStrategy: l.Svc.CapacityProviderStrategy, PlatformVersion: aws.ToString(l.Svc.PlatformVersion),
+		StartedBy: "esteira/" + id, ClientToken: "esteira-" + id + "-migrate",
+		Timeout: timeout, PollInterval: poll, Out: out,
+	}
+}
+
+func migrationRecord(res *migration.Result, cmd []string) *release.MigrationRecord {
+	if res == nil {
+		return &release.MigrationRecord{Command: cmd}
+	}
+	return &release.MigrationRecord{
+		Command: cmd, TaskARN: res.TaskARN, ExitCode: res.ExitCode, StopCode: res.StopCode,
+		StoppedReason: res.StoppedReason, Succeeded: res.Succeeded, Log: res.Log,
+	}
+}
+
+// migrate is step 4. On failure the service is never touched and the new
+// revision is deregistered.
+func (d *deploy) migrate(ctx context.Context, next *types.TaskDefinition) error {
+	var res *migration.Result
+	err := step(d.o.Out, d.rec, "migrate", func() (string, error) {
+		var err error
+		spec := gateSpec(d.live, next, d.container, d.o.MigrateCommand, d.rec.ID, d.o.Timeout, d.o.PollInterval, d.o.Out)
+		res, err = migration.Run(ctx, d.c.ECS, d.c.Logs, spec)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("task %s exited 0", shortID(res.TaskARN)), nil
+	})
+	d.rec.Backend.Migration = migrationRecord(res, d.o.MigrateCommand)
+	if err == nil {
+		return nil
+	}
+	nextARN := aws.ToString(next.TaskDefinitionArn)
+	state := fmt.Sprintf("the service was not changed (still on %s)", revName(d.before))
+	if derr := deregister(context.WithoutCancel(ctx), d.c.ECS, nextARN); derr != nil {
+		state += fmt.Sprintf("; revision %s could NOT be deregistered (%v): deregister it by hand", revName(nextARN), derr)
+	} else {
+		state += fmt.Sprintf("; revision %s was deregistered", revName(nextARN))
+	}
+	what, tail := migrationFailure(err, res)
+	return fmt.Errorf("%s; %s; fix the migration and deploy again%s", what, state, tail)
+}
+
+// migrationFailure phrases the gate's error and, apart, the log tail.
+func migrationFailure(err error, res *migration.Result) (what, tail string) {
+	var failed *migration.FailedError
+	if !errors.As(err, &failed) {
+		return err.Error(), ""
+	}
+	what = fmt.Sprintf("migration task %s %s", shortID(res.TaskARN), res.Failure)
+	if lines := migration.Tail(res.Log, 10); len(lines) > 0 {
+		return what, "; last log lines:\n  " + strings.Join(lines, "\n  ")
+	}
+	return what, "; the task wrote no log lines"
+}
+
+func shortID(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

@@ -1,0 +1,130 @@
+package ecsdeploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/futuraplataforma/esteira/internal/migration"
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// MigrateOptions configure Migrate: the gate alone.
+type MigrateOptions struct {
+	Cluster, Service, Container string
+	// Image runs the command in a temporary copy of the live revision with
+	// this image (deregistered afterwards); Revision runs it in an existing
+	// revision; neither runs it in the live revision.
+	Image, Revision       string
+	Command               []string
+	Timeout, PollInterval time.Duration
+	Out                   io.Writer
+}
+
+// Migrate runs Command as a one-off task on the service's network and
+// returns the result; the error of a failed task carries the log tail.
+func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*migration.Result, error) {
+	o.Timeout, o.PollInterval, o.Out = timing(o.Timeout, o.PollInterval, o.Out)
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	rec := newRecord(o.Cluster, o.Service, nil) // for step timings and the release id only
+	var l *liveService
+	var td *types.TaskDefinition
+	var container string
+	err := step(o.Out, rec, "resolve", func() (string, error) {
+		var err error
+		l, td, container, err = migrateTarget(ctx, c.ECS, o)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s in %s", container, revName(aws.ToString(td.TaskDefinitionArn))), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w; nothing was changed", err)
+	}
+	if o.Image != "" {
+		if td, err = registerTemporary(ctx, c.ECS, o.Out, rec, l, container, o.Image); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if derr := deregister(context.WithoutCancel(ctx), c.ECS, aws.ToString(td.TaskDefinitionArn)); derr != nil {
+				fmt.Fprintf(o.Out, "    warning: %v: deregister it by hand\n", derr)
+			}
+		}()
+	}
+	var res *migration.Result
+	err = step(o.Out, rec, "migrate", func() (string, error) {
+		res, err = migration.Run(ctx, c.ECS, c.Logs, gateSpec(l, td, container, o.Command, rec.ID, o.Timeout, o.PollInterval, o.Out))
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("task %s exited 0", shortID(res.TaskARN)), nil
+	})
+	if err != nil {
+		what, tail := migrationFailure(err, res)
+		return res, fmt.Errorf("%s; the service was not changed%s", what, tail)
+	}
+	return res, nil
+}
+
+func (o *MigrateOptions) validate() error {
+	var errs []error
+	if len(o.Command) == 0 {
+		errs = append(errs, errors.New("command is empty: give the migration command, e.g. [\"./app\",\"migrate\"]"))
+	}
+	if o.Image != "" && o.Revision != "" {
+		errs = append(errs, errors.New("give either an image or a revision, not both"))
+	}
+	if o.Image != "" {
+		if _, err := parseImage(o.Image); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("migrate %s/%s: nothing was run: %w", o.Cluster, o.Service, errors.Join(errs...))
+	}
+	return nil
+}
+
+// migrateTarget resolves the service and the revision the command runs in.
+func migrateTarget(ctx context.Context, api ECSAPI, o MigrateOptions) (*liveService, *types.TaskDefinition, string, error) {
+	l, err := describeService(ctx, api, o.Cluster, o.Service)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	ref := o.Revision
+	if ref == "" {
+		if ref, err = liveRevisionARN(l); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	if l.TaskDef, l.Tags, err = describeTaskDef(ctx, api, ref); err != nil {
+		return nil, nil, "", err
+	}
+	container, err := pickContainer(l.TaskDef, o.Container)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if _, _, ok := migration.AwslogsOf(l.TaskDef, container); !ok {
+		fmt.Fprintf(o.Out, "    warning: container %s has no awslogs log configuration with a stream prefix: the migration will run but its output cannot be shown\n", container)
+	}
+	return l, l.TaskDef, container, nil
+}
+
+func registerTemporary(ctx context.Context, api ECSAPI, out io.Writer, rec *release.Record, l *liveService, container, image string) (*types.TaskDefinition, error) {
+	var td *types.TaskDefinition
+	err := step(out, rec, "register", func() (string, error) {
+		var err error
+		if td, err = registerCopy(ctx, api, l, container, image); err != nil {
+			return "", err
+		}
+		return revName(aws.ToString(td.TaskDefinitionArn)) + " (temporary)", nil
+	})
+	return td, err
+}

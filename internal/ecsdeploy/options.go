@@ -1,0 +1,93 @@
+package ecsdeploy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/futuraplataforma/esteira/internal/migration"
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// Clients are the AWS clients the engine needs; *ecs.Client,
+// *cloudwatchlogs.Client and *secretsmanager.Client satisfy them.
+type Clients struct {
+	ECS  ECSAPI
+	Logs migration.LogsAPI
+	// Secrets checks secrets[].valueFrom before anything changes; nil skips the check.
+	Secrets SecretsAPI
+}
+
+// DeployOptions configure Deploy.
+type DeployOptions struct {
+	// Cluster and Service name the ECS service; Container the container whose
+	// image changes (default: the single essential container).
+	Cluster, Service, Container string
+	// Image is "repo@sha256:…", "repo:tag@sha256:…" or "repo:tag".
+	Image string
+	// MigrateCommand, when set, runs as a one-off task of the new revision
+	// before the service changes; the deploy stops if it fails.
+	MigrateCommand []string
+	// Force redeploys an image that already runs; DryRun resolves, checks and
+	// prints the plan without changing anything.
+	Force, DryRun bool
+	// Timeout bounds each wait (migration, rollout, rollback): default 15m.
+	// PollInterval is the time between polls: default 5s. FailureThreshold is
+	// how many new tasks stopping for a known reason fail the rollout: default 3.
+	Timeout, PollInterval time.Duration
+	FailureThreshold      int
+	// Releases holds the deploy lock and the release record; nil = neither.
+	Releases       *release.Store
+	LockStaleAfter time.Duration
+	BreakLock      bool
+	// Who holds the lock: user@host or the CI job URL.
+	Who string
+	// PriorSteps (build, publish) measured by the caller are copied into the record.
+	PriorSteps []release.Step
+	Out        io.Writer
+}
+
+func (o *DeployOptions) defaults() {
+	o.Timeout, o.PollInterval, o.Out = timing(o.Timeout, o.PollInterval, o.Out)
+	if o.FailureThreshold <= 0 {
+		o.FailureThreshold = 3
+	}
+}
+
+func timing(timeout, poll time.Duration, out io.Writer) (time.Duration, time.Duration, io.Writer) {
+	if timeout <= 0 {
+		timeout = 15 * time.Minute
+	}
+	if poll <= 0 {
+		poll = 5 * time.Second
+	}
+	if out == nil {
+		out = io.Discard
+	}
+	return timeout, poll, out
+}
+
+// validate checks the options that need no AWS call.
+func (o *DeployOptions) validate() error {
+	var errs []error
+	if o.Cluster == "" {
+		errs = append(errs, errors.New("cluster is empty: give the ECS cluster name with --cluster"))
+	}
+	if o.Service == "" {
+		errs = append(errs, errors.New("service is empty: give the ECS service name with --service"))
+	}
+	if _, err := parseImage(o.Image); err != nil {
+		errs = append(errs, err)
+	}
+	if o.MigrateCommand != nil && len(o.MigrateCommand) == 0 {
+		errs = append(errs, errors.New("migrate command is empty: give the command, e.g. [\"./app\",\"migrate\"], or leave it out"))
+	}
+	if o.Releases != nil && o.Who == "" {
+		errs = append(errs, errors.New("who is empty: set it to user@host or the CI job URL so the deploy lock names its holder"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("deploy %s/%s: nothing was changed: %w", o.Cluster, o.Service, errors.Join(errs...))
+	}
+	return nil
+}

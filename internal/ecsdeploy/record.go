@@ -1,0 +1,69 @@
+package ecsdeploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+func newRecord(cluster, service string, prior []release.Step) *release.Record {
+	now := time.Now().UTC()
+	return &release.Record{
+		ID: release.NewID(now), Kind: release.KindBackend, Target: cluster + "/" + service, StartedAt: now,
+		Steps:   append([]release.Step(nil), prior...),
+		Backend: &release.BackendRecord{Cluster: cluster, Service: service},
+	}
+}
+
+// finish completes the record and writes it to the store (not for dry
+// runs). A record that cannot be written is reported, never hidden.
+func finish(ctx context.Context, store *release.Store, rec *release.Record, outcome string, err error, out io.Writer) (*release.Record, error) {
+	rec.FinishedAt, rec.Outcome = time.Now().UTC(), outcome
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	fmt.Fprintf(out, "==> %s %s in %s\n", rec.Kind, outcome, rec.FinishedAt.Sub(rec.StartedAt).Round(time.Millisecond))
+	if store == nil || outcome == release.OutcomeDryRun {
+		return rec, err
+	}
+	uri, perr := store.Put(context.WithoutCancel(ctx), rec)
+	if perr != nil {
+		perr = fmt.Errorf("write release record %s (outcome %s): %w", rec.ID, outcome, perr)
+		if err == nil {
+			return rec, fmt.Errorf("the release itself %s, but %w; rollback-backend will need --to-revision", outcome, perr)
+		}
+		return rec, errors.Join(err, perr)
+	}
+	fmt.Fprintf(out, "==> record    %s\n", uri)
+	return rec, err
+}
+
+// lock takes the per-service deploy lock (when store is set) and returns
+// its release function.
+func lock(ctx context.Context, out io.Writer, rec *release.Record, store *release.Store, h release.Holder, o release.LockOptions) (func(), error) {
+	if store == nil {
+		return func() {}, nil
+	}
+	var l *release.Lock
+	name := "backend/" + rec.Target
+	err := step(out, rec, "lock", func() (string, error) {
+		var err error
+		l, err = store.Acquire(ctx, name, h, o)
+		if err != nil {
+			return "", err
+		}
+		return l.URI, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
+			fmt.Fprintf(out, "    warning: release deploy lock %s: %v; remove it with --break-lock on the next deploy\n", l.URI, err)
+		}
+	}, nil
+}

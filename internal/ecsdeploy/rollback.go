@@ -1,0 +1,163 @@
+package ecsdeploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// rollback is step 6: after the rollout of next failed, bring the service
+// back to the revision recorded in step 1 and wait until it is COMPLETED.
+// It runs even when ctx was cancelled: a half-done deploy is worse.
+func (d *deploy) rollback(ctx context.Context, w *watcher, next string, cause error) (string, error) {
+	rctx := context.WithoutCancel(ctx)
+	var rerr *RolloutError
+	byECS := errors.As(cause, &rerr) && rerr.Kind == "ecs-rolled-back"
+	err := step(d.o.Out, d.rec, "rollback", func() (string, error) {
+		if err := rollbackTo(rctx, d.c.ECS, w, d.before); err != nil {
+			return "", err
+		}
+		return revName(d.before) + " COMPLETED", nil
+	})
+	before := revName(d.before)
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; rolling back to %s ALSO failed: %v; the service state is uncertain: check it in the ECS console and run rollback-backend --to-revision %s",
+			cause, before, err, before)
+	}
+	what := "deploy FAILED"
+	if byECS {
+		what = "deploy FAILED: the ECS deployment circuit breaker rolled it back"
+	}
+	return release.OutcomeRolledBack, fmt.Errorf("%s: %w; rolled back to %s (deployment COMPLETED, the service runs the pre-deploy version); revision %s is left registered for inspection; fix the cause and deploy again",
+		what, cause, before, revName(next))
+}
+
+// RollbackOptions configure Rollback.
+type RollbackOptions struct {
+	Cluster, Service string
+	// ToRevision is "family:revision", a bare revision number of the
+	// service's family, or an ARN. Empty: the revision the last successful
+	// release replaced, read from Releases.
+	ToRevision            string
+	Timeout, PollInterval time.Duration
+	Releases              *release.Store
+	Who                   string
+	BreakLock             bool
+	Out                   io.Writer
+}
+
+// Rollback points the service at an earlier revision and waits until that
+// deployment is COMPLETED.
+func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Record, error) {
+	o.Timeout, o.PollInterval, o.Out = timing(o.Timeout, o.PollInterval, o.Out)
+	if o.ToRevision == "" && o.Releases == nil {
+		return nil, errors.New("rollback: give --to-revision, or a release store so the previous revision can be read from the last release record")
+	}
+	if o.Releases != nil && o.Who == "" {
+		return nil, errors.New("rollback: who is empty: set it to user@host or the CI job URL so the deploy lock names its holder")
+	}
+	rec := newRecord(o.Cluster, o.Service, nil)
+	outcome, err := rollbackRun(ctx, c, o, rec)
+	return finish(ctx, o.Releases, rec, outcome, err, o.Out)
+}
+
+func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release.Record) (string, error) {
+	var l *liveService
+	var target string
+	err := step(o.Out, rec, "resolve", func() (string, error) {
+		var err error
+		if l, err = describeService(ctx, c.ECS, o.Cluster, o.Service); err != nil {
+			return "", err
+		}
+		rec.Backend.BeforeRevision = aws.ToString(l.Svc.TaskDefinition)
+		if target, err = rollbackTarget(ctx, c.ECS, o, l); err != nil {
+			return "", err
+		}
+		rec.Backend.AfterRevision = target
+		return fmt.Sprintf("%s runs %s; target %s", o.Service, revName(rec.Backend.BeforeRevision), revName(target)), nil
+	})
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
+	if target == rec.Backend.BeforeRevision && primaryCompleted(l) {
+		fmt.Fprintf(o.Out, "==> %s already runs %s; nothing to do\n", o.Service, revName(target))
+		return release.OutcomeNoChange, nil
+	}
+	h := release.Holder{Who: o.Who, What: fmt.Sprintf("rollback-backend %s/%s to %s", o.Cluster, o.Service, revName(target))}
+	unlock, err := lock(ctx, o.Out, rec, o.Releases, h, release.LockOptions{Break: o.BreakLock})
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
+	defer unlock()
+	w := newWatcher(c.ECS, l, o.Out, o.PollInterval, o.Timeout, 3)
+	w.prime(ctx)
+	err = step(o.Out, rec, "rollback", func() (string, error) {
+		if err := rollbackTo(ctx, c.ECS, w, target); err != nil {
+			return "", err
+		}
+		return revName(target) + " COMPLETED", nil
+	})
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("rollback of %s/%s to %s: %w; check the service in the ECS console", o.Cluster, o.Service, revName(target), err)
+	}
+	return release.OutcomeSucceeded, nil
+}
+
+func primaryCompleted(l *liveService) bool {
+	_, err := liveRevisionARN(l)
+	return err == nil
+}
+
+// rollbackTarget resolves --to-revision, or finds the release that put the
+// live revision in place and returns the revision it replaced.
+func rollbackTarget(ctx context.Context, api ECSAPI, o RollbackOptions, l *liveService) (string, error) {
+	ref := o.ToRevision
+	if ref == "" {
+		var err error
+		if ref, err = previousFromRecords(ctx, o.Releases, l); err != nil {
+			return "", err
+		}
+	} else if _, err := strconv.Atoi(ref); err == nil {
+		family := revName(aws.ToString(l.Svc.TaskDefinition))
+		ref = family[:strings.LastIndex(family, ":")] + ":" + ref
+	}
+	td, _, err := describeTaskDef(ctx, api, ref)
+	if err != nil {
+		return "", fmt.Errorf("%w: check --to-revision", err)
+	}
+	if td.Status != "ACTIVE" {
+		return "", fmt.Errorf("task definition %s is %s; ECS cannot start new tasks from it: give an ACTIVE revision with --to-revision", revName(aws.ToString(td.TaskDefinitionArn)), td.Status)
+	}
+	return aws.ToString(td.TaskDefinitionArn), nil
+}
+
+// previousFromRecords returns BeforeRevision of the newest successful deploy
+// whose AfterRevision is what the service runs now. Rollback records are
+// skipped so a rollback is never undone by another.
+func previousFromRecords(ctx context.Context, store *release.Store, l *liveService) (string, error) {
+	target := l.Cluster + "/" + l.Service
+	recs, err := store.List(ctx, release.KindBackend, target)
+	if err != nil {
+		return "", fmt.Errorf("list release records of %s: %w", target, err)
+	}
+	live := aws.ToString(l.Svc.TaskDefinition)
+	for _, r := range recs {
+		if r.Backend == nil || r.Outcome != release.OutcomeSucceeded || r.Backend.AfterRevision != live {
+			continue
+		}
+		if slices.ContainsFunc(r.Steps, func(s release.Step) bool { return s.Name == "rollback" }) {
+			continue
+		}
+		return r.Backend.BeforeRevision, nil
+	}
+	return "", fmt.Errorf("no successful release record of %s deployed %s (the live revision): give --to-revision", target, revName(live))
+}

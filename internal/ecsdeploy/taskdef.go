@@ -1,0 +1,70 @@
+package ecsdeploy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// registerInput copies a live task definition into a registration request
+// with only the image of one container changed. Read-only fields
+// (taskDefinitionArn, revision, status, requiresAttributes, compatibilities,
+// registeredAt/By, deregisteredAt) are not part of the request; tags with the
+// reserved "aws:" prefix cannot be set and are dropped.
+func registerInput(td *types.TaskDefinition, tags []types.Tag, container, image string) *ecs.RegisterTaskDefinitionInput {
+	defs := make([]types.ContainerDefinition, len(td.ContainerDefinitions))
+	copy(defs, td.ContainerDefinitions)
+	for i := range defs {
+		if aws.ToString(defs[i].Name) == container {
+			defs[i].Image = aws.String(image)
+		}
+	}
+	var keep []types.Tag
+	for _, t := range tags {
+		if !strings.HasPrefix(aws.ToString(t.Key), "aws:") {
+			keep = append(keep, t)
+		}
+	}
+	return &ecs.RegisterTaskDefinitionInput{
+		Family:                  td.Family,
+		ContainerDefinitions:    defs,
+		Cpu:                     td.Cpu,
+		Memory:                  td.Memory,
+		EnableFaultInjection:    td.EnableFaultInjection,
+		EphemeralStorage:        td.EphemeralStorage,
+		ExecutionRoleArn:        td.ExecutionRoleArn,
+		TaskRoleArn:             td.TaskRoleArn,
+		InferenceAccelerators:   td.InferenceAccelerators,
+		IpcMode:                 td.IpcMode,
+		PidMode:                 td.PidMode,
+		NetworkMode:             td.NetworkMode,
+		PlacementConstraints:    td.PlacementConstraints,
+		ProxyConfiguration:      td.ProxyConfiguration,
+		RequiresCompatibilities: td.RequiresCompatibilities,
+		RuntimePlatform:         td.RuntimePlatform,
+		Volumes:                 td.Volumes,
+		Tags:                    keep,
+	}
+}
+
+// registerCopy registers the new revision and returns it.
+func registerCopy(ctx context.Context, api ECSAPI, l *liveService, container, image string) (*types.TaskDefinition, error) {
+	out, err := api.RegisterTaskDefinition(ctx, registerInput(l.TaskDef, l.Tags, container, image))
+	if err != nil {
+		return nil, fmt.Errorf("register a copy of %s with image %s: %w", revName(aws.ToString(l.TaskDef.TaskDefinitionArn)), image, err)
+	}
+	return out.TaskDefinition, nil
+}
+
+// deregister marks a revision INACTIVE so nothing deploys it by mistake.
+func deregister(ctx context.Context, api ECSAPI, arn string) error {
+	_, err := api.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+	if err != nil {
+		return fmt.Errorf("deregister task definition %s: %w", revName(arn), err)
+	}
+	return nil
+}
