@@ -193,9 +193,10 @@ func (l *Lock) Release(ctx context.Context) error {
 		return errors.New("release lock: no lock held")
 	}
 	s := l.store
-	// Read first: S3 servers that ignore If-Match on DELETE (versitygw
-	// v1.8.0 does) would otherwise let us delete a lock someone else retook.
-	// The If-Match still guards the short window between read and delete on S3.
+	// Read first: a conditional DELETE of a missing object succeeds silently,
+	// so only the read tells us the lock was broken, and it names the new
+	// holder. The If-Match then guards the window between read and delete
+	// (AWS S3 and versitygw v1.8.0 both answer 412 on an ETag mismatch).
 	cur, etag, err := s.readLock(ctx, l.key)
 	if isNotFound(err) {
 		return fmt.Errorf("release lock %s: %w: someone broke it while this deploy held it", l.Name, ErrLockLost)
@@ -210,7 +211,8 @@ func (l *Lock) Release(ctx context.Context) error {
 		Bucket: aws.String(s.bucket), Key: aws.String(l.key), IfMatch: aws.String(l.etag),
 	})
 	if isPreconditionFailed(err) {
-		return l.lostTo(Holder{Who: "another deploy", What: "unknown"})
+		cur, _, _ = s.readLock(ctx, l.key)
+		return l.lostTo(cur.Holder)
 	}
 	if err != nil && !isNotFound(err) {
 		return fmt.Errorf("release lock %s: delete %s: %w", l.Name, l.URI, err)
