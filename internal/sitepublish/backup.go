@@ -3,31 +3,47 @@ package sitepublish
 import (
 	"context"
 	"fmt"
-	"io"
+	"maps"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 )
 
-// copyAll copies rels from src to dst server-side in parallel, in upload
-// phase order (assets, HTML, root index.html) so a restore never serves a
-// page before its assets.
-func copyAll(ctx context.Context, st objectStore, src, dst location, set remoteSet, rels []string, conc int, out io.Writer) error {
-	byPhase := make([][]string, 3)
-	for _, rel := range rels {
-		ph := phase(rel, set[rel].Headers)
-		byPhase[ph] = append(byPhase[ph], rel)
+// A backup holds the bytes of every object a release overwrites or deletes,
+// plus a manifest recording the whole site as it was (paths, sizes, ETags,
+// SHA-256s, headers). Objects the release leaves alone stay where they are:
+// the live site, or a later release's backup once that release changes them.
+// So a backup costs what the release changes, not the size of the site, and
+// still describes (and restores) the complete previous site. Restores verify
+// the result against the manifest byte for byte before they report success.
+
+// copyJob copies one object; replace (optional) sets new headers.
+type copyJob struct {
+	src, dst location
+	srcRel   string
+	dstRel   string
+	replace  *headers
+}
+
+// copyAll runs the copies in upload phase order (assets, HTML, root
+// index.html) so a restore never serves a page before its assets.
+func copyAll(ctx context.Context, st objectStore, jobs []copyJob, conc int, onDone func(copyJob)) error {
+	byPhase := make([][]copyJob, 3)
+	for _, j := range jobs {
+		ph := phase(j.dstRel, headers{ContentType: contentType(j.dstRel)})
+		byPhase[ph] = append(byPhase[ph], j)
 	}
 	for _, group := range byPhase {
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(conc)
-		for _, rel := range group {
+		for _, j := range group {
 			g.Go(func() error {
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				_, err := st.Copy(gctx, src.Bucket, src.key(rel), dst.Bucket, dst.key(rel))
-				if err == nil && out != nil {
-					fmt.Fprintf(out, "    restored %s\n", rel)
+				_, err := st.Copy(gctx, j.src.Bucket, j.src.key(j.srcRel), j.dst.Bucket, j.dst.key(j.dstRel), j.replace)
+				if err == nil && onDone != nil {
+					onDone(j)
 				}
 				return err
 			})
@@ -39,69 +55,76 @@ func copyAll(ctx context.Context, st objectStore, src, dst location, set remoteS
 	return nil
 }
 
-// backupSite copies the resolved live site to dst, verifies the copy has the
-// same keys, sizes and content, and writes dst's manifest, which marks the
-// backup as verified (rollback only trusts backups that have one).
-func backupSite(ctx context.Context, st objectStore, site location, remote remoteSet, dst location, conc int) error {
-	rels := remote.sortedKeys()
-	if err := copyAll(ctx, st, site, dst, remote, rels, conc, nil); err != nil {
+// backupSite copies the given paths of the resolved live site to dst,
+// verifies the copies (same keys, sizes and content), then writes dst's
+// manifest: the whole site state plus which paths dst stores. The manifest
+// is written last and marks the backup as verified.
+func backupSite(ctx context.Context, st objectStore, site location, remote remoteSet, rels []string, dst location, conc int) error {
+	rels = slices.Sorted(slices.Values(rels))
+	jobs := make([]copyJob, len(rels))
+	want := make(remoteSet, len(rels))
+	for i, rel := range rels {
+		jobs[i] = copyJob{src: site, dst: dst, srcRel: rel, dstRel: rel}
+		want[rel] = remote[rel]
+	}
+	if err := copyAll(ctx, st, jobs, conc, nil); err != nil {
 		return fmt.Errorf("back up %s to %s: %w", site, dst, err)
 	}
-	got, err := verifyLocation(ctx, st, remote, dst, sameBytes, conc)
-	if err != nil {
+	if _, err := verifyLocation(ctx, st, want, dst, sameBytes, conc); err != nil {
 		return fmt.Errorf("backup of %s: %w", site, err)
 	}
-	if err := writeManifest(ctx, st, dst, got); err != nil {
+	if err := writeManifest(ctx, st, dst, remote, append([]string{}, rels...)); err != nil {
 		return fmt.Errorf("write backup manifest in %s: %w", dst, err)
 	}
 	return nil
 }
 
-// restoreStats counts what a restore changed.
-type restoreStats struct{ Copied, Deleted int }
+// backupSnapshot is a backup read back: the site state it recorded and
+// the paths it stores.
+type backupSnapshot struct {
+	loc    location
+	state  remoteSet
+	stored map[string]bool
+}
 
-// restoreSite makes the site byte-identical to the backup at src: copies
-// back what is missing or differs (bytes or headers), then deletes what the
-// backup does not have, then verifies and rewrites the site's manifest.
-func restoreSite(ctx context.Context, st objectStore, site, src location, conc int, out io.Writer) (restoreStats, error) {
-	var stats restoreStats
-	backup, err := listLocation(ctx, st, src)
-	if err != nil {
-		return stats, err
+func readBackup(ctx context.Context, st objectStore, loc location) (*backupSnapshot, error) {
+	m, err := loadManifest(ctx, st, loc)
+	if err != nil || !m.Backup {
+		return nil, fmt.Errorf("%s is not a verified esteira backup (no backup manifest %s): %v", loc, reservedDir+"manifest.json", err)
 	}
-	if _, err := resolveHashes(ctx, st, src, backup, conc); err != nil {
-		return stats, err
+	b := &backupSnapshot{loc: loc, state: m.state(newLocation(loc.Bucket, "")), stored: map[string]bool{}}
+	for _, rel := range m.Stored {
+		b.stored[rel] = true
 	}
-	live, err := listLocation(ctx, st, site)
-	if err != nil {
-		return stats, err
-	}
-	if _, err := resolveHashes(ctx, st, site, live, conc); err != nil {
-		return stats, err
-	}
-	var copies, deletes []string
-	for _, rel := range backup.sortedKeys() {
-		b, l := backup[rel], live[rel]
-		if l.Key == "" || !sameContent(b, l) || b.Headers.sig() != l.Headers.sig() {
+	return b, nil
+}
+
+// changesTo lists what must change for the live site to equal state:
+// paths to copy in (missing, different bytes or headers) and paths to delete.
+func changesTo(live, state remoteSet) (copies, deletes []string) {
+	for _, rel := range state.sortedKeys() {
+		want, l := state[rel], live[rel]
+		if l.Key == "" || !sameContent(l, want) || l.Headers.sig() != want.Headers.sig() {
 			copies = append(copies, rel)
 		}
 	}
 	for _, rel := range live.sortedKeys() {
-		if _, ok := backup[rel]; !ok {
-			deletes = append(deletes, site.key(rel))
+		if _, ok := state[rel]; !ok {
+			deletes = append(deletes, rel)
 		}
 	}
-	if err := copyAll(ctx, st, src, site, backup, copies, conc, out); err != nil {
-		return stats, fmt.Errorf("restore %s from %s: %w", site, src, err)
+	return copies, deletes
+}
+
+// sourceIndex finds stored bytes by SHA-256 across backups.
+type sourceIndex map[string]copyJob
+
+func (ix sourceIndex) add(b *backupSnapshot) {
+	for _, rel := range slices.Sorted(maps.Keys(b.stored)) {
+		o := b.state[rel]
+		if _, ok := ix[o.SHA256]; !ok && o.SHA256 != "" {
+			h := o.Headers
+			ix[o.SHA256] = copyJob{src: b.loc, srcRel: rel, replace: &h}
+		}
 	}
-	stats.Copied = len(copies)
-	if err := st.Delete(ctx, site.Bucket, deletes); err != nil {
-		return stats, fmt.Errorf("restore %s from %s: %w", site, src, err)
-	}
-	stats.Deleted = len(deletes)
-	got, err := verifyLocation(ctx, st, backup, site, sameBytes, conc)
-	if err != nil {
-		return stats, fmt.Errorf("restored site: %w", err)
-	}
-	return stats, writeManifest(ctx, st, site, got)
 }

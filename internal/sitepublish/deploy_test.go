@@ -149,18 +149,71 @@ func TestDeploy_RejectsBadInputBeforeAnyChange(t *testing.T) {
 	}
 }
 
-func TestRollback_RestoresNamedBackupAfterBackingUpTheCurrentSite(t *testing.T) {
+func backupID(t *testing.T, uri string) string {
+	t.Helper()
+	id := strings.TrimSuffix(strings.TrimPrefix(uri, "s3://backups/www/"), "/")
+	require.NotEmpty(t, id)
+	return id
+}
+
+func TestRollback_RestoresNamedBackupAndKeepsTheReplacedSite(t *testing.T) {
 	st := newMemStore("site", "backups")
 	deployMem(t, st, siteV1())
 	v1 := st.snapshot("site", "www/")
 	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
 	require.NoError(t, err)
-	backupID := strings.TrimSuffix(strings.TrimPrefix(rec.Frontend.BackupURI, "s3://backups/www/"), "/")
+	ro := RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: backupID(t, rec.Frontend.BackupURI)}
 
-	rb, err := rollback(context.Background(), st, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: backupID})
+	rb, err := rollback(context.Background(), st, ro)
 	require.NoError(t, err)
 	assert.Equal(t, "succeeded", rb.Outcome)
 	assert.Equal(t, v1, st.snapshot("site", "www/"))
-	safety := strings.TrimPrefix(rb.Frontend.BackupURI, "s3://backups/")
-	assert.Equal(t, siteV2(), st.snapshot("backups", safety), "the replaced site was kept")
+
+	ro.Backup = backupID(t, rb.Frontend.BackupURI) // the rollback's own backup: the site it replaced
+	_, err = rollback(context.Background(), st, ro)
+	require.NoError(t, err)
+	assert.Equal(t, siteV2(), st.snapshot("site", "www/"), "rolling the rollback back loses nothing")
+}
+
+func TestRollback_OldBackupFindsBytesInLaterBackups(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	v1 := st.snapshot("site", "www/")
+	rec2, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
+	require.NoError(t, err)
+	v3 := siteV2()
+	v3["about/index.html"] = "<html>about v3</html>" // unchanged by v2: its v1 bytes are only in v3's backup
+	_, err = deploy(context.Background(), st, nil, memOptions(writeTree(t, v3)))
+	require.NoError(t, err)
+
+	_, err = rollback(context.Background(), st, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups",
+		Backup: backupID(t, rec2.Frontend.BackupURI)})
+	require.NoError(t, err)
+	assert.Equal(t, v1, st.snapshot("site", "www/"))
+}
+
+func TestDeploy_BackupStoresOnlyWhatTheReleaseReplacesOrDeletes(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
+	require.NoError(t, err)
+
+	stored := st.snapshot("backups", "www/"+backupID(t, rec.Frontend.BackupURI)+"/")
+	assert.Equal(t, map[string]string{"index.html": "<html>v1</html>", "assets/app-1a2b3c4d.js": "console.log(1)", "old.txt": "stale"}, stored)
+}
+
+func TestRollback_RefusesBackupMissingBytesBeforeAnyChange(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
+	require.NoError(t, err)
+	id := backupID(t, rec.Frontend.BackupURI)
+	require.NoError(t, st.Delete(context.Background(), "backups", []string{"www/" + id + "/old.txt"}))
+	st.log = nil
+
+	_, err = rollback(context.Background(), st, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: id})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "old.txt")
+	assert.Contains(t, err.Error(), "nothing was changed")
+	assert.Empty(t, st.changes())
 }

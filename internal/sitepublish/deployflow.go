@@ -88,8 +88,9 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 		return nil
 	}
 	started := time.Now()
-	err = backupSite(ctx, st, site, p.remote, bak, o.Concurrency)
-	r.step("backup", started, err, fmt.Sprintf("%d objects to %s", len(p.remote), bak))
+	touched := p.touched()
+	err = backupSite(ctx, st, site, p.remote, touched, bak, o.Concurrency)
+	r.step("backup", started, err, fmt.Sprintf("%d objects the release replaces or deletes, and the state of all %d, to %s", len(touched), len(p.remote), bak))
 	if err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("backup did not verify, the site was not changed: %w", err)
@@ -122,7 +123,7 @@ func publishAndVerify(ctx context.Context, r *run, st objectStore, site location
 	started = time.Now()
 	got, err := verifyLocation(ctx, st, want, site, sameObject, o.Concurrency)
 	if err == nil {
-		err = writeManifest(ctx, st, site, got)
+		err = writeManifest(ctx, st, site, got, nil)
 	}
 	r.step("verify", started, err, fmt.Sprintf("%d objects equal the build", len(want)))
 	return err

@@ -132,7 +132,7 @@ func (m *memStore) Put(_ context.Context, bucket, key string, bd body, h headers
 	return etagOf(data), nil
 }
 
-func (m *memStore) Copy(_ context.Context, srcBucket, srcKey, dstBucket, dstKey string) (string, error) {
+func (m *memStore) Copy(_ context.Context, srcBucket, srcKey, dstBucket, dstKey string, replace *headers) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.fail("copy"); err != nil {
@@ -149,6 +149,10 @@ func (m *memStore) Copy(_ context.Context, srcBucket, srcKey, dstBucket, dstKey 
 	o, ok := sb[srcKey]
 	if !ok {
 		return "", errNotFound
+	}
+	if replace != nil {
+		o.h = *replace
+		o.h.Metadata = maps.Clone(replace.Metadata)
 	}
 	if m.corruptCopies && len(o.data) > 0 {
 		o.data = append([]byte(nil), o.data...)

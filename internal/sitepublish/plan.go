@@ -100,3 +100,15 @@ func (p *SitePlan) phases() [][]Change {
 	}
 	return out
 }
+
+// touched lists the remote paths the publish overwrites or deletes: what
+// its backup must hold.
+func (p *SitePlan) touched() []string {
+	var rels []string
+	for _, c := range p.Upload {
+		if _, ok := p.remote[c.Path]; ok {
+			rels = append(rels, c.Path)
+		}
+	}
+	return append(rels, p.Delete...)
+}

@@ -68,9 +68,15 @@ func listLocation(ctx context.Context, st objectStore, loc location) (remoteSet,
 // when esteira wrote it. ListObjectsV2 returns no metadata, so without it
 // every object would need a HEAD; an entry is trusted only while the listed
 // size and ETag still match, anything else falls back to HEAD.
+//
+// A backup's manifest (Backup true) also is the backup's record: Objects is
+// the whole site as it was before the release, Stored the paths whose bytes
+// were copied into the backup (the ones the release overwrote or deleted).
 type manifest struct {
 	Version int                      `json:"version"`
+	Backup  bool                     `json:"backup,omitempty"`
 	Objects map[string]manifestEntry `json:"objects"`
+	Stored  []string                 `json:"stored,omitempty"`
 }
 
 type manifestEntry struct {
@@ -82,21 +88,33 @@ type manifestEntry struct {
 	Headers string `json:"headers"`
 }
 
+// readManifest reads loc's manifest; a missing or unreadable one is empty
+// (for a site that is just a cache miss: HEADs still give the truth).
 func readManifest(ctx context.Context, st objectStore, loc location) manifest {
-	m := manifest{Objects: map[string]manifestEntry{}}
-	r, err := st.Read(ctx, loc.Bucket, loc.manifestKey())
-	if err != nil {
-		return m // missing or unreadable: a cache miss, HEADs still give the truth
-	}
-	defer r.Close()
-	if json.NewDecoder(r).Decode(&m) != nil || m.Objects == nil {
-		m.Objects = map[string]manifestEntry{}
-	}
+	m, _ := loadManifest(ctx, st, loc)
 	return m
 }
 
-func writeManifest(ctx context.Context, st objectStore, loc location, set remoteSet) error {
-	m := manifest{Version: 1, Objects: make(map[string]manifestEntry, len(set))}
+func loadManifest(ctx context.Context, st objectStore, loc location) (manifest, error) {
+	m := manifest{Objects: map[string]manifestEntry{}}
+	r, err := st.Read(ctx, loc.Bucket, loc.manifestKey())
+	if err != nil {
+		return m, err
+	}
+	defer r.Close()
+	err = json.NewDecoder(r).Decode(&m)
+	if err != nil || m.Objects == nil {
+		m.Objects = map[string]manifestEntry{}
+	}
+	if err != nil {
+		return m, fmt.Errorf("read %s%s: %w", loc, reservedDir+"manifest.json", err)
+	}
+	return m, nil
+}
+
+// writeManifest writes set as loc's manifest; stored != nil marks a backup.
+func writeManifest(ctx context.Context, st objectStore, loc location, set remoteSet, stored []string) error {
+	m := manifest{Version: 1, Backup: stored != nil, Stored: stored, Objects: make(map[string]manifestEntry, len(set))}
 	for rel, o := range set {
 		if o.SHA256 != "" {
 			m.Objects[rel] = manifestEntry{Size: o.Size, ETag: o.ETag, SHA256: o.SHA256, Headers: o.Headers.sig()}
@@ -108,6 +126,15 @@ func writeManifest(ctx context.Context, st objectStore, loc location, set remote
 	}
 	_, err = st.Put(ctx, loc.Bucket, loc.manifestKey(), bytesBody(data), headers{ContentType: "application/json", CacheControl: "no-store"})
 	return err
+}
+
+// state returns the manifest's objects as a remoteSet under loc.
+func (m manifest) state(loc location) remoteSet {
+	set := make(remoteSet, len(m.Objects))
+	for rel, e := range m.Objects {
+		set[rel] = object{Key: loc.key(rel), Size: e.Size, ETag: e.ETag, SHA256: e.SHA256, Headers: parseSig(e.Headers)}
+	}
+	return set
 }
 
 // resolveStats counts where the hashes came from.

@@ -87,26 +87,25 @@ func rollback(ctx context.Context, st objectStore, o RollbackOptions) (*release.
 func rollbackSite(ctx context.Context, r *run, st objectStore, site, safety location, o RollbackOptions) error {
 	started := time.Now()
 	src, err := chooseBackup(ctx, st, site, o)
-	r.step("choose", started, err, src.String())
+	var p *restorePlan
+	if err == nil {
+		p, err = planRollback(ctx, st, site, src, o)
+	}
+	r.step("plan", started, err, src.String())
 	if err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("nothing was changed: %w", err)
 	}
 	started = time.Now()
-	live, err := listLocation(ctx, st, site)
-	if err == nil {
-		_, err = resolveHashes(ctx, st, site, live, o.Concurrency)
-	}
-	if err == nil {
-		err = backupSite(ctx, st, site, live, safety, o.Concurrency)
-	}
-	r.step("backup", started, err, fmt.Sprintf("%d objects of the current site to %s", len(live), safety))
+	touched := p.touched()
+	err = backupSite(ctx, st, site, p.live, touched, safety, o.Concurrency)
+	r.step("backup", started, err, fmt.Sprintf("%d objects the rollback replaces or deletes to %s", len(touched), safety))
 	if err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("backup of the current site did not verify, nothing was changed: %w", err)
 	}
 	started = time.Now()
-	stats, err := restoreSite(ctx, st, site, src, o.Concurrency, o.Out)
+	stats, err := executeRestore(ctx, st, site, p, o.Concurrency, o.Out)
 	r.step("restore", started, err, fmt.Sprintf("%d copied back, %d deleted, from %s", stats.Copied, stats.Deleted, src))
 	r.rec.Frontend.Uploaded, r.rec.Frontend.Deleted = stats.Copied, stats.Deleted
 	if err != nil {
@@ -116,6 +115,18 @@ func rollbackSite(ctx context.Context, r *run, st objectStore, site, safety loca
 	}
 	r.finish("succeeded", nil)
 	return nil
+}
+
+// planRollback reads the chosen backup and plans the restore, looking in
+// the other backups under the backup root for bytes it does not store.
+func planRollback(ctx context.Context, st objectStore, site, src location, o RollbackOptions) (*restorePlan, error) {
+	target, err := readBackup(ctx, st, src)
+	if err != nil {
+		return nil, err
+	}
+	root := newLocation(o.BackupBucket, o.BackupPrefix)
+	more := func() ([]*backupSnapshot, error) { return listBackups(ctx, st, root, src) }
+	return planRestore(ctx, st, site, target, more, o.Concurrency)
 }
 
 // chooseBackup resolves o.Backup (or the last successful deploy's backup)
@@ -142,9 +153,6 @@ func chooseBackup(ctx context.Context, st objectStore, site location, o Rollback
 	}
 	if src.Bucket == "" || site.contains(src) {
 		return src, fmt.Errorf("backup %q is not a backup location outside the site: pass a release id or s3://bucket/prefix/", o.Backup)
-	}
-	if _, err := st.Head(ctx, src.Bucket, src.manifestKey()); err != nil {
-		return src, fmt.Errorf("backup %s is not a verified esteira backup (no %s): pass another --backup: %w", src, reservedDir+"manifest.json", err)
 	}
 	return src, nil
 }

@@ -116,12 +116,18 @@ func (s *s3Store) Put(ctx context.Context, bucket, key string, b body, h headers
 	return cleanETag(out.ETag), nil
 }
 
-func (s *s3Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string) (string, error) {
-	out, err := s.api.CopyObject(ctx, &s3.CopyObjectInput{
+func (s *s3Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, replace *headers) (string, error) {
+	in := &s3.CopyObjectInput{
 		Bucket: aws.String(dstBucket), Key: aws.String(dstKey),
 		CopySource:        aws.String(copySource(srcBucket, srcKey)),
 		MetadataDirective: types.MetadataDirectiveCopy,
-	})
+	}
+	if replace != nil {
+		in.MetadataDirective, in.Metadata = types.MetadataDirectiveReplace, replace.Metadata
+		in.ContentType, in.CacheControl = nonEmpty(replace.ContentType), nonEmpty(replace.CacheControl)
+		in.ContentEncoding = nonEmpty(replace.ContentEncoding)
+	}
+	out, err := s.api.CopyObject(ctx, in)
 	if err != nil {
 		return "", fmt.Errorf("copy s3://%s/%s to s3://%s/%s: %w", srcBucket, srcKey, dstBucket, dstKey, err)
 	}

@@ -104,8 +104,9 @@ type objectStore interface {
 	Read(ctx context.Context, bucket, key string) (io.ReadCloser, error)
 	// Put uploads b with h and returns the new ETag.
 	Put(ctx context.Context, bucket, key string, b body, h headers) (string, error)
-	// Copy copies server-side, keeping headers and metadata; returns the new ETag.
-	Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string) (string, error)
+	// Copy copies server-side and returns the new ETag. A nil replace keeps
+	// the source's headers and metadata; otherwise they are replaced.
+	Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, replace *headers) (string, error)
 	// Delete removes keys (any number; the store batches).
 	Delete(ctx context.Context, bucket string, keys []string) error
 }

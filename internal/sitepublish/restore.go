@@ -1,0 +1,187 @@
+package sitepublish
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// restoreStats counts what a restore changed.
+type restoreStats struct{ Copied, Deleted int }
+
+// restorePlan is what a restore will do, worked out before any change.
+type restorePlan struct {
+	target  *backupSnapshot
+	live    remoteSet
+	jobs    []copyJob
+	deletes []string
+}
+
+// touched lists the live paths the restore overwrites or deletes.
+func (p *restorePlan) touched() []string {
+	var rels []string
+	for _, j := range p.jobs {
+		if _, ok := p.live[j.dstRel]; ok {
+			rels = append(rels, j.dstRel)
+		}
+	}
+	return append(rels, p.deletes...)
+}
+
+// planRestore diffs the live site against the target backup's state and
+// finds, for every path to copy back, a stored copy of its bytes: in the
+// target backup first, then (more, for old backups) in other backups. It
+// checks every source object is there before anything changes.
+func planRestore(ctx context.Context, st objectStore, site location, target *backupSnapshot,
+	more func() ([]*backupSnapshot, error), conc int) (*restorePlan, error) {
+	live, err := listLocation(ctx, st, site)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := resolveHashes(ctx, st, site, live, conc); err != nil {
+		return nil, err
+	}
+	p := &restorePlan{target: target, live: live}
+	copies, deletes := changesTo(live, target.state)
+	p.deletes = deletes
+	ix := sourceIndex{}
+	ix.add(target)
+	if missing := missingSources(ix, target.state, copies); len(missing) > 0 && more != nil {
+		others, err := more()
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range others {
+			ix.add(b)
+		}
+	}
+	if missing := missingSources(ix, target.state, copies); len(missing) > 0 {
+		return nil, fmt.Errorf("backup %s cannot be restored: no backup holds the bytes of %s%s", target.loc,
+			strings.Join(missing[:min(3, len(missing))], ", "), moreText(len(missing)-3))
+	}
+	for _, rel := range copies {
+		want := target.state[rel]
+		j := ix[want.SHA256]
+		j.dst, j.dstRel = site, rel
+		if j.replace.sig() == want.Headers.sig() {
+			j.replace = nil // same headers: keep the stored object's metadata as it was
+		} else {
+			h := want.Headers
+			h.Metadata = map[string]string{metaSHA256: want.SHA256}
+			j.replace = &h
+		}
+		p.jobs = append(p.jobs, j)
+	}
+	return p, checkSources(ctx, st, p.jobs, ix)
+}
+
+func missingSources(ix sourceIndex, state remoteSet, copies []string) []string {
+	var missing []string
+	for _, rel := range copies {
+		if _, ok := ix[state[rel].SHA256]; !ok {
+			missing = append(missing, rel)
+		}
+	}
+	return missing
+}
+
+func moreText(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" and %d more", n)
+}
+
+// checkSources lists each source backup once and checks the objects to copy
+// from it exist with the recorded size.
+func checkSources(ctx context.Context, st objectStore, jobs []copyJob, ix sourceIndex) error {
+	listed := map[location]remoteSet{}
+	for _, j := range jobs {
+		set, ok := listed[j.src]
+		if !ok {
+			var err error
+			if set, err = listLocation(ctx, st, j.src); err != nil {
+				return err
+			}
+			listed[j.src] = set
+		}
+		if _, ok := set[j.srcRel]; !ok {
+			return fmt.Errorf("backup object %s%s is missing: the backup is incomplete, nothing was changed", j.src, j.srcRel)
+		}
+	}
+	return nil
+}
+
+// executeRestore copies back (assets, HTML, index.html), deletes what the
+// backup's site did not have, verifies the site equals the backup's state
+// byte for byte and rewrites the site's manifest.
+func executeRestore(ctx context.Context, st objectStore, site location, p *restorePlan, conc int, out io.Writer) (restoreStats, error) {
+	var stats restoreStats
+	var mu sync.Mutex
+	err := copyAll(ctx, st, p.jobs, conc, func(j copyJob) {
+		mu.Lock()
+		stats.Copied++
+		fmt.Fprintf(out, "    restored %s\n", j.dstRel)
+		mu.Unlock()
+	})
+	if err != nil {
+		return stats, fmt.Errorf("restore %s from %s: %w", site, p.target.loc, err)
+	}
+	keys := make([]string, len(p.deletes))
+	for i, rel := range p.deletes {
+		keys[i] = site.key(rel)
+	}
+	if err := st.Delete(ctx, site.Bucket, keys); err != nil {
+		return stats, fmt.Errorf("restore %s from %s: %w", site, p.target.loc, err)
+	}
+	stats.Deleted = len(keys)
+	got, err := verifyLocation(ctx, st, p.target.state, site, sameBytes, conc)
+	if err != nil {
+		return stats, fmt.Errorf("restored site: %w", err)
+	}
+	return stats, writeManifest(ctx, st, site, got, nil)
+}
+
+// restoreSite makes the site equal to the backup at src (every source in
+// src itself); used after a failed publish.
+func restoreSite(ctx context.Context, st objectStore, site, src location, conc int, out io.Writer) (restoreStats, error) {
+	target, err := readBackup(ctx, st, src)
+	if err != nil {
+		return restoreStats{}, err
+	}
+	p, err := planRestore(ctx, st, site, target, nil, conc)
+	if err != nil {
+		return restoreStats{}, err
+	}
+	return executeRestore(ctx, st, site, p, conc, out)
+}
+
+// listBackups reads every verified backup under root except skip, newest
+// first (release ids sort by time).
+func listBackups(ctx context.Context, st objectStore, root location, skip location) ([]*backupSnapshot, error) {
+	objs, err := st.List(ctx, root.Bucket, root.Prefix)
+	if err != nil {
+		return nil, err
+	}
+	suffix := "/" + reservedDir + "manifest.json"
+	var dirs []string
+	for _, o := range objs {
+		if dir, ok := strings.CutSuffix(o.Key, suffix); ok && dir+"/" != skip.Prefix {
+			dirs = append(dirs, dir)
+		}
+	}
+	slices.Sort(dirs)
+	slices.Reverse(dirs)
+	var out []*backupSnapshot
+	for _, dir := range dirs {
+		b, err := readBackup(ctx, st, newLocation(root.Bucket, dir))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
