@@ -25,12 +25,16 @@ type copyJob struct {
 	replace  *headers
 }
 
-// copyAll runs the copies in upload phase order (assets, HTML, root
-// index.html) so a restore never serves a page before its assets.
-func copyAll(ctx context.Context, st objectStore, jobs []copyJob, conc int, onDone func(copyJob)) error {
+// copyAll runs the copies; into a live site (ordered) in upload phase
+// order (assets, HTML, root index.html) so a restore never serves a page
+// before its assets, into a backup all at once.
+func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, conc int, onDone func(copyJob)) error {
 	byPhase := make([][]copyJob, 3)
 	for _, j := range jobs {
-		ph := phase(j.dstRel, headers{ContentType: contentType(j.dstRel)})
+		ph := phaseAsset
+		if ordered {
+			ph = phase(j.dstRel, headers{ContentType: contentType(j.dstRel)})
+		}
 		byPhase[ph] = append(byPhase[ph], j)
 	}
 	for _, group := range byPhase {
@@ -67,7 +71,7 @@ func backupSite(ctx context.Context, st objectStore, site location, remote remot
 		jobs[i] = copyJob{src: site, dst: dst, srcRel: rel, dstRel: rel}
 		want[rel] = remote[rel]
 	}
-	if err := copyAll(ctx, st, jobs, conc, nil); err != nil {
+	if err := copyAll(ctx, st, jobs, false, conc, nil); err != nil {
 		return fmt.Errorf("back up %s to %s: %w", site, dst, err)
 	}
 	if _, err := verifyLocation(ctx, st, want, dst, sameBytes, conc); err != nil {

@@ -121,7 +121,7 @@ func checkSources(ctx context.Context, st objectStore, jobs []copyJob, ix source
 func executeRestore(ctx context.Context, st objectStore, site location, p *restorePlan, conc int, out io.Writer) (restoreStats, error) {
 	var stats restoreStats
 	var mu sync.Mutex
-	err := copyAll(ctx, st, p.jobs, conc, func(j copyJob) {
+	err := copyAll(ctx, st, p.jobs, true, conc, func(j copyJob) {
 		mu.Lock()
 		stats.Copied++
 		fmt.Fprintf(out, "    restored %s\n", j.dstRel)
