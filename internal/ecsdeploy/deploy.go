@@ -182,6 +182,10 @@ func step(out io.Writer, rec *release.Record, name string, f func() (string, err
 	status := "ok"
 	if err != nil {
 		status = "FAIL"
+		detail, _, _ = strings.Cut(err.Error(), "\n")
+		if len(detail) > 160 {
+			detail = detail[:160] + "…"
+		}
 	}
 	if detail != "" {
 		detail = "  " + detail

@@ -116,7 +116,7 @@ func (w *watcher) judge(svc types.Service, arn string) (bool, error) {
 	if p != nil && aws.ToString(p.TaskDefinition) != arn {
 		why := fmt.Sprintf("ECS started deployment %s of %s", aws.ToString(p.Id), revName(aws.ToString(p.TaskDefinition)))
 		if d != nil && d.RolloutState == types.DeploymentRolloutStateFailed {
-			why = aws.ToString(d.RolloutStateReason) + "; " + why
+			why = strings.TrimSuffix(aws.ToString(d.RolloutStateReason), ".") + "; " + why
 		}
 		return false, &RolloutError{Kind: "ecs-rolled-back", Revision: rev, Reason: why + " (circuit-breaker rollback or a concurrent change)"}
 	}

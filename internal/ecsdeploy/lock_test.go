@@ -1,0 +1,132 @@
+package ecsdeploy_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/teststack"
+)
+
+// newStore returns a release store in a fresh bucket of a real S3 server.
+func newStore(t *testing.T) *release.Store {
+	t.Helper()
+	s3srv := teststack.S3(t)
+	return release.NewStore(s3srv.Client(t), s3srv.NewBucket(t), "")
+}
+
+func TestDeploy_RefusesWhileAnotherDeployHoldsTheLock(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	store := newStore(t)
+	held, err := store.Acquire(t.Context(), "backend/main/api", release.Holder{Who: "alice@laptop", What: "deploy-backend main/api other"}, release.LockOptions{})
+	require.NoError(t, err)
+	before := e.mutations()
+
+	o := e.opts(imgV2)
+	o.Releases, o.Who = store, "bob@ci"
+	rec, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.Error(t, err)
+	var locked *release.LockedError
+	require.ErrorAs(t, err, &locked)
+	assert.Equal(t, "alice@laptop", locked.Holder.Who)
+	assert.Contains(t, err.Error(), "alice@laptop")
+	assert.Contains(t, err.Error(), "nothing was changed")
+	assert.Equal(t, before, e.mutations(), "the second deploy must not touch ECS")
+	assert.Equal(t, release.OutcomeFailed, rec.Outcome)
+
+	require.NoError(t, held.Release(t.Context()))
+	_, err = ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.NoError(t, err, "once released, the deploy goes through")
+}
+
+func TestDeploy_BreaksAStaleLockOnlyWhenAsked(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	store := newStore(t)
+	_, err := store.Acquire(t.Context(), "backend/main/api",
+		release.Holder{Who: "crashed@ci", What: "deploy-backend main/api old", Since: time.Now().Add(-3 * time.Hour)}, release.LockOptions{})
+	require.NoError(t, err)
+
+	o := e.opts(imgV2)
+	o.Releases, o.Who = store, "bob@ci"
+	_, err = ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.Error(t, err)
+	var locked *release.LockedError
+	require.ErrorAs(t, err, &locked)
+	assert.True(t, locked.Stale)
+	assert.Contains(t, err.Error(), "--break-lock")
+	assert.Zero(t, e.sim.Count("ecs", "UpdateService"))
+
+	o.BreakLock = true
+	rec, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.NoError(t, err)
+	assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
+
+	// The lock was released at the end: a plain deploy succeeds again.
+	o.BreakLock, o.Force = false, true
+	_, err = ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.NoError(t, err)
+}
+
+func TestRollback_ReturnsToTheRevisionTheLastReleaseReplaced(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	store := newStore(t)
+	o := e.opts(imgV2)
+	o.Releases, o.Who = store, "bob@ci"
+	rec, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.NoError(t, err)
+	v2 := rec.Backend.AfterRevision
+
+	recs, err := store.List(t.Context(), release.KindBackend, "main/api")
+	require.NoError(t, err)
+	require.Len(t, recs, 1, "the release record is written to S3")
+	assert.Equal(t, e.v1, recs[0].Backend.BeforeRevision)
+	assert.Equal(t, v2, recs[0].Backend.AfterRevision)
+
+	ro := ecsdeploy.RollbackOptions{Cluster: "main", Service: "api", Releases: store, Who: "bob@ci",
+		Timeout: 20 * time.Second, PollInterval: time.Millisecond, Out: e.out}
+	rb, err := ecsdeploy.Rollback(t.Context(), e.clients, ro)
+	require.NoError(t, err)
+	assert.Equal(t, release.OutcomeSucceeded, rb.Outcome)
+	svc := e.service(t)
+	require.Len(t, svc.Deployments, 1)
+	assert.Equal(t, e.v1, aws.ToString(svc.TaskDefinition))
+	assert.Equal(t, "COMPLETED", string(svc.Deployments[0].RolloutState))
+
+	// Nothing recorded put api:1 in place, so a second rollback needs --to-revision.
+	_, err = ecsdeploy.Rollback(t.Context(), e.clients, ro)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "give --to-revision")
+
+	ro.ToRevision = "2"
+	_, err = ecsdeploy.Rollback(t.Context(), e.clients, ro)
+	require.NoError(t, err)
+	assert.Equal(t, v2, aws.ToString(e.service(t).TaskDefinition))
+}
+
+func TestRollback_ToRevisionWithoutAStore(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	_, err := ecsdeploy.Deploy(t.Context(), e.clients, e.opts(imgV2))
+	require.NoError(t, err)
+	ro := ecsdeploy.RollbackOptions{Cluster: "main", Service: "api", ToRevision: "api:1",
+		Timeout: 20 * time.Second, PollInterval: time.Millisecond, Out: e.out}
+	rec, err := ecsdeploy.Rollback(t.Context(), e.clients, ro)
+	require.NoError(t, err)
+	assert.Equal(t, e.v1, aws.ToString(e.service(t).TaskDefinition))
+	assert.Equal(t, e.v1, rec.Backend.AfterRevision)
+
+	ro.ToRevision = "api:99"
+	_, err = ecsdeploy.Rollback(t.Context(), e.clients, ro)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "check --to-revision")
+
+	ro.ToRevision = ""
+	_, err = ecsdeploy.Rollback(t.Context(), e.clients, ro)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "give --to-revision")
+}

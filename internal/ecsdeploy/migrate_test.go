@@ -1,0 +1,52 @@
+package ecsdeploy_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
+)
+
+func TestMigrate_RunsTheGateAloneInATemporaryRevision(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	var ran string
+	e.sim.ECS.OnRunTask(func(c awssim.RunTaskCall) awssim.TaskBehavior {
+		ran = c.TaskDefinitionArn
+		return awssim.TaskBehavior{LogLines: map[string][]string{"app": {"up to date"}}}
+	})
+	res, err := ecsdeploy.Migrate(t.Context(), e.clients, ecsdeploy.MigrateOptions{
+		Cluster: "main", Service: "api", Image: imgV2, Command: []string{"./app", "migrate"},
+		Timeout: 20 * time.Second, PollInterval: time.Millisecond, Out: e.out,
+	})
+	require.NoError(t, err)
+	assert.True(t, res.Succeeded)
+	assert.Equal(t, []string{"up to date"}, res.Log)
+	tmp, _ := e.taskDef(t, ran)
+	assert.Equal(t, imgV2, aws.ToString(tmp.ContainerDefinitions[0].Image))
+	assert.Equal(t, types.TaskDefinitionStatusInactive, tmp.Status, "the temporary revision is deregistered")
+	assert.Zero(t, e.sim.Count("ecs", "UpdateService"))
+	assert.Equal(t, e.v1, aws.ToString(e.service(t).TaskDefinition))
+}
+
+func TestMigrate_FailsWithTheLogTailInAGivenRevision(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	e.sim.ECS.OnRunTask(func(awssim.RunTaskCall) awssim.TaskBehavior {
+		return awssim.TaskBehavior{ExitCodes: map[string]int{"app": 2}, LogLines: map[string][]string{"app": {"connection refused"}}}
+	})
+	res, err := ecsdeploy.Migrate(t.Context(), e.clients, ecsdeploy.MigrateOptions{
+		Cluster: "main", Service: "api", Revision: "api:1", Command: []string{"./app", "migrate"},
+		Timeout: 20 * time.Second, PollInterval: time.Millisecond, Out: e.out,
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "exited 2 (container app)")
+	assert.Contains(t, err.Error(), "connection refused")
+	require.NotNil(t, res)
+	assert.Equal(t, 2, *res.ExitCode)
+	assert.Zero(t, e.sim.Count("ecs", "RegisterTaskDefinition")-1, "no revision registered for an existing one")
+}
