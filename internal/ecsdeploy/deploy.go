@@ -80,7 +80,24 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
 	defer unlock()
+	if err := d.recheck(ctx); err != nil {
+		return release.OutcomeFailed, err
+	}
 	return d.change(ctx)
+}
+
+// recheck makes sure no deploy finished between resolve and taking the
+// lock: the rollback target must still be what runs.
+func (d *deploy) recheck(ctx context.Context) error {
+	l, err := describeService(ctx, d.c.ECS, d.o.Cluster, d.o.Service)
+	if err != nil {
+		return err
+	}
+	now, err := liveRevisionARN(l)
+	if err != nil || now != d.before {
+		return fmt.Errorf("service %s changed while this deploy was starting (it was on %s, now %s): nothing was changed; run the deploy again", d.o.Service, revName(d.before), revName(now))
+	}
+	return nil
 }
 
 // resolve is step 1: the service, its live revision and the target container.

@@ -2,6 +2,7 @@ package ecsdeploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -103,7 +104,11 @@ func (w *watcher) wait(ctx context.Context, arn string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return &RolloutError{Kind: "timeout", Revision: rev, Reason: fmt.Sprintf("still in progress after %s (%v)", w.timeout, ctx.Err())}
+			why := fmt.Sprintf("still in progress after %s", w.timeout)
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				why = fmt.Sprintf("waiting was interrupted (%v)", ctx.Err())
+			}
+			return &RolloutError{Kind: "timeout", Revision: rev, Reason: why}
 		case <-time.After(w.poll):
 		}
 	}
