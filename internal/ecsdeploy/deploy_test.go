@@ -11,6 +11,7 @@ import (
 
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
+	"github.com/futuraplataforma/esteira/internal/migration"
 	"github.com/futuraplataforma/esteira/internal/release"
 )
 
@@ -104,6 +105,10 @@ func TestDeploy_MigrationFailureLeavesTheServiceUntouched(t *testing.T) {
 			t.Log(err)
 			for _, w := range append(tt.want, "the service was not changed (still on api:1)", "revision api:2 was deregistered") {
 				assert.Contains(t, err.Error(), w)
+			}
+			if tt.name != "Vanishes" {
+				var failed *migration.FailedError
+				assert.ErrorAs(t, err, &failed, "callers can inspect the migration result")
 			}
 			assert.Zero(t, e.sim.Count("ecs", "UpdateService"), "the service must not be touched")
 			svc := e.service(t)

@@ -62,8 +62,18 @@ func (d *deploy) migrate(ctx context.Context, next *types.TaskDefinition) error 
 		state += fmt.Sprintf("; revision %s was deregistered", revName(nextARN))
 	}
 	what, tail := migrationFailure(err, res)
-	return fmt.Errorf("%s; %s; fix the migration and deploy again%s", what, state, tail)
+	return &wrapped{msg: fmt.Sprintf("%s; %s; fix the migration and deploy again%s", what, state, tail), err: err}
 }
+
+// wrapped rewords an error for the user and keeps it for errors.As
+// (e.g. *migration.FailedError).
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w *wrapped) Error() string { return w.msg }
+func (w *wrapped) Unwrap() error { return w.err }
 
 // migrationFailure phrases the gate's error and, apart, the log tail.
 func migrationFailure(err error, res *migration.Result) (what, tail string) {

@@ -130,3 +130,29 @@ func TestRollback_ToRevisionWithoutAStore(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "give --to-revision")
 }
+
+func TestDeploy_ClusterAndServiceARNsShareTheLockAndRecordsOfTheirNames(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	store := newStore(t)
+	svc := e.service(t)
+	held, err := store.Acquire(t.Context(), "backend/main/api", release.Holder{Who: "alice@laptop", What: "x"}, release.LockOptions{})
+	require.NoError(t, err)
+
+	o := e.opts(imgV2)
+	o.Cluster, o.Service = aws.ToString(svc.ClusterArn), aws.ToString(svc.ServiceArn)
+	o.Releases, o.Who = store, "bob@ci"
+	rec, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	var locked *release.LockedError
+	require.ErrorAs(t, err, &locked, "the ARN spelling must hit the same lock")
+	assert.Equal(t, "main/api", rec.Target)
+	assert.Equal(t, "main", rec.Backend.Cluster)
+	assert.Equal(t, "api", rec.Backend.Service)
+
+	require.NoError(t, held.Release(t.Context()))
+	rec, err = ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.NoError(t, err)
+	assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
+	recs, err := store.List(t.Context(), release.KindBackend, "main/api")
+	require.NoError(t, err)
+	assert.Len(t, recs, 2, "both records are under main/api")
+}

@@ -68,7 +68,7 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*migration.Resul
 	})
 	if err != nil {
 		what, tail := migrationFailure(err, res)
-		return res, fmt.Errorf("%s; the service was not changed%s", what, tail)
+		return res, &wrapped{msg: fmt.Sprintf("%s; the service was not changed%s", what, tail), err: err}
 	}
 	return res, nil
 }

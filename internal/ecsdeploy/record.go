@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/release"
 )
 
+// newRecord starts a backend record. Cluster and service may be names or
+// ARNs; the record and the lock use names, so both spellings share them.
 func newRecord(cluster, service string, prior []release.Step) *release.Record {
+	cluster, service = nameOf(cluster), nameOf(service)
 	now := time.Now().UTC()
 	return &release.Record{
 		ID: release.NewID(now), Kind: release.KindBackend, Target: cluster + "/" + service, StartedAt: now,
@@ -66,4 +70,13 @@ func lock(ctx context.Context, out io.Writer, rec *release.Record, store *releas
 			fmt.Fprintf(out, "    warning: release deploy lock %s: %v; remove it with --break-lock on the next deploy\n", l.URI, err)
 		}
 	}, nil
+}
+
+// nameOf returns the name in a cluster or service ARN
+// (…:cluster/main, …:service/main/api, …:service/api), or s itself.
+func nameOf(s string) string {
+	if !strings.HasPrefix(s, "arn:") {
+		return s
+	}
+	return s[strings.LastIndex(s, "/")+1:]
 }

@@ -144,7 +144,7 @@ func rollbackTarget(ctx context.Context, api ECSAPI, o RollbackOptions, l *liveS
 // whose AfterRevision is what the service runs now. Rollback records are
 // skipped so a rollback is never undone by another.
 func previousFromRecords(ctx context.Context, store *release.Store, l *liveService) (string, error) {
-	target := l.Cluster + "/" + l.Service
+	target := nameOf(l.Cluster) + "/" + nameOf(l.Service)
 	recs, err := store.List(ctx, release.KindBackend, target)
 	if err != nil {
 		return "", fmt.Errorf("list release records of %s: %w", target, err)
