@@ -1,7 +1,3 @@
-// Package ecsdeploy releases a container image to an Amazon ECS service:
-// resolve the live revision, register a copy with the new image, run the
-// migration gate, update the service, follow the rollout and roll back
-// automatically to the exact pre-deploy revision when anything fails.
 package ecsdeploy
 
 import (
@@ -41,6 +37,7 @@ type deploy struct {
 	live *liveService
 	// container is the target container; before the live revision ARN.
 	container, before string
+	unlock            func()
 }
 
 // Deploy releases o.Image to the service. It returns the release record
@@ -53,8 +50,11 @@ func Deploy(ctx context.Context, c Clients, o DeployOptions) (*release.Record, e
 	}
 	rec := newRecord(o.Cluster, o.Service, o.PriorSteps)
 	rec.Backend.Image = o.Image
-	d := &deploy{c: c, o: o, rec: rec}
+	d := &deploy{c: c, o: o, rec: rec, unlock: func() {}}
 	outcome, err := d.run(ctx)
+	// The record is written while the lock is still held, so the next
+	// deploy or rollback-backend sees it.
+	defer d.unlock()
 	return finish(ctx, o.Releases, rec, outcome, err, o.Out)
 }
 
@@ -79,7 +79,7 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 	if err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
-	defer unlock()
+	d.unlock = unlock
 	if err := d.recheck(ctx); err != nil {
 		return release.OutcomeFailed, err
 	}

@@ -66,11 +66,13 @@ func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Recor
 		return nil, errors.New("rollback: who is empty: set it to user@host or the CI job URL so the deploy lock names its holder")
 	}
 	rec := newRecord(o.Cluster, o.Service, nil)
-	outcome, err := rollbackRun(ctx, c, o, rec)
+	unlock := func() {}
+	outcome, err := rollbackRun(ctx, c, o, rec, &unlock)
+	defer unlock() // after the record is written
 	return finish(ctx, o.Releases, rec, outcome, err, o.Out)
 }
 
-func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release.Record) (string, error) {
+func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release.Record, unlockFn *func()) (string, error) {
 	var l *liveService
 	var target string
 	err := step(o.Out, rec, "resolve", func() (string, error) {
@@ -97,7 +99,7 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release
 	if err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
-	defer unlock()
+	*unlockFn = unlock
 	w := newWatcher(c.ECS, l, o.Out, o.PollInterval, o.Timeout, 3)
 	w.prime(ctx)
 	err = step(o.Out, rec, "rollback", func() (string, error) {
