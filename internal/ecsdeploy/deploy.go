@@ -207,6 +207,17 @@ func step(out io.Writer, rec *release.Record, name string, f func() (string, err
 	if detail != "" {
 		detail = "  " + detail
 	}
-	fmt.Fprintf(out, "==> %-9s %-4s (%s)%s\n", name, status, time.Since(start).Round(time.Millisecond), detail)
+	fmt.Fprintf(out, "==> %-9s %-4s (%s)%s\n", name, status, roundDuration(time.Since(start)), detail)
 	return err
+}
+
+// roundDuration keeps step durations readable: 12ms, 3.4s, 1m12s.
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond)
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
 }

@@ -144,6 +144,9 @@ func TestDeploy_RollsBackToThePreDeployRevisionWhenNewTasksFail(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.Contains(t, err.Error(), "rolled back to api:1")
+			var rerr *ecsdeploy.RolloutError
+			require.ErrorAs(t, err, &rerr)
+			assert.Equal(t, ecsdeploy.RolloutTasksFailing, rerr.Kind, "fails fast, before any timeout")
 			svc := e.service(t)
 			require.Len(t, svc.Deployments, 1)
 			assert.Equal(t, e.v1, aws.ToString(svc.Deployments[0].TaskDefinition))
@@ -169,7 +172,7 @@ func TestDeploy_ReportsACircuitBreakerRollbackAsAFailure(t *testing.T) {
 	assert.Contains(t, err.Error(), "rolled back to api:1")
 	var rerr *ecsdeploy.RolloutError
 	require.ErrorAs(t, err, &rerr)
-	assert.Equal(t, "ecs-rolled-back", rerr.Kind)
+	assert.Equal(t, ecsdeploy.RolloutReplaced, rerr.Kind)
 	assert.Equal(t, 1, e.sim.Count("ecs", "UpdateService"), "ECS rolled back itself; we only waited")
 	svc := e.service(t)
 	require.Len(t, svc.Deployments, 1)

@@ -26,7 +26,7 @@ func TestDeploy_RollsBackWhenTheRolloutTimesOut(t *testing.T) {
 	require.Error(t, err)
 	var rerr *ecsdeploy.RolloutError
 	require.ErrorAs(t, err, &rerr)
-	assert.Equal(t, "timeout", rerr.Kind)
+	assert.Equal(t, ecsdeploy.RolloutTimeout, rerr.Kind)
 	assert.Contains(t, err.Error(), "rolled back to api:1")
 	assert.Equal(t, e.v1, aws.ToString(e.service(t).TaskDefinition))
 	assert.Equal(t, release.OutcomeRolledBack, rec.Outcome)

@@ -30,7 +30,7 @@ func finish(ctx context.Context, store *release.Store, rec *release.Record, outc
 	if err != nil {
 		rec.Error = err.Error()
 	}
-	fmt.Fprintf(out, "==> %s %s in %s\n", rec.Kind, outcome, rec.FinishedAt.Sub(rec.StartedAt).Round(time.Millisecond))
+	fmt.Fprintf(out, "==> %s %s in %s\n", rec.Kind, outcome, roundDuration(rec.FinishedAt.Sub(rec.StartedAt)))
 	if store == nil || outcome == release.OutcomeDryRun {
 		return rec, err
 	}

@@ -21,7 +21,7 @@ import (
 func (d *deploy) rollback(ctx context.Context, w *watcher, next string, cause error) (string, error) {
 	rctx := context.WithoutCancel(ctx)
 	var rerr *RolloutError
-	byECS := errors.As(cause, &rerr) && rerr.Kind == "ecs-rolled-back"
+	byECS := errors.As(cause, &rerr) && rerr.Kind == RolloutReplaced
 	err := step(d.o.Out, d.rec, "rollback", func() (string, error) {
 		if err := rollbackTo(rctx, d.c.ECS, w, d.before); err != nil {
 			return "", err

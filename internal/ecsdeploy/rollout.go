@@ -34,7 +34,7 @@ func rollbackTo(ctx context.Context, api ECSAPI, w *watcher, arn string) error {
 		w.printEvents(out.Services[0])
 		if p := primary(out.Services[0]); p != nil && aws.ToString(p.TaskDefinition) == arn {
 			already = true
-			fmt.Fprintf(w.out, "    ECS is already rolling back to %s; waiting for it\n", revName(arn))
+			fmt.Fprintf(w.out, "    the service's PRIMARY deployment is already %s (ECS rolled back, or the update never took); waiting for it to complete\n", revName(arn))
 		}
 	}
 	if !already {

@@ -14,19 +14,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
+// Kinds of RolloutError.
+const (
+	// RolloutFailed: the deployment's rolloutState became FAILED.
+	RolloutFailed = "failed"
+	// RolloutReplaced: ECS (the circuit breaker) or someone else started
+	// another deployment.
+	RolloutReplaced = "ecs-rolled-back"
+	// RolloutTasksFailing: new tasks stopped for a known reason FailureThreshold times.
+	RolloutTasksFailing = "tasks-failing"
+	// RolloutTimeout: still in progress at the timeout, or the wait was interrupted.
+	RolloutTimeout = "timeout"
+)
+
 // RolloutError says why waiting for a deployment stopped early.
 type RolloutError struct {
-	// Kind is "failed" (rolloutState FAILED), "ecs-rolled-back" (the circuit
-	// breaker or someone else replaced the deployment), "tasks-failing"
-	// (known stop reasons seen FailureThreshold times) or "timeout".
+	// Kind is one of the Rollout* constants; Revision is "family:revision".
 	Kind, Revision, Reason string
 }
 
 func (e *RolloutError) Error() string {
 	switch e.Kind {
-	case "ecs-rolled-back":
+	case RolloutReplaced:
 		return fmt.Sprintf("deployment of %s was replaced by ECS: %s", e.Revision, e.Reason)
-	case "timeout":
+	case RolloutTimeout:
 		return fmt.Sprintf("deployment of %s did not complete: %s", e.Revision, e.Reason)
 	}
 	return fmt.Sprintf("deployment of %s failed: %s", e.Revision, e.Reason)
@@ -108,7 +119,7 @@ func (w *watcher) wait(ctx context.Context, arn string) error {
 			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				why = fmt.Sprintf("waiting was interrupted (%v)", ctx.Err())
 			}
-			return &RolloutError{Kind: "timeout", Revision: rev, Reason: why}
+			return &RolloutError{Kind: RolloutTimeout, Revision: rev, Reason: why}
 		case <-time.After(w.poll):
 		}
 	}
@@ -123,14 +134,14 @@ func (w *watcher) judge(svc types.Service, arn string) (bool, error) {
 		if d != nil && d.RolloutState == types.DeploymentRolloutStateFailed {
 			why = strings.TrimSuffix(aws.ToString(d.RolloutStateReason), ".") + "; " + why
 		}
-		return false, &RolloutError{Kind: "ecs-rolled-back", Revision: rev, Reason: why + " (circuit-breaker rollback or a concurrent change)"}
+		return false, &RolloutError{Kind: RolloutReplaced, Revision: rev, Reason: why + " (circuit-breaker rollback or a concurrent change)"}
 	}
 	if d == nil {
-		return false, &RolloutError{Kind: "ecs-rolled-back", Revision: rev, Reason: "its deployment disappeared from the service"}
+		return false, &RolloutError{Kind: RolloutReplaced, Revision: rev, Reason: "its deployment disappeared from the service"}
 	}
 	switch d.RolloutState {
 	case types.DeploymentRolloutStateFailed:
-		return false, &RolloutError{Kind: "failed", Revision: rev, Reason: fmt.Sprintf("rolloutState FAILED: %s", aws.ToString(d.RolloutStateReason))}
+		return false, &RolloutError{Kind: RolloutFailed, Revision: rev, Reason: fmt.Sprintf("rolloutState FAILED: %s", aws.ToString(d.RolloutStateReason))}
 	case types.DeploymentRolloutStateCompleted:
 		return true, nil
 	case "":
@@ -182,7 +193,7 @@ func (w *watcher) checkStoppedTasks(ctx context.Context, arn string, failures ma
 			if known := knownReason(reason); known != "" {
 				failures[known]++
 				if failures[known] >= w.threshold {
-					return &RolloutError{Kind: "tasks-failing", Revision: revName(arn),
+					return &RolloutError{Kind: RolloutTasksFailing, Revision: revName(arn),
 						Reason: fmt.Sprintf("%d new tasks stopped with %q (last: %s)", failures[known], known, reason)}
 				}
 			}
