@@ -1,6 +1,7 @@
 package sitepublish
 
 import (
+	"compress/gzip"
 	"context"
 	"io"
 	"os"
@@ -164,4 +165,30 @@ func TestDeployS3_MultipartFileRoundTripsAndIsSkippedWhenUnchanged(t *testing.T)
 	rec, err = e.deploy(t, e.options(dir))
 	require.NoError(t, err)
 	assert.Equal(t, "no-change", rec.Outcome)
+}
+
+func TestDeployS3_PrecompressUploadsGzipVariantsOfTextFiles(t *testing.T) {
+	e := newS3Env(t)
+	js := strings.Repeat("console.log('hello esteira');\n", 100)
+	o := e.options(writeTree(t, map[string]string{"index.html": "<html></html>", "app.js": js, "logo.png": strings.Repeat("x", 4096)}))
+	o.Precompress = []string{"gzip"}
+	_, err := e.deploy(t, o)
+	require.NoError(t, err)
+
+	got := snapshot(t, e.direct, e.site, "www/")
+	require.Contains(t, got, "app.js.gz")
+	assert.NotContains(t, got, "index.html.gz", "below 1 KiB")
+	assert.NotContains(t, got, "logo.png.gz", "not a text type")
+	gz := got["app.js.gz"]
+	assert.Equal(t, "gzip", gz.ContentEncoding)
+	assert.Equal(t, "text/javascript; charset=utf-8", gz.ContentType)
+	zr, err := gzip.NewReader(strings.NewReader(gz.Body))
+	require.NoError(t, err)
+	plain, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	assert.Equal(t, js, string(plain))
+
+	rec, err := e.deploy(t, o)
+	require.NoError(t, err)
+	assert.Equal(t, "no-change", rec.Outcome, "gzip output is deterministic")
 }
