@@ -13,7 +13,9 @@ import (
 )
 
 // fakeCloudFront records invalidation requests.
-type fakeCloudFront struct{ got []*cloudfront.CreateInvalidationInput }
+type fakeCloudFront struct {
+	got []*cloudfront.CreateInvalidationInput
+}
 
 func (f *fakeCloudFront) CreateInvalidation(_ context.Context, in *cloudfront.CreateInvalidationInput, _ ...func(*cloudfront.Options)) (*cloudfront.CreateInvalidationOutput, error) {
 	f.got = append(f.got, in)
