@@ -42,8 +42,11 @@ type LockedError struct {
 
 func (e *LockedError) Error() string {
 	age := time.Since(e.Holder.Since).Round(time.Second)
-	held := fmt.Sprintf("deploy lock %q is held by %s since %s (%s ago) for %q",
-		e.Name, e.Holder.Who, e.Holder.Since.UTC().Format(time.RFC3339), age, e.Holder.What)
+	held := fmt.Sprintf("deploy lock %q is held by %s since %s (%s ago)",
+		e.Name, e.Holder.Who, e.Holder.Since.UTC().Format(time.RFC3339), age)
+	if e.Holder.What != "" {
+		held += fmt.Sprintf(" for %q", e.Holder.What)
+	}
 	if e.Stale {
 		return held + ": it looks stale; check that no deploy is still running, then pass --break-lock to break it"
 	}
@@ -56,10 +59,11 @@ type Lock struct {
 	Holder Holder
 	URI    string // s3://bucket/<prefix>/locks/<name>.json
 
-	store *Store
-	key   string
-	etag  string
-	token string
+	store    *Store
+	key      string
+	etag     string
+	token    string
+	released bool
 }
 
 // lockBody is the lock object's content. Token makes every acquisition's
@@ -70,8 +74,10 @@ type lockBody struct {
 }
 
 // Acquire takes the lock called name for h. When the lock is held it returns
-// a *LockedError naming the holder, unless o.Break is set: then the held lock
-// is deleted, only if it has not changed since it was read, and taken once more.
+// a *LockedError naming the holder (Stale when older than o.StaleAfter),
+// unless o.Break is set: then the held lock, stale or not, is deleted only if
+// it has not changed since it was read, and taking it is tried once more; if
+// another deploy wins that race, its holder is named in a *LockedError.
 func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOptions) (*Lock, error) {
 	if s.err != nil {
 		return nil, s.err
@@ -102,6 +108,10 @@ func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOption
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read holder of lock %s: %w", name, err)
+		}
+		if cur.Token == l.token { // our write landed but its answer was lost and the SDK retried
+			l.etag = etag
+			return l, nil
 		}
 		stale := time.Since(cur.Since) > o.StaleAfter
 		if !o.Break || broke {
@@ -192,6 +202,9 @@ func (l *Lock) Release(ctx context.Context) error {
 	if l == nil || l.store == nil {
 		return errors.New("release lock: no lock held")
 	}
+	if l.released {
+		return nil
+	}
 	s := l.store
 	// Read first: a conditional DELETE of a missing object succeeds silently,
 	// so only the read tells us the lock was broken, and it names the new
@@ -217,6 +230,7 @@ func (l *Lock) Release(ctx context.Context) error {
 	if err != nil && !isNotFound(err) {
 		return fmt.Errorf("release lock %s: delete %s: %w", l.Name, l.URI, err)
 	}
+	l.released = true
 	return nil
 }
 

@@ -1,0 +1,120 @@
+package release_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// hookedS3 is the real client with a hook run once before the first
+// DeleteObject, and optionally every PutObject sent twice (a lost answer
+// that the SDK retried).
+type hookedS3 struct {
+	*s3.Client
+	beforeDelete func()
+	replayPut    bool
+	once         sync.Once
+}
+
+func (h *hookedS3) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
+	if h.beforeDelete != nil {
+		h.once.Do(h.beforeDelete)
+	}
+	return h.Client.DeleteObject(ctx, in, opts...)
+}
+
+func (h *hookedS3) PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	if !h.replayPut {
+		return h.Client.PutObject(ctx, in, opts...)
+	}
+	body, err := io.ReadAll(in.Body)
+	if err != nil {
+		return nil, err
+	}
+	first := *in
+	first.Body = bytes.NewReader(body)
+	if _, err := h.Client.PutObject(ctx, &first, opts...); err != nil {
+		return nil, err
+	}
+	again := *in
+	again.Body = bytes.NewReader(body)
+	return h.Client.PutObject(ctx, &again, opts...)
+}
+
+func TestAcquire_BreakLeavesALockThatChangedMeanwhile(t *testing.T) {
+	_, client, bucket := newStore(t)
+	ctx := testContext(t)
+	plain := release.NewStore(client, bucket, "")
+	old, err := plain.Acquire(ctx, "prod/api", release.Holder{Who: "ci-job-7", Since: time.Now().Add(-2 * time.Hour)}, release.LockOptions{})
+	require.NoError(t, err)
+
+	// Between our read of the stale lock and our delete, its holder releases
+	// it and bob takes it: the break must not delete bob's lock.
+	hooked := &hookedS3{Client: client, beforeDelete: func() {
+		require.NoError(t, old.Release(ctx))
+		_, err := plain.Acquire(ctx, "prod/api", release.Holder{Who: "bob@desk", What: "deploy"}, release.LockOptions{})
+		require.NoError(t, err)
+	}}
+	_, err = release.NewStore(hooked, bucket, "").Acquire(ctx, "prod/api", release.Holder{Who: "alice@laptop"}, release.LockOptions{Break: true})
+	var locked *release.LockedError
+	require.ErrorAs(t, err, &locked)
+	assert.Equal(t, "bob@desk", locked.Holder.Who)
+
+	_, err = plain.Acquire(ctx, "prod/api", release.Holder{Who: "carol@desk"}, release.LockOptions{})
+	require.ErrorAs(t, err, &locked)
+	assert.Equal(t, "bob@desk", locked.Holder.Who, "bob's lock survived")
+}
+
+func TestAcquire_BreaksAFreshLockOnlyWhenExplicitlyAsked(t *testing.T) {
+	store, _, _ := newStore(t)
+	ctx := testContext(t)
+	_, err := store.Acquire(ctx, "prod/api", release.Holder{Who: "crashed-job"}, release.LockOptions{})
+	require.NoError(t, err)
+
+	_, err = store.Acquire(ctx, "prod/api", release.Holder{Who: "alice@laptop"}, release.LockOptions{})
+	var locked *release.LockedError
+	require.ErrorAs(t, err, &locked)
+	assert.Contains(t, err.Error(), "wait for that deploy to finish")
+
+	l, err := store.Acquire(ctx, "prod/api", release.Holder{Who: "alice@laptop"}, release.LockOptions{Break: true})
+	require.NoError(t, err)
+	require.NoError(t, l.Release(ctx))
+}
+
+func TestAcquire_TakesTheLockWhenTheSDKRetriedAWriteThatLanded(t *testing.T) {
+	_, client, bucket := newStore(t)
+	ctx := testContext(t)
+	store := release.NewStore(&hookedS3{Client: client, replayPut: true}, bucket, "")
+	l, err := store.Acquire(ctx, "prod/api", release.Holder{Who: "alice@laptop"}, release.LockOptions{})
+	require.NoError(t, err, "our own lock must not be reported as held by someone else")
+	require.NoError(t, l.Release(ctx))
+
+	_, err = client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("esteira/locks/prod/api.json")})
+	assert.Error(t, err, "release removed the lock")
+}
+
+func TestRelease_TwiceDoesNotTouchTheNextHoldersLock(t *testing.T) {
+	store, _, _ := newStore(t)
+	ctx := testContext(t)
+	first, err := store.Acquire(ctx, "prod/api", release.Holder{Who: "alice@laptop"}, release.LockOptions{})
+	require.NoError(t, err)
+	require.NoError(t, first.Release(ctx))
+	second, err := store.Acquire(ctx, "prod/api", release.Holder{Who: "bob@desk"}, release.LockOptions{})
+	require.NoError(t, err)
+
+	require.NoError(t, first.Release(ctx), "a second release is a no-op")
+	_, err = store.Acquire(ctx, "prod/api", release.Holder{Who: "carol@desk"}, release.LockOptions{})
+	var locked *release.LockedError
+	require.ErrorAs(t, err, &locked)
+	assert.Equal(t, "bob@desk", locked.Holder.Who)
+	require.NoError(t, second.Release(ctx))
+}
