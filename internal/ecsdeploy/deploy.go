@@ -123,13 +123,9 @@ func (d *deploy) resolve(ctx context.Context) (string, error) {
 // preflight checks what can still fail before any change: secrets exist,
 // the migration's logs can be followed.
 func (d *deploy) preflight(ctx context.Context) (string, error) {
-	cd := containerDef(d.live.TaskDef, d.container)
-	if err := checkSecrets(ctx, d.c.Secrets, cd); err != nil {
+	detail, err := checkSecrets(ctx, d.c.Secrets, d.live.TaskDef)
+	if err != nil {
 		return "", err
-	}
-	detail := fmt.Sprintf("%d secrets referenced", len(cd.Secrets))
-	if d.c.Secrets == nil {
-		detail += " (not checked: no Secrets Manager client)"
 	}
 	if d.o.MigrateCommand != nil {
 		if _, _, ok := migration.AwslogsOf(d.live.TaskDef, d.container); !ok {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/require"
 
 	"github.com/futuraplataforma/esteira/internal/awssim"
@@ -58,6 +59,17 @@ type env struct {
 
 func newEnv(t *testing.T, spec awssim.ServiceSpec, mutate ...func(*ecs.RegisterTaskDefinitionInput)) *env {
 	t.Helper()
+	return newEnvWith(t, spec, func(_ *env, in *ecs.RegisterTaskDefinitionInput) {
+		for _, m := range mutate {
+			m(in)
+		}
+	})
+}
+
+// newEnvWith lets mutate use the simulator (e.g. to create secrets) before
+// the live revision is registered.
+func newEnvWith(t *testing.T, spec awssim.ServiceSpec, mutate func(*env, *ecs.RegisterTaskDefinitionInput)) *env {
+	t.Helper()
 	sim := awssim.New(awssim.DefaultOptions())
 	url := sim.Start(t)
 	o := sim.Options()
@@ -68,11 +80,12 @@ func newEnv(t *testing.T, spec awssim.ServiceSpec, mutate ...func(*ecs.RegisterT
 		out: &syncBuffer{},
 	}
 	logs := cloudwatchlogs.New(cloudwatchlogs.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
-	e.clients = ecsdeploy.Clients{ECS: e.ecs, Logs: logs}
+	sm := secretsmanager.New(secretsmanager.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
+	e.clients = ecsdeploy.Clients{ECS: e.ecs, Logs: logs, Secrets: sm}
 	in := appTaskDef()
-	for _, m := range mutate {
-		m(in)
-	}
+	// The live revision's secret exists unless a test says otherwise.
+	in.ContainerDefinitions[0].Secrets[0].ValueFrom = aws.String(sim.Secrets.Put("prod/db", "postgres://u:p@db/app"))
+	mutate(e, in)
 	e.v1 = e.register(t, in)
 	sim.ECS.CreateCluster("main")
 	spec.Name, spec.TaskDefinition, spec.DesiredCount = "api", e.v1, 2

@@ -1,18 +1,17 @@
 package ecsdeploy_test
 
 import (
-	"context"
-	"errors"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
+	"github.com/futuraplataforma/esteira/internal/secrets"
 )
 
 func TestDeploy_RejectsBadInputBeforeAnyChange(t *testing.T) {
@@ -73,31 +72,31 @@ func TestDeploy_WarnsButMigratesWhenTheContainerHasNoAwslogs(t *testing.T) {
 	assert.True(t, rec.Backend.Migration.Succeeded)
 }
 
-// fakeSecrets knows only the ids in exist.
-type fakeSecrets struct{ exist map[string]bool }
-
-func (f fakeSecrets) DescribeSecret(_ context.Context, in *secretsmanager.DescribeSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
-	if !f.exist[aws.ToString(in.SecretId)] {
-		return nil, errors.New("ResourceNotFoundException: Secrets Manager can't find the specified secret")
-	}
-	return &secretsmanager.DescribeSecretOutput{ARN: in.SecretId}, nil
-}
-
 func TestDeploy_RefusesWhenAReferencedSecretIsMissing(t *testing.T) {
-	const id = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"
-	e := newEnv(t, awssim.ServiceSpec{}, func(in *ecs.RegisterTaskDefinitionInput) {
+	const missing = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/gone-AbCdEf"
+	e := newEnvWith(t, awssim.ServiceSpec{}, func(e *env, in *ecs.RegisterTaskDefinitionInput) {
 		// A json-key suffix is allowed after the ARN; the secret itself is checked.
-		in.ContainerDefinitions[0].Secrets[0].ValueFrom = aws.String(id + ":password::")
+		in.ContainerDefinitions[0].Secrets = append(in.ContainerDefinitions[0].Secrets,
+			types.Secret{Name: aws.String("API_TOKEN"), ValueFrom: aws.String(missing + ":token::")})
 	})
 	before := e.mutations()
-	e.clients.Secrets = fakeSecrets{}
 	_, err := ecsdeploy.Deploy(t.Context(), e.clients, e.opts(imgV2))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "check secrets before deploying (nothing was changed)")
-	assert.Contains(t, err.Error(), "secret "+id+" (env DB_URL of container app)")
+	var serr *secrets.Error
+	require.ErrorAs(t, err, &serr)
+	require.Len(t, serr.Problems, 1, "the existing secret passes, the missing one is named")
+	assert.Contains(t, err.Error(), `container "app" secret API_TOKEN`)
+	assert.Contains(t, err.Error(), "nothing was changed")
+	assert.NotContains(t, err.Error(), "postgres://", "secret values never reach errors")
+	assert.NotContains(t, e.out.String(), "postgres://", "secret values never reach output")
 	assert.Equal(t, before, e.mutations())
+}
 
-	e.clients.Secrets = fakeSecrets{exist: map[string]bool{id: true}}
-	_, err = ecsdeploy.Deploy(t.Context(), e.clients, e.opts(imgV2))
+func TestDeploy_ChecksSecretsWithTheRealClient(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	_, err := ecsdeploy.Deploy(t.Context(), e.clients, e.opts(imgV2))
 	require.NoError(t, err)
+	assert.Contains(t, e.out.String(), "1 secrets found in Secrets Manager")
+	assert.Positive(t, e.sim.Count("secretsmanager", "DescribeSecret"))
+	assert.Zero(t, e.sim.Count("secretsmanager", "GetSecretValue"), "values are never read")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/futuraplataforma/esteira/internal/migration"
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/secrets"
 )
 
 // Clients are the AWS clients the engine needs; *ecs.Client,
@@ -16,7 +17,7 @@ type Clients struct {
 	ECS  ECSAPI
 	Logs migration.LogsAPI
 	// Secrets checks secrets[].valueFrom before anything changes; nil skips the check.
-	Secrets SecretsAPI
+	Secrets secrets.DescribeAPI
 }
 
 // DeployOptions configure Deploy.

@@ -2,53 +2,34 @@ package ecsdeploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/futuraplataforma/esteira/internal/secrets"
 )
 
-// SecretsAPI is the part of *secretsmanager.Client used to check that the
-// secrets a container references exist before anything changes.
-type SecretsAPI interface {
-	DescribeSecret(ctx context.Context, params *secretsmanager.DescribeSecretInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
-}
-
-// checkSecrets verifies every Secrets Manager valueFrom of the container
-// exists. Parameter Store references are not checked. api nil skips.
-//
-// SEAM: internal/secrets.Check(ctx, api, valueFroms) is meant to replace the
-// loop below once it lands; the collection of valueFroms stays here.
-func checkSecrets(ctx context.Context, api SecretsAPI, cd *types.ContainerDefinition) error {
-	if api == nil || cd == nil {
-		return nil
-	}
-	var errs []error
-	for _, s := range cd.Secrets {
-		from := aws.ToString(s.ValueFrom)
-		id, ok := secretID(from)
-		if !ok {
-			continue
-		}
-		if _, err := api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)}); err != nil {
-			errs = append(errs, fmt.Errorf("secret %s (env %s of container %s): %w", id, aws.ToString(s.Name), aws.ToString(cd.Name), err))
+// checkSecrets verifies, through internal/secrets, that every Secrets
+// Manager secret the task definition's containers reference exists (the
+// target container's and the unchanged ones': a task needs them all to
+// start). Values are never read. api nil skips the check.
+func checkSecrets(ctx context.Context, api secrets.DescribeAPI, td *types.TaskDefinition) (string, error) {
+	var refs []secrets.Reference
+	for _, cd := range td.ContainerDefinitions {
+		for _, s := range cd.Secrets {
+			refs = append(refs, secrets.Reference{Container: aws.ToString(cd.Name), Name: aws.ToString(s.Name), ValueFrom: aws.ToString(s.ValueFrom)})
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("check secrets before deploying (nothing was changed): %w", errors.Join(errs...))
+	if len(refs) == 0 {
+		return "no secrets referenced", nil
 	}
-	return nil
-}
-
-// secretID trims the json-key:version-stage:version-id suffix ECS allows
-// after a Secrets Manager secret ARN.
-func secretID(valueFrom string) (string, bool) {
-	parts := strings.Split(valueFrom, ":")
-	if len(parts) < 7 || parts[2] != "secretsmanager" || parts[5] != "secret" {
-		return "", false
+	if api == nil {
+		return fmt.Sprintf("%d secrets referenced, not checked (no Secrets Manager client)", len(refs)), nil
 	}
-	return strings.Join(parts[:7], ":"), true
+	report, err := secrets.Verify(ctx, api, refs)
+	if err != nil {
+		return "", err
+	}
+	return report.Summary(), nil
 }
