@@ -81,7 +81,12 @@ func (e env) describeTask(t *testing.T, arn string) (*types.Task, []types.Failur
 // describeService calls DescribeServices once (one scheduler step).
 func (e env) describeService(t *testing.T, name string) types.Service {
 	t.Helper()
-	out, err := e.ecs.DescribeServices(e.ctx, &ecs.DescribeServicesInput{Cluster: aws.String("main"), Services: []string{name}})
+	return e.describeServiceIn(t, "main", name)
+}
+
+func (e env) describeServiceIn(t *testing.T, cluster, name string) types.Service {
+	t.Helper()
+	out, err := e.ecs.DescribeServices(e.ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{name}})
 	require.NoError(t, err)
 	require.Len(t, out.Services, 1, "failures: %+v", out.Failures)
 	return out.Services[0]

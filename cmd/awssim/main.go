@@ -1,0 +1,100 @@
+// Command awssim serves the esteira AWS simulator (ECS, ECR API, Secrets
+// Manager, CloudWatch Logs, STS) on a local port for demos and manual runs
+// of the pipeline against a fake account.
+//
+//	awssim -addr 127.0.0.1:4566 -seed cmd/awssim/demo-seed.json -tick 1s
+//
+// Point the AWS CLI or SDK at the printed endpoint with the printed
+// credentials. Without -tick, time moves only when a client observes it
+// (DescribeTasks, DescribeServices), exactly as in tests.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/futuraplataforma/esteira/internal/awssim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "awssim:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses the flags, serves until ctx ends and prints where to connect.
+func run(ctx context.Context, args []string, out io.Writer) error {
+	opts := awssim.DefaultOptions()
+	fs := flag.NewFlagSet("awssim", flag.ContinueOnError)
+	fs.SetOutput(out)
+	addr := fs.String("addr", "127.0.0.1:4566", "Address to listen on.")
+	fs.StringVar(&opts.Region, "region", opts.Region, "Region the simulator answers for; requests signed for another region are refused.")
+	fs.StringVar(&opts.AccountID, "account", opts.AccountID, "12-digit account ID used in ARNs.")
+	fs.StringVar(&opts.AccessKeyID, "access-key", opts.AccessKeyID, "The only access key ID accepted.")
+	fs.StringVar(&opts.SecretAccessKey, "secret-key", opts.SecretAccessKey, "The secret key requests must be signed with.")
+	tick := fs.Duration("tick", 0, "Also advance every ECS task and service one step this often (0: only when observed).")
+	seed := fs.String("seed", "", "JSON file of clusters, task definitions and services to create at start (see demo-seed.json).")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if len(opts.AccountID) != 12 {
+		return fmt.Errorf("-account %q: must be 12 digits", opts.AccountID)
+	}
+	sim := awssim.New(opts)
+	if *seed != "" {
+		data, err := os.ReadFile(*seed)
+		if err != nil {
+			return fmt.Errorf("read -seed: %w", err)
+		}
+		if err := sim.ECS.ApplySeed(data); err != nil {
+			return fmt.Errorf("apply -seed %s: %w", *seed, err)
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on -addr %s: %w", *addr, err)
+	}
+	fmt.Fprintf(out, "awssim endpoint http://%s region %s account %s\n", ln.Addr(), opts.Region, opts.AccountID)
+	fmt.Fprintf(out, "export AWS_ENDPOINT_URL=http://%s AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n",
+		ln.Addr(), opts.Region, opts.AccessKeyID, opts.SecretAccessKey)
+	if *tick > 0 {
+		go advance(ctx, sim, *tick)
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// advance steps the ECS simulation on the wall clock until ctx ends.
+func advance(ctx context.Context, sim *awssim.Server, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			sim.ECS.Advance()
+		}
+	}
+}

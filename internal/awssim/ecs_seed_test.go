@@ -1,0 +1,37 @@
+package awssim_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestApplySeed_CreatesTheDemoServiceSteady(t *testing.T) {
+	e := newEnv(t)
+	data, err := os.ReadFile("../../cmd/awssim/demo-seed.json")
+	require.NoError(t, err)
+	require.NoError(t, e.sim.ECS.ApplySeed(data))
+	svc := e.describeServiceIn(t, "demo", "backend")
+	assert.Equal(t, int32(2), svc.RunningCount)
+	assert.Equal(t, "arn:aws:ecs:eu-west-1:123456789012:task-definition/backend:1", aws.ToString(svc.TaskDefinition))
+	assert.True(t, svc.DeploymentConfiguration.DeploymentCircuitBreaker.Rollback)
+}
+
+func TestApplySeed_NamesWhatIsWrong(t *testing.T) {
+	tests := map[string]struct{ seed, want string }{
+		"not json":            {`{`, "parse seed"},
+		"bad task definition": {`{"taskDefinitions":[{"family":"x","containerDefinitions":[{"name":"a"}]}]}`, "Container.image"},
+		"unknown revision":    {`{"services":[{"cluster":"c","name":"web","taskDefinition":"x:3"}]}`, `seed service web: task definition "x:3"`},
+		"no cluster":          {`{"services":[{"name":"web","taskDefinition":"x:1"}]}`, "cluster and name are required"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := awssim.New(awssim.DefaultOptions()).ECS.ApplySeed([]byte(tt.seed))
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}
