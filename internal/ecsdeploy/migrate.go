@@ -43,7 +43,11 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*migration.Resul
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s in %s", container, revName(aws.ToString(td.TaskDefinitionArn))), nil
+		checked, err := checkSecrets(ctx, c.Secrets, td)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s in %s; %s", container, revName(aws.ToString(td.TaskDefinitionArn)), checked), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was changed", err)
@@ -55,7 +59,9 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*migration.Resul
 		defer func() {
 			if derr := deregister(context.WithoutCancel(ctx), c.ECS, aws.ToString(td.TaskDefinitionArn)); derr != nil {
 				fmt.Fprintf(o.Out, "    warning: %v: deregister it by hand\n", derr)
+				return
 			}
+			fmt.Fprintf(o.Out, "    deregistered the temporary revision %s\n", revName(aws.ToString(td.TaskDefinitionArn)))
 		}()
 	}
 	var res *migration.Result
