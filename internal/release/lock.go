@@ -61,7 +61,6 @@ type Lock struct {
 
 	store    *Store
 	key      string
-	etag     string
 	token    string
 	released bool
 }
@@ -110,7 +109,6 @@ func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOption
 			return nil, fmt.Errorf("read holder of lock %s: %w", name, err)
 		}
 		if cur.Token == l.token { // our write landed but its answer was lost and the SDK retried
-			l.etag = etag
 			return l, nil
 		}
 		stale := time.Since(cur.Since) > o.StaleAfter
@@ -138,7 +136,7 @@ func (l *Lock) create(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("encode lock %s: %w", l.Name, err)
 	}
-	out, err := l.store.api.PutObject(ctx, &s3.PutObjectInput{
+	_, err = l.store.api.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:      aws.String(l.store.bucket),
 		Key:         aws.String(l.key),
 		Body:        bytes.NewReader(body),
@@ -151,7 +149,6 @@ func (l *Lock) create(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("write lock %s: %w", l.URI, err)
 	}
-	l.etag = aws.ToString(out.ETag)
 	return true, nil
 }
 
@@ -217,11 +214,11 @@ func (l *Lock) Release(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("release lock %s: read %s: %w", l.Name, l.URI, err)
 	}
-	if cur.Token != l.token || etag != l.etag {
+	if cur.Token != l.token { // the token is unique to this acquisition
 		return l.lostTo(cur.Holder)
 	}
 	_, err = s.api.DeleteObject(ctx, &s3.DeleteObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(l.key), IfMatch: aws.String(l.etag),
+		Bucket: aws.String(s.bucket), Key: aws.String(l.key), IfMatch: aws.String(etag),
 	})
 	if isPreconditionFailed(err) {
 		cur, _, _ = s.readLock(ctx, l.key)
