@@ -75,7 +75,7 @@ func Verify(ctx context.Context, api DescribeAPI, refs []Reference) (*Report, er
 		switch t := targets[i]; {
 		case t.invalid != "":
 			problems = append(problems, Problem{Ref: ref, Index: i, Reason: "invalid valueFrom: " + t.invalid})
-		case t.source == SourceParameterStore:
+		case t.source == sourceParameterStore:
 			report.NotChecked = append(report.NotChecked, ref)
 		case lookups[t.secretID] == nil:
 			lookups[t.secretID] = &lookup{}
@@ -89,7 +89,7 @@ func Verify(ctx context.Context, api DescribeAPI, refs []Reference) (*Report, er
 	}
 	for i, ref := range refs {
 		t := targets[i]
-		if t.source != SourceSecretsManager {
+		if t.source != sourceSecretsManager {
 			continue
 		}
 		if reason := lookups[t.secretID].problem(t); reason != "" {

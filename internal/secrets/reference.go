@@ -24,21 +24,21 @@ func (r Reference) label(index int) string {
 	return field
 }
 
-// Source says where a valueFrom points.
-type Source int
+// source says where a valueFrom points.
+type source int
 
 const (
-	// SourceInvalid is a valueFrom that is neither a Secrets Manager ARN nor a parameter.
-	SourceInvalid Source = iota
-	// SourceSecretsManager is a Secrets Manager secret ARN.
-	SourceSecretsManager
-	// SourceParameterStore is an SSM Parameter Store ARN or parameter name.
-	SourceParameterStore
+	// sourceInvalid is a valueFrom that is neither a Secrets Manager ARN nor a parameter.
+	sourceInvalid source = iota
+	// sourceSecretsManager is a Secrets Manager secret ARN.
+	sourceSecretsManager
+	// sourceParameterStore is an SSM Parameter Store ARN or parameter name.
+	sourceParameterStore
 )
 
 // target is a parsed valueFrom.
 type target struct {
-	source       Source
+	source       source
 	secretID     string // the secret's ARN without ECS's :json-key:version-stage:version-id suffix
 	jsonKey      string
 	versionStage string
@@ -53,7 +53,7 @@ func parse(valueFrom string) target {
 	case strings.TrimSpace(valueFrom) == "":
 		return target{invalid: "valueFrom is empty"}
 	case !strings.HasPrefix(valueFrom, "arn:"):
-		return target{source: SourceParameterStore} // a parameter name in the task's region
+		return target{source: sourceParameterStore} // a parameter name in the task's region
 	}
 	parts := strings.Split(valueFrom, ":")
 	if len(parts) < 6 {
@@ -61,7 +61,7 @@ func parse(valueFrom string) target {
 	}
 	switch parts[2] {
 	case "ssm":
-		return target{source: SourceParameterStore}
+		return target{source: sourceParameterStore}
 	case "secretsmanager":
 	default:
 		return target{invalid: fmt.Sprintf("%q is neither a Secrets Manager secret ARN nor an SSM parameter", valueFrom)}
@@ -74,7 +74,7 @@ func parse(valueFrom string) target {
 	}
 	parts = append(parts, "", "", "")
 	return target{
-		source:       SourceSecretsManager,
+		source:       sourceSecretsManager,
 		secretID:     strings.Join(parts[:7], ":"),
 		jsonKey:      parts[7],
 		versionStage: parts[8],
