@@ -140,3 +140,32 @@ func TestService_UnknownClusterAndServiceAreTypedErrors(t *testing.T) {
 	assert.Equal(t, "MISSING", aws.ToString(out.Failures[0].Reason))
 	assert.Equal(t, 1, len(e.describeService(t, "web").Deployments), "nothing changed")
 }
+
+func TestDescribeTasks_DoesNotAdvanceServiceTasks(t *testing.T) {
+	e, _, v2 := newService(t, awssim.ServiceSpec{DesiredCount: 1})
+	d := e.update(t, v2)
+	e.describeService(t, "web") // the scheduler starts the new task
+	list, err := e.ecs.ListTasks(e.ctx, &ecs.ListTasksInput{Cluster: aws.String("main"), StartedBy: d.Id})
+	require.NoError(t, err)
+	require.Len(t, list.TaskArns, 1)
+	for range 3 {
+		task, _ := e.describeTask(t, list.TaskArns[0])
+		assert.Equal(t, "PROVISIONING", aws.ToString(task.LastStatus), "service tasks move with DescribeServices only")
+	}
+	e.sim.ECS.Advance()
+	task, _ := e.describeTask(t, list.TaskArns[0])
+	assert.Equal(t, "PENDING", aws.ToString(task.LastStatus))
+}
+
+func TestUpdateService_DesiredCountScalesWithoutANewDeployment(t *testing.T) {
+	e, _, _ := newService(t, awssim.ServiceSpec{DesiredCount: 2})
+	out, err := e.ecs.UpdateService(e.ctx, &ecs.UpdateServiceInput{Cluster: aws.String("main"), Service: aws.String("web"), DesiredCount: aws.Int32(3)})
+	require.NoError(t, err)
+	require.Len(t, out.Service.Deployments, 1)
+	svc := e.pollService(t, "web", 5, func(s types.Service) bool { return s.RunningCount == 3 })
+	assert.Len(t, svc.Deployments, 1)
+
+	_, err = e.ecs.UpdateService(e.ctx, &ecs.UpdateServiceInput{Cluster: aws.String("main"), Service: aws.String("web"), DesiredCount: aws.Int32(1)})
+	require.NoError(t, err)
+	e.pollService(t, "web", 5, func(s types.Service) bool { return s.RunningCount == 1 })
+}

@@ -310,3 +310,46 @@ func TestListTasksAndStopTask_FilterAndStopAUserTask(t *testing.T) {
 	_, err = e.ecs.ListTasks(e.ctx, &ecs.ListTasksInput{Cluster: aws.String("main"), ServiceName: aws.String("ghost")})
 	assert.True(t, errors.As(err, new(*types.ServiceNotFoundException)), "unknown service: %v", err)
 }
+
+func TestRunTask_CapacityProviderStrategyPlacesTheTask(t *testing.T) {
+	e := newEnv(t)
+	e.sim.ECS.CreateCluster("main")
+	task := e.runTask(t, e.registerApp(t, "api"), func(in *ecs.RunTaskInput) {
+		in.LaunchType = ""
+		in.CapacityProviderStrategy = []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE_SPOT"), Weight: 1}}
+	})
+	assert.Equal(t, "FARGATE_SPOT", aws.ToString(task.CapacityProviderName))
+	assert.Equal(t, types.LaunchTypeFargate, task.LaunchType)
+}
+
+func TestDescribeTasks_ConcurrentCallersEachAdvanceTheirOwnTasks(t *testing.T) {
+	e := newEnv(t)
+	e.sim.ECS.CreateCluster("main")
+	td := e.registerApp(t, "api")
+	arns := make([]string, 8)
+	for i := range arns {
+		arns[i] = aws.ToString(e.runTask(t, td).TaskArn)
+	}
+	errs := make(chan error, len(arns))
+	for _, arn := range arns {
+		go func() {
+			var last string
+			for range 4 {
+				out, err := e.ecs.DescribeTasks(e.ctx, &ecs.DescribeTasksInput{Cluster: aws.String("main"), Tasks: []string{arn}})
+				if err != nil {
+					errs <- err
+					return
+				}
+				last = aws.ToString(out.Tasks[0].LastStatus)
+			}
+			if last != "STOPPED" {
+				errs <- errors.New(arn + " ended " + last)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range arns {
+		assert.NoError(t, <-errs)
+	}
+}
