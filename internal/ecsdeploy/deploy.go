@@ -94,9 +94,13 @@ func (d *deploy) recheck(ctx context.Context) error {
 		return err
 	}
 	now, err := liveRevisionARN(l)
-	if err != nil || now != d.before {
+	if err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
+	if now != d.before {
 		return fmt.Errorf("service %s changed while this deploy was starting (it was on %s, now %s): nothing was changed; run the deploy again", d.o.Service, revName(d.before), revName(now))
 	}
+	d.live.Svc = l.Svc // fresh events: only what happens from now on is printed
 	return nil
 }
 
