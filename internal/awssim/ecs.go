@@ -116,7 +116,8 @@ func (x *ECS) CreateCluster(name string) string {
 }
 
 // OnRunTask sets how tasks started by RunTask behave. Without it they run
-// and exit 0.
+// and exit 0. The callback runs while the ECS simulator holds its lock: it
+// may use sim.Logs but must not call sim.ECS.
 func (x *ECS) OnRunTask(f func(t RunTaskCall) TaskBehavior) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -125,7 +126,7 @@ func (x *ECS) OnRunTask(f func(t RunTaskCall) TaskBehavior) {
 
 // OnServiceTask sets how tasks started by the service scheduler behave,
 // given the task definition ARN of their deployment. Without it they become
-// RUNNING and healthy.
+// RUNNING and healthy. Like OnRunTask, it must not call sim.ECS.
 func (x *ECS) OnServiceTask(f func(taskDefinitionArn string) TaskBehavior) {
 	x.mu.Lock()
 	defer x.mu.Unlock()

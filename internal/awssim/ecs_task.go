@@ -273,6 +273,9 @@ func (x *ECS) describeTasks(body []byte) (any, error) {
 			stepped[t] = true
 		}
 		if t == nil || t.vanished {
+			if !strings.HasPrefix(ref, "arn:") {
+				ref = x.arn("task/" + c.name + "/" + ref)
+			}
 			out.Failures = append(out.Failures, missing(ref))
 			continue
 		}

@@ -96,8 +96,8 @@ func (x *Logs) handle(op string, body []byte) (any, error) {
 func (x *Logs) group(name, identifier string) (map[string]*logStream, error) {
 	if name == "" && identifier != "" {
 		name = identifier
-		if strings.HasPrefix(identifier, "arn:") {
-			name = strings.TrimSuffix(identifier[strings.Index(identifier, ":log-group:")+len(":log-group:"):], ":*")
+		if _, after, ok := strings.Cut(identifier, ":log-group:"); ok && strings.HasPrefix(identifier, "arn:") {
+			name = strings.TrimSuffix(after, ":*")
 		}
 	}
 	if name == "" {

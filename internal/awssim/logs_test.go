@@ -109,3 +109,14 @@ func TestDescribeLogStreams_ListsStreamsByPrefix(t *testing.T) {
 	assert.Equal(t, "ecs/app/"+id, aws.ToString(out.LogStreams[0].LogStreamName))
 	assert.NotZero(t, aws.ToInt64(out.LogStreams[0].LastEventTimestamp))
 }
+
+func TestGetLogEvents_AcceptsTheLogGroupARNAsIdentifier(t *testing.T) {
+	e := newEnv(t)
+	e.sim.Logs.Put("/ecs/api", "ecs/app/1", "hello")
+	out, err := e.logs.GetLogEvents(e.ctx, &cloudwatchlogs.GetLogEventsInput{
+		LogGroupIdentifier: aws.String("arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/api"),
+		LogStreamName:      aws.String("ecs/app/1"), StartFromHead: aws.Bool(true)})
+	require.NoError(t, err)
+	require.Len(t, out.Events, 1)
+	assert.Equal(t, "hello", aws.ToString(out.Events[0].Message))
+}
