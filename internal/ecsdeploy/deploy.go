@@ -2,6 +2,7 @@ package ecsdeploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -60,7 +61,7 @@ func Deploy(ctx context.Context, c Clients, o DeployOptions) (*release.Record, e
 
 func (d *deploy) run(ctx context.Context) (string, error) {
 	if err := step(d.o.Out, d.rec, "resolve", func() (string, error) { return d.resolve(ctx) }); err != nil {
-		return release.OutcomeFailed, err
+		return release.OutcomeFailed, d.explainUnstable(ctx, err)
 	}
 	liveImage := aws.ToString(containerDef(d.live.TaskDef, d.container).Image)
 	if sameImage(liveImage, d.o.Image) && !d.o.Force {
@@ -220,4 +221,24 @@ func roundDuration(d time.Duration) time.Duration {
 		return d.Round(100 * time.Millisecond)
 	}
 	return d.Round(time.Second)
+}
+
+// explainUnstable turns "the service is mid-deployment" into "another
+// deploy holds the lock" when that is the reason, so the second of two
+// concurrent deploys names the first one's holder. The probe lock is
+// released at once; other errors pass through.
+func (d *deploy) explainUnstable(ctx context.Context, err error) error {
+	var unstable *unstableError
+	if d.o.Releases == nil || !errors.As(err, &unstable) {
+		return err
+	}
+	l, lerr := d.o.Releases.Acquire(ctx, "backend/"+d.rec.Target, d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter})
+	var locked *release.LockedError
+	if errors.As(lerr, &locked) {
+		return fmt.Errorf("another deploy is in progress: %w; nothing was changed", lerr)
+	}
+	if lerr == nil {
+		_ = l.Release(context.WithoutCancel(ctx))
+	}
+	return err
 }

@@ -1,6 +1,7 @@
 package ecsdeploy_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -155,4 +156,46 @@ func TestDeploy_ClusterAndServiceARNsShareTheLockAndRecordsOfTheirNames(t *testi
 	recs, err := store.List(t.Context(), release.KindBackend, "main/api")
 	require.NoError(t, err)
 	assert.Len(t, recs, 2, "both records are under main/api")
+}
+
+func TestDeploy_TheSecondOfTwoConcurrentDeploysRefusesNamingTheFirst(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	store := newStore(t)
+	rollingOut := make(chan struct{}, 1)
+	e.sim.ECS.OnServiceTask(func(arn string) awssim.TaskBehavior {
+		if arn != e.v1 {
+			select {
+			case rollingOut <- struct{}{}:
+			default:
+			}
+		}
+		return awssim.TaskBehavior{}
+	})
+	first := e.opts(imgV2)
+	first.Releases, first.Who, first.PollInterval = store, "alice@ci", 150*time.Millisecond
+	done := make(chan error, 1)
+	go func() {
+		_, err := ecsdeploy.Deploy(t.Context(), e.clients, first)
+		done <- err
+	}()
+	select {
+	case <-rollingOut:
+	case err := <-done:
+		t.Fatalf("the first deploy ended before its rollout began: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first deploy never started its rollout")
+	}
+
+	second := e.opts(repo + "@sha256:" + strings.Repeat("3", 64))
+	second.Releases, second.Who = store, "bob@laptop"
+	_, err := ecsdeploy.Deploy(t.Context(), e.clients, second)
+	require.Error(t, err)
+	var locked *release.LockedError
+	require.ErrorAs(t, err, &locked)
+	assert.Equal(t, "alice@ci", locked.Holder.Who)
+	assert.Contains(t, err.Error(), "another deploy is in progress")
+
+	require.NoError(t, <-done, "the first deploy is not disturbed")
+	assert.Equal(t, 2, e.sim.Count("ecs", "RegisterTaskDefinition"), "v1 and the first deploy's revision only")
+	assert.Equal(t, 1, e.sim.Count("ecs", "UpdateService"))
 }

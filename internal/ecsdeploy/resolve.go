@@ -66,11 +66,16 @@ func liveRevisionARN(l *liveService) (string, error) {
 	steady := p.RolloutState == types.DeploymentRolloutStateCompleted ||
 		(p.RolloutState == "" && len(l.Svc.Deployments) == 1)
 	if !steady {
-		return "", fmt.Errorf("service %s is not stable: deployment %s of %s is %s (%s); wait until it finishes, or run rollback-backend --to-revision <revision>",
-			l.Service, aws.ToString(p.Id), revName(aws.ToString(p.TaskDefinition)), orUnknown(string(p.RolloutState)), aws.ToString(p.RolloutStateReason))
+		return "", &unstableError{fmt.Sprintf("service %s is not stable: deployment %s of %s is %s (%s); wait until it finishes, or run rollback-backend --to-revision <revision>",
+			l.Service, aws.ToString(p.Id), revName(aws.ToString(p.TaskDefinition)), orUnknown(string(p.RolloutState)), aws.ToString(p.RolloutStateReason))}
 	}
 	return aws.ToString(p.TaskDefinition), nil
 }
+
+// unstableError: the service is in the middle of a deployment.
+type unstableError struct{ msg string }
+
+func (e *unstableError) Error() string { return e.msg }
 
 // describeTaskDef fetches a task definition (ARN or family:revision) with its tags.
 func describeTaskDef(ctx context.Context, api ECSAPI, ref string) (*types.TaskDefinition, []types.Tag, error) {
