@@ -21,8 +21,9 @@ func Deploy(ctx context.Context, c Clients, o Options) (*release.Record, error) 
 	return deploy(ctx, newS3Store(c.S3, o.PartSize), c.CloudFront, o)
 }
 
-// Plan computes what Deploy would upload, skip and delete, printing it to
-// o.Out, and changes nothing.
+// Plan computes what Deploy would upload, skip and delete and changes
+// nothing. It prints progress to o.Out; the plan itself is the result
+// (print p.String() to stdout).
 func Plan(ctx context.Context, c Clients, o Options) (*SitePlan, error) {
 	if c.S3 == nil {
 		return nil, errors.New("no S3 client: pass Clients.S3")
@@ -36,11 +37,12 @@ func Plan(ctx context.Context, c Clients, o Options) (*SitePlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, _, err := planSite(ctx, st, newLocation(o.Bucket, o.Prefix), files, o.Concurrency)
+	started := time.Now()
+	p, stats, err := planSite(ctx, st, newLocation(o.Bucket, o.Prefix), files, o.Concurrency)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprint(o.Out, p.String())
+	fmt.Fprintf(o.Out, "==> plan       ok (%s) %d files; %s\n", time.Since(started).Round(time.Millisecond), len(files), stats)
 	return p, nil
 }
 

@@ -72,6 +72,28 @@ func TestDeploy_RestoresBackupWhenAnUploadFails(t *testing.T) {
 	assert.Equal(t, before, st.snapshot("site", "www/"), "the site is what it was before")
 }
 
+func TestDeploy_CancelledMidUploadStillRestoresTheSite(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	before := st.snapshot("site", "www/")
+	st.log = nil
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st.afterPut = func(key string) {
+		if !strings.Contains(key, reservedDir) {
+			cancel() // the user hits Ctrl-C after the first upload
+		}
+	}
+	o := memOptions(writeTree(t, siteV2()))
+	o.Concurrency = 1
+
+	rec, err := deploy(ctx, st, nil, o)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "rolled-back", rec.Outcome)
+	assert.Equal(t, before, st.snapshot("site", "www/"))
+	assert.Len(t, sitePuts(st.changes()), 1, "no upload starts after the cancel")
+}
+
 func TestDeploy_BackupThatDoesNotVerifyChangesNothing(t *testing.T) {
 	st := newMemStore("site", "backups")
 	deployMem(t, st, siteV1())

@@ -168,7 +168,8 @@ func TestPlanS3_ListsUploadsSkipsAndDeletesAndChangesNothing(t *testing.T) {
 	assert.Len(t, p.Upload, 3)
 	assert.Len(t, p.Skipped, 2)
 	assert.Equal(t, []string{"assets/app-1a2b3c4d.js", "old.txt"}, p.Delete)
-	assert.Contains(t, out.String(), "upload  index.html (changed")
+	assert.Contains(t, p.String(), "upload  index.html (changed")
+	assert.Contains(t, out.String(), "==> plan")
 	assert.Empty(t, e.proxy.changesTo(e.site, ""))
 	assert.Empty(t, e.proxy.changesTo(e.backups, ""))
 }

@@ -24,6 +24,7 @@ type memStore struct {
 	log     []string
 
 	corruptCopies bool
+	afterPut      func(key string) // called after each successful Put, outside the lock
 }
 
 type memObject struct {
@@ -129,6 +130,9 @@ func (m *memStore) Put(_ context.Context, bucket, key string, bd body, h headers
 	h.Metadata = maps.Clone(h.Metadata)
 	b[key] = memObject{data: data, h: h}
 	m.log = append(m.log, "put "+key)
+	if m.afterPut != nil {
+		defer m.afterPut(key) // deferred calls run in reverse: after the unlock
+	}
 	return etagOf(data), nil
 }
 
