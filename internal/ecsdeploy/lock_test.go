@@ -40,6 +40,9 @@ func TestDeploy_RefusesWhileAnotherDeployHoldsTheLock(t *testing.T) {
 	assert.Contains(t, err.Error(), "nothing was changed")
 	assert.Equal(t, before, e.mutations(), "the second deploy must not touch ECS")
 	assert.Equal(t, release.OutcomeFailed, rec.Outcome)
+	recs, err := store.List(t.Context(), release.KindBackend, "main/api")
+	require.NoError(t, err)
+	assert.Empty(t, recs, "a refused deploy writes no record")
 
 	require.NoError(t, held.Release(t.Context()))
 	_, err = ecsdeploy.Deploy(t.Context(), e.clients, o)
@@ -155,7 +158,8 @@ func TestDeploy_ClusterAndServiceARNsShareTheLockAndRecordsOfTheirNames(t *testi
 	assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 	recs, err := store.List(t.Context(), release.KindBackend, "main/api")
 	require.NoError(t, err)
-	assert.Len(t, recs, 2, "both records are under main/api")
+	require.Len(t, recs, 1, "the refused deploy leaves no record")
+	assert.Equal(t, "main/api", recs[0].Target)
 }
 
 func TestDeploy_TheSecondOfTwoConcurrentDeploysRefusesNamingTheFirst(t *testing.T) {
@@ -198,4 +202,33 @@ func TestDeploy_TheSecondOfTwoConcurrentDeploysRefusesNamingTheFirst(t *testing.
 	require.NoError(t, <-done, "the first deploy is not disturbed")
 	assert.Equal(t, 2, e.sim.Count("ecs", "RegisterTaskDefinition"), "v1 and the first deploy's revision only")
 	assert.Equal(t, 1, e.sim.Count("ecs", "UpdateService"))
+}
+
+func TestDeploy_RecordsAFailedMigrationWithItsLogInS3(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	store := newStore(t)
+	e.sim.ECS.OnRunTask(func(awssim.RunTaskCall) awssim.TaskBehavior {
+		return awssim.TaskBehavior{ExitCodes: map[string]int{"app": 1}, LogLines: map[string][]string{"app": {"migration 0042 failed"}}}
+	})
+	o := e.opts(imgV2)
+	o.Releases, o.Who, o.MigrateCommand = store, "bob@ci", []string{"./app", "migrate"}
+	_, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.Error(t, err)
+
+	recs, err := store.List(t.Context(), release.KindBackend, "main/api")
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	r := recs[0]
+	assert.Equal(t, release.OutcomeFailed, r.Outcome)
+	assert.Contains(t, r.Error, "exited 1")
+	require.NotNil(t, r.Backend.Migration)
+	assert.Equal(t, []string{"migration 0042 failed"}, r.Backend.Migration.Log)
+	require.NotNil(t, r.Backend.Migration.ExitCode)
+	assert.Equal(t, 1, *r.Backend.Migration.ExitCode)
+	assert.Equal(t, e.v1, r.Backend.BeforeRevision)
+
+	// The lock was released even though the deploy failed.
+	o.MigrateCommand = nil
+	_, err = ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.NoError(t, err)
 }

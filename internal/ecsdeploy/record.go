@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +32,7 @@ func finish(ctx context.Context, store *release.Store, rec *release.Record, outc
 		rec.Error = err.Error()
 	}
 	fmt.Fprintf(out, "==> %s %s in %s\n", rec.Kind, outcome, roundDuration(rec.FinishedAt.Sub(rec.StartedAt)))
-	if store == nil || outcome == release.OutcomeDryRun {
+	if store == nil || !worthRecording(rec) {
 		return rec, err
 	}
 	uri, perr := store.Put(context.WithoutCancel(ctx), rec)
@@ -44,6 +45,16 @@ func finish(ctx context.Context, store *release.Store, rec *release.Record, outc
 	}
 	fmt.Fprintf(out, "==> record    %s\n", uri)
 	return rec, err
+}
+
+// worthRecording: a release is recorded when it found nothing to do or got
+// as far as taking the lock. Bad input, a refused lock and dry runs leave
+// no trace in the bucket.
+func worthRecording(rec *release.Record) bool {
+	if rec.Outcome == release.OutcomeNoChange {
+		return true
+	}
+	return slices.ContainsFunc(rec.Steps, func(s release.Step) bool { return s.Name == "lock" && s.Outcome == release.StepOK })
 }
 
 // lock takes the per-service deploy lock (when store is set) and returns
