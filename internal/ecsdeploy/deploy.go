@@ -132,7 +132,7 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if d.o.MigrateCommand != nil {
+	if len(d.o.MigrateCommand) > 0 {
 		if _, _, ok := migration.AwslogsOf(d.live.TaskDef, d.container); !ok {
 			fmt.Fprintf(d.o.Out, "    warning: container %s has no awslogs log configuration with a stream prefix: the migration will run but its output cannot be shown or recorded\n", d.container)
 			detail += "; migration logs unavailable"
@@ -143,7 +143,7 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 
 func (d *deploy) printPlan() {
 	fmt.Fprintf(d.o.Out, "==> plan (dry run, nothing changed):\n    register a copy of %s with %s = %s\n", revName(d.before), d.container, d.o.Image)
-	if d.o.MigrateCommand != nil {
+	if len(d.o.MigrateCommand) > 0 {
 		fmt.Fprintf(d.o.Out, "    run migration %q as a one-off task of the new revision\n", strings.Join(d.o.MigrateCommand, " "))
 	}
 	fmt.Fprintf(d.o.Out, "    update service %s/%s and wait up to %s; on failure roll back to %s\n", d.o.Cluster, d.o.Service, d.o.Timeout, revName(d.before))
@@ -169,7 +169,7 @@ func (d *deploy) change(ctx context.Context) (string, error) {
 	}
 	nextARN := aws.ToString(next.TaskDefinitionArn)
 	d.rec.Backend.AfterRevision = nextARN
-	if d.o.MigrateCommand != nil {
+	if len(d.o.MigrateCommand) > 0 {
 		if err := d.migrate(ctx, next); err != nil {
 			return release.OutcomeFailed, err
 		}

@@ -197,6 +197,11 @@ func TestDeploy_RollsBackWhenTheCircuitBreakerFailsWithoutRollback(t *testing.T)
 func TestDeploy_SameImageIsANoChangeUnlessForced(t *testing.T) {
 	e := newEnv(t, awssim.ServiceSpec{})
 	before := e.mutations()
+	o := e.opts(imgV2)
+	o.MigrateCommand, o.DryRun = []string{}, true // what a caller passes when the flag is unset
+	_, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.NoError(t, err)
+	assert.NotContains(t, e.out.String(), "run migration", "an empty command means no migration")
 	// Same repository and digest, written without the tag.
 	rec, err := ecsdeploy.Deploy(t.Context(), e.clients, e.opts(repo+"@sha256:"+strings.Repeat("1", 64)))
 	require.NoError(t, err)
@@ -204,7 +209,7 @@ func TestDeploy_SameImageIsANoChangeUnlessForced(t *testing.T) {
 	assert.Equal(t, before, e.mutations(), "nothing may change")
 	assert.Contains(t, e.out.String(), "nothing to do")
 
-	o := e.opts(imgV1)
+	o = e.opts(imgV1)
 	o.Force = true
 	rec, err = ecsdeploy.Deploy(t.Context(), e.clients, o)
 	require.NoError(t, err)

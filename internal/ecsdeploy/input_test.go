@@ -27,7 +27,7 @@ func TestDeploy_RejectsBadInputBeforeAnyChange(t *testing.T) {
 		{"ImageWithoutTagOrDigest", func(o *ecsdeploy.DeployOptions) { o.Image = repo }, "neither a tag nor a digest"},
 		{"ShortDigest", func(o *ecsdeploy.DeployOptions) { o.Image = repo + "@sha256:abc" }, "the digest is not sha256"},
 		{"EmptyCluster", func(o *ecsdeploy.DeployOptions) { o.Cluster = "" }, "cluster is empty"},
-		{"EmptyMigrateCommand", func(o *ecsdeploy.DeployOptions) { o.MigrateCommand = []string{} }, "migrate command is empty"},
+		{"BlankMigrateCommand", func(o *ecsdeploy.DeployOptions) { o.MigrateCommand = []string{" ", "migrate"} }, "migrate command starts with an empty word"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/migration"
@@ -27,7 +28,7 @@ type DeployOptions struct {
 	Cluster, Service, Container string
 	// Image is "repo@sha256:…", "repo:tag@sha256:…" or "repo:tag".
 	Image string
-	// MigrateCommand, when set, runs as a one-off task of the new revision
+	// MigrateCommand, when not empty, runs as a one-off task of the new revision
 	// before the service changes; the deploy stops if it fails.
 	MigrateCommand []string
 	// Force redeploys an image that already runs; DryRun resolves, checks and
@@ -81,8 +82,8 @@ func (o *DeployOptions) validate() error {
 	if _, err := parseImage(o.Image); err != nil {
 		errs = append(errs, err)
 	}
-	if o.MigrateCommand != nil && len(o.MigrateCommand) == 0 {
-		errs = append(errs, errors.New("migrate command is empty: give the command, e.g. [\"./app\",\"migrate\"], or leave it out"))
+	if len(o.MigrateCommand) > 0 && strings.TrimSpace(o.MigrateCommand[0]) == "" {
+		errs = append(errs, errors.New("migrate command starts with an empty word: give the command, e.g. [\"./app\",\"migrate\"], or leave it out"))
 	}
 	if o.Releases != nil && o.Who == "" {
 		errs = append(errs, errors.New("who is empty: set it to user@host or the CI job URL so the deploy lock names its holder"))
