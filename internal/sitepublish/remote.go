@@ -207,13 +207,15 @@ func readHash(ctx context.Context, st objectStore, bucket, key string) (string, 
 }
 
 // sameContent reports whether two objects hold the same bytes: equal
-// single-part ETags (MD5s) or equal SHA-256s; unknown counts as different.
+// single-part ETags (MD5s), else equal SHA-256s; unknown counts as
+// different. Differing ETags alone do not mean different bytes: with
+// SSE-KMS an ETag is not the MD5, and copies of multipart objects differ.
 func sameContent(a, b object) bool {
 	if a.Size != b.Size {
 		return false
 	}
-	if a.singlePart() && b.singlePart() {
-		return a.ETag == b.ETag && (a.SHA256 == "" || b.SHA256 == "" || a.SHA256 == b.SHA256)
+	if a.singlePart() && b.singlePart() && a.ETag == b.ETag {
+		return a.SHA256 == "" || b.SHA256 == "" || a.SHA256 == b.SHA256
 	}
 	return a.SHA256 != "" && a.SHA256 == b.SHA256
 }
