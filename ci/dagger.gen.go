@@ -61,21 +61,45 @@ func convertSlice[I any, O any](in []I, f func(I) O) []O {
 
 func (r Esteira) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Region string
+		Region             string
+		Endpoint           string
+		ReleaseBucket      string
+		ReleasePrefix      string
+		AwsAccessKeyID     *dagger.Secret
+		AwsSecretAccessKey *dagger.Secret
+		AwsSessionToken    *dagger.Secret
 	}
 	concrete.Region = r.Region
+	concrete.Endpoint = r.Endpoint
+	concrete.ReleaseBucket = r.ReleaseBucket
+	concrete.ReleasePrefix = r.ReleasePrefix
+	concrete.AwsAccessKeyID = r.AwsAccessKeyID
+	concrete.AwsSecretAccessKey = r.AwsSecretAccessKey
+	concrete.AwsSessionToken = r.AwsSessionToken
 	return json.Marshal(&concrete)
 }
 
 func (r *Esteira) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Region string
+		Region             string
+		Endpoint           string
+		ReleaseBucket      string
+		ReleasePrefix      string
+		AwsAccessKeyID     *dagger.Secret
+		AwsSecretAccessKey *dagger.Secret
+		AwsSessionToken    *dagger.Secret
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
 		return err
 	}
 	r.Region = concrete.Region
+	r.Endpoint = concrete.Endpoint
+	r.ReleaseBucket = concrete.ReleaseBucket
+	r.ReleasePrefix = concrete.ReleasePrefix
+	r.AwsAccessKeyID = concrete.AwsAccessKeyID
+	r.AwsSecretAccessKey = concrete.AwsSecretAccessKey
+	r.AwsSessionToken = concrete.AwsSessionToken
 	return nil
 }
 
@@ -211,7 +235,595 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
 				}
 			}
-			return (*Esteira).Build(&parent, source), nil
+			var dockerfile string
+			if inputArgs["dockerfile"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dockerfile"]), &dockerfile)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
+				}
+			}
+			var target string
+			if inputArgs["target"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["target"]), &target)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg target", err))
+				}
+			}
+			return (*Esteira).Build(&parent, source, dockerfile, target), nil
+		case "BuildFrontend":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var nodeImage string
+			if inputArgs["nodeImage"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["nodeImage"]), &nodeImage)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg nodeImage", err))
+				}
+			}
+			var buildCommand string
+			if inputArgs["buildCommand"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["buildCommand"]), &buildCommand)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildCommand", err))
+				}
+			}
+			var output string
+			if inputArgs["output"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["output"]), &output)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg output", err))
+				}
+			}
+			return (*Esteira).BuildFrontend(&parent, ctx, source, nodeImage, buildCommand, output)
+		case "DeployBackend":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var cluster string
+			if inputArgs["cluster"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cluster"]), &cluster)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cluster", err))
+				}
+			}
+			var service string
+			if inputArgs["service"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
+				}
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var repository string
+			if inputArgs["repository"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["repository"]), &repository)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repository", err))
+				}
+			}
+			var tag string
+			if inputArgs["tag"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tag"]), &tag)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tag", err))
+				}
+			}
+			var dockerfile string
+			if inputArgs["dockerfile"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dockerfile"]), &dockerfile)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
+				}
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			var container string
+			if inputArgs["container"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["container"]), &container)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg container", err))
+				}
+			}
+			var migrateCommand []string
+			if inputArgs["migrateCommand"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["migrateCommand"]), &migrateCommand)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg migrateCommand", err))
+				}
+			}
+			var force bool
+			if inputArgs["force"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
+				}
+			}
+			var skipTests bool
+			if inputArgs["skipTests"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["skipTests"]), &skipTests)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg skipTests", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var pollInterval string
+			if inputArgs["pollInterval"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
+				}
+			}
+			var failureThreshold int
+			if inputArgs["failureThreshold"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["failureThreshold"]), &failureThreshold)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg failureThreshold", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			var lockStaleAfter string
+			if inputArgs["lockStaleAfter"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["lockStaleAfter"]), &lockStaleAfter)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
+				}
+			}
+			return (*Esteira).DeployBackend(&parent, ctx, cluster, service, source, repository, tag, dockerfile, image, container, migrateCommand, force, skipTests, dryRun, timeout, pollInterval, failureThreshold, breakLock, lockStaleAfter)
+		case "DeployFrontend":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var bucket string
+			if inputArgs["bucket"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["bucket"]), &bucket)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bucket", err))
+				}
+			}
+			var backupBucket string
+			if inputArgs["backupBucket"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backupBucket"]), &backupBucket)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backupBucket", err))
+				}
+			}
+			var prefix string
+			if inputArgs["prefix"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["prefix"]), &prefix)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prefix", err))
+				}
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var dist *dagger.Directory
+			if inputArgs["dist"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dist"]), &dist)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dist", err))
+				}
+			}
+			var nodeImage string
+			if inputArgs["nodeImage"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["nodeImage"]), &nodeImage)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg nodeImage", err))
+				}
+			}
+			var buildCommand string
+			if inputArgs["buildCommand"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["buildCommand"]), &buildCommand)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildCommand", err))
+				}
+			}
+			var output string
+			if inputArgs["output"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["output"]), &output)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg output", err))
+				}
+			}
+			var maxDelete int
+			if inputArgs["maxDelete"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["maxDelete"]), &maxDelete)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg maxDelete", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var cacheControl string
+			if inputArgs["cacheControl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacheControl"]), &cacheControl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheControl", err))
+				}
+			}
+			var precompress []string
+			if inputArgs["precompress"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["precompress"]), &precompress)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg precompress", err))
+				}
+			}
+			var distributionId string
+			if inputArgs["distributionId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["distributionId"]), &distributionId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg distributionId", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			var lockStaleAfter string
+			if inputArgs["lockStaleAfter"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["lockStaleAfter"]), &lockStaleAfter)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
+				}
+			}
+			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, output, maxDelete, concurrency, cacheControl, precompress, distributionId, dryRun, breakLock, lockStaleAfter)
+		case "Migrate":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var cluster string
+			if inputArgs["cluster"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cluster"]), &cluster)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cluster", err))
+				}
+			}
+			var service string
+			if inputArgs["service"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
+				}
+			}
+			var migrateCommand []string
+			if inputArgs["migrateCommand"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["migrateCommand"]), &migrateCommand)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg migrateCommand", err))
+				}
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			var revision string
+			if inputArgs["revision"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["revision"]), &revision)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg revision", err))
+				}
+			}
+			var container string
+			if inputArgs["container"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["container"]), &container)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg container", err))
+				}
+			}
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var pollInterval string
+			if inputArgs["pollInterval"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
+				}
+			}
+			return (*Esteira).Migrate(&parent, ctx, cluster, service, migrateCommand, image, revision, container, timeout, pollInterval)
+		case "PlanFrontend":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var bucket string
+			if inputArgs["bucket"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["bucket"]), &bucket)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bucket", err))
+				}
+			}
+			var prefix string
+			if inputArgs["prefix"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["prefix"]), &prefix)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prefix", err))
+				}
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var dist *dagger.Directory
+			if inputArgs["dist"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dist"]), &dist)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dist", err))
+				}
+			}
+			var nodeImage string
+			if inputArgs["nodeImage"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["nodeImage"]), &nodeImage)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg nodeImage", err))
+				}
+			}
+			var buildCommand string
+			if inputArgs["buildCommand"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["buildCommand"]), &buildCommand)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildCommand", err))
+				}
+			}
+			var output string
+			if inputArgs["output"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["output"]), &output)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg output", err))
+				}
+			}
+			var cacheControl string
+			if inputArgs["cacheControl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacheControl"]), &cacheControl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheControl", err))
+				}
+			}
+			return (*Esteira).PlanFrontend(&parent, ctx, bucket, prefix, source, dist, nodeImage, buildCommand, output, cacheControl)
+		case "Publish":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var repository string
+			if inputArgs["repository"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["repository"]), &repository)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repository", err))
+				}
+			}
+			var tag string
+			if inputArgs["tag"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tag"]), &tag)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tag", err))
+				}
+			}
+			var dockerfile string
+			if inputArgs["dockerfile"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dockerfile"]), &dockerfile)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
+				}
+			}
+			var allowOverwrite bool
+			if inputArgs["allowOverwrite"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["allowOverwrite"]), &allowOverwrite)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg allowOverwrite", err))
+				}
+			}
+			return (*Esteira).Publish(&parent, ctx, source, repository, tag, dockerfile, allowOverwrite)
+		case "RollbackBackend":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var cluster string
+			if inputArgs["cluster"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cluster"]), &cluster)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cluster", err))
+				}
+			}
+			var service string
+			if inputArgs["service"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
+				}
+			}
+			var toRevision string
+			if inputArgs["toRevision"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["toRevision"]), &toRevision)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg toRevision", err))
+				}
+			}
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var pollInterval string
+			if inputArgs["pollInterval"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			return (*Esteira).RollbackBackend(&parent, ctx, cluster, service, toRevision, timeout, pollInterval, breakLock)
+		case "RollbackFrontend":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var bucket string
+			if inputArgs["bucket"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["bucket"]), &bucket)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bucket", err))
+				}
+			}
+			var backupBucket string
+			if inputArgs["backupBucket"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backupBucket"]), &backupBucket)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backupBucket", err))
+				}
+			}
+			var prefix string
+			if inputArgs["prefix"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["prefix"]), &prefix)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prefix", err))
+				}
+			}
+			var backup string
+			if inputArgs["backup"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backup"]), &backup)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backup", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			return (*Esteira).RollbackFrontend(&parent, ctx, bucket, backupBucket, prefix, backup, concurrency, breakLock)
+		case "Test":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var goVersion string
+			if inputArgs["goVersion"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["goVersion"]), &goVersion)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg goVersion", err))
+				}
+			}
+			var packages []string
+			if inputArgs["packages"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["packages"]), &packages)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg packages", err))
+				}
+			}
+			return (*Esteira).Test(&parent, ctx, source, goVersion, packages)
 		case "":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -225,7 +837,49 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg region", err))
 				}
 			}
-			return New(region), nil
+			var endpoint string
+			if inputArgs["endpoint"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["endpoint"]), &endpoint)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg endpoint", err))
+				}
+			}
+			var awsAccessKeyId *dagger.Secret
+			if inputArgs["awsAccessKeyId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsAccessKeyId"]), &awsAccessKeyId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsAccessKeyId", err))
+				}
+			}
+			var awsSecretAccessKey *dagger.Secret
+			if inputArgs["awsSecretAccessKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsSecretAccessKey"]), &awsSecretAccessKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSecretAccessKey", err))
+				}
+			}
+			var awsSessionToken *dagger.Secret
+			if inputArgs["awsSessionToken"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["awsSessionToken"]), &awsSessionToken)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSessionToken", err))
+				}
+			}
+			var releaseBucket string
+			if inputArgs["releaseBucket"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["releaseBucket"]), &releaseBucket)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg releaseBucket", err))
+				}
+			}
+			var releasePrefix string
+			if inputArgs["releasePrefix"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["releasePrefix"]), &releasePrefix)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg releasePrefix", err))
+				}
+			}
+			return New(region, endpoint, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, releaseBucket, releasePrefix), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

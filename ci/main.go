@@ -1,27 +1,78 @@
-// Esteira is a pipeline-as-code module for shipping a containerized backend
-// to Amazon ECS and a static frontend to Amazon S3.
+// Esteira ships a containerized backend to Amazon ECS and a static frontend
+// to Amazon S3, the same way from a laptop, Jenkins, CodeBuild or Bitbucket.
+//
+// Every function that changes something in AWS ends either on the new
+// version running healthy or back on the exact version that ran before:
+// database migrations run as a one-off task before the service changes, a
+// failed rollout is rolled back to the recorded live revision, and a
+// frontend release is backed up and verified before anything is replaced.
 package main
 
 import (
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 )
 
-// Esteira holds the AWS settings shared by every function.
+// Esteira holds the AWS settings every function shares. Pass them before the
+// function name: dagger call --region eu-west-1 ... deploy-backend ...
 type Esteira struct {
-	// AWS region, for example eu-west-1.
+	// AWS region of the resources, for example eu-west-1.
 	Region string
+	// Endpoint override for every AWS service, or empty for AWS itself.
+	Endpoint string
+	// S3 bucket that holds deploy locks and release records.
+	ReleaseBucket string
+	// Key prefix for locks and records inside ReleaseBucket.
+	ReleasePrefix string
+
+	// +private
+	AwsAccessKeyID *dagger.Secret
+	// +private
+	AwsSecretAccessKey *dagger.Secret
+	// +private
+	AwsSessionToken *dagger.Secret
 }
 
-// New configures esteira.
+// New configures the AWS account, region and release bookkeeping that every
+// function uses.
 func New(
-	// AWS region, for example eu-west-1.
+	// AWS region of the ECR repository, ECS cluster and S3 buckets, for
+	// example eu-west-1. Required by every function that talks to AWS.
 	// +optional
 	region string,
+	// Send every AWS API call to this URL instead of AWS (the
+	// AWS_ENDPOINT_URL convention), for example http://host.docker.internal:4566
+	// for LocalStack or esteira's own simulator. Leave empty for AWS.
+	// +optional
+	endpoint string,
+	// AWS access key id, for example env:AWS_ACCESS_KEY_ID. Leave out all three
+	// credential flags to use the SDK's default chain (instance or task role).
+	// +optional
+	awsAccessKeyId *dagger.Secret,
+	// AWS secret access key, for example env:AWS_SECRET_ACCESS_KEY.
+	// +optional
+	awsSecretAccessKey *dagger.Secret,
+	// AWS session token for temporary credentials (assumed roles, SSO,
+	// CodeBuild), for example env:AWS_SESSION_TOKEN.
+	// +optional
+	awsSessionToken *dagger.Secret,
+	// S3 bucket where esteira keeps deploy locks (so two deploys of one
+	// service or site never interleave) and a JSON record of every release
+	// (used by rollback-backend and rollback-frontend). Without it there is no
+	// lock and no record.
+	// +optional
+	releaseBucket string,
+	// Key prefix for locks and records inside --release-bucket.
+	// +optional
+	// +default="esteira"
+	releasePrefix string,
 ) *Esteira {
-	return &Esteira{Region: region}
-}
-
-// Build builds the application image from a Dockerfile.
-func (m *Esteira) Build(source *dagger.Directory) *dagger.Container {
-	return source.DockerBuild()
+	return &Esteira{
+		Region:             region,
+		Endpoint:           endpoint,
+		ReleaseBucket:      releaseBucket,
+		ReleasePrefix:      releasePrefix,
+		AwsAccessKeyID:     awsAccessKeyId,
+		AwsSecretAccessKey: awsSecretAccessKey,
+		AwsSessionToken:    awsSessionToken,
+	}
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+)
+
+// Build builds the application image from the Dockerfile in the source
+// folder. Chain it with export, publish or terminal to use the image.
+func (m *Esteira) Build(
+	// The application's source folder, the Docker build context.
+	// +ignore=["**/node_modules", "**/.terraform"]
+	source *dagger.Directory,
+	// Path of the Dockerfile inside the source folder.
+	// +optional
+	// +default="Dockerfile"
+	dockerfile string,
+	// Build stage to stop at (docker build --target), or empty for the last one.
+	// +optional
+	target string,
+) *dagger.Container {
+	return source.DockerBuild(dagger.DirectoryDockerBuildOpts{Dockerfile: dockerfile, Target: target})
+}
+
+// Test runs the application's Go tests in a golang container, with the
+// module and build caches kept between runs. It returns the test output and
+// fails when a test fails.
+func (m *Esteira) Test(
+	ctx context.Context,
+	// The application's source folder (the one with go.mod).
+	// +ignore=["**/node_modules", ".git"]
+	source *dagger.Directory,
+	// Go version: the golang image tag to test with.
+	// +optional
+	// +default="1.26"
+	goVersion string,
+	// Packages to test, as go test takes them.
+	// +optional
+	// +default=["./..."]
+	packages []string,
+) (string, error) {
+	args := append([]string{"go", "test", "-count=1"}, packages...)
+	return m.goContainer(goVersion, source).WithExec(args).Stdout(ctx)
+}
+
+func (m *Esteira) goContainer(goVersion string, source *dagger.Directory) *dagger.Container {
+	return dag.Container().
+		From("golang:"+goVersion).
+		WithMountedCache("/go/pkg/mod", dag.CacheVolume("esteira-go-mod")).
+		WithMountedCache("/root/.cache/go-build", dag.CacheVolume("esteira-go-build-"+goVersion)).
+		WithDirectory("/src", source).
+		WithWorkdir("/src")
+}
+
+// BuildFrontend installs the frontend's dependencies with npm ci (the npm
+// cache is kept between runs), runs its build command and returns the
+// output folder. An empty output folder is an error.
+func (m *Esteira) BuildFrontend(
+	ctx context.Context,
+	// The frontend's source folder (the one with package.json and package-lock.json).
+	// +ignore=["**/node_modules", ".git"]
+	source *dagger.Directory,
+	// Node image to build with.
+	// +optional
+	// +default="node:22-bookworm-slim"
+	nodeImage string,
+	// Command that builds the site, run with sh -c after npm ci.
+	// +optional
+	// +default="npm run build"
+	buildCommand string,
+	// Folder, relative to the source, that the build writes the site to.
+	// +optional
+	// +default="dist"
+	output string,
+) (*dagger.Directory, error) {
+	output = path.Clean(strings.TrimPrefix(output, "/"))
+	if output == "." || strings.HasPrefix(output, "..") {
+		return nil, fmt.Errorf("output %q must be a folder inside the source, for example --output dist", output)
+	}
+	built := dag.Container().
+		From(nodeImage).
+		WithMountedCache("/root/.npm", dag.CacheVolume("esteira-npm")).
+		WithDirectory("/src", source).
+		WithWorkdir("/src").
+		WithExec([]string{"npm", "ci", "--no-audit", "--no-fund"}).
+		WithExec([]string{"sh", "-c", buildCommand})
+	dist := built.Directory("/src/" + output)
+	entries, err := dist.Entries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read build output %s after %q: %w (set --output to the folder your build writes)", output, buildCommand, err)
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("build output %s is empty after %q: nothing to publish", output, buildCommand)
+	}
+	return dist, nil
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/internal/awsenv"
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/sitepublish"
+)
+
+// DeployFrontend releases a static site to S3 without ever leaving it empty
+// or lost: take the site's deploy lock; build the site (or take --dist);
+// back up the live site server-side and verify the backup; upload only the
+// files whose content changed, assets first and HTML last; delete files no
+// longer in the build; verify the site equals the build; on any failure
+// restore the backup and verify it byte for byte; optionally invalidate
+// CloudFront; write the release record. Returns the release record as JSON.
+//
+// +cache="never"
+func (m *Esteira) DeployFrontend(
+	ctx context.Context,
+	// S3 bucket that serves the site.
+	bucket string,
+	// S3 bucket for backups of the live site, taken before every release.
+	// It may be the site bucket itself only if --prefix is set, so the backup
+	// is not inside the site.
+	backupBucket string,
+	// Key prefix of the site inside the bucket, e.g. www. Empty: the whole bucket.
+	// +optional
+	prefix string,
+	// Frontend source folder to build with npm (see build-frontend).
+	// +optional
+	// +ignore=["**/node_modules", ".git"]
+	source *dagger.Directory,
+	// An already-built site folder to publish instead of building --source.
+	// +optional
+	dist *dagger.Directory,
+	// Node image to build with.
+	// +optional
+	// +default="node:22-bookworm-slim"
+	nodeImage string,
+	// Command that builds the site, run with sh -c after npm ci.
+	// +optional
+	// +default="npm run build"
+	buildCommand string,
+	// Folder, relative to the source, that the build writes the site to.
+	// +optional
+	// +default="dist"
+	output string,
+	// Refuse the release if it would delete more than this many files.
+	// +optional
+	// +default=1000
+	maxDelete int,
+	// Parallel S3 requests.
+	// +optional
+	// +default=64
+	concurrency int,
+	// Cache-Control rules, "pattern=value" separated by ";", first match wins,
+	// e.g. "assets/**=public, max-age=31536000, immutable;**/*.html=no-cache".
+	// Default: fingerprinted assets immutable for a year, HTML no-cache.
+	// +optional
+	cacheControl string,
+	// Also upload precompressed variants: gzip.
+	// +optional
+	precompress []string,
+	// CloudFront distribution to invalidate for the changed paths.
+	// +optional
+	distributionId string,
+	// Print what would be uploaded, skipped and deleted; change nothing.
+	// +optional
+	dryRun bool,
+	// Break a deploy lock left by a crashed run.
+	// +optional
+	breakLock bool,
+	// Age after which a deploy lock is reported as stale, e.g. 1h.
+	// +optional
+	// +default="1h"
+	lockStaleAfter string,
+) (string, error) {
+	durations, err := parseDurations(map[string]string{"--lock-stale-after": lockStaleAfter})
+	if err != nil {
+		return "", err
+	}
+	rules, err := sitepublish.ParseCacheRules(cacheControl)
+	if err != nil {
+		return "", err
+	}
+	s, err := m.aws(ctx)
+	if err != nil {
+		return "", err
+	}
+	dir, prior, err := m.siteFolder(ctx, source, dist, nodeImage, buildCommand, output)
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	rec, err := sitepublish.Deploy(ctx, m.siteClients(s, distributionId), sitepublish.Options{
+		Dir: dir, Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket,
+		MaxDelete: maxDelete, Concurrency: concurrency, CacheControl: rules, Precompress: precompress,
+		DistributionID: distributionId, DryRun: dryRun,
+		Releases: m.releases(s), LockStaleAfter: durations["--lock-stale-after"], BreakLock: breakLock, Who: s.who,
+		PriorSteps: prior, Out: progress(),
+	})
+	return recordJSON(rec, err)
+}
+
+// PlanFrontend prints what deploy-frontend would upload, skip and delete,
+// and changes nothing. It is never cached: the plan depends on what is in
+// the bucket now.
+//
+// +cache="never"
+func (m *Esteira) PlanFrontend(
+	ctx context.Context,
+	// S3 bucket that serves the site.
+	bucket string,
+	// Key prefix of the site inside the bucket. Empty: the whole bucket.
+	// +optional
+	prefix string,
+	// Frontend source folder to build with npm.
+	// +optional
+	// +ignore=["**/node_modules", ".git"]
+	source *dagger.Directory,
+	// An already-built site folder instead of --source.
+	// +optional
+	dist *dagger.Directory,
+	// Node image to build with.
+	// +optional
+	// +default="node:22-bookworm-slim"
+	nodeImage string,
+	// Command that builds the site.
+	// +optional
+	// +default="npm run build"
+	buildCommand string,
+	// Folder the build writes the site to.
+	// +optional
+	// +default="dist"
+	output string,
+	// Cache-Control rules, as for deploy-frontend.
+	// +optional
+	cacheControl string,
+) (string, error) {
+	rules, err := sitepublish.ParseCacheRules(cacheControl)
+	if err != nil {
+		return "", err
+	}
+	s, err := m.aws(ctx)
+	if err != nil {
+		return "", err
+	}
+	dir, _, err := m.siteFolder(ctx, source, dist, nodeImage, buildCommand, output)
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	plan, err := sitepublish.Plan(ctx, m.siteClients(s, ""), sitepublish.Options{
+		Dir: dir, Bucket: bucket, Prefix: prefix, CacheControl: rules, Out: progress(),
+	})
+	if err != nil {
+		return "", err
+	}
+	return plan.String(), nil
+}
+
+// RollbackFrontend restores a site from a backup taken by deploy-frontend
+// (default: the backup taken by the last release, i.e. the site as it was
+// before it) and verifies it is byte-identical to that backup.
+//
+// +cache="never"
+func (m *Esteira) RollbackFrontend(
+	ctx context.Context,
+	// S3 bucket that serves the site.
+	bucket string,
+	// S3 bucket the backups were written to.
+	backupBucket string,
+	// Key prefix of the site inside the bucket.
+	// +optional
+	prefix string,
+	// Release id of the backup to restore (see the release records). Default:
+	// the backup taken by the last release.
+	// +optional
+	backup string,
+	// Parallel S3 requests.
+	// +optional
+	// +default=64
+	concurrency int,
+	// Break a deploy lock left by a crashed run.
+	// +optional
+	breakLock bool,
+) (string, error) {
+	s, err := m.aws(ctx)
+	if err != nil {
+		return "", err
+	}
+	rec, err := sitepublish.Rollback(ctx, m.siteClients(s, ""), sitepublish.RollbackOptions{
+		Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, Backup: backup,
+		Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Concurrency: concurrency, Out: progress(),
+	})
+	return recordJSON(rec, err)
+}
+
+// siteFolder builds or takes the site and copies it into a local folder
+// the publish engine reads. The caller removes the folder.
+func (m *Esteira) siteFolder(ctx context.Context, source, dist *dagger.Directory,
+	nodeImage, buildCommand, output string) (string, []release.Step, error) {
+	if (source == nil) == (dist == nil) {
+		return "", nil, errors.New("pass either --source to build the site or --dist with an already-built site")
+	}
+	var steps []release.Step
+	if source != nil {
+		rec := &release.Record{}
+		started := time.Now()
+		built, err := m.BuildFrontend(ctx, source, nodeImage, buildCommand, output)
+		rec.Step("build", started, err, "")
+		fmt.Fprintf(progress(), "==> build    %s (%s)\n", outcome(err), time.Since(started).Round(time.Second))
+		if err != nil {
+			return "", nil, fmt.Errorf("build failed, nothing was changed: %w", err)
+		}
+		dist, steps = built, rec.Steps
+	}
+	dir, err := os.MkdirTemp("", "esteira-site-")
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := dist.Export(ctx, dir); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("copy the site for publishing: %w", err)
+	}
+	return dir, steps, nil
+}
+
+func (m *Esteira) siteClients(s *awsSession, distributionID string) sitepublish.Clients {
+	c := sitepublish.Clients{S3: awsenv.S3Client(s.cfg, s.opts)}
+	if distributionID != "" {
+		c.CloudFront = cloudfront.NewFromConfig(s.cfg)
+	}
+	return c
+}

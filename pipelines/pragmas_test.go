@@ -1,0 +1,83 @@
+package pipelines_test
+
+import (
+	"go/ast"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestCI_FunctionsThatTalkToAWSAreNeverCached guards the rule that every
+// Dagger function reading or changing AWS state carries +cache="never":
+// since Dagger 0.19 functions are cached by default, and a cached deploy
+// would silently do nothing.
+func TestCI_FunctionsThatTalkToAWSAreNeverCached(t *testing.T) {
+	files, err := parseModuleFiles(filepath.Join("..", "ci"))
+	require.NoError(t, err)
+	checked := 0
+	for _, f := range files {
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Recv == nil || !fn.Name.IsExported() || !callsMethod(fn, "aws") {
+				continue
+			}
+			checked++
+			assert.Contains(t, fn.Doc.Text(), `+cache="never"`,
+				"%s talks to AWS (calls m.aws) but is not marked +cache=\"never\"", fn.Name.Name)
+		}
+	}
+	assert.GreaterOrEqual(t, checked, 7, "expected the publish, deploy, migrate, plan and rollback functions to be checked")
+}
+
+// TestCI_SecretsArePlaintextOnlyInAwsGo keeps the one place that reads a
+// secret's value easy to audit.
+func TestCI_SecretsArePlaintextOnlyInAwsGo(t *testing.T) {
+	files, err := parseModuleFiles(filepath.Join("..", "ci"))
+	require.NoError(t, err)
+	found := 0
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if ok && sel.Sel.Name == "Plaintext" {
+				found++
+				assert.Equal(t, "main", f.Name.Name)
+				assert.True(t, strings.Contains(declaringFunc(f, sel), "plaintext"),
+					"Secret.Plaintext is read outside aws.go's plaintext helper")
+			}
+			return true
+		})
+	}
+	assert.Equal(t, 1, found, "expected exactly one Plaintext call, in aws.go")
+}
+
+func callsMethod(fn *ast.FuncDecl, name string) bool {
+	if fn.Body == nil || len(fn.Recv.List) == 0 || len(fn.Recv.List[0].Names) == 0 {
+		return false
+	}
+	recv := fn.Recv.List[0].Names[0].Name
+	found := false
+	ast.Inspect(fn.Body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == name {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == recv {
+					found = true
+				}
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// declaringFunc names the top-level function whose body holds node.
+func declaringFunc(f *ast.File, node ast.Node) string {
+	for _, decl := range f.Decls {
+		if fn, ok := decl.(*ast.FuncDecl); ok && fn.Pos() <= node.Pos() && node.End() <= fn.End() {
+			return fn.Name.Name
+		}
+	}
+	return ""
+}
