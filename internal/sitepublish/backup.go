@@ -2,6 +2,7 @@ package sitepublish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -93,8 +94,11 @@ type backupSnapshot struct {
 
 func readBackup(ctx context.Context, st objectStore, loc location) (*backupSnapshot, error) {
 	m, err := loadManifest(ctx, st, loc)
-	if err != nil || !m.Backup {
-		return nil, fmt.Errorf("%s is not a verified esteira backup (no backup manifest %s): %v", loc, reservedDir+"manifest.json", err)
+	switch {
+	case errors.Is(err, errNotFound) || (err == nil && !m.Backup):
+		return nil, fmt.Errorf("%s is not a verified esteira backup: it has no backup manifest %s", loc, reservedDir+"manifest.json")
+	case err != nil:
+		return nil, fmt.Errorf("read backup %s: %w", loc, err)
 	}
 	b := &backupSnapshot{loc: loc, state: m.state(newLocation(loc.Bucket, "")), stored: map[string]bool{}}
 	for _, rel := range m.Stored {

@@ -239,3 +239,14 @@ func TestRollback_RefusesBackupMissingBytesBeforeAnyChange(t *testing.T) {
 	assert.Contains(t, err.Error(), "nothing was changed")
 	assert.Empty(t, st.changes())
 }
+
+func TestRollback_RefusesUnknownBackupBeforeAnyChange(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	st.log = nil
+
+	_, err := rollback(context.Background(), st, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: "20200101T000000Z-000000"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not a verified esteira backup")
+	assert.Empty(t, st.changes())
+}

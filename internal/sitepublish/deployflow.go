@@ -115,8 +115,10 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 
 func publishAndVerify(ctx context.Context, r *run, st objectStore, site location, p *SitePlan, o Options) error {
 	started := time.Now()
-	want, err := publish(ctx, st, site, p, o.Concurrency, o.Out)
-	r.step("publish", started, err, fmt.Sprintf("%d uploaded, %d unchanged, %d deleted", len(p.Upload), len(p.Skipped), len(p.Delete)))
+	res, err := publish(ctx, st, site, p, o.Concurrency, o.Out)
+	want := res.want
+	r.step("publish", started, err, fmt.Sprintf("%d of %d uploaded, %d unchanged, %d of %d deleted",
+		res.uploaded, len(p.Upload), len(p.Skipped), res.deleted, len(p.Delete)))
 	if err != nil {
 		return err
 	}

@@ -10,11 +10,19 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
+// published is what a publish did: what the site should now hold, and
+// how many uploads and deletes happened (also when it failed part way).
+type published struct {
+	want              remoteSet
+	uploaded, deleted int
+}
+
 // publish uploads the plan's files phase by phase (assets, HTML, root
 // index.html), then deletes the stale objects; nothing is deleted unless
-// every upload succeeded. It returns what the site should now hold.
-func publish(ctx context.Context, st objectStore, site location, p *SitePlan, conc int, out io.Writer) (remoteSet, error) {
+// every upload succeeded.
+func publish(ctx context.Context, st objectStore, site location, p *SitePlan, conc int, out io.Writer) (published, error) {
 	want := make(remoteSet, len(p.files))
+	res := published{want: want}
 	for _, rel := range p.Skipped {
 		want[rel] = p.remote[rel]
 	}
@@ -33,13 +41,14 @@ func publish(ctx context.Context, st objectStore, site location, p *SitePlan, co
 				}
 				mu.Lock()
 				want[c.Path] = o
+				res.uploaded++
 				fmt.Fprintf(out, "    uploaded %s (%s)\n", c.Path, c.Reason)
 				mu.Unlock()
 				return nil
 			})
 		}
 		if err := g.Wait(); err != nil {
-			return nil, err
+			return res, err
 		}
 	}
 	if len(p.Delete) > 0 {
@@ -48,13 +57,14 @@ func publish(ctx context.Context, st objectStore, site location, p *SitePlan, co
 			keys[i] = site.key(rel)
 		}
 		if err := st.Delete(ctx, site.Bucket, keys); err != nil {
-			return nil, err
+			return res, err
 		}
+		res.deleted = len(keys)
 		for _, rel := range p.Delete {
 			fmt.Fprintf(out, "    deleted %s\n", rel)
 		}
 	}
-	return want, nil
+	return res, nil
 }
 
 func uploadFile(ctx context.Context, st objectStore, site location, f localFile) (object, error) {
