@@ -22,14 +22,22 @@ func parseDurations(flags map[string]string) (map[string]time.Duration, error) {
 }
 
 // recordJSON returns the release record as the function's result. A failed
-// release still printed its record; the error is what dagger call reports.
+// release has a record too (its outcome, rollback and migration log), but
+// a failing Dagger function returns only its error, so the record goes to
+// the progress output first.
 func recordJSON(rec *release.Record, err error) (string, error) {
-	if err != nil {
-		return "", err
+	var out []byte
+	if rec != nil {
+		var jerr error
+		if out, jerr = json.MarshalIndent(rec, "", "  "); jerr != nil && err == nil {
+			return "", jerr
+		}
 	}
-	out, jerr := json.MarshalIndent(rec, "", "  ")
-	if jerr != nil {
-		return "", jerr
+	if err != nil {
+		if out != nil {
+			fmt.Fprintf(progress(), "release record:\n%s\n", out)
+		}
+		return "", err
 	}
 	return string(out), nil
 }
