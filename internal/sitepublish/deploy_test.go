@@ -102,7 +102,8 @@ func TestDeploy_BackupThatDoesNotVerifyChangesNothing(t *testing.T) {
 
 	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "backup did not verify")
+	assert.Contains(t, err.Error(), "the backup failed, so the site was not changed")
+	assert.ErrorIs(t, err, errVerify)
 	assert.Equal(t, "failed", rec.Outcome)
 	for _, l := range st.changes() {
 		assert.True(t, strings.HasPrefix(l, "copy "), "only backup copies happened, got %q", l)

@@ -93,7 +93,7 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 	r.step("backup", started, err, fmt.Sprintf("%d objects the release replaces or deletes, and the state of all %d, to %s", len(touched), len(p.remote), bak))
 	if err != nil {
 		r.finish("failed", err)
-		return fmt.Errorf("backup did not verify, the site was not changed: %w", err)
+		return fmt.Errorf("the backup failed, so the site was not changed: %w", err)
 	}
 	if err := publishAndVerify(ctx, r, st, site, p, o); err != nil {
 		return restoreAfter(ctx, r, st, site, bak, o, err)

@@ -62,7 +62,8 @@ func TestDeployS3_BackupThatDoesNotVerifyStopsWithNothingChanged(t *testing.T) {
 
 	rec, err := e.deploy(t, e.options(writeTree(t, siteV2())))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "backup did not verify")
+	assert.Contains(t, err.Error(), "the backup failed, so the site was not changed")
+	assert.ErrorIs(t, err, errVerify)
 	assert.Contains(t, err.Error(), "missing")
 	assert.Equal(t, "failed", rec.Outcome)
 	assert.Empty(t, e.proxy.changesTo(e.site, ""), "nothing uploaded or deleted on the site")
