@@ -473,6 +473,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg output", err))
 				}
 			}
+			var backupMode string
+			if inputArgs["backupMode"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backupMode"]), &backupMode)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backupMode", err))
+				}
+			}
 			var maxDelete int
 			if inputArgs["maxDelete"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["maxDelete"]), &maxDelete)
@@ -529,7 +536,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
 				}
 			}
-			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, output, maxDelete, concurrency, cacheControl, precompress, distributionId, dryRun, breakLock, lockStaleAfter)
+			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, output, backupMode, maxDelete, concurrency, cacheControl, precompress, distributionId, dryRun, breakLock, lockStaleAfter)
 		case "Migrate":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

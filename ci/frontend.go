@@ -53,6 +53,13 @@ func (m *Esteira) DeployFrontend(
 	// +optional
 	// +default="dist"
 	output string,
+	// What the backup copies: full (every object of the live site, so each
+	// backup restores on its own) or changed (only what the release replaces
+	// or deletes: much faster for a small change to a large site, but a
+	// rollback further than one release then also needs the later backups).
+	// +optional
+	// +default="full"
+	backupMode string,
 	// Refuse the release if it would delete more than this many files.
 	// +optional
 	// +default=1000
@@ -101,7 +108,7 @@ func (m *Esteira) DeployFrontend(
 	}
 	defer os.RemoveAll(dir)
 	rec, err := sitepublish.Deploy(ctx, m.siteClients(s, distributionId), sitepublish.Options{
-		Dir: dir, Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket,
+		Dir: dir, Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, BackupMode: backupMode,
 		MaxDelete: maxDelete, Concurrency: concurrency, CacheControl: rules, Precompress: precompress,
 		DistributionID: distributionId, DryRun: dryRun,
 		Releases: m.releases(s), LockStaleAfter: durations["--lock-stale-after"], BreakLock: breakLock, Who: s.who,

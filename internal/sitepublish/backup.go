@@ -10,13 +10,16 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// A backup holds the bytes of every object a release overwrites or deletes,
-// plus a manifest recording the whole site as it was (paths, sizes, ETags,
-// SHA-256s, headers). Objects the release leaves alone stay where they are:
-// the live site, or a later release's backup once that release changes them.
-// So a backup costs what the release changes, not the size of the site, and
-// still describes (and restores) the complete previous site. Restores verify
-// the result against the manifest byte for byte before they report success.
+// A backup holds the bytes of the live site as it was before a release,
+// plus a manifest recording the whole site (paths, sizes, ETags, SHA-256s,
+// headers). By default (BackupFull) it holds every object, so each backup
+// restores on its own. With BackupChanged it holds only the objects the
+// release overwrites or deletes: the others stay where they are (the live
+// site, or a later release's backup once that release changes them), so a
+// backup costs what the release changes, and restores find the bytes
+// across backups by SHA-256. Either way the manifest is written last, after
+// the copies verified, and restores verify the result against it byte for
+// byte before they report success.
 
 // copyJob copies one object; replace (optional) sets new headers.
 type copyJob struct {

@@ -41,11 +41,28 @@ func BenchmarkFrontendVsAWSCLI(b *testing.B) {
 	for range b.N {
 		site, bak, awsSite := srv.NewBucket(b), srv.NewBucket(b), srv.NewBucket(b)
 		o := Options{Dir: dir, Bucket: site, Prefix: "www", BackupBucket: bak}
-		eCold := timed(b, "esteira cold publish", func() error { return deployAndPrintSteps(c, o) })
+		var noBackup time.Duration
+		deploy := func(o Options) func() error {
+			return func() error {
+				var err error
+				noBackup, err = deployAndPrintSteps(c, o)
+				return err
+			}
+		}
+		eCold := timed(b, "esteira cold publish", deploy(o))
 		aCold := timed(b, "aws s3 sync cold publish", func() error { return cli("s3", "sync", dir, "s3://"+awsSite+"/www") })
+		// Republish twice, once per backup mode, each after touching every
+		// mtime and changing one file; aws s3 sync does the same each time.
 		touchAllAndChangeOne(b, dir)
-		eRe := timed(b, "esteira republish (touched + 1 changed)", func() error { return deployAndPrintSteps(c, o) })
+		eReFull := timed(b, "esteira republish, full backup (default)", deploy(o))
+		eReNoBackup := noBackup
 		aRe := timed(b, "aws s3 sync republish (touched + 1 changed)", func() error { return cli("s3", "sync", dir, "s3://"+awsSite+"/www") })
+		touchAllAndChangeOne(b, dir)
+		oc := o
+		oc.BackupMode = BackupChanged
+		eReChanged := timed(b, "esteira republish, --backup-mode changed", deploy(oc))
+		aRe += timed(b, "aws s3 sync republish (touched + 1 changed)", func() error { return cli("s3", "sync", dir, "s3://"+awsSite+"/www") })
+		aRe /= 2
 		aBak := timed(b, "aws s3 sync s3:// s3:// backup", func() error { return cli("s3", "sync", "s3://"+awsSite+"/www", "s3://"+bak+"/aws-backup") })
 		// The machine is shared: alternate raw copies and backups, two rounds each, and compare the sums.
 		var raw, eBak time.Duration
@@ -57,7 +74,9 @@ func BenchmarkFrontendVsAWSCLI(b *testing.B) {
 		}
 		raw, eBak = raw/2, eBak/2
 		fmt.Printf("cold publish:     esteira is %.1fx faster than aws s3 sync (goal >= 3x)\n", aCold.Seconds()/eCold.Seconds())
-		fmt.Printf("1-file republish: esteira is %.1fx faster than aws s3 sync (goal >= 20x)\n", aRe.Seconds()/eRe.Seconds())
+		fmt.Printf("1-file republish: esteira is %.1fx faster than aws s3 sync with the default full backup,\n", aRe.Seconds()/eReFull.Seconds())
+		fmt.Printf("                  %.1fx with --backup-mode changed, %.1fx for the steps aws s3 sync also does (all but the backup) (goal >= 20x)\n",
+			aRe.Seconds()/eReChanged.Seconds(), aRe.Seconds()/eReNoBackup.Seconds())
 		fmt.Printf("backup:           esteira is %.1fx faster than aws s3 sync; %.0f objects/s vs raw CopyObject %.0f objects/s = %.0f%% (goal >= 80%%)\n",
 			aBak.Seconds()/eBak.Seconds(), float64(n)/eBak.Seconds(), float64(n)/raw.Seconds(), 100*raw.Seconds()/eBak.Seconds())
 	}
@@ -103,7 +122,8 @@ func touchAllAndChangeOne(b *testing.B, dir string) {
 		}
 		return os.Chtimes(p, future, future)
 	}))
-	require.NoError(b, os.WriteFile(filepath.Join(dir, "d001/f00100.png"), []byte("changed"), 0o644))
+	changed := []byte("changed at " + time.Now().Format(time.RFC3339Nano)) // differs on every call
+	require.NoError(b, os.WriteFile(filepath.Join(dir, "d001/f00100.png"), changed, 0o644))
 }
 
 // awsCLI returns a runner for the aws CLI pointed at the server.
@@ -156,15 +176,20 @@ func benchBackup(c *s3.Client, site, bak, id string) error {
 	return err
 }
 
-// deployAndPrintSteps deploys and prints the record's steps.
-func deployAndPrintSteps(c *s3.Client, o Options) error {
+// deployAndPrintSteps deploys, prints the record's steps and returns the
+// time of every step but the backup: the work aws s3 sync also does.
+func deployAndPrintSteps(c *s3.Client, o Options) (time.Duration, error) {
 	rec, err := Deploy(context.Background(), Clients{S3: c}, o)
+	var noBackup time.Duration
 	if err == nil {
 		for _, s := range rec.Steps {
 			fmt.Printf("    %-10s %8s %s\n", s.Name, s.Duration.Round(time.Millisecond), s.Detail)
+			if s.Name != "backup" {
+				noBackup += s.Duration
+			}
 		}
 	}
-	return err
+	return noBackup, err
 }
 
 // rawCopy measures the server's CopyObject rate at esteira's concurrency:

@@ -88,9 +88,12 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 		return nil
 	}
 	started := time.Now()
-	touched := p.touched()
-	err = backupSite(ctx, st, site, p.remote, touched, bak, o.Concurrency)
-	r.step("backup", started, err, fmt.Sprintf("%d objects the release replaces or deletes, and the state of all %d, to %s", len(touched), len(p.remote), bak))
+	saved, what := p.remote.sortedKeys(), "every one of the site's"
+	if o.BackupMode == BackupChanged {
+		saved, what = p.touched(), "the objects the release replaces or deletes, of"
+	}
+	err = backupSite(ctx, st, site, p.remote, saved, bak, o.Concurrency)
+	r.step("backup", started, err, fmt.Sprintf("%d objects (%s %d) to %s, verified", len(saved), what, len(p.remote), bak))
 	if err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("the backup failed, so the site was not changed: %w", err)

@@ -5,9 +5,10 @@
 // site and resolve each object's hash (from the manifest
 // <prefix>/.esteira/manifest.json where the listed size and ETag still
 // match, else x-amz-meta-esteira-sha256 by HEAD, else by reading it), plan,
-// refuse more than MaxDelete deletions, back up server-side every object the
-// release will overwrite or delete and verify the copies (keys, sizes, MD5
-// ETags or SHA-256) before anything changes, upload the changed files
+// refuse more than MaxDelete deletions, back up server-side every object of
+// the live site (or, with BackupChanged, only those the release will
+// overwrite or delete) and verify the copies (keys, sizes, MD5 ETags or
+// SHA-256) before anything changes, upload the changed files
 // (assets, then HTML, then the root index.html), delete stale objects, list
 // the site and verify it equals the build. Any failure after the backup
 // restores the site from it and verifies it byte for byte. The backup's

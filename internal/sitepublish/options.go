@@ -21,6 +21,14 @@ type Options struct {
 	// Prefix, or to esteira-backups/<Prefix> when BackupBucket is the site
 	// bucket. The backup may not lie inside the site (nor the site inside it).
 	BackupBucket, BackupPrefix string
+	// BackupMode is what the backup copies: BackupFull (the default) every
+	// object of the live site, so each backup restores on its own; or
+	// BackupChanged only the objects the release overwrites or deletes, plus
+	// the manifest of the whole site. BackupChanged makes a small release of a
+	// large site much faster, but rolling back further than one release then
+	// also needs the later releases' backups (rollback checks, and refuses
+	// before changing anything, if one is gone).
+	BackupMode string
 	// MaxDelete refuses a release deleting more objects (default 1000, -1 no limit).
 	MaxDelete int
 	// Concurrency is the number of parallel S3 requests (default 64).
@@ -52,6 +60,12 @@ type Options struct {
 	Out io.Writer
 }
 
+// Backup modes.
+const (
+	BackupFull    = "full"
+	BackupChanged = "changed"
+)
+
 const (
 	defaultMaxDelete         = 1000
 	defaultConcurrency       = 64
@@ -78,6 +92,13 @@ func (o Options) withDefaults(needBackup bool) (Options, error) {
 		default:
 			return o, fmt.Errorf("precompress %q is unknown: the supported value is gzip", enc)
 		}
+	}
+	switch o.BackupMode {
+	case "":
+		o.BackupMode = BackupFull
+	case BackupFull, BackupChanged:
+	default:
+		return o, fmt.Errorf("backup mode %q is unknown: use %s (every object, the default) or %s (only what the release replaces)", o.BackupMode, BackupFull, BackupChanged)
 	}
 	if o.PartSize != 0 && o.PartSize < defaultPartSize {
 		return o, fmt.Errorf("part size %d is below S3's minimum of %d bytes: pass a larger part size or 0 for the default", o.PartSize, defaultPartSize)

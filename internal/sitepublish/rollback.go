@@ -23,6 +23,9 @@ type RollbackOptions struct {
 	// s3://bucket/prefix/ URI. Default: the backup taken by the last
 	// successful deploy (the site as it was before it), found in Releases.
 	Backup string
+	// BackupMode is what the safety backup of the current site copies, as in
+	// Options: BackupFull (default) or BackupChanged.
+	BackupMode string
 	// Releases stores the deploy lock and the release record; nil means neither.
 	Releases  *release.Store
 	Who       string
@@ -52,6 +55,13 @@ func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
 	}
 	if o.Backup == "" && o.Releases == nil {
 		return o, fmt.Errorf("no backup named and no release records to find the last one: pass --backup <release-id>")
+	}
+	switch o.BackupMode {
+	case "":
+		o.BackupMode = BackupFull
+	case BackupFull, BackupChanged:
+	default:
+		return o, fmt.Errorf("backup mode %q is unknown: use %s or %s", o.BackupMode, BackupFull, BackupChanged)
 	}
 	o.BackupPrefix = defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix)
 	o.Concurrency = orDefault(o.Concurrency, defaultConcurrency)
@@ -97,9 +107,12 @@ func rollbackSite(ctx context.Context, r *run, st objectStore, site, safety loca
 		return fmt.Errorf("nothing was changed: %w", err)
 	}
 	started = time.Now()
-	touched := p.touched()
-	err = backupSite(ctx, st, site, p.live, touched, safety, o.Concurrency)
-	r.step("backup", started, err, fmt.Sprintf("%d objects the rollback replaces or deletes to %s", len(touched), safety))
+	saved := p.live.sortedKeys()
+	if o.BackupMode == BackupChanged {
+		saved = p.touched()
+	}
+	err = backupSite(ctx, st, site, p.live, saved, safety, o.Concurrency)
+	r.step("backup", started, err, fmt.Sprintf("%d of the site's %d objects to %s, verified", len(saved), len(p.live), safety))
 	if err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("backup of the current site did not verify, nothing was changed: %w", err)
