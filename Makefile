@@ -49,7 +49,9 @@ test-examples:
 check-generated:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	cp -R dagger.json go.mod go.sum internal ci "$$tmp"/; \
-	"$(SHARED)/dagger/regen" "$$tmp" >/dev/null; \
+	if ! "$(SHARED)/dagger/regen" "$$tmp" >"$$tmp/.regen.log" 2>&1; then \
+		cat "$$tmp/.regen.log" >&2; echo "check-generated: ../shared/dagger/regen failed" >&2; exit 1; \
+	fi; \
 	stale=0; \
 	for f in $(GENERATED); do diff -u "$$f" "$$tmp/$$f" || stale=1; done; \
 	if [ "$$stale" != 0 ]; then \
