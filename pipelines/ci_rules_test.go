@@ -2,6 +2,9 @@ package pipelines_test
 
 import (
 	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,4 +83,31 @@ func declaringFunc(f *ast.File, node ast.Node) string {
 		}
 	}
 	return ""
+}
+
+// TestLayout_EnginesDoNotReachBackIntoDagger keeps data flowing one way:
+// ci/ → internal/<engine> → aws-sdk-go-v2. The engines (and cmd/) import
+// neither the Dagger SDK nor the ci module.
+func TestLayout_EnginesDoNotReachBackIntoDagger(t *testing.T) {
+	checked := 0
+	for _, root := range []string{filepath.Join("..", "internal"), filepath.Join("..", "cmd")} {
+		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+				return err
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+			if err != nil {
+				return err
+			}
+			checked++
+			for _, imp := range f.Imports {
+				p := strings.Trim(imp.Path.Value, `"`)
+				assert.False(t, strings.HasPrefix(p, "dagger.io/") || strings.HasPrefix(p, "github.com/futuraplataforma/esteira/ci"),
+					"%s imports %s: engines must not depend on Dagger or ci/", path, p)
+			}
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	assert.Greater(t, checked, 50, "expected to read the engines' Go files")
 }
