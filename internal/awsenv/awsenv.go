@@ -5,9 +5,12 @@ package awsenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -15,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 )
 
 // Options are the AWS settings a user gives esteira.
@@ -92,11 +96,59 @@ func S3Client(cfg aws.Config, o Options) *s3.Client {
 }
 
 // Identity asks STS who the credentials belong to. It doubles as an early
-// credentials check: a wrong key fails here, before anything is changed.
+// credentials check: a wrong key fails here, before anything is changed, with
+// an error that names the flag to fix.
 func Identity(ctx context.Context, cfg aws.Config) (string, error) {
+	what := fmt.Sprintf("check AWS credentials with sts:GetCallerIdentity (region %s)", cfg.Region)
+	if cfg.Credentials == nil {
+		return "", fmt.Errorf("%s: no credentials: %s", what, passKeys)
+	}
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%s: the default credential chain found no credentials (%s); nothing was changed: %w", what, passKeys, err)
+	}
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return "", fmt.Errorf("check AWS credentials with sts:GetCallerIdentity (region %s): %w", cfg.Region, err)
+		if hint := credentialsHint(err, creds.Source == credentials.StaticCredentialsName, cfg.Region); hint != "" {
+			return "", fmt.Errorf("%s: %s; nothing was changed: %w", what, hint, err)
+		}
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	return aws.ToString(out.Arn), nil
+}
+
+const passKeys = "pass --aws-access-key-id env:AWS_ACCESS_KEY_ID --aws-secret-access-key env:AWS_SECRET_ACCESS_KEY " +
+	"(and --aws-session-token env:AWS_SESSION_TOKEN for temporary credentials), or run where an instance or task role is available"
+
+// credentialsHint says which setting AWS refused, from the error code of a
+// failed call, or "" when the error is not about the credentials or region.
+func credentialsHint(err error, static bool, region string) string {
+	keys := "the credentials from the default credential chain"
+	if static {
+		keys = "the credentials given with --aws-access-key-id and --aws-secret-access-key"
+	}
+	var apiErr smithy.APIError
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &apiErr):
+		switch code, msg := apiErr.ErrorCode(), apiErr.ErrorMessage(); {
+		case strings.Contains(msg, "scoped to a valid region"):
+			return fmt.Sprintf("AWS refused requests signed for region %q: check --region", region)
+		case code == "InvalidClientTokenId" || code == "UnrecognizedClientException":
+			if static {
+				return "AWS does not know the access key given with --aws-access-key-id: check --aws-access-key-id (and --aws-session-token for temporary credentials)"
+			}
+			return "AWS does not know the access key of " + keys + ": check them, or pass --aws-access-key-id and --aws-secret-access-key"
+		case code == "SignatureDoesNotMatch" || code == "InvalidSignatureException":
+			if static {
+				return "the secret key given with --aws-secret-access-key does not belong to --aws-access-key-id: check --aws-secret-access-key"
+			}
+			return "AWS refused the signature made with " + keys + ": check them"
+		case code == "ExpiredToken" || code == "ExpiredTokenException" || code == "RequestExpired":
+			return keys + " have expired: get fresh ones (for example a new --aws-session-token) and run again"
+		}
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return fmt.Sprintf("the AWS endpoint's host %s does not exist: check --region (%q) and --endpoint", dnsErr.Name, region)
+	}
+	return ""
 }

@@ -57,3 +57,52 @@ func TestLoad_UsesEndpointAndStaticCredentials(t *testing.T) {
 	assert.Contains(t, err.Error(), "sts:GetCallerIdentity")
 	assert.NotContains(t, err.Error(), "not-the-secret")
 }
+
+func TestIdentity_RefusedCredentialsNameTheFlagToFix(t *testing.T) {
+	sim := awssim.New(awssim.DefaultOptions())
+	url := sim.Start(t)
+	o := sim.Options()
+	tests := []struct {
+		name  string
+		opts  awsenv.Options
+		want  string
+		leaks string
+	}{
+		{"wrong secret key", awsenv.Options{Region: o.Region, Endpoint: url, AccessKeyID: o.AccessKeyID, SecretAccessKey: "not-the-secret"},
+			"check --aws-secret-access-key", "not-the-secret"},
+		{"unknown access key", awsenv.Options{Region: o.Region, Endpoint: url, AccessKeyID: "AKIAUNKNOWN000000000", SecretAccessKey: o.SecretAccessKey},
+			"check --aws-access-key-id", o.SecretAccessKey},
+		{"region the account does not answer for", awsenv.Options{Region: "us-east-1", Endpoint: url, AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey},
+			"check --region", o.SecretAccessKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := awsenv.Load(context.Background(), tt.opts)
+			require.NoError(t, err)
+			_, err = awsenv.Identity(context.Background(), cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Contains(t, err.Error(), "nothing was changed")
+			assert.NotContains(t, err.Error(), tt.leaks)
+		})
+	}
+}
+
+func TestIdentity_NoCredentialsAnywhereSaysWhichFlagsToPass(t *testing.T) {
+	sim := awssim.New(awssim.DefaultOptions())
+	url := sim.Start(t)
+	for _, env := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		t.Setenv(env, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+	cfg, err := awsenv.Load(context.Background(), awsenv.Options{Region: sim.Options().Region, Endpoint: url})
+	require.NoError(t, err)
+	_, err = awsenv.Identity(context.Background(), cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pass --aws-access-key-id env:AWS_ACCESS_KEY_ID --aws-secret-access-key env:AWS_SECRET_ACCESS_KEY")
+	assert.Zero(t, sim.Count("sts", "GetCallerIdentity"), "no credentials: nothing is sent")
+}
