@@ -222,8 +222,23 @@ func writeJSONError(w http.ResponseWriter, e *APIError) {
 // simulator's secret key and compares it with the one sent, as AWS does.
 func (s *Server) verifySignature(r *http.Request, body []byte) *APIError {
 	auth := r.Header.Get("Authorization")
+	// The JSON services and the Query service (STS) name the same failures
+	// differently, and STS answers them with 403 (AWS common errors).
+	query := r.Header.Get("X-Amz-Target") == ""
 	invalid := clientError("UnrecognizedClientException", "The security token included in the request is invalid.")
+	badSignature := func(format string, args ...any) *APIError {
+		if query {
+			return &APIError{Status: http.StatusForbidden, Code: "SignatureDoesNotMatch", Message: fmt.Sprintf(format, args...)}
+		}
+		return clientError("InvalidSignatureException", format, args...)
+	}
+	if query {
+		invalid = &APIError{Status: http.StatusForbidden, Code: "InvalidClientTokenId", Message: invalid.Message}
+	}
 	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
+		if query {
+			return &APIError{Status: http.StatusForbidden, Code: "MissingAuthenticationToken", Message: "Request is missing Authentication Token"}
+		}
 		return clientError("MissingAuthenticationTokenException", "Missing Authentication Token")
 	}
 	fields := map[string]string{}
@@ -239,7 +254,10 @@ func (s *Server) verifySignature(r *http.Request, body []byte) *APIError {
 		return invalid
 	}
 	if scope[2] != s.opts.Region {
-		return clientError("InvalidSignatureException", "Credential should be scoped to a valid region, not '%s'.", scope[2])
+		return badSignature("Credential should be scoped to a valid region, not '%s'.", scope[2])
+	}
+	if want := signingName(r.Header.Get("X-Amz-Target")); scope[3] != want {
+		return badSignature("Credential should be scoped to correct service: '%s'.", want)
 	}
 	signingTime, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
 	if err != nil {
@@ -267,11 +285,26 @@ func (s *Server) verifySignature(r *http.Request, body []byte) *APIError {
 		return invalid
 	}
 	if replay.Header.Get("Authorization") != auth {
-		code := "InvalidSignatureException" // JSON services
-		if r.Header.Get("X-Amz-Target") == "" {
-			code = "SignatureDoesNotMatch" // Query services (STS)
-		}
-		return clientError(code, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+		return badSignature("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
 	}
 	return nil
+}
+
+// signingName is the SigV4 service name a request must be scoped to, from
+// its X-Amz-Target prefix ("" for the Query protocol, which only STS uses here).
+func signingName(target string) string {
+	prefix, _, _ := strings.Cut(target, ".")
+	switch prefix {
+	case "":
+		return "sts"
+	case "AmazonEC2ContainerServiceV20141113":
+		return "ecs"
+	case "AmazonEC2ContainerRegistry_V20150921":
+		return "ecr"
+	case "secretsmanager":
+		return "secretsmanager"
+	case "Logs_20140328":
+		return "logs"
+	}
+	return prefix
 }
