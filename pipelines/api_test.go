@@ -29,9 +29,13 @@ type funcSpec struct {
 	result string
 }
 
-// flagSpec says whether a flag takes a value: a bool flag may stand alone.
+// flagSpec says whether a flag takes a value (a bool flag may stand alone),
+// whether it must be given (no +optional or +default pragma), and whether it
+// is a *dagger.Secret, whose value must name a source such as env:NAME.
 type flagSpec struct {
-	isBool bool
+	isBool   bool
+	isSecret bool
+	required bool
 }
 
 // loadModuleAPI parses the non-generated .go files in dir. root is the main
@@ -46,7 +50,7 @@ func loadModuleAPI(dir, root string) (*moduleAPI, error) {
 		for _, decl := range f.Decls {
 			switch d := decl.(type) {
 			case *ast.FuncDecl:
-				api.addFunc(d)
+				api.addFunc(f, d)
 			case *ast.GenDecl:
 				api.addStructFields(d)
 			}
@@ -89,18 +93,18 @@ func parseModuleFiles(dir string) ([]*ast.File, error) {
 	return files, nil
 }
 
-func (api *moduleAPI) addFunc(d *ast.FuncDecl) {
+func (api *moduleAPI) addFunc(f *ast.File, d *ast.FuncDecl) {
 	if !d.Name.IsExported() {
 		return
 	}
 	if d.Recv == nil {
 		if d.Name.Name == "New" {
-			api.constructor = paramFlags(d.Type.Params)
+			api.constructor = paramFlags(f, d.Type.Params)
 		}
 		return
 	}
 	recv := typeName(d.Recv.List[0].Type)
-	api.object(recv)[cliName(d.Name.Name)] = funcSpec{flags: paramFlags(d.Type.Params), result: resultType(d.Type.Results)}
+	api.object(recv)[cliName(d.Name.Name)] = funcSpec{flags: paramFlags(f, d.Type.Params), result: resultType(d.Type.Results)}
 }
 
 func (api *moduleAPI) addStructFields(d *ast.GenDecl) {
@@ -133,22 +137,43 @@ func (api *moduleAPI) object(name string) map[string]funcSpec {
 	return api.objects[name]
 }
 
-// paramFlags turns parameters into kebab-case flags, leaving out ctx.
-func paramFlags(params *ast.FieldList) map[string]flagSpec {
+// paramFlags turns parameters into kebab-case flags, leaving out ctx. A
+// parameter is required unless the comment above it carries +optional or a
+// +default/+defaultPath pragma, as the Go SDK registers it.
+func paramFlags(f *ast.File, params *ast.FieldList) map[string]flagSpec {
 	flags := map[string]flagSpec{}
 	if params == nil {
 		return flags
 	}
+	prev := params.Opening
 	for _, p := range params.List {
+		doc := commentsBetween(f, prev, p.Pos())
+		prev = p.End()
 		if sel, ok := p.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "Context" {
 			continue
 		}
 		ident, isIdent := p.Type.(*ast.Ident)
+		spec := flagSpec{
+			isBool:   isIdent && ident.Name == "bool",
+			isSecret: typeName(p.Type) == "Secret",
+			required: !strings.Contains(doc, "+optional") && !strings.Contains(doc, "+default"),
+		}
 		for _, name := range p.Names {
-			flags[cliName(name.Name)] = flagSpec{isBool: isIdent && ident.Name == "bool"}
+			flags[cliName(name.Name)] = spec
 		}
 	}
 	return flags
+}
+
+// commentsBetween joins the text of f's comments that lie between from and to.
+func commentsBetween(f *ast.File, from, to token.Pos) string {
+	var b strings.Builder
+	for _, c := range f.Comments {
+		if c.Pos() > from && c.End() <= to {
+			b.WriteString(c.Text())
+		}
+	}
+	return b.String()
 }
 
 // resultType is the name of the first result's type: "Container" for

@@ -2,6 +2,8 @@ package pipelines_test
 
 import (
 	"fmt"
+	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -88,19 +90,33 @@ func (api *moduleAPI) check(inv invocation) error {
 	return nil
 }
 
+// secretSource is what the dagger CLI accepts as a secret flag's value:
+// env:NAME (the variable's name, never its $expansion), file:, cmd:, or a
+// secret manager URI.
+var secretSource = regexp.MustCompile(`^(env:(//)?[A-Za-z_][A-Za-z0-9_]*|file:.+|cmd:.+|(op|vault|libsecret)://.+)$`)
+
 // consumeFlags reads --flag, --flag=value and --flag value words from
-// args[i:] until the next non-flag word, and returns that word's index.
+// args[i:] until the next non-flag word, and returns that word's index. It
+// fails when a required flag is missing or a secret flag's value is not a
+// secret source.
 func consumeFlags(args []string, i int, allowed map[string]flagSpec, owner, at string) (int, error) {
+	given := map[string]bool{}
 	for i < len(args) && strings.HasPrefix(args[i], "-") {
 		name := flagName(args[i])
-		hasValue := strings.Contains(args[i], "=")
+		value, hasValue := strings.CutPrefix(args[i], name+"=")
 		if spec, ok := allowed[strings.TrimPrefix(name, "--")]; ok && strings.HasPrefix(name, "--") {
 			if !spec.isBool && !hasValue {
 				if i+1 >= len(args) {
 					return 0, fmt.Errorf("%s: flag %s of %s needs a value", at, name, owner)
 				}
 				i++
+				value = args[i]
 			}
+			if spec.isSecret && !secretSource.MatchString(value) {
+				return 0, fmt.Errorf("%s: flag %s of %s is a secret: pass env:NAME (the variable's name, not $NAME), file:PATH or cmd:COMMAND, not %q",
+					at, name, owner, value)
+			}
+			given[strings.TrimPrefix(name, "--")] = true
 			i++
 			continue
 		}
@@ -112,6 +128,16 @@ func consumeFlags(args []string, i int, allowed map[string]flagSpec, owner, at s
 			continue
 		}
 		return 0, fmt.Errorf("%s: unknown flag %s for %s; its flags are: %s", at, name, owner, flagList(allowed))
+	}
+	var missing []string
+	for name, spec := range allowed {
+		if spec.required && !given[name] {
+			missing = append(missing, "--"+name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return 0, fmt.Errorf("%s: %s needs %s, which the call does not pass", at, owner, strings.Join(missing, ", "))
 	}
 	return i, nil
 }

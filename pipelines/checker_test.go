@@ -46,6 +46,12 @@ func TestLoadModuleAPI_ReadsFunctionsFlagsAndConstructor(t *testing.T) {
 	assert.Equal(t, "cluster, dry-run, failure-threshold, migrate-command, service", names(fns["deploy-backend"].flags),
 		"ctx is not a flag; grouped parameters (cluster, service string) are both flags")
 	assert.True(t, fns["deploy-backend"].flags["dry-run"].isBool)
+	assert.True(t, fns["build"].flags["source"].required, "a parameter without +optional or +default is required")
+	assert.False(t, fns["build"].flags["dockerfile"].required, "+optional")
+	assert.False(t, fns["deploy-backend"].flags["failure-threshold"].required, "+default")
+	assert.False(t, fns["deploy-backend"].flags["service"].required, "a grouped parameter shares the group's pragmas")
+	assert.True(t, api.constructor["aws-access-key-id"].isSecret)
+	assert.False(t, api.constructor["region"].isSecret)
 	assert.False(t, fns["deploy-backend"].flags["cluster"].isBool)
 	assert.Equal(t, "Container", fns["build"].result)
 	assert.Equal(t, "Directory", fns["build-frontend"].result)
@@ -73,13 +79,18 @@ func TestCheck_AcceptsValidInvocations(t *testing.T) {
 		"field as function":               `dagger call --region eu-west-1 region`,
 		"dagger CLI flags":                `dagger -m github.com/x/y --progress plain call -o dist build-frontend --source . --json`,
 		"redirections and pipes":          `dagger call deploy-backend --cluster c 2>&1 > out.txt | tee log`,
+		"secret from env":                 `dagger call --aws-access-key-id env:AWS_ACCESS_KEY_ID deploy-backend`,
+		"secret from env URI":             `dagger call --aws-access-key-id=env://AWS_ACCESS_KEY_ID deploy-backend`,
+		"secret from file or command":     `dagger call --aws-access-key-id file:/run/key build --source . && dagger call --aws-access-key-id "cmd:pass show key" deploy-backend`,
 	}
 	for name, script := range scripts {
 		t.Run(name, func(t *testing.T) {
 			invs, err := shellInvocations("script", 1, script)
 			require.NoError(t, err)
-			require.Len(t, invs, 1)
-			assert.NoError(t, api.check(invs[0]))
+			require.NotEmpty(t, invs)
+			for _, inv := range invs {
+				assert.NoError(t, api.check(inv))
+			}
 		})
 	}
 }
@@ -112,6 +123,14 @@ func TestCheck_RejectsInvalidInvocationsWithUsefulMessage(t *testing.T) {
 			[]string{"names no function"}},
 		{"private field", `dagger call token`,
 			[]string{`unknown function "token"`}},
+		{"required flag missing", `dagger call build --dockerfile Dockerfile export --path x`,
+			[]string{`script:1: dagger call build: "build" needs --source, which the call does not pass`}},
+		{"secret given as its value", `dagger call --aws-access-key-id "$AWS_ACCESS_KEY_ID" deploy-backend`,
+			[]string{"flag --aws-access-key-id of the constructor (flags before the function name) is a secret: pass env:NAME", `not "$AWS_ACCESS_KEY_ID"`}},
+		{"secret env source expanded by the shell", `dagger call --aws-access-key-id=env:$AWS_ACCESS_KEY_ID deploy-backend`,
+			[]string{"is a secret", "not $NAME"}},
+		{"secret without a source", `dagger call --aws-access-key-id AKIAEXAMPLE deploy-backend`,
+			[]string{"is a secret"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,9 @@ type Fixture struct {
 }
 
 func New(
+	// +optional
 	region string,
+	// +optional
 	awsAccessKeyId *dagger.Secret,
 	// +default="esteira"
 	releasePrefix string,
@@ -25,7 +27,12 @@ func New(
 	return &Fixture{Region: region}
 }
 
-func (m *Fixture) Build(source *dagger.Directory, dockerfile string) *dagger.Container {
+func (m *Fixture) Build(
+	// Required: no pragma.
+	source *dagger.Directory,
+	// +optional
+	dockerfile string,
+) *dagger.Container {
 	return nil
 }
 
@@ -35,9 +42,13 @@ func (m *Fixture) BuildFrontend(ctx context.Context, source *dagger.Directory) (
 
 func (m *Fixture) DeployBackend(
 	ctx context.Context,
+	// +optional
 	cluster, service string,
+	// +optional
 	migrateCommand []string,
+	// +optional
 	dryRun bool,
+	// +default=3
 	failureThreshold int,
 ) (string, error) {
 	return "", nil
