@@ -5,8 +5,10 @@ package awsenv
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"regexp"
@@ -33,6 +35,45 @@ type Options struct {
 	AccessKeyID     string
 	SecretAccessKey string
 	SessionToken    string
+}
+
+// String describes the options with the secret key and session token
+// redacted, so printing Options (in an error, a log line, %+v) never shows them.
+func (o Options) String() string {
+	return fmt.Sprintf("Options{Region: %q, Endpoint: %q, AccessKeyID: %q, SecretAccessKey: %q, SessionToken: %q}",
+		o.Region, o.Endpoint, o.AccessKeyID, redact(o.SecretAccessKey), redact(o.SessionToken))
+}
+
+// GoString is String, so %#v does not print the secrets either.
+func (o Options) GoString() string { return o.String() }
+
+// Format prints String for every verb (%v, %+v, %#v, %s, %q, ...).
+func (o Options) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", o.String())
+		return
+	}
+	fmt.Fprint(f, o.String())
+}
+
+// LogValue keeps the secrets out of slog output.
+func (o Options) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("region", o.Region), slog.String("endpoint", o.Endpoint),
+		slog.String("accessKeyId", o.AccessKeyID), slog.String("secretAccessKey", redact(o.SecretAccessKey)),
+		slog.String("sessionToken", redact(o.SessionToken)))
+}
+
+// MarshalJSON keeps the secrets out of JSON output.
+func (o Options) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"region": o.Region, "endpoint": o.Endpoint, "accessKeyId": o.AccessKeyID,
+		"secretAccessKey": redact(o.SecretAccessKey), "sessionToken": redact(o.SessionToken)})
+}
+
+func redact(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "<redacted>"
 }
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)

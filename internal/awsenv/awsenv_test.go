@@ -1,7 +1,12 @@
 package awsenv_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/futuraplataforma/esteira/internal/awsenv"
@@ -105,4 +110,21 @@ func TestIdentity_NoCredentialsAnywhereSaysWhichFlagsToPass(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pass --aws-access-key-id env:AWS_ACCESS_KEY_ID --aws-secret-access-key env:AWS_SECRET_ACCESS_KEY")
 	assert.Zero(t, sim.Count("sts", "GetCallerIdentity"), "no credentials: nothing is sent")
+}
+
+func TestOptions_PrintingNeverShowsTheSecretKeyOrSessionToken(t *testing.T) {
+	o := awsenv.Options{Region: "eu-west-1", AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "the-secret-key", SessionToken: "the-session-token"}
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("aws", "options", o)
+	jsonOut, err := json.Marshal(o)
+	require.NoError(t, err)
+	outputs := []string{logged.String(), string(jsonOut), fmt.Errorf("load %v: %w", o, errors.New("x")).Error()}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		outputs = append(outputs, fmt.Sprintf(verb, o), fmt.Sprintf(verb, &o), fmt.Sprintf(verb, struct{ O awsenv.Options }{o}))
+	}
+	for _, out := range outputs {
+		assert.NotContains(t, out, "the-secret-key")
+		assert.NotContains(t, out, "the-session-token")
+		assert.Contains(t, out, "AKIAEXAMPLE", "the key id is not secret and helps debugging")
+	}
 }
