@@ -76,12 +76,18 @@ func (w *wrapped) Error() string { return w.msg }
 func (w *wrapped) Unwrap() error { return w.err }
 
 // migrationFailure phrases the gate's error and, apart, the log tail.
+// A task that timed out or vanished has no *FailedError but may have
+// logged: its tail is shown too.
 func migrationFailure(err error, res *migration.Result) (what, tail string) {
 	var failed *migration.FailedError
-	if !errors.As(err, &failed) {
+	switch {
+	case errors.As(err, &failed):
+		what = fmt.Sprintf("migration task %s %s", shortID(res.TaskARN), res.Failure)
+	case res != nil && res.Failure != "":
+		what = res.Failure
+	default:
 		return err.Error(), ""
 	}
-	what = fmt.Sprintf("migration task %s %s", shortID(res.TaskARN), res.Failure)
 	if lines := migration.Tail(res.Log, 10); len(lines) > 0 {
 		return what, "; last log lines:\n  " + strings.Join(lines, "\n  ")
 	}

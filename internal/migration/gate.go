@@ -119,9 +119,10 @@ func Run(ctx context.Context, api ECSAPI, logs LogsAPI, s Spec) (*Result, error)
 	res.Duration = time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
-			stopTask(ctx, api, s.Cluster, arn)
+			err = fmt.Errorf("%w; %s", err, stopTask(ctx, api, s.Cluster, arn))
 		}
-		return res, err
+		res.Failure = err.Error()
+		return res, withTail(err, res.Log)
 	}
 	judge(res, task, s)
 	if !res.Succeeded {
@@ -240,9 +241,25 @@ func waitStopped(ctx context.Context, api ECSAPI, s Spec, arn string) (*types.Ta
 }
 
 // stopTask stops a task we gave up waiting for, so it does not migrate
-// behind our back. Best effort, even when ctx is already done.
-func stopTask(ctx context.Context, api ECSAPI, cluster, arn string) {
+// behind our back, even when ctx is already done. It says what it did: the
+// migration may have been cut off half-way either way.
+func stopTask(ctx context.Context, api ECSAPI, cluster, arn string) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	_, _ = api.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn), Reason: aws.String("esteira: migration gate timed out")})
+	_, err := api.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn), Reason: aws.String("esteira: migration gate timed out")})
+	if err != nil {
+		return fmt.Sprintf("stopping it FAILED (%v): it may still be migrating; stop it with aws ecs stop-task --cluster %s --task %s and check the database", err, cluster, arn)
+	}
+	return "the task was stopped (StopTask), possibly part-way through: check the database before deploying again"
+}
+
+// withTail adds the last log lines to an error that is not a *FailedError
+// (which carries them itself), so a timed-out or vanished migration still
+// shows what it printed.
+func withTail(err error, log []string) error {
+	tail := Tail(log, 10)
+	if len(tail) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w; last log lines:\n  %s", err, strings.Join(tail, "\n  "))
 }

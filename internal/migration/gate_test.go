@@ -24,6 +24,7 @@ type fakeECS struct {
 	script   []*types.Task // nil entry = MISSING
 	calls    int
 	stopped  bool
+	stopErr  error
 	describe func() (*ecs.DescribeTasksOutput, error)
 }
 
@@ -46,7 +47,7 @@ func (f *fakeECS) DescribeTasks(_ context.Context, _ *ecs.DescribeTasksInput, _ 
 
 func (f *fakeECS) StopTask(_ context.Context, _ *ecs.StopTaskInput, _ ...func(*ecs.Options)) (*ecs.StopTaskOutput, error) {
 	f.stopped = true
-	return &ecs.StopTaskOutput{}, nil
+	return &ecs.StopTaskOutput{}, f.stopErr
 }
 
 type fakeLogs struct{ events []string }
@@ -162,13 +163,30 @@ func TestRun_FailsWhenTheTaskVanishes(t *testing.T) {
 }
 
 func TestRun_StopsTheTaskWhenTheTimeoutExpires(t *testing.T) {
-	var out bytes.Buffer
-	s := spec(&out)
-	s.Timeout = 20 * time.Millisecond
-	api := &fakeECS{script: []*types.Task{status("RUNNING")}}
-	_, err := Run(context.Background(), api, &fakeLogs{}, s)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.True(t, api.stopped, "a timed-out migration must be stopped")
+	tests := []struct {
+		name    string
+		stopErr error
+		want    string
+	}{
+		{"Stopped", nil, "the task was stopped (StopTask), possibly part-way through: check the database"},
+		{"StopFails", errors.New("AccessDeniedException"), "stopping it FAILED (AccessDeniedException): it may still be migrating; stop it with aws ecs stop-task --cluster c --task " + taskARN},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			s := spec(&out)
+			s.Timeout = 20 * time.Millisecond
+			api := &fakeECS{script: []*types.Task{status("RUNNING")}, stopErr: tt.stopErr}
+			res, err := Run(context.Background(), api, &fakeLogs{events: []string{"applying 0042_users"}}, s)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.True(t, api.stopped, "a timed-out migration must be stopped")
+			assert.Contains(t, err.Error(), tt.want, "the error says what state the task is in")
+			assert.Contains(t, err.Error(), "last log lines:\n  applying 0042_users", "a timed-out migration still shows its log tail")
+			require.NotNil(t, res)
+			assert.False(t, res.Succeeded)
+			assert.Contains(t, res.Failure, "still RUNNING")
+		})
+	}
 }
 
 func TestRun_RejectsBadSpecBeforeRunningAnything(t *testing.T) {
