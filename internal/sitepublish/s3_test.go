@@ -192,3 +192,26 @@ func TestDeployS3_PrecompressUploadsGzipVariantsOfTextFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "no-change", rec.Outcome, "gzip output is deterministic")
 }
+
+func TestDeployS3_KeysWithPlusSpacePercentAndUnicodeAreBackedUpAndRestored(t *testing.T) {
+	e := newS3Env(t)
+	v1 := map[string]string{"index.html": "<html>v1</html>", "docs/c++.html": "c++ v1", "a b+c.txt": "plus v1",
+		"ü/é.js": "unicode v1", "x%20y.css": "percent v1", "q?&=#.txt": "query v1"}
+	_, err := e.deploy(t, e.options(writeTree(t, v1)))
+	require.NoError(t, err)
+	before := snapshot(t, e.direct, e.site, "www/")
+	require.Equal(t, v1, bodies(before))
+	v2 := map[string]string{}
+	for rel, body := range v1 {
+		v2[rel] = strings.ReplaceAll(body, "v1", "v2")
+	}
+
+	rec, err := e.deploy(t, e.options(writeTree(t, v2)))
+	require.NoError(t, err, "the backup copies every key, whatever its characters")
+	require.Equal(t, "succeeded", rec.Outcome)
+	rb, err := Rollback(context.Background(), Clients{S3: e.viaProxyClient}, RollbackOptions{Bucket: e.site, Prefix: "www",
+		BackupBucket: e.backups, Backup: rec.Frontend.BackupURI})
+	require.NoError(t, err)
+	assert.Equal(t, "succeeded", rb.Outcome)
+	assert.Equal(t, before, snapshot(t, e.direct, e.site, "www/"), "copied back under the same keys")
+}

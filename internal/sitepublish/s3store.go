@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -162,12 +161,26 @@ func (s *s3Store) Delete(ctx context.Context, bucket string, keys []string) erro
 	return nil
 }
 
+// copySource is the x-amz-copy-source value: bucket/key, URL-encoded.
+// S3 decodes it like a form value, so every byte but the unreserved ones
+// and "/" is percent-encoded; url.PathEscape would leave "+" as is and S3
+// would read it as a space (NoSuchKey for c++.html).
 func copySource(bucket, key string) string {
-	parts := strings.Split(key, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.WriteString(bucket + "/")
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c == '/' || c == '-' || c == '_' || c == '.' || c == '~' ||
+			'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
 	}
-	return bucket + "/" + strings.Join(parts, "/")
+	return b.String()
 }
 
 func cleanETag(e *string) string { return strings.Trim(aws.ToString(e), `"`) }
