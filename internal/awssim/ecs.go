@@ -58,6 +58,11 @@ type ServiceSpec struct {
 	// CircuitBreaker and CircuitBreakerRollback set
 	// deploymentConfiguration.deploymentCircuitBreaker.
 	CircuitBreaker, CircuitBreakerRollback bool
+	// DeploymentController is ECS (the default), CODE_DEPLOY or EXTERNAL.
+	// As in ECS, a service with another controller lists no deployments
+	// (its task sets are not simulated) and UpdateService cannot change its
+	// task definition.
+	DeploymentController string
 }
 
 // TaskBehavior scripts what a task does once started.

@@ -38,6 +38,13 @@ func (x *ECS) updateService(body []byte) (any, error) {
 			return nil, err
 		}
 	}
+	if ctl := svc.DeploymentController["type"]; ctl != "ECS" && td != svc.deps[0].td {
+		msg := "Unable to update task definition on services with a " + ctl + " deployment controller."
+		if ctl == "CODE_DEPLOY" {
+			msg += " Use AWS CodeDeploy to trigger a new deployment."
+		}
+		return nil, clientError("InvalidParameterException", "%s", msg)
+	}
 	if in.DesiredCount != nil && *in.DesiredCount < 0 {
 		return nil, clientError("InvalidParameterException", "Invalid desiredCount %d: must be 0 or more.", *in.DesiredCount)
 	}

@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -88,6 +89,9 @@ func (svc *service) view() service {
 	v := *svc
 	v.Deployments = make([]deployment, 0, len(svc.deps))
 	for _, d := range svc.deps {
+		if svc.DeploymentController["type"] != "ECS" {
+			break // deployments describe only ECS-controlled services
+		}
 		v.Deployments = append(v.Deployments, *d)
 	}
 	v.Events = slices.Clone(svc.Events)
@@ -130,7 +134,7 @@ func (x *ECS) CreateService(clusterName string, in ServiceSpec) string {
 		ServiceArn: x.arn("service/" + c.name + "/" + in.Name), ServiceName: in.Name, ClusterArn: c.arn,
 		Status: "ACTIVE", DesiredCount: in.DesiredCount, CapacityProviderStrategy: in.CapacityProviderStrategy,
 		PlatformVersion: "LATEST", TaskDefinition: td.arn, CreatedAt: at(x.now()), SchedulingStrategy: "REPLICA",
-		DeploymentController: map[string]string{"type": "ECS"}, cluster: c,
+		DeploymentController: map[string]string{"type": cmp.Or(in.DeploymentController, "ECS")}, cluster: c,
 		DeploymentConfiguration: deploymentConfiguration{MaximumPercent: 200, MinimumHealthyPercent: 100,
 			DeploymentCircuitBreaker: &circuitBreaker{Enable: in.CircuitBreaker, Rollback: in.CircuitBreakerRollback}},
 	}

@@ -169,3 +169,23 @@ func TestUpdateService_DesiredCountScalesWithoutANewDeployment(t *testing.T) {
 	require.NoError(t, err)
 	e.pollService(t, "web", 5, func(s types.Service) bool { return s.RunningCount == 1 })
 }
+
+func TestUpdateService_OtherDeploymentControllersCannotChangeTheTaskDefinition(t *testing.T) {
+	for _, ctl := range []string{"CODE_DEPLOY", "EXTERNAL"} {
+		t.Run(ctl, func(t *testing.T) {
+			e, v1, v2 := newService(t, awssim.ServiceSpec{DeploymentController: ctl})
+			svc := e.describeService(t, "web")
+			assert.Equal(t, types.DeploymentControllerType(ctl), svc.DeploymentController.Type)
+			assert.Empty(t, svc.Deployments, "deployments describe only ECS-controlled services")
+
+			_, err := e.ecs.UpdateService(e.ctx, &ecs.UpdateServiceInput{Cluster: aws.String("main"), Service: aws.String("web"), TaskDefinition: aws.String(v2)})
+			var invalid *types.InvalidParameterException
+			require.ErrorAs(t, err, &invalid)
+			assert.Contains(t, err.Error(), "Unable to update task definition on services with a "+ctl+" deployment controller.")
+			assert.Equal(t, v1, aws.ToString(e.describeService(t, "web").TaskDefinition))
+
+			_, err = e.ecs.UpdateService(e.ctx, &ecs.UpdateServiceInput{Cluster: aws.String("main"), Service: aws.String("web"), DesiredCount: aws.Int32(3)})
+			require.NoError(t, err, "the desired count can still change")
+		})
+	}
+}

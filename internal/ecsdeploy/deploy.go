@@ -111,6 +111,9 @@ func (d *deploy) resolve(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := checkController(l); err != nil {
+		return "", err
+	}
 	if d.before, err = liveRevisionARN(l); err != nil {
 		return "", err
 	}

@@ -100,3 +100,24 @@ func TestDeploy_ChecksSecretsWithTheRealClient(t *testing.T) {
 	assert.Positive(t, e.sim.Count("secretsmanager", "DescribeSecret"))
 	assert.Zero(t, e.sim.Count("secretsmanager", "GetSecretValue"), "values are never read")
 }
+
+func TestDeployAndRollback_RefuseServicesWithAnotherDeploymentController(t *testing.T) {
+	for _, ctl := range []string{"CODE_DEPLOY", "EXTERNAL"} {
+		t.Run(ctl, func(t *testing.T) {
+			e := newEnv(t, awssim.ServiceSpec{DeploymentController: ctl})
+			before := e.mutations()
+			o := e.opts(imgV2)
+			o.MigrateCommand = []string{"./app", "migrate"}
+			_, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "service api uses the "+ctl+" deployment controller")
+			assert.Contains(t, err.Error(), "nothing was changed")
+			assert.Equal(t, before, e.mutations(), "no revision registered, no migration run")
+
+			_, err = ecsdeploy.Rollback(t.Context(), e.clients, ecsdeploy.RollbackOptions{Cluster: "main", Service: "api", ToRevision: "api:1", Out: e.out})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "deployment controller")
+			assert.Equal(t, before, e.mutations())
+		})
+	}
+}

@@ -45,6 +45,22 @@ func describeService(ctx context.Context, api ECSAPI, cluster, service string) (
 	return &liveService{Cluster: cluster, Service: service, Svc: out.Services[0]}, nil
 }
 
+// checkController refuses services whose task definition ECS does not let
+// UpdateService change: CODE_DEPLOY (blue/green) and EXTERNAL controllers
+// deploy through task sets. Checked before anything changes, so a
+// migration never runs for a release that cannot roll out.
+func checkController(l *liveService) error {
+	dc := l.Svc.DeploymentController
+	if dc == nil || dc.Type == "" || dc.Type == types.DeploymentControllerTypeEcs {
+		return nil
+	}
+	how := "its external controller (task sets)"
+	if dc.Type == types.DeploymentControllerTypeCodeDeploy {
+		how = "AWS CodeDeploy"
+	}
+	return fmt.Errorf("service %s uses the %s deployment controller, whose task definition UpdateService cannot change: esteira deploys only services with the ECS (rolling update) deployment controller; nothing was changed: deploy this service with %s", l.Service, dc.Type, how)
+}
+
 // primary returns the PRIMARY deployment, nil if there is none.
 func primary(svc types.Service) *types.Deployment {
 	for i := range svc.Deployments {

@@ -80,6 +80,9 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release
 		if l, err = describeService(ctx, c.ECS, o.Cluster, o.Service); err != nil {
 			return "", err
 		}
+		if err := checkController(l); err != nil {
+			return "", err
+		}
 		rec.Backend.BeforeRevision = aws.ToString(l.Svc.TaskDefinition)
 		if target, err = rollbackTarget(ctx, c.ECS, o, l); err != nil {
 			return "", err
