@@ -134,8 +134,7 @@ func (ix sourceIndex) add(b *backupSnapshot) {
 	for _, rel := range slices.Sorted(maps.Keys(b.stored)) {
 		o := b.state[rel]
 		if _, ok := ix[o.SHA256]; !ok && o.SHA256 != "" {
-			h := o.Headers
-			ix[o.SHA256] = copyJob{src: b.loc, srcRel: rel, replace: &h}
+			ix[o.SHA256] = copyJob{src: b.loc, srcRel: rel}
 		}
 	}
 }

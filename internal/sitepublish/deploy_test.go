@@ -285,3 +285,33 @@ func TestRollback_RefusesUnknownBackupBeforeAnyChange(t *testing.T) {
 	assert.Contains(t, err.Error(), "not a verified esteira backup")
 	assert.Empty(t, st.changes())
 }
+
+func TestDeploy_RestorePutsBackTheRecordedHeadersWhenTheBackupCopiesLostThem(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	before, beforeHeaders := st.snapshot("site", "www/"), st.headersOf("site", "www/")
+	require.Equal(t, "text/html; charset=utf-8\nno-cache\n", beforeHeaders["index.html"])
+	st.copiesLoseHeaders = true // the backup copies keep the bytes but not Content-Type or Cache-Control
+	st.failAt["put"] = st.calls["put"] + 5 // backup manifest, 3 files, then the site manifest fails: the site is all new
+
+	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
+	require.Error(t, err)
+	assert.Equal(t, "rolled-back", rec.Outcome, "%v", err)
+	assert.Equal(t, before, st.snapshot("site", "www/"))
+	assert.Equal(t, beforeHeaders, st.headersOf("site", "www/"), "headers as the backup recorded them")
+}
+
+func TestRollback_FailsWhenTheRestoredHeadersDoNotVerify(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
+	require.NoError(t, err)
+	st.loseAllHeaders = true // every copy stores no headers: the bytes verify, the headers must not
+
+	rb, err := rollback(context.Background(), st, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups",
+		Backup: backupID(t, rec.Frontend.BackupURI)})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, errVerify)
+	assert.Contains(t, err.Error(), "index.html: headers")
+	assert.Equal(t, "failed", rb.Outcome)
+}

@@ -24,7 +24,10 @@ type memStore struct {
 	log     []string
 
 	corruptCopies bool
-	afterPut      func(key string) // called after each successful Put, outside the lock
+	// copiesLoseHeaders: a Copy that keeps the source's headers (nil replace)
+	// stores none; with loseAllHeaders, replaced ones are lost too.
+	copiesLoseHeaders, loseAllHeaders bool
+	afterPut                          func(key string) // called after each successful Put, outside the lock
 }
 
 type memObject struct {
@@ -158,6 +161,9 @@ func (m *memStore) Copy(_ context.Context, srcBucket, srcKey, dstBucket, dstKey 
 		o.h = *replace
 		o.h.Metadata = maps.Clone(replace.Metadata)
 	}
+	if m.loseAllHeaders || (m.copiesLoseHeaders && replace == nil) {
+		o.h = headers{Metadata: o.h.Metadata}
+	}
 	if m.corruptCopies && len(o.data) > 0 {
 		o.data = append([]byte(nil), o.data...)
 		o.data[0] ^= 0xff
@@ -192,6 +198,19 @@ func (m *memStore) snapshot(bucket, prefix string) map[string]string {
 	for k, o := range m.buckets[bucket] {
 		if strings.HasPrefix(k, prefix) && !strings.Contains(k, reservedDir) {
 			out[strings.TrimPrefix(k, prefix)] = string(o.data)
+		}
+	}
+	return out
+}
+
+// headersOf returns key → headers.sig() of a bucket's objects under prefix.
+func (m *memStore) headersOf(bucket, prefix string) map[string]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]string{}
+	for k, o := range m.buckets[bucket] {
+		if strings.HasPrefix(k, prefix) && !strings.Contains(k, reservedDir) {
+			out[strings.TrimPrefix(k, prefix)] = o.h.sig()
 		}
 	}
 	return out

@@ -2,11 +2,15 @@ package sitepublish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // restoreStats counts what a restore changed.
@@ -63,19 +67,11 @@ func planRestore(ctx context.Context, st objectStore, site location, target *bac
 			strings.Join(missing[:min(3, len(missing))], ", "), moreText(len(missing)-3))
 	}
 	for _, rel := range copies {
-		want := target.state[rel]
-		j := ix[want.SHA256]
+		j := ix[target.state[rel].SHA256]
 		j.dst, j.dstRel = site, rel
-		if j.replace.sig() == want.Headers.sig() {
-			j.replace = nil // same headers: keep the stored object's metadata as it was
-		} else {
-			h := want.Headers
-			h.Metadata = map[string]string{metaSHA256: want.SHA256}
-			j.replace = &h
-		}
 		p.jobs = append(p.jobs, j)
 	}
-	return p, checkSources(ctx, st, p.jobs, ix)
+	return p, checkSources(ctx, st, p.jobs, target.state, conc)
 }
 
 func missingSources(ix sourceIndex, state remoteSet, copies []string) []string {
@@ -95,24 +91,45 @@ func moreText(n int) string {
 	return fmt.Sprintf(" and %d more", n)
 }
 
-// checkSources lists each source backup once and checks the objects to copy
-// from it exist with the recorded size.
-func checkSources(ctx context.Context, st objectStore, jobs []copyJob, ix sourceIndex) error {
-	listed := map[location]remoteSet{}
-	for _, j := range jobs {
-		set, ok := listed[j.src]
-		if !ok {
-			var err error
-			if set, err = listLocation(ctx, st, j.src); err != nil {
+// checkSources HEADs the stored object of every copy before anything
+// changes: it must be there with the recorded size. Its headers decide how
+// it is copied: when they are the ones the backup recorded for the path, a
+// plain copy keeps them and every other header and metadata as they were;
+// otherwise (the same bytes stored under a path with other headers, or a
+// copy that lost them) the recorded headers replace them, so the restored
+// site has the headers it had, not whatever the stored copy carries.
+func checkSources(ctx context.Context, st objectStore, jobs []copyJob, state remoteSet, conc int) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(conc)
+	for i := range jobs {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
 				return err
 			}
-			listed[j.src] = set
-		}
-		if _, ok := set[j.srcRel]; !ok {
-			return fmt.Errorf("backup object %s%s is missing: the backup is incomplete, nothing was changed", j.src, j.srcRel)
-		}
+			j, want := &jobs[i], state[jobs[i].dstRel]
+			src, err := st.Head(gctx, j.src.Bucket, j.src.key(j.srcRel))
+			switch {
+			case errors.Is(err, errNotFound):
+				return fmt.Errorf("backup object %s%s is missing: the backup is incomplete, nothing was changed", j.src, j.srcRel)
+			case err != nil:
+				return err
+			case src.Size != want.Size:
+				return fmt.Errorf("backup object %s%s has %d bytes, the backup recorded %d: the backup is damaged, nothing was changed", j.src, j.srcRel, src.Size, want.Size)
+			}
+			j.replace = nil
+			if src.Headers.sig() != want.Headers.sig() {
+				h := want.Headers
+				h.Metadata = maps.Clone(src.Headers.Metadata)
+				if h.Metadata == nil {
+					h.Metadata = map[string]string{}
+				}
+				h.Metadata[metaSHA256] = want.SHA256
+				j.replace = &h
+			}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 // executeRestore copies back (assets, HTML, index.html), deletes what the
@@ -139,6 +156,9 @@ func executeRestore(ctx context.Context, st objectStore, site location, p *resto
 	}
 	stats.Deleted = len(keys)
 	got, err := verifyLocation(ctx, st, p.target.state, site, sameBytes, conc)
+	if err == nil {
+		err = verifyHeaders(ctx, st, site, copiedPaths(p.jobs), p.target.state, conc)
+	}
 	if err != nil {
 		return stats, fmt.Errorf("restored site: %w", err)
 	}
@@ -184,4 +204,12 @@ func listBackups(ctx context.Context, st objectStore, root location, skip locati
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+func copiedPaths(jobs []copyJob) []string {
+	rels := make([]string, len(jobs))
+	for i, j := range jobs {
+		rels[i] = j.dstRel
+	}
+	return rels
 }

@@ -3,6 +3,7 @@ package sitepublish
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -85,4 +86,45 @@ func verifyLocation(ctx context.Context, st objectStore, want remoteSet, dst loc
 		got[rel] = o
 	}
 	return got, nil
+}
+
+// verifyHeaders HEADs rels under loc and checks each has the Content-Type,
+// Cache-Control and Content-Encoding that want records. verifyLocation
+// compares bytes only; a restore also checks the headers of what it copied
+// (the paths it did not copy already had the recorded headers).
+func verifyHeaders(ctx context.Context, st objectStore, loc location, rels []string, want remoteSet, conc int) error {
+	var mu sync.Mutex
+	var problems []string
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(conc)
+	for _, rel := range rels {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			got, err := st.Head(gctx, loc.Bucket, loc.key(rel))
+			if err != nil {
+				return err
+			}
+			if got.Headers.sig() != want[rel].Headers.sig() {
+				mu.Lock()
+				problems = append(problems, fmt.Sprintf("%s: headers %q, want %q", rel, got.Headers.sig(), want[rel].Headers.sig()))
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("verify headers in %s: %w", loc, err)
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		more := ""
+		if len(problems) > 5 {
+			more = fmt.Sprintf(" (and %d more)", len(problems)-5)
+			problems = problems[:5]
+		}
+		return fmt.Errorf("verify %s: %w: %s%s", loc, errVerify, strings.Join(problems, "; "), more)
+	}
+	return nil
 }
