@@ -109,3 +109,43 @@ func TestVerifySignature_RefusesACredentialScopedToAnotherService(t *testing.T) 
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// AWS refuses a signature made more than 15 minutes from its clock, so a
+// replayed or clock-skewed request cannot pass in tests either.
+func TestVerifySignature_RefusesASignatureOutsideTheFifteenMinuteWindow(t *testing.T) {
+	sim := awssim.New(awssim.DefaultOptions())
+	url := sim.Start(t)
+	o := sim.Options()
+	tests := []struct {
+		name string
+		at   time.Time
+		want string
+	}{
+		{"an hour ago", time.Now().Add(-time.Hour), "Signature expired"},
+		{"an hour ahead", time.Now().Add(time.Hour), "Signature not yet current"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := []byte("{}")
+			req, err := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+			req.Header.Set("X-Amz-Target", "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories")
+			sum := sha256.Sum256(body)
+			require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), sim.Credentials(), req,
+				hex.EncodeToString(sum[:]), "ecr", o.Region, tt.at))
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			var got struct {
+				Type    string `json:"__type"`
+				Message string `json:"message"`
+			}
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			assert.Equal(t, "InvalidSignatureException", got.Type)
+			assert.Contains(t, got.Message, tt.want)
+		})
+	}
+	assert.Zero(t, sim.Count("ecr", "DescribeRepositories"))
+}

@@ -291,7 +291,7 @@ func TestDeploy_RestorePutsBackTheRecordedHeadersWhenTheBackupCopiesLostThem(t *
 	deployMem(t, st, siteV1())
 	before, beforeHeaders := st.snapshot("site", "www/"), st.headersOf("site", "www/")
 	require.Equal(t, "text/html; charset=utf-8\nno-cache\n", beforeHeaders["index.html"])
-	st.copiesLoseHeaders = true // the backup copies keep the bytes but not Content-Type or Cache-Control
+	st.copiesLoseHeaders = true            // the backup copies keep the bytes but not Content-Type or Cache-Control
 	st.failAt["put"] = st.calls["put"] + 5 // backup manifest, 3 files, then the site manifest fails: the site is all new
 
 	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
