@@ -232,3 +232,44 @@ func TestDeploy_RecordsAFailedMigrationWithItsLogInS3(t *testing.T) {
 	_, err = ecsdeploy.Deploy(t.Context(), e.clients, o)
 	require.NoError(t, err)
 }
+
+func TestDeploy_RecordsARolledBackReleaseInS3AndReleasesTheLock(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	store := newStore(t)
+	e.failRevisionsOtherThan(e.v1, awssim.TaskBehavior{Unhealthy: true})
+	o := e.opts(imgV2)
+	o.Releases, o.Who = store, "bob@ci"
+	o.PriorSteps = []release.Step{{Name: "publish", Started: time.Now().Add(-time.Second), Duration: time.Second, Outcome: release.StepOK}}
+	_, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.Error(t, err)
+
+	recs, err := store.List(t.Context(), release.KindBackend, "main/api")
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	r := recs[0]
+	assert.Equal(t, release.OutcomeRolledBack, r.Outcome)
+	assert.Contains(t, r.Error, "rolled back to api:1")
+	assert.Equal(t, e.v1, r.Backend.BeforeRevision)
+	assert.True(t, strings.HasSuffix(r.Backend.AfterRevision, "task-definition/api:2"), r.Backend.AfterRevision)
+	assert.Equal(t, imgV2, r.Backend.Image, "the image (with its digest) that was deployed")
+	assert.Equal(t, "app", r.Backend.Container)
+	assert.Nil(t, r.Backend.Migration, "no migration was asked for")
+	assert.False(t, r.FinishedAt.Before(r.StartedAt))
+
+	var names []string
+	for _, s := range r.Steps {
+		names = append(names, s.Name+":"+s.Outcome)
+		assert.False(t, s.Started.IsZero(), "step %s has a start time", s.Name)
+		if s.Name != "publish" {
+			assert.False(t, s.Started.Before(r.StartedAt), "step %s started within the release", s.Name)
+		}
+		assert.Positive(t, s.Duration, "step %s has a duration", s.Name)
+	}
+	assert.Equal(t, []string{"publish:" + release.StepOK, "resolve:" + release.StepOK, "check:" + release.StepOK, "lock:" + release.StepOK,
+		"register:" + release.StepOK, "deploy:" + release.StepFailed, "rollback:" + release.StepOK}, names)
+
+	// The lock was released although the deploy failed.
+	l, err := store.Acquire(t.Context(), "backend/main/api", release.Holder{Who: "alice@ci", What: "check"}, release.LockOptions{})
+	require.NoError(t, err)
+	require.NoError(t, l.Release(t.Context()))
+}
