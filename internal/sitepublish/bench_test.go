@@ -40,7 +40,7 @@ func BenchmarkFrontendVsAWSCLI(b *testing.B) {
 	fmt.Printf("site: %d files, %.1f MB; esteira concurrency %d\n", n, float64(total)/1e6, defaultConcurrency)
 	for range b.N {
 		site, bak, awsSite := srv.NewBucket(b), srv.NewBucket(b), srv.NewBucket(b)
-		o := Options{Dir: dir, Bucket: site, Prefix: "www", BackupBucket: bak}
+		o := Options{Dir: dir, Bucket: site, Prefix: "www", BackupBucket: bak, MaxDelete: 1000}
 		var noBackup time.Duration
 		deploy := func(o Options) func() error {
 			return func() error {

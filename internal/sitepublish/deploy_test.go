@@ -2,6 +2,7 @@ package sitepublish
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,7 @@ import (
 )
 
 func memOptions(dir string) Options {
-	return Options{Dir: dir, Bucket: "site", Prefix: "www", BackupBucket: "backups", Concurrency: 4}
+	return Options{Dir: dir, Bucket: "site", Prefix: "www", BackupBucket: "backups", Concurrency: 4, MaxDelete: 1000}
 }
 
 // changedOptions back up only what each release replaces.
@@ -119,16 +120,30 @@ func TestDeploy_BackupThatDoesNotVerifyChangesNothing(t *testing.T) {
 }
 
 func TestDeploy_RefusesMassDeleteBeforeAnyChange(t *testing.T) {
-	st := newMemStore("site", "backups")
-	deployMem(t, st, siteV1())
-	st.log = nil
-	o := memOptions(writeTree(t, map[string]string{"index.html": "x"}))
-	o.MaxDelete = 2
+	for _, tc := range []struct {
+		name      string
+		maxDelete int
+		build     map[string]string
+		want      string
+	}{
+		{"over the limit", 2, map[string]string{"index.html": "x"}, "would delete 4 objects"},
+		{"zero refuses any delete", 0, map[string]string{"index.html": "x", "about/index.html": "a",
+			"assets/app-1a2b3c4d.js": "j", "assets/style-9f8e7d6c.css": "c"}, "would delete 1 objects"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newMemStore("site", "backups")
+			deployMem(t, st, siteV1())
+			st.log = nil
+			o := memOptions(writeTree(t, tc.build))
+			o.MaxDelete = tc.maxDelete
 
-	_, err := deploy(context.Background(), st, nil, o)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "--max-delete 2")
-	assert.Empty(t, st.changes())
+			_, err := deploy(context.Background(), st, nil, o)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Contains(t, err.Error(), fmt.Sprintf("--max-delete %d", tc.maxDelete))
+			assert.Empty(t, st.changes())
+		})
+	}
 }
 
 func TestDeploy_DryRunChangesNothing(t *testing.T) {

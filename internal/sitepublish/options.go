@@ -29,7 +29,9 @@ type Options struct {
 	// also needs the later releases' backups (rollback checks, and refuses
 	// before changing anything, if one is gone).
 	BackupMode string
-	// MaxDelete refuses a release deleting more objects (default 1000, -1 no limit).
+	// MaxDelete refuses a release deleting more objects than this, before
+	// any change: 0 refuses any delete (as --max-delete 0 asks), -1 means no
+	// limit. deploy-frontend passes its --max-delete, 1000 by default.
 	MaxDelete int
 	// Concurrency is the number of parallel S3 requests (default 64).
 	Concurrency int
@@ -67,7 +69,6 @@ const (
 )
 
 const (
-	defaultMaxDelete         = 1000
 	defaultConcurrency       = 64
 	defaultInvalidationLimit = 50
 )
@@ -108,9 +109,6 @@ func (o Options) withDefaults(needBackup bool) (Options, error) {
 	}
 	if o.DistributionID != "" && o.InvalidationLimit == 0 {
 		o.InvalidationLimit = defaultInvalidationLimit
-	}
-	if o.MaxDelete == 0 {
-		o.MaxDelete = defaultMaxDelete
 	}
 	o.Concurrency = orDefault(o.Concurrency, defaultConcurrency)
 	o.BackupPrefix = defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix)

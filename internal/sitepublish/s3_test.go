@@ -44,7 +44,7 @@ func newS3Env(t *testing.T) *s3Env {
 }
 
 func (e *s3Env) options(dir string) Options {
-	return Options{Dir: dir, Bucket: e.site, Prefix: "www", BackupBucket: e.backups, Concurrency: 8}
+	return Options{Dir: dir, Bucket: e.site, Prefix: "www", BackupBucket: e.backups, Concurrency: 8, MaxDelete: 1000}
 }
 
 func (e *s3Env) deploy(t *testing.T, o Options) (*release.Record, error) {
