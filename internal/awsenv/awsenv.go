@@ -76,7 +76,7 @@ func redact(secret string) string {
 	return "<redacted>"
 }
 
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
+var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$`) // eu-west-1, us-gov-west-1, eusc-de-east-1
 
 // Validate checks the settings without calling AWS.
 func (o Options) Validate() error {

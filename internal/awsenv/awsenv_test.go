@@ -38,7 +38,7 @@ func TestValidate_NamesTheBadArgument(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
-	for _, r := range []string{"us-east-1", "ap-southeast-3", "us-gov-west-1", "eu-central-2"} {
+	for _, r := range []string{"us-east-1", "ap-southeast-3", "us-gov-west-1", "eu-central-2", "eusc-de-east-1", "us-isob-east-1", "cn-northwest-1"} {
 		assert.NoError(t, awsenv.Options{Region: r}.Validate(), r)
 	}
 }
