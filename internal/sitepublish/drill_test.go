@@ -171,6 +171,40 @@ func TestPlanS3_ListsUploadsSkipsAndDeletesAndChangesNothing(t *testing.T) {
 	assert.Equal(t, []string{"assets/app-1a2b3c4d.js", "old.txt"}, p.Delete)
 	assert.Contains(t, p.String(), "upload  index.html (changed")
 	assert.Contains(t, out.String(), "==> plan")
-	assert.Empty(t, e.proxy.changesTo(e.site, ""))
-	assert.Empty(t, e.proxy.changesTo(e.backups, ""))
+	onlyReads(t, e.proxy)
+}
+
+// onlyReads asserts the proxy saw requests, and every one was a GET or HEAD.
+func onlyReads(t *testing.T, p *faultProxy) {
+	t.Helper()
+	reqs := p.requests()
+	require.NotEmpty(t, reqs, "the run read the site through the proxy")
+	for _, l := range reqs {
+		assert.True(t, strings.HasPrefix(l, "GET ") || strings.HasPrefix(l, "HEAD "), "mutating request %q", l)
+	}
+}
+
+func TestDeployS3_DryRunSendsOnlyReadsAndTakesNoLock(t *testing.T) {
+	e := newS3Env(t)
+	store := release.NewStore(e.viaProxyClient, e.srv.NewBucket(t), "")
+	_, err := e.deploy(t, e.options(writeTree(t, siteV1())))
+	require.NoError(t, err)
+	before := snapshot(t, e.direct, e.site, "www/")
+	e.proxy.reset()
+
+	var out bytes.Buffer
+	o := e.options(writeTree(t, siteV2()))
+	o.DryRun, o.Releases, o.Out, o.MaxDelete = true, store, &out, 0
+	rec, err := e.deploy(t, o)
+	require.Error(t, err, "--max-delete still applies to a dry run")
+	o.MaxDelete = 1000
+	rec, err = e.deploy(t, o)
+	require.NoError(t, err)
+
+	assert.Equal(t, "dry-run", rec.Outcome)
+	assert.Contains(t, out.String(), "upload  index.html (changed")
+	assert.Contains(t, out.String(), "delete  old.txt")
+	assert.Contains(t, out.String(), "DRY RUN OK")
+	onlyReads(t, e.proxy)
+	assert.Equal(t, before, snapshot(t, e.direct, e.site, "www/"))
 }
