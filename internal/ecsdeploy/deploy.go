@@ -135,6 +135,9 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if ref, _ := parseImage(d.o.Image); ref.Digest == "" {
+		fmt.Fprintf(d.o.Out, "    warning: image %s has no digest: tasks of the new revision run whatever the tag points to when they start, so neither this release nor a later rollback to it is exact; pass repo@sha256:<digest>\n", d.o.Image)
+	}
 	if len(d.o.MigrateCommand) > 0 {
 		if _, _, ok := migration.AwslogsOf(d.live.TaskDef, d.container); !ok {
 			fmt.Fprintf(d.o.Out, "    warning: container %s has no awslogs log configuration with a stream prefix: the migration will run but its output cannot be shown or recorded\n", d.container)

@@ -69,6 +69,7 @@ func TestDeploy_MigratesThenRollsOutACopyWithOnlyTheImageChanged(t *testing.T) {
 	out := e.out.String()
 	assert.Contains(t, out, "    | applying 0042_add_orders", "migration logs are streamed")
 	assert.Contains(t, out, "deployment completed.", "service events are printed")
+	assert.NotContains(t, out, "has no digest")
 	assert.Regexp(t, `==> deploy +ok +\(`, out)
 }
 
@@ -215,6 +216,13 @@ func TestDeploy_SameImageIsANoChangeUnlessForced(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 	assert.True(t, strings.HasSuffix(aws.ToString(e.service(t).TaskDefinition), ":2"))
+}
+
+func TestDeploy_WarnsThatATagWithoutDigestIsNotExact(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	_, err := ecsdeploy.Deploy(t.Context(), e.clients, e.opts(repo+":v2"))
+	require.NoError(t, err)
+	assert.Contains(t, e.out.String(), "warning: image "+repo+":v2 has no digest")
 }
 
 func TestDeploy_DryRunChangesNothing(t *testing.T) {
