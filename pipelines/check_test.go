@@ -13,41 +13,43 @@ import (
 // a pipeline that needs more should extend it here.
 var coreFunctions = map[string]map[string]funcSpec{
 	"Container": {
-		"export":     {flags: flags("path", "forced-compression", "media-types", "expand", "?platform-variants"), result: ""},
-		"publish":    {flags: flags("address", "forced-compression", "media-types", "?platform-variants"), result: ""},
+		"export":     {flags: flags("!path", "forced-compression", "media-types", "expand", "?platform-variants"), result: ""},
+		"publish":    {flags: flags("!address", "forced-compression", "media-types", "?platform-variants"), result: ""},
 		"stdout":     {flags: flags(), result: ""},
 		"stderr":     {flags: flags(), result: ""},
 		"sync":       {flags: flags(), result: ""},
 		"terminal":   {flags: flags("cmd", "?experimental-privileged-nesting", "?insecure-root-capabilities"), result: "Container"},
-		"directory":  {flags: flags("path", "?expand"), result: "Directory"},
-		"file":       {flags: flags("path", "?expand"), result: "File"},
-		"with-exec":  {flags: flags("args", "?use-entrypoint", "?expand", "stdin", "redirect-stdout", "redirect-stderr", "expect"), result: "Container"},
+		"directory":  {flags: flags("!path", "?expand"), result: "Directory"},
+		"file":       {flags: flags("!path", "?expand"), result: "File"},
+		"with-exec":  {flags: flags("!args", "?use-entrypoint", "?expand", "stdin", "redirect-stdout", "redirect-stderr", "expect"), result: "Container"},
 		"as-tarball": {flags: flags("forced-compression", "media-types", "?platform-variants"), result: "File"},
 	},
 	"Directory": {
-		"export":    {flags: flags("path", "?wipe"), result: ""},
+		"export":    {flags: flags("!path", "?wipe"), result: ""},
 		"entries":   {flags: flags("path"), result: ""},
-		"glob":      {flags: flags("pattern"), result: ""},
-		"file":      {flags: flags("path"), result: "File"},
-		"directory": {flags: flags("path"), result: "Directory"},
+		"glob":      {flags: flags("!pattern"), result: ""},
+		"file":      {flags: flags("!path"), result: "File"},
+		"directory": {flags: flags("!path"), result: "Directory"},
 		"digest":    {flags: flags(), result: ""},
 		"sync":      {flags: flags(), result: ""},
 		"terminal":  {flags: flags("cmd", "container"), result: "Directory"},
 	},
 	"File": {
 		"contents": {flags: flags(), result: ""},
-		"export":   {flags: flags("path", "?allow-parent-dir-path"), result: ""},
+		"export":   {flags: flags("!path", "?allow-parent-dir-path"), result: ""},
 		"name":     {flags: flags(), result: ""},
 		"size":     {flags: flags(), result: ""},
 		"digest":   {flags: flags(), result: ""},
 	},
 }
 
-// flags builds a flag set; a leading "?" marks a boolean flag.
+// flags builds a flag set; a leading "?" marks a boolean flag, a leading "!"
+// a required one.
 func flags(names ...string) map[string]flagSpec {
 	m := map[string]flagSpec{}
 	for _, n := range names {
-		m[strings.TrimPrefix(n, "?")] = flagSpec{isBool: strings.HasPrefix(n, "?")}
+		spec := flagSpec{isBool: strings.HasPrefix(n, "?"), required: strings.HasPrefix(n, "!")}
+		m[strings.TrimLeft(n, "?!")] = spec
 	}
 	return m
 }

@@ -123,6 +123,8 @@ func TestCheck_RejectsInvalidInvocationsWithUsefulMessage(t *testing.T) {
 			[]string{"names no function"}},
 		{"private field", `dagger call token`,
 			[]string{`unknown function "token"`}},
+		{"core call without its required flag", `dagger call build --source . export`,
+			[]string{`"export" needs --path`}},
 		{"required flag missing", `dagger call build --dockerfile Dockerfile export --path x`,
 			[]string{`script:1: dagger call build: "build" needs --source, which the call does not pass`}},
 		{"secret given as its value", `dagger call --aws-access-key-id "$AWS_ACCESS_KEY_ID" deploy-backend`,
