@@ -128,9 +128,14 @@ func (d *deploy) resolve(ctx context.Context) (string, error) {
 	return fmt.Sprintf("%s runs %s (container %s: %s)", d.o.Service, revName(d.before), d.container, aws.ToString(containerDef(l.TaskDef, d.container).Image)), nil
 }
 
-// preflight checks what can still fail before any change: secrets exist,
-// the migration's logs can be followed.
+// preflight checks what can still fail before any change: the live
+// revision can be rolled back to, secrets exist, the migration's logs can
+// be followed.
 func (d *deploy) preflight(ctx context.Context) (string, error) {
+	if st := d.live.TaskDef.Status; st != types.TaskDefinitionStatusActive {
+		rev := revName(d.before)
+		return "", fmt.Errorf("the live revision %s is %s (deregistered): ECS refuses to point a service back at it, so a failed deploy could not roll back; nothing was changed: first give the service an ACTIVE copy of it (aws ecs register-task-definition with the definition of %s, then aws ecs update-service --task-definition <the copy> and wait until it is stable), then deploy again", rev, st, rev)
+	}
 	detail, err := checkSecrets(ctx, d.c.Secrets, d.live.TaskDef)
 	if err != nil {
 		return "", err

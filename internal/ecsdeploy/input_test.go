@@ -121,3 +121,25 @@ func TestDeployAndRollback_RefuseServicesWithAnotherDeploymentController(t *test
 		})
 	}
 }
+
+func TestDeploy_RefusesWhenTheLiveRevisionCannotBeRolledBackTo(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	_, err := e.ecs.DeregisterTaskDefinition(t.Context(), &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(e.v1)})
+	require.NoError(t, err)
+	before := e.mutations()
+	o := e.opts(imgV2)
+	o.MigrateCommand = []string{"./app", "migrate"}
+	_, err = ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the live revision api:1 is INACTIVE (deregistered)")
+	assert.Contains(t, err.Error(), "nothing was changed")
+	assert.Equal(t, before, e.mutations(), "no revision registered, no migration run, the service untouched")
+}
+
+func TestDeploy_AnInactiveLiveRevisionStillAllowsANoChangeDeploy(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	_, err := e.ecs.DeregisterTaskDefinition(t.Context(), &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(e.v1)})
+	require.NoError(t, err)
+	_, err = ecsdeploy.Deploy(t.Context(), e.clients, e.opts(imgV1))
+	require.NoError(t, err, "the image already runs: nothing to do, exit 0")
+}
