@@ -208,3 +208,32 @@ func TestDeployS3_DryRunSendsOnlyReadsAndTakesNoLock(t *testing.T) {
 	onlyReads(t, e.proxy)
 	assert.Equal(t, before, snapshot(t, e.direct, e.site, "www/"))
 }
+
+func TestDeployS3_MissingBucketsAreRefusedWithNothingChanged(t *testing.T) {
+	e := newS3Env(t)
+	_, err := e.deploy(t, e.options(writeTree(t, siteV1())))
+	require.NoError(t, err)
+	before := snapshot(t, e.direct, e.site, "www/")
+	for _, tc := range []struct {
+		name string
+		edit func(*Options)
+		want []string
+	}{
+		{"site bucket", func(o *Options) { o.Bucket = "esteira-no-such-site" }, []string{"nothing was changed", "esteira-no-such-site", "NoSuchBucket"}},
+		{"backup bucket", func(o *Options) { o.BackupBucket = "esteira-no-such-backups" }, []string{"the site was not changed", "esteira-no-such-backups", "NoSuchBucket"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.proxy.reset()
+			o := e.options(writeTree(t, siteV2()))
+			tc.edit(&o)
+			rec, err := e.deploy(t, o)
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.Equal(t, "failed", rec.Outcome)
+			assert.Empty(t, e.proxy.changesTo(e.site, ""))
+			assert.Equal(t, before, snapshot(t, e.direct, e.site, "www/"))
+		})
+	}
+}
