@@ -116,3 +116,16 @@ func TestNoCircuitBreaker_ReplacesFailingTasksForever(t *testing.T) {
 	assert.Equal(t, types.TaskStopCodeServiceSchedulerInitiated, tasks.Tasks[0].StopCode)
 	assert.Equal(t, "Task failed container health checks", aws.ToString(tasks.Tasks[0].StoppedReason))
 }
+
+func TestCircuitBreaker_RollsBackToTheLastCompletedDeploymentNotTheOneItReplaced(t *testing.T) {
+	e, v1, v2 := newService(t, awssim.ServiceSpec{CircuitBreaker: true, CircuitBreakerRollback: true})
+	v3 := e.registerApp(t, "api")
+	failingRevision(e, &v3, awssim.TaskBehavior{Unhealthy: true})
+	e.update(t, v2) // still IN_PROGRESS when v3 replaces it
+	e.update(t, v3)
+
+	svc := e.pollService(t, "web", 40, func(s types.Service) bool {
+		return len(s.Deployments) > 1 && s.Deployments[1].RolloutState == types.DeploymentRolloutStateFailed
+	})
+	assert.Equal(t, v1, aws.ToString(svc.Deployments[0].TaskDefinition), "v1 is the last deployment that completed; v2 never did")
+}

@@ -201,7 +201,8 @@ func (x *ECS) stopTasks(svc *service, tasks []*task, reason string) {
 }
 
 // tripCircuitBreaker fails the PRIMARY deployment and, with rollback, starts
-// a new PRIMARY deployment of the task definition it replaced.
+// a new PRIMARY deployment of the last deployment that completed
+// successfully (as ECS documents), not merely the one it replaced.
 func (x *ECS) tripCircuitBreaker(svc *service, rollback bool) {
 	p := svc.deps[0]
 	p.RolloutState, p.RolloutStateReason, p.UpdatedAt = "FAILED", "ECS deployment circuit breaker: tasks failed to start.", at(x.now())
@@ -209,10 +210,16 @@ func (x *ECS) tripCircuitBreaker(svc *service, rollback bool) {
 	if live := x.depTasks(svc, p); len(live) > 0 {
 		x.stopTasks(svc, live, "Scaling activity initiated by (deployment "+p.ID+")")
 	}
-	if !rollback || len(svc.deps) < 2 {
+	var target *deployment
+	for _, d := range svc.deps[1:] {
+		if d.RolloutState == "COMPLETED" {
+			target = d
+			break
+		}
+	}
+	if !rollback || target == nil {
 		return
 	}
-	target := svc.deps[1]
 	p.Status = "ACTIVE"
 	d := x.newDeployment(svc, target.td)
 	svc.deps = append([]*deployment{d}, svc.deps...)
