@@ -215,3 +215,22 @@ func TestDeployS3_KeysWithPlusSpacePercentAndUnicodeAreBackedUpAndRestored(t *te
 	assert.Equal(t, "succeeded", rb.Outcome)
 	assert.Equal(t, before, snapshot(t, e.direct, e.site, "www/"), "copied back under the same keys")
 }
+
+func TestRollbackS3_MultipartFileIsBackedUpAndCopiedBackByteIdentical(t *testing.T) {
+	e := newS3Env(t)
+	part := int(defaultPartSize) + 1024*1024
+	v1 := map[string]string{"index.html": "<html>v1</html>", "video/big.bin": strings.Repeat("v1-bytes", part/8)}
+	_, err := e.deploy(t, e.options(writeTree(t, v1)))
+	require.NoError(t, err)
+	before := snapshot(t, e.direct, e.site, "www/")
+	v2 := map[string]string{"index.html": "<html>v2</html>", "video/big.bin": strings.Repeat("v2-bytes", part/8)}
+	rec, err := e.deploy(t, e.options(writeTree(t, v2)))
+	require.NoError(t, err)
+	require.Equal(t, v2, bodies(snapshot(t, e.direct, e.site, "www/")))
+
+	rb, err := Rollback(context.Background(), Clients{S3: e.viaProxyClient}, RollbackOptions{Bucket: e.site, Prefix: "www",
+		BackupBucket: e.backups, Backup: rec.Frontend.BackupURI})
+	require.NoError(t, err)
+	assert.Equal(t, 2, rb.Frontend.Uploaded, "both files copied back")
+	assert.Equal(t, before, snapshot(t, e.direct, e.site, "www/"))
+}
