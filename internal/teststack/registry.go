@@ -4,10 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -83,11 +85,35 @@ func tryStartRegistry(bin string) (*Registry, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	if err := reg.checkOwnServer(); err != nil {
+		p.stop()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("registry: %w\n%s", err, p.output.tail())
+	}
 	onStop(func() {
 		p.stop()
 		os.RemoveAll(dir)
 	})
 	return reg, nil
+}
+
+// checkOwnServer makes sure the server on Host is this registry, not another
+// process that took the port first: only this registry accepts Password.
+func (r *Registry) checkOwnServer() error {
+	req, err := http.NewRequest(http.MethodGet, "http://"+r.Host+"/v2/", nil)
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(r.Username, r.Password)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("check the server on %s: %w", r.Host, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("the server on %s refused this registry's password (HTTP %d): another process holds the port", r.Host, resp.StatusCode)
+	}
+	return nil
 }
 
 // writeRegistryConfig writes the htpasswd file and the registry's YAML

@@ -87,6 +87,11 @@ func tryStartS3(bin string) (*S3Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	if err := srv.checkOwnServer(); err != nil {
+		p.stop()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("versitygw: %w\n%s", err, p.output.tail())
+	}
 	onStop(func() {
 		p.stop()
 		os.RemoveAll(dir)
@@ -94,10 +99,26 @@ func tryStartS3(bin string) (*S3Server, error) {
 	return srv, nil
 }
 
+// checkOwnServer makes sure the server on Endpoint is this versitygw, not
+// another process that took the port first: only it accepts these root
+// credentials.
+func (s *S3Server) checkOwnServer() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := s.client().ListBuckets(ctx, &s3.ListBucketsInput{}); err != nil {
+		return fmt.Errorf("the server on %s refused this versitygw's root credentials: another process holds the port: %w", s.Endpoint, err)
+	}
+	return nil
+}
+
 // Client returns an S3 client for the server: path-style addressing, the
 // server's endpoint and region, and its root credentials.
 func (s *S3Server) Client(t testing.TB) *s3.Client {
 	t.Helper()
+	return s.client()
+}
+
+func (s *S3Server) client() *s3.Client {
 	return s3.New(s3.Options{
 		Region:       s.Region,
 		BaseEndpoint: aws.String(s.Endpoint),

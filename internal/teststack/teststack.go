@@ -94,8 +94,11 @@ func repoRoot() (string, error) {
 	}
 }
 
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
-func freeAddr() (string, error) {
+// freeAddr returns a 127.0.0.1 address with a port that was free a moment
+// ago. Another process may take the port before the server binds it: each
+// start therefore checks that the server answering is its own (it accepts
+// the credentials made for it). Tests replace freeAddr to provoke that race.
+var freeAddr = func() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", fmt.Errorf("find a free port: %w", err)
