@@ -237,3 +237,26 @@ func TestDeployS3_MissingBucketsAreRefusedWithNothingChanged(t *testing.T) {
 		})
 	}
 }
+
+func TestDeployS3_LockOfADeployThatDiesMidPublishNamesItsBackup(t *testing.T) {
+	e := newS3Env(t)
+	store := release.NewStore(e.direct, e.srv.NewBucket(t), "")
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	var lockErr error
+	st.afterPut = func(key string) {
+		if lockErr == nil && !strings.Contains(key, reservedDir) {
+			// The deploy is mid-publish: a second deploy (or the operator after a crash) sees the lock.
+			_, lockErr = store.Acquire(context.Background(), "frontend/site/www", release.Holder{Who: "other@ci"}, release.LockOptions{})
+		}
+	}
+	o := memOptions(writeTree(t, siteV2()))
+	o.Releases, o.Who = store, "tester@host"
+
+	rec, err := deploy(context.Background(), st, nil, o)
+	require.NoError(t, err)
+	var locked *release.LockedError
+	require.ErrorAs(t, lockErr, &locked)
+	assert.Contains(t, lockErr.Error(), rec.Frontend.BackupURI)
+	assert.Contains(t, lockErr.Error(), "rollback-frontend --backup "+rec.ID)
+}

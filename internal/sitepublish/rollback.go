@@ -84,7 +84,9 @@ func rollback(ctx context.Context, st objectStore, o RollbackOptions) (*release.
 	r := newRun("frontend", site, nil, o.Out)
 	safety := backupAt(o.BackupBucket, o.BackupPrefix, r.rec.ID)
 	r.rec.Frontend = &release.FrontendRecord{Bucket: o.Bucket, Prefix: site.Prefix, BackupURI: safety.String()}
-	unlock, err := lock(ctx, r, o.Releases, site, "rollback-frontend "+target(site), o.Who, 0, o.BreakLock)
+	what := fmt.Sprintf("rollback-frontend %s, release %s; if it died mid-restore, the site it replaced is backed up to %s (rollback-frontend --backup %s)",
+		target(site), r.rec.ID, safety, r.rec.ID)
+	unlock, err := lock(ctx, r, o.Releases, site, what, o.Who, 0, o.BreakLock)
 	if err != nil {
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)
