@@ -23,7 +23,14 @@ type MigrateOptions struct {
 	Image, Revision       string
 	Command               []string
 	Timeout, PollInterval time.Duration
-	Out                   io.Writer
+	// Releases, when set, holds the service's deploy lock while the
+	// migration runs, so it never runs alongside a deploy's migration or
+	// rollout; Who names the holder. nil = no lock.
+	Releases       *release.Store
+	Who            string
+	LockStaleAfter time.Duration
+	BreakLock      bool
+	Out            io.Writer
 }
 
 // Migrate runs Command as a one-off task on the service's network and
@@ -52,6 +59,12 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*migration.Resul
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was changed", err)
 	}
+	h := release.Holder{Who: o.Who, What: fmt.Sprintf("migrate %s/%s %q", o.Cluster, o.Service, o.Command)}
+	unlock, err := lock(ctx, o.Out, rec, o.Releases, h, release.LockOptions{StaleAfter: o.LockStaleAfter, Break: o.BreakLock})
+	if err != nil {
+		return nil, fmt.Errorf("%w; nothing was run", err)
+	}
+	defer unlock() // deferred first, so it runs after the temporary revision is deregistered
 	if o.Image != "" {
 		if td, err = registerTemporary(ctx, c.ECS, o.Out, rec, l, container, o.Image); err != nil {
 			return nil, err
@@ -83,6 +96,9 @@ func (o *MigrateOptions) validate() error {
 	var errs []error
 	if len(o.Command) == 0 {
 		errs = append(errs, errors.New("command is empty: give the migration command, e.g. [\"./app\",\"migrate\"]"))
+	}
+	if o.Releases != nil && o.Who == "" {
+		errs = append(errs, errors.New("who is empty: set it to user@host or the CI job URL so the deploy lock names its holder"))
 	}
 	if o.Image != "" && o.Revision != "" {
 		errs = append(errs, errors.New("give either an image or a revision, not both"))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
+	"github.com/futuraplataforma/esteira/internal/release"
 )
 
 func TestMigrate_RunsTheGateAloneInATemporaryRevision(t *testing.T) {
@@ -49,4 +50,30 @@ func TestMigrate_FailsWithTheLogTailInAGivenRevision(t *testing.T) {
 	require.NotNil(t, res)
 	assert.Equal(t, 2, *res.ExitCode)
 	assert.Zero(t, e.sim.Count("ecs", "RegisterTaskDefinition")-1, "no revision registered for an existing one")
+}
+
+func TestMigrate_TakesTheServiceLockWhenGivenAStore(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	store := newStore(t)
+	held, err := store.Acquire(t.Context(), "backend/main/api", release.Holder{Who: "alice@ci", What: "deploy-backend main/api"}, release.LockOptions{})
+	require.NoError(t, err)
+	o := ecsdeploy.MigrateOptions{
+		Cluster: "main", Service: "api", Image: imgV2, Command: []string{"./app", "migrate"},
+		Releases: store, Who: "bob@laptop", Timeout: 20 * time.Second, PollInterval: time.Millisecond, Out: e.out,
+	}
+	before := e.mutations()
+	_, err = ecsdeploy.Migrate(t.Context(), e.clients, o)
+	var locked *release.LockedError
+	require.ErrorAs(t, err, &locked, "a migration never runs while a deploy holds the lock")
+	assert.Equal(t, "alice@ci", locked.Holder.Who)
+	assert.Contains(t, err.Error(), "nothing was run")
+	assert.Equal(t, before, e.mutations())
+
+	require.NoError(t, held.Release(t.Context()))
+	res, err := ecsdeploy.Migrate(t.Context(), e.clients, o)
+	require.NoError(t, err)
+	assert.True(t, res.Succeeded)
+	l, err := store.Acquire(t.Context(), "backend/main/api", release.Holder{Who: "carol@ci", What: "check"}, release.LockOptions{})
+	require.NoError(t, err, "the lock is released after the migration")
+	require.NoError(t, l.Release(t.Context()))
 }
