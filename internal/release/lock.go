@@ -203,32 +203,37 @@ func (l *Lock) Release(ctx context.Context) error {
 		return nil
 	}
 	s := l.store
-	// Read first: a conditional DELETE of a missing object succeeds silently,
-	// so only the read tells us the lock was broken, and it names the new
-	// holder. The If-Match then guards the window between read and delete
-	// (AWS S3 and versitygw v1.8.0 both answer 412 on an ETag mismatch).
-	cur, etag, err := s.readLock(ctx, l.key)
-	if isNotFound(err) {
-		return fmt.Errorf("release lock %s: %w: someone broke it while this deploy held it", l.Name, ErrLockLost)
+	for attempt := 1; ; attempt++ {
+		// Read first: a conditional DELETE of a missing object succeeds silently,
+		// so only the read tells us the lock was broken, and it names the new
+		// holder. The If-Match then guards the window between read and delete
+		// (AWS S3 and versitygw v1.8.0 both answer 412 on an ETag mismatch).
+		cur, etag, err := s.readLock(ctx, l.key)
+		if isNotFound(err) {
+			return fmt.Errorf("release lock %s: %w: someone broke it while this deploy held it", l.Name, ErrLockLost)
+		}
+		if err != nil {
+			return fmt.Errorf("release lock %s: read %s: %w", l.Name, l.URI, err)
+		}
+		if cur.Token != l.token { // the token is unique to this acquisition
+			return l.lostTo(cur.Holder)
+		}
+		_, err = s.api.DeleteObject(ctx, &s3.DeleteObjectInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(l.key), IfMatch: aws.String(etag),
+		})
+		if isConditionalConflict(err) && attempt < 3 {
+			continue // S3's 409: another write or delete of the key raced ours, which did nothing; look again
+		}
+		if isPreconditionFailed(err) {
+			cur, _, _ = s.readLock(ctx, l.key)
+			return l.lostTo(cur.Holder)
+		}
+		if err != nil && !isNotFound(err) {
+			return fmt.Errorf("release lock %s: delete %s: %w (the lock is still held: remove it with --break-lock once no deploy runs)", l.Name, l.URI, err)
+		}
+		l.released = true
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("release lock %s: read %s: %w", l.Name, l.URI, err)
-	}
-	if cur.Token != l.token { // the token is unique to this acquisition
-		return l.lostTo(cur.Holder)
-	}
-	_, err = s.api.DeleteObject(ctx, &s3.DeleteObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(l.key), IfMatch: aws.String(etag),
-	})
-	if isPreconditionFailed(err) {
-		cur, _, _ = s.readLock(ctx, l.key)
-		return l.lostTo(cur.Holder)
-	}
-	if err != nil && !isNotFound(err) {
-		return fmt.Errorf("release lock %s: delete %s: %w", l.Name, l.URI, err)
-	}
-	l.released = true
-	return nil
 }
 
 func (l *Lock) lostTo(h Holder) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,11 +24,19 @@ type hookedS3 struct {
 	beforeDelete func()
 	replayPut    bool
 	once         sync.Once
+	// deleteErrs are answered, in order, to the first DeleteObject calls
+	// instead of sending them.
+	deleteErrs []error
 }
 
 func (h *hookedS3) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
 	if h.beforeDelete != nil {
 		h.once.Do(h.beforeDelete)
+	}
+	if len(h.deleteErrs) > 0 {
+		err := h.deleteErrs[0]
+		h.deleteErrs = h.deleteErrs[1:]
+		return nil, err
 	}
 	return h.Client.DeleteObject(ctx, in, opts...)
 }
@@ -117,4 +126,35 @@ func TestRelease_TwiceDoesNotTouchTheNextHoldersLock(t *testing.T) {
 	require.ErrorAs(t, err, &locked)
 	assert.Equal(t, "bob@desk", locked.Holder.Who)
 	require.NoError(t, second.Release(ctx))
+}
+
+// S3 answers a conditional DELETE with 409 ConditionalRequestConflict when
+// another write or delete of the key raced it; the delete did nothing, so
+// Release looks again instead of leaving its own lock behind.
+func TestRelease_RetriesAConditionalDeleteThatRacedAnotherRequest(t *testing.T) {
+	_, client, bucket := newStore(t)
+	ctx := testContext(t)
+	conflict := &smithy.GenericAPIError{Code: "ConditionalRequestConflict", Message: "A conflicting conditional operation is currently in progress against this resource. Please try again."}
+	hooked := &hookedS3{Client: client, deleteErrs: []error{conflict}}
+	store := release.NewStore(hooked, bucket, "")
+	l, err := store.Acquire(ctx, "prod/api", release.Holder{Who: "alice@laptop"}, release.LockOptions{})
+	require.NoError(t, err)
+
+	require.NoError(t, l.Release(ctx))
+	next, err := store.Acquire(ctx, "prod/api", release.Holder{Who: "bob@desk"}, release.LockOptions{})
+	require.NoError(t, err, "the lock was released, so the next deploy takes it")
+	require.NoError(t, next.Release(ctx))
+}
+
+func TestRelease_AFailedDeleteSaysTheLockIsStillHeld(t *testing.T) {
+	_, client, bucket := newStore(t)
+	ctx := testContext(t)
+	denied := &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}
+	store := release.NewStore(&hookedS3{Client: client, deleteErrs: []error{denied}}, bucket, "")
+	l, err := store.Acquire(ctx, "prod/api", release.Holder{Who: "alice@laptop"}, release.LockOptions{})
+	require.NoError(t, err)
+
+	err = l.Release(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the lock is still held: remove it with --break-lock once no deploy runs")
 }
