@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,4 +212,47 @@ func TestRun_RejectsBadSpecBeforeRunningAnything(t *testing.T) {
 			assert.Nil(t, api.runIn, "nothing may start on bad input")
 		})
 	}
+}
+
+// countingLogs is fakeLogs that reports, once, that a line was read.
+type countingLogs struct {
+	fakeLogs
+	read chan struct{}
+}
+
+func (c *countingLogs) GetLogEvents(ctx context.Context, in *cloudwatchlogs.GetLogEventsInput, o ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.GetLogEventsOutput, error) {
+	out, err := c.fakeLogs.GetLogEvents(ctx, in, o...)
+	if err == nil && len(out.Events) > 0 {
+		select {
+		case c.read <- struct{}{}:
+		default:
+		}
+	}
+	return out, err
+}
+
+func TestRun_StreamsLogsWhileTheTaskRuns(t *testing.T) {
+	var out bytes.Buffer
+	logs := &countingLogs{fakeLogs: fakeLogs{events: []string{"applying 0042_users"}}, read: make(chan struct{}, 1)}
+	seen := false
+	api := &fakeECS{describe: func() (*ecs.DescribeTasksOutput, error) {
+		// The task keeps RUNNING until its log line has been read: a gate
+		// that reads logs only after the task stopped never gets there.
+		select {
+		case <-logs.read:
+			seen = true
+		default:
+		}
+		if !seen {
+			return &ecs.DescribeTasksOutput{Tasks: []types.Task{*status("RUNNING")}}, nil
+		}
+		return &ecs.DescribeTasksOutput{Tasks: []types.Task{*stopped(types.TaskStopCodeEssentialContainerExited, "", map[string]*int32{"app": aws.Int32(0)})}}, nil
+	}}
+	s := spec(&out)
+	s.Timeout = 3 * time.Second
+	res, err := Run(context.Background(), api, logs, s)
+	require.NoError(t, err, "the log line must be read while the task runs")
+	assert.Equal(t, []string{"applying 0042_users"}, res.Log)
+	o := out.String()
+	assert.Less(t, strings.Index(o, "| applying 0042_users"), strings.Index(o, "STOPPED"), "the line is printed before the task stops:\n%s", o)
 }
