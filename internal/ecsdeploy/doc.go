@@ -12,7 +12,13 @@
 // service back to the recorded revision and waits until it is COMPLETED.
 // A release record (package release) is returned and written to S3.
 //
-// Rollback and Migrate are the rollback-backend and migrate commands.
+// A service is refused before anything changes when a failed deploy could
+// not be undone: its deployment controller is not ECS (CODE_DEPLOY and
+// EXTERNAL services cannot have their task definition updated), or its
+// live revision is INACTIVE (ECS will not point a service back at it).
+//
+// Rollback and Migrate are the rollback-backend and migrate commands;
+// Migrate takes the same deploy lock when given a release store.
 //
 // IAM permissions needed by the caller:
 //
