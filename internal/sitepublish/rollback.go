@@ -20,8 +20,10 @@ type RollbackOptions struct {
 	// (BackupPrefix defaults as in Options).
 	BackupBucket, BackupPrefix string
 	// Backup is the release id whose backup to restore, or a full
-	// s3://bucket/prefix/ URI. Default: the backup taken by the last
-	// successful deploy (the site as it was before it), found in Releases.
+	// s3://bucket/prefix/ URI. Default: the backup taken by the last deploy
+	// that changed the site (the site as it was before it), found in
+	// Releases: the last successful one, or a later one that failed with the
+	// site half new.
 	Backup string
 	// BackupMode is what the safety backup of the current site copies, as in
 	// Options: BackupFull (default) or BackupChanged.
@@ -161,7 +163,7 @@ func chooseBackup(ctx context.Context, st objectStore, site location, o Rollback
 		}
 		uri := lastDeployBackup(recs)
 		if uri == "" {
-			return src, fmt.Errorf("no successful deploy of %s is recorded: pass --backup <release-id>", target(site))
+			return src, fmt.Errorf("no deploy of %s that changed the site is recorded: pass --backup <release-id>", target(site))
 		}
 		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(uri, "s3://"), "/")
 		src = newLocation(bucket, prefix)
@@ -172,14 +174,19 @@ func chooseBackup(ctx context.Context, st objectStore, site location, o Rollback
 	return src, nil
 }
 
-// lastDeployBackup returns the backup URI of the newest successful deploy
-// (rollbacks have no publish step and are skipped). Records are ordered by
-// StartedAt here: release ids only resolve to the second.
+// lastDeployBackup returns the backup URI of the newest deploy that left
+// the site changed: one that succeeded, or one whose publish began and whose
+// restore failed too (outcome failed, with a publish step), so rolling back
+// after it goes to the last good site, not one release further. Rolled-back
+// deploys (the site is as it was), deploys that never published, and
+// rollbacks (no publish step) are skipped. Records are ordered by StartedAt
+// here: release ids only resolve to the second.
 func lastDeployBackup(recs []*release.Record) string {
 	recs = slices.Clone(recs)
 	slices.SortStableFunc(recs, func(a, b *release.Record) int { return b.StartedAt.Compare(a.StartedAt) })
 	for _, rec := range recs {
-		if rec.Outcome != "succeeded" || rec.Frontend == nil || rec.Frontend.BackupURI == "" {
+		if rec.Frontend == nil || rec.Frontend.BackupURI == "" ||
+			(rec.Outcome != release.OutcomeSucceeded && rec.Outcome != release.OutcomeFailed) {
 			continue
 		}
 		for _, s := range rec.Steps {
