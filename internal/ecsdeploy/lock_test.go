@@ -129,6 +129,16 @@ func TestRollback_ToRevisionWithoutAStore(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "check --to-revision")
 
+	other := appTaskDef()
+	other.Family = aws.String("billing")
+	e.register(t, other)
+	updates := e.sim.Count("ecs", "UpdateService")
+	ro.ToRevision = "billing:1"
+	_, err = ecsdeploy.Rollback(t.Context(), e.clients, ro)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "task definition billing:1 is of family billing, but service api runs family api: check --to-revision")
+	assert.Equal(t, updates, e.sim.Count("ecs", "UpdateService"), "another application's revision is never deployed")
+
 	ro.ToRevision = ""
 	_, err = ecsdeploy.Rollback(t.Context(), e.clients, ro)
 	require.Error(t, err)

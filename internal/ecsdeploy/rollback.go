@@ -132,12 +132,14 @@ func rollbackTarget(ctx context.Context, api ECSAPI, o RollbackOptions, l *liveS
 			return "", err
 		}
 	} else if _, err := strconv.Atoi(ref); err == nil {
-		family := revName(aws.ToString(l.Svc.TaskDefinition))
-		ref = family[:strings.LastIndex(family, ":")] + ":" + ref
+		ref = familyOf(aws.ToString(l.Svc.TaskDefinition)) + ":" + ref
 	}
 	td, _, err := describeTaskDef(ctx, api, ref)
 	if err != nil {
 		return "", fmt.Errorf("%w: check --to-revision", err)
+	}
+	if family, live := aws.ToString(td.Family), familyOf(aws.ToString(l.Svc.TaskDefinition)); live != "" && family != live {
+		return "", fmt.Errorf("task definition %s is of family %s, but service %s runs family %s: check --to-revision", revName(aws.ToString(td.TaskDefinitionArn)), family, l.Service, live)
 	}
 	if td.Status != "ACTIVE" {
 		return "", fmt.Errorf("task definition %s is %s; ECS cannot start new tasks from it: give an ACTIVE revision with --to-revision", revName(aws.ToString(td.TaskDefinitionArn)), td.Status)
@@ -165,4 +167,13 @@ func previousFromRecords(ctx context.Context, store *release.Store, l *liveServi
 		return r.Backend.BeforeRevision, nil
 	}
 	return "", fmt.Errorf("no successful release record of %s deployed %s (the live revision): give --to-revision", target, revName(live))
+}
+
+// familyOf returns the family of a task definition ARN or family:revision.
+func familyOf(arn string) string {
+	rev := revName(arn)
+	if i := strings.LastIndex(rev, ":"); i >= 0 {
+		return rev[:i]
+	}
+	return rev
 }
