@@ -48,6 +48,12 @@ func (m *Esteira) DeployBackend(
 	// +optional
 	// +default="Dockerfile"
 	dockerfile string,
+	// Move --tag even if it already points at a different image (a rebuild of
+	// the same commit on a new machine usually differs in its timestamps).
+	// Without it such a deploy stops before changing anything and names the
+	// published image to pass as --image instead.
+	// +optional
+	allowOverwrite bool,
 	// An already-pushed image to deploy instead of building one, best by
 	// digest: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/backend@sha256:...
 	// +optional
@@ -112,7 +118,7 @@ func (m *Esteira) DeployBackend(
 	}
 	var prior []release.Step
 	if source != nil {
-		if image, prior, err = m.buildTestPublish(ctx, s, source, repository, tag, dockerfile, skipTests); err != nil {
+		if image, prior, err = m.buildTestPublish(ctx, s, source, repository, tag, dockerfile, allowOverwrite, skipTests); err != nil {
 			return "", err
 		}
 	}
@@ -128,7 +134,7 @@ func (m *Esteira) DeployBackend(
 
 // buildTestPublish runs the foundation steps and times them for the record.
 func (m *Esteira) buildTestPublish(ctx context.Context, s *awsSession, source *dagger.Directory,
-	repository, tag, dockerfile string, skipTests bool) (string, []release.Step, error) {
+	repository, tag, dockerfile string, allowOverwrite, skipTests bool) (string, []release.Step, error) {
 	rec := &release.Record{}
 	if !skipTests {
 		started := time.Now()
@@ -140,7 +146,7 @@ func (m *Esteira) buildTestPublish(ctx context.Context, s *awsSession, source *d
 		}
 	}
 	started := time.Now()
-	ref, err := m.publish(ctx, s, m.Build(source, dockerfile, ""), source, repository, tag, false, progress())
+	ref, err := m.publish(ctx, s, m.Build(source, dockerfile, ""), source, repository, tag, allowOverwrite, progress())
 	rec.Step("publish", started, err, ref)
 	if err != nil {
 		return "", nil, fmt.Errorf("publish failed, nothing was deployed: %w", err)

@@ -333,6 +333,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
 				}
 			}
+			var allowOverwrite bool
+			if inputArgs["allowOverwrite"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["allowOverwrite"]), &allowOverwrite)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg allowOverwrite", err))
+				}
+			}
 			var image string
 			if inputArgs["image"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
@@ -410,7 +417,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
 				}
 			}
-			return (*Esteira).DeployBackend(&parent, ctx, cluster, service, source, repository, tag, dockerfile, image, container, migrateCommand, force, skipTests, dryRun, timeout, pollInterval, failureThreshold, breakLock, lockStaleAfter)
+			return (*Esteira).DeployBackend(&parent, ctx, cluster, service, source, repository, tag, dockerfile, allowOverwrite, image, container, migrateCommand, force, skipTests, dryRun, timeout, pollInterval, failureThreshold, breakLock, lockStaleAfter)
 		case "DeployFrontend":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

@@ -84,7 +84,7 @@ func (m *Esteira) publish(ctx context.Context, s *awsSession, image *dagger.Cont
 			}
 		}
 		if err := ecrauth.CheckOverwrite(uri, tag, existing, digest, allowOverwrite); err != nil {
-			return "", err
+			return "", fmt.Errorf("%w; to deploy the image already published under that tag, pass --image %s:%s@%s", err, uri, tag, existing)
 		}
 		if digest == existing {
 			fmt.Fprintf(out, "==> publish  %s:%s already holds this image (%s); nothing pushed\n", uri, tag, existing)
