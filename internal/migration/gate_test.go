@@ -256,3 +256,12 @@ func TestRun_StreamsLogsWhileTheTaskRuns(t *testing.T) {
 	o := out.String()
 	assert.Less(t, strings.Index(o, "| applying 0042_users"), strings.Index(o, "STOPPED"), "the line is printed before the task stops:\n%s", o)
 }
+
+func TestRun_SaysWhyLogsAreNotShown(t *testing.T) {
+	var out bytes.Buffer
+	api := &fakeECS{script: []*types.Task{stopped(types.TaskStopCodeEssentialContainerExited, "", map[string]*int32{"app": aws.Int32(0)})}}
+	_, err := Run(context.Background(), api, nil, spec(&out))
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), "no CloudWatch Logs client was given")
+	assert.NotContains(t, out.String(), "has no awslogs configuration", "the container does log with awslogs")
+}

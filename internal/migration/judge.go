@@ -65,7 +65,11 @@ func AwslogsOf(td *types.TaskDefinition, container string) (group, prefix string
 
 func (s Spec) follower(logs LogsAPI, taskARN string) *Follower {
 	group, prefix, ok := AwslogsOf(s.TaskDefinition, s.Container)
-	if !ok || logs == nil {
+	if ok && logs == nil {
+		fmt.Fprintf(s.Out, "    warning: no CloudWatch Logs client was given: the output of container %s will not be shown\n", s.Container)
+		return nil
+	}
+	if !ok {
 		fmt.Fprintf(s.Out, "    warning: container %s has no awslogs configuration (awslogs-group and awslogs-stream-prefix); its output will not be shown\n", s.Container)
 		return nil
 	}
