@@ -110,9 +110,13 @@ func compileGlob(pat string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// fingerprinted reports whether the file name has a hash segment before its
-// extension: 8+ characters of [A-Za-z0-9_] after "." or "-" with at least one
-// digit (so app-component.js is not mistaken for a hash).
+// fingerprinted reports whether the file name has a content-hash segment
+// before its extension, after "." or "-": 8 or more lower-case hex digits
+// with at least one digit and one letter (webpack, Parcel, Next.js, CRA:
+// main.3f9a1c2b.js), or exactly 8 letters and digits with at least one of
+// each (Vite, Rollup, esbuild: index-BQ8H6eYx.js, main-KLOBH7JQ.js). Names
+// such as app-component.js, hero-1920x1080.jpg or report-20240101.pdf are
+// not hashes: a false match would pin the file in caches for a year.
 func fingerprinted(rel string) bool {
 	name := path.Base(rel)
 	ext := path.Ext(name)
@@ -125,13 +129,22 @@ func fingerprinted(rel string) bool {
 		return false
 	}
 	h := stem[i+1:]
-	if len(h) < 8 || !strings.ContainsAny(h, "0123456789") {
-		return false
-	}
+	var digits, hexLetters, otherLetters int
 	for _, r := range h {
-		if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r >= 'a' && r <= 'f':
+			hexLetters++
+		case r >= 'g' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_':
+			otherLetters++
+		default:
 			return false
 		}
 	}
-	return true
+	letters := hexLetters + otherLetters
+	if otherLetters == 0 && len(h) >= 8 && digits > 0 && hexLetters > 0 {
+		return true
+	}
+	return len(h) == 8 && digits > 0 && letters > 0
 }

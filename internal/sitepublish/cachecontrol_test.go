@@ -15,7 +15,12 @@ func TestCacheRules_DefaultsMakeHashedAssetsImmutableAndHTMLNoCache(t *testing.T
 		{"blog/post/index.html", "no-cache"},
 		{"assets/index-BQ8H6eYx.js", "public, max-age=31536000, immutable"},
 		{"static/js/main.3f9a1c2b.js", "public, max-age=31536000, immutable"},
+		{"assets/main-KLOBH7JQ.js", "public, max-age=31536000, immutable"},
+		{"_next/static/chunks/pages/index-0f1e2d3c4b5a6978.js", "public, max-age=31536000, immutable"},
 		{"assets/app-component.js", "public, max-age=300"},
+		{"img/hero-1920x1080.jpg", "public, max-age=300"},
+		{"docs/report-20240101.pdf", "public, max-age=300"},
+		{"img/photo.Summer2024.jpg", "public, max-age=300"},
 		{"robots.txt", "public, max-age=300"},
 	} {
 		assert.Equal(t, tc.want, cm.value(tc.path), tc.path)
