@@ -1,11 +1,13 @@
 package ecsdeploy_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -282,4 +284,43 @@ func TestDeploy_RecordsARolledBackReleaseInS3AndReleasesTheLock(t *testing.T) {
 	l, err := store.Acquire(t.Context(), "backend/main/api", release.Holder{Who: "alice@ci", What: "check"}, release.LockOptions{})
 	require.NoError(t, err)
 	require.NoError(t, l.Release(t.Context()))
+}
+
+// changeAfterFirstDescribe points the service at another revision right
+// after the first DescribeServices answer, as a deploy finishing at that
+// moment would.
+type changeAfterFirstDescribe struct {
+	ecsdeploy.ECSAPI
+	to    string
+	calls int
+}
+
+func (c *changeAfterFirstDescribe) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, o ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
+	out, err := c.ECSAPI.DescribeServices(ctx, in, o...)
+	if c.calls++; c.calls == 1 && err == nil {
+		if _, uerr := c.ECSAPI.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: in.Cluster, Service: aws.String("api"), TaskDefinition: aws.String(c.to)}); uerr != nil {
+			return nil, uerr
+		}
+	}
+	return out, err
+}
+
+func TestRollback_RefusesWhenTheServiceChangedBeforeTheLock(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	v2 := e.register(t, appTaskDef())
+	v3 := e.register(t, appTaskDef())
+	_, err := e.ecs.UpdateService(t.Context(), &ecs.UpdateServiceInput{Cluster: aws.String("main"), Service: aws.String("api"), TaskDefinition: aws.String(v2)})
+	require.NoError(t, err)
+	for i := 0; e.service(t).Deployments[0].RolloutState != "COMPLETED"; i++ {
+		require.Less(t, i, 100, "api:2 never completed")
+	}
+	c := e.clients
+	racing := &changeAfterFirstDescribe{ECSAPI: c.ECS, to: v3}
+	c.ECS = racing
+	updates := e.sim.Count("ecs", "UpdateService")
+	_, err = ecsdeploy.Rollback(t.Context(), c, ecsdeploy.RollbackOptions{Cluster: "main", Service: "api", ToRevision: "api:1",
+		Releases: newStore(t), Who: "bob@ci", Timeout: 20 * time.Second, PollInterval: time.Millisecond, Out: e.out})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "service api changed while this rollback was starting (it was on api:2, now api:3)")
+	assert.Equal(t, updates+1, e.sim.Count("ecs", "UpdateService"), "only the racing deploy's update")
 }

@@ -103,6 +103,16 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
 	*unlockFn = unlock
+	// As for a deploy: nothing may have changed between resolve and the lock.
+	now, err := describeService(ctx, c.ECS, o.Cluster, o.Service)
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
+	if cur := aws.ToString(now.Svc.TaskDefinition); cur != rec.Backend.BeforeRevision {
+		return release.OutcomeFailed, fmt.Errorf("service %s changed while this rollback was starting (it was on %s, now %s): nothing was changed; run rollback-backend again",
+			o.Service, revName(rec.Backend.BeforeRevision), revName(cur))
+	}
+	l.Svc = now.Svc // fresh events: only what happens from now on is printed
 	w := newWatcher(c.ECS, l, o.Out, o.PollInterval, o.Timeout, 3)
 	w.prime(ctx)
 	err = step(o.Out, rec, "rollback", func() (string, error) {
