@@ -103,7 +103,12 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 		return fmt.Errorf("the backup failed, so the site was not changed: %w", err)
 	}
 	if err := publishAndVerify(ctx, r, st, site, p, o); err != nil {
-		return restoreAfter(ctx, r, st, site, bak, o, err)
+		err = restoreAfter(ctx, r, st, site, bak, o, err)
+		if r.rec.Outcome == release.OutcomeRolledBack && o.DistributionID != "" {
+			// The CDN may have cached what the failed publish uploaded.
+			err = invalidateAfterRestore(ctx, r, cf, p, o, err)
+		}
+		return err
 	}
 	fr.Uploaded, fr.Deleted = len(p.Upload), len(p.Delete)
 	started = time.Now()
@@ -178,4 +183,18 @@ func retryRestore(ctx context.Context, st objectStore, site, bak location, o Opt
 		}
 		wait = min(2*wait, maxRestoreBackoff)
 	}
+}
+
+// invalidateAfterRestore drops from CloudFront the paths a failed publish
+// may have changed, now that the site is restored, and adds an invalidation
+// failure to err.
+func invalidateAfterRestore(ctx context.Context, r *run, cf CloudFrontAPI, p *SitePlan, o Options, err error) error {
+	started := time.Now()
+	id, ierr := invalidate(context.WithoutCancel(ctx), cf, o.DistributionID, r.rec.ID, p, o.InvalidationLimit)
+	r.step("invalidate", started, ierr, id)
+	r.rec.Frontend.Invalidation = id
+	if ierr != nil {
+		return fmt.Errorf("%w; the CloudFront invalidation of the paths it touched also failed, the CDN may serve some of them from the failed release until they expire: %v", err, ierr)
+	}
+	return err
 }

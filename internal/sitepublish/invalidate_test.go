@@ -53,3 +53,20 @@ func TestDeploy_RefusesDistributionWithoutCloudFrontClient(t *testing.T) {
 	assert.True(t, strings.Contains(err.Error(), "CloudFront"))
 	assert.Empty(t, st.changes())
 }
+
+func TestDeploy_RestoredReleaseInvalidatesThePathsItTouched(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	st.failAt["put"] = st.calls["put"] + 5 // backup manifest, 3 files, then the site manifest fails
+	cf := &fakeCloudFront{}
+	o := memOptions(writeTree(t, siteV2()))
+	o.DistributionID = "E1"
+
+	rec, err := deploy(context.Background(), st, cf, o)
+	require.Error(t, err)
+	assert.Equal(t, "rolled-back", rec.Outcome)
+	require.Len(t, cf.got, 1, "the CDN may have cached the failed release's files")
+	assert.Equal(t, []string{"/", "/assets/app-1a2b3c4d.js", "/assets/app-5e6f7a8b.js", "/index.html", "/new.txt", "/old.txt"},
+		cf.got[0].InvalidationBatch.Paths.Items)
+	assert.Equal(t, "I123", rec.Frontend.Invalidation)
+}
