@@ -59,7 +59,10 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*migration.Resul
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was changed", err)
 	}
-	h := release.Holder{Who: o.Who, What: fmt.Sprintf("migrate %s/%s %q", o.Cluster, o.Service, o.Command)}
+	h := release.Holder{Who: o.Who, What: fmt.Sprintf("migrate %s/%s in %s", o.Cluster, o.Service, revName(aws.ToString(td.TaskDefinitionArn)))}
+	if o.Image != "" {
+		h.What = fmt.Sprintf("migrate %s/%s with %s", o.Cluster, o.Service, o.Image)
+	}
 	unlock, err := lock(ctx, o.Out, rec, o.Releases, h, release.LockOptions{StaleAfter: o.LockStaleAfter, Break: o.BreakLock})
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was run", err)
