@@ -210,13 +210,13 @@ func TestRollback_RestoresNamedBackupAndKeepsTheReplacedSite(t *testing.T) {
 	require.NoError(t, err)
 	ro := RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: backupID(t, rec.Frontend.BackupURI)}
 
-	rb, err := rollback(context.Background(), st, ro)
+	rb, err := rollback(context.Background(), st, nil, ro)
 	require.NoError(t, err)
 	assert.Equal(t, "succeeded", rb.Outcome)
 	assert.Equal(t, v1, st.snapshot("site", "www/"))
 
 	ro.Backup = backupID(t, rb.Frontend.BackupURI) // the rollback's own backup: the site it replaced
-	_, err = rollback(context.Background(), st, ro)
+	_, err = rollback(context.Background(), st, nil, ro)
 	require.NoError(t, err)
 	assert.Equal(t, siteV2(), st.snapshot("site", "www/"), "rolling the rollback back loses nothing")
 }
@@ -232,7 +232,7 @@ func TestRollback_ChangedBackupFindsBytesInLaterBackups(t *testing.T) {
 	_, err = deploy(context.Background(), st, nil, changedOptions(writeTree(t, v3)))
 	require.NoError(t, err)
 
-	_, err = rollback(context.Background(), st, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups",
+	_, err = rollback(context.Background(), st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups",
 		Backup: backupID(t, rec2.Frontend.BackupURI)})
 	require.NoError(t, err)
 	assert.Equal(t, v1, st.snapshot("site", "www/"))
@@ -269,7 +269,7 @@ func TestDeploy_FullBackupIsTheWholeSiteAndRestoresOnItsOwn(t *testing.T) {
 	}
 	require.NoError(t, st.Delete(context.Background(), "backups", others))
 
-	_, err = rollback(context.Background(), st, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: id2})
+	_, err = rollback(context.Background(), st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: id2})
 	require.NoError(t, err)
 	assert.Equal(t, v1, st.snapshot("site", "www/"))
 }
@@ -283,7 +283,7 @@ func TestRollback_RefusesBackupMissingBytesBeforeAnyChange(t *testing.T) {
 	require.NoError(t, st.Delete(context.Background(), "backups", []string{"www/" + id + "/old.txt"}))
 	st.log = nil
 
-	_, err = rollback(context.Background(), st, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: id})
+	_, err = rollback(context.Background(), st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: id})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "old.txt")
 	assert.Contains(t, err.Error(), "nothing was changed")
@@ -295,7 +295,7 @@ func TestRollback_RefusesUnknownBackupBeforeAnyChange(t *testing.T) {
 	deployMem(t, st, siteV1())
 	st.log = nil
 
-	_, err := rollback(context.Background(), st, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: "20200101T000000Z-000000"})
+	_, err := rollback(context.Background(), st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: "20200101T000000Z-000000"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a verified esteira backup")
 	assert.Empty(t, st.changes())
@@ -323,7 +323,7 @@ func TestRollback_FailsWhenTheRestoredHeadersDoNotVerify(t *testing.T) {
 	require.NoError(t, err)
 	st.loseAllHeaders = true // every copy stores no headers: the bytes verify, the headers must not
 
-	rb, err := rollback(context.Background(), st, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups",
+	rb, err := rollback(context.Background(), st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups",
 		Backup: backupID(t, rec.Frontend.BackupURI)})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, errVerify)

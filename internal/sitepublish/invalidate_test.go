@@ -70,3 +70,23 @@ func TestDeploy_RestoredReleaseInvalidatesThePathsItTouched(t *testing.T) {
 		cf.got[0].InvalidationBatch.Paths.Items)
 	assert.Equal(t, "I123", rec.Frontend.Invalidation)
 }
+
+func TestRollback_InvalidatesThePathsItRestored(t *testing.T) {
+	st := newMemStore("site", "backups")
+	deployMem(t, st, siteV1())
+	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
+	require.NoError(t, err)
+	cf := &fakeCloudFront{}
+
+	rb, err := rollback(context.Background(), st, cf, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups",
+		Backup: backupID(t, rec.Frontend.BackupURI), DistributionID: "E1"})
+	require.NoError(t, err)
+	require.Len(t, cf.got, 1)
+	assert.Equal(t, []string{"/", "/assets/app-1a2b3c4d.js", "/assets/app-5e6f7a8b.js", "/index.html", "/new.txt", "/old.txt"},
+		cf.got[0].InvalidationBatch.Paths.Items)
+	assert.Equal(t, "I123", rb.Frontend.Invalidation)
+
+	_, err = rollback(context.Background(), st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups",
+		Backup: backupID(t, rec.Frontend.BackupURI), DistributionID: "E1"})
+	require.ErrorContains(t, err, "no CloudFront client")
+}

@@ -34,6 +34,11 @@ type RollbackOptions struct {
 	BreakLock bool
 	// Concurrency is the number of parallel S3 requests (default 64).
 	Concurrency int
+	// DistributionID is the CloudFront distribution to invalidate for the
+	// paths the rollback changed (needs Clients.CloudFront); over
+	// InvalidationLimit paths (default 50) one "/*" is sent instead.
+	DistributionID    string
+	InvalidationLimit int
 	// Out receives progress lines; nil discards them.
 	Out io.Writer
 }
@@ -45,7 +50,7 @@ func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Recor
 	if c.S3 == nil {
 		return nil, errors.New("no S3 client: pass Clients.S3")
 	}
-	return rollback(ctx, newS3Store(c.S3, 0), o)
+	return rollback(ctx, newS3Store(c.S3, 0), c.CloudFront, o)
 }
 
 func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
@@ -67,6 +72,10 @@ func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
 	}
 	o.BackupPrefix = defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix)
 	o.Concurrency = orDefault(o.Concurrency, defaultConcurrency)
+	if o.InvalidationLimit < 0 {
+		return o, fmt.Errorf("invalidation limit %d is negative: pass 0 for the default of %d", o.InvalidationLimit, defaultInvalidationLimit)
+	}
+	o.InvalidationLimit = orDefault(o.InvalidationLimit, defaultInvalidationLimit)
 	o.Who = whoOrDefault(o.Who)
 	if o.Out == nil {
 		o.Out = io.Discard
@@ -74,10 +83,13 @@ func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
 	return o, nil
 }
 
-func rollback(ctx context.Context, st objectStore, o RollbackOptions) (*release.Record, error) {
+func rollback(ctx context.Context, st objectStore, cf CloudFrontAPI, o RollbackOptions) (*release.Record, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if o.DistributionID != "" && cf == nil {
+		return nil, fmt.Errorf("distribution %s was given but there is no CloudFront client: pass Clients.CloudFront", o.DistributionID)
 	}
 	site, root := newLocation(o.Bucket, o.Prefix), newLocation(o.BackupBucket, o.BackupPrefix)
 	if err := checkApart(site, root); err != nil {
@@ -94,11 +106,11 @@ func rollback(ctx context.Context, st objectStore, o RollbackOptions) (*release.
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)
 	}
 	defer unlock()
-	err = rollbackSite(ctx, r, st, site, safety, o)
+	err = rollbackSite(ctx, r, st, cf, site, safety, o)
 	return r.rec, record(ctx, r, o.Releases, err)
 }
 
-func rollbackSite(ctx context.Context, r *run, st objectStore, site, safety location, o RollbackOptions) error {
+func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, safety location, o RollbackOptions) error {
 	started := time.Now()
 	src, err := chooseBackup(ctx, st, site, o)
 	var p *restorePlan
@@ -131,6 +143,25 @@ func rollbackSite(ctx context.Context, r *run, st objectStore, site, safety loca
 		return err
 	}
 	r.finish("succeeded", nil)
+	return invalidateRestored(ctx, r, cf, p, o)
+}
+
+// invalidateRestored drops the paths a restore changed from CloudFront.
+func invalidateRestored(ctx context.Context, r *run, cf CloudFrontAPI, p *restorePlan, o RollbackOptions) error {
+	if o.DistributionID == "" || len(p.jobs)+len(p.deletes) == 0 {
+		return nil
+	}
+	changed := &SitePlan{Delete: p.deletes}
+	for _, j := range p.jobs {
+		changed.Upload = append(changed.Upload, Change{Path: j.dstRel})
+	}
+	started := time.Now()
+	id, err := invalidate(ctx, cf, o.DistributionID, r.rec.ID, changed, o.InvalidationLimit)
+	r.step("invalidate", started, err, id)
+	r.rec.Frontend.Invalidation = id
+	if err != nil {
+		return fmt.Errorf("the site was restored and verified, but the CloudFront invalidation failed: %w", err)
+	}
 	return nil
 }
 
