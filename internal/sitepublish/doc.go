@@ -11,8 +11,10 @@
 // SHA-256) before anything changes, upload the changed files
 // (assets, then HTML, then the root index.html), delete stale objects, list
 // the site and verify it equals the build. Any failure after the backup
-// restores the site from it and verifies it byte for byte. The backup's
-// manifest records the whole previous site, so Rollback can restore it.
+// restores the site from it and verifies it byte for byte, and the
+// Content-Type, Cache-Control and Content-Encoding of everything it copied
+// back against the headers the backup recorded. The backup's manifest
+// records the whole previous site, so Rollback can restore it.
 //
 // The logic talks to S3 through the small objectStore interface (store.go);
 // s3Store implements it over the SDK and unit tests use an in-memory store.
