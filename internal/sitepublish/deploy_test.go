@@ -330,3 +330,24 @@ func TestRollback_FailsWhenTheRestoredHeadersDoNotVerify(t *testing.T) {
 	assert.Contains(t, err.Error(), "index.html: headers")
 	assert.Equal(t, "failed", rb.Outcome)
 }
+
+func TestDeploy_UploadsEveryAssetBeforeAnyPageAndEveryPageBeforeTheRootIndex(t *testing.T) {
+	st := newMemStore("site", "backups")
+	v2 := siteV2()
+	v2["about/index.html"] = "<html>about v2</html>"
+	v2["404.html"] = "<html>not found</html>"
+	v2["blog/post.htm"] = "<html>post</html>"
+	v2["assets/logo.svg"] = "<svg/>"
+	deployMem(t, st, siteV1())
+	st.log = nil
+	deployMem(t, st, v2)
+
+	phaseOf := map[string]int{"assets/app-5e6f7a8b.js": phaseAsset, "new.txt": phaseAsset, "assets/logo.svg": phaseAsset,
+		"about/index.html": phaseHTML, "404.html": phaseHTML, "blog/post.htm": phaseHTML, "index.html": phaseIndex}
+	puts := sitePuts(st.changes())
+	require.Len(t, puts, len(phaseOf), "%v", puts)
+	for i := 1; i < len(puts); i++ {
+		assert.LessOrEqual(t, phaseOf[puts[i-1]], phaseOf[puts[i]], "%s uploaded before %s: %v", puts[i-1], puts[i], puts)
+	}
+	assert.Equal(t, "index.html", puts[len(puts)-1])
+}
