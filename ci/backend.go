@@ -116,19 +116,29 @@ func (m *Esteira) DeployBackend(
 	if err != nil {
 		return "", err
 	}
-	var prior []release.Step
-	if source != nil {
-		if image, prior, err = m.buildTestPublish(ctx, s, source, repository, tag, dockerfile, allowOverwrite, skipTests); err != nil {
-			return "", err
-		}
-	}
-	rec, err := ecsdeploy.Deploy(ctx, m.ecsClients(s), ecsdeploy.DeployOptions{
+	clients := m.ecsClients(s)
+	opts := ecsdeploy.DeployOptions{
 		Cluster: cluster, Service: service, Container: container, Image: image,
 		MigrateCommand: migrateCommand, Force: force, DryRun: dryRun,
 		Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"], FailureThreshold: failureThreshold,
 		Releases: m.releases(s), LockStaleAfter: durations["--lock-stale-after"], BreakLock: breakLock, Who: s.who,
-		PriorSteps: prior, Out: progress(),
-	})
+		Out: progress(),
+	}
+	if source != nil {
+		// Refuse a wrong cluster, service or container before spending a
+		// build and a push on it.
+		if err := ecsdeploy.Preflight(ctx, clients, opts); err != nil {
+			return "", err
+		}
+		if dryRun {
+			fmt.Fprintf(progress(), "==> dry run: would build, test and publish %s to %s, then deploy it as above; nothing was changed\n", dockerfile, repository)
+			return "DRY RUN OK", nil
+		}
+		if opts.Image, opts.PriorSteps, err = m.buildTestPublish(ctx, s, source, repository, tag, dockerfile, allowOverwrite, skipTests); err != nil {
+			return "", err
+		}
+	}
+	rec, err := ecsdeploy.Deploy(ctx, clients, opts)
 	return recordJSON(rec, err)
 }
 
@@ -187,6 +197,10 @@ func (m *Esteira) Migrate(
 	// +optional
 	// +default="5s"
 	pollInterval string,
+	// Break a deploy lock left by a crashed run. The migration holds the
+	// service's deploy lock, so it never runs alongside a deploy.
+	// +optional
+	breakLock bool,
 ) (string, error) {
 	durations, err := parseDurations(map[string]string{"--timeout": timeout, "--poll-interval": pollInterval})
 	if err != nil {
@@ -201,7 +215,8 @@ func (m *Esteira) Migrate(
 	}
 	res, err := ecsdeploy.Migrate(ctx, m.ecsClients(s), ecsdeploy.MigrateOptions{
 		Cluster: cluster, Service: service, Container: container, Image: image, Revision: revision,
-		Command: migrateCommand, Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"], Out: progress(),
+		Command: migrateCommand, Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"],
+		Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Out: progress(),
 	})
 	if err != nil {
 		return "", err

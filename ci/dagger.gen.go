@@ -606,7 +606,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
 				}
 			}
-			return (*Esteira).Migrate(&parent, ctx, cluster, service, migrateCommand, image, revision, container, timeout, pollInterval)
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			return (*Esteira).Migrate(&parent, ctx, cluster, service, migrateCommand, image, revision, container, timeout, pollInterval, breakLock)
 		case "PlanFrontend":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

@@ -59,6 +59,23 @@ func Deploy(ctx context.Context, c Clients, o DeployOptions) (*release.Record, e
 	return finish(ctx, o.Releases, rec, outcome, err, o.Out)
 }
 
+// Preflight runs Deploy's read-only checks that need no image (the
+// cluster, the service and its live revision, the target container, the
+// secrets the task refers to, logs for the migration), so a caller that
+// still has to build and push the image can refuse bad input first.
+// It changes nothing and writes no record.
+func Preflight(ctx context.Context, c Clients, o DeployOptions) error {
+	o.defaults()
+	if err := o.check(false); err != nil {
+		return err
+	}
+	d := &deploy{c: c, o: o, rec: newRecord(o.Cluster, o.Service, nil), unlock: func() {}}
+	if err := step(o.Out, d.rec, "resolve", func() (string, error) { return d.resolve(ctx) }); err != nil {
+		return d.explainUnstable(ctx, err)
+	}
+	return step(o.Out, d.rec, "check", func() (string, error) { return d.preflight(ctx) })
+}
+
 func (d *deploy) run(ctx context.Context) (string, error) {
 	if err := step(d.o.Out, d.rec, "resolve", func() (string, error) { return d.resolve(ctx) }); err != nil {
 		return release.OutcomeFailed, d.explainUnstable(ctx, err)
@@ -140,7 +157,7 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if ref, _ := parseImage(d.o.Image); ref.Digest == "" {
+	if ref, _ := parseImage(d.o.Image); d.o.Image != "" && ref.Digest == "" {
 		fmt.Fprintf(d.o.Out, "    warning: image %s has no digest: tasks of the new revision run whatever the tag points to when they start, so neither this release nor a later rollback to it is exact; pass repo@sha256:<digest>\n", d.o.Image)
 	}
 	if len(d.o.MigrateCommand) > 0 {

@@ -143,3 +143,36 @@ func TestDeploy_AnInactiveLiveRevisionStillAllowsANoChangeDeploy(t *testing.T) {
 	_, err = ecsdeploy.Deploy(t.Context(), e.clients, e.opts(imgV1))
 	require.NoError(t, err, "the image already runs: nothing to do, exit 0")
 }
+
+// Preflight is what ci/ runs before building and pushing an image: the
+// same refusals as Deploy, without an image and without any change.
+func TestPreflight_RefusesBadTargetsBeforeAnImageExists(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*ecsdeploy.DeployOptions)
+		want   string
+	}{
+		{"UnknownCluster", func(o *ecsdeploy.DeployOptions) { o.Cluster = "nope" }, `cluster "nope" not found`},
+		{"UnknownService", func(o *ecsdeploy.DeployOptions) { o.Service = "nope" }, `service "nope" not found`},
+		{"UnknownContainer", func(o *ecsdeploy.DeployOptions) { o.Container = "web" }, `container "web" is not in task definition api:1`},
+		{"EmptyService", func(o *ecsdeploy.DeployOptions) { o.Service = "" }, "service is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, awssim.ServiceSpec{})
+			before := e.mutations()
+			o := e.opts("")
+			tt.change(&o)
+			err := ecsdeploy.Preflight(t.Context(), e.clients, o)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Equal(t, before, e.mutations())
+		})
+	}
+
+	e := newEnv(t, awssim.ServiceSpec{})
+	before := e.mutations()
+	require.NoError(t, ecsdeploy.Preflight(t.Context(), e.clients, e.opts("")))
+	assert.Contains(t, e.out.String(), "api runs api:1")
+	assert.Equal(t, before, e.mutations(), "a passing preflight changes nothing either")
+}

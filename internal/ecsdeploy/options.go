@@ -72,6 +72,12 @@ func timing(timeout, poll time.Duration, out io.Writer) (time.Duration, time.Dur
 
 // validate checks the options that need no AWS call.
 func (o *DeployOptions) validate() error {
+	return o.check(true)
+}
+
+// check validates the options; withImage false skips the image, which
+// Preflight does not have yet.
+func (o *DeployOptions) check(withImage bool) error {
 	var errs []error
 	if o.Cluster == "" {
 		errs = append(errs, errors.New("cluster is empty: give the ECS cluster name with --cluster"))
@@ -79,7 +85,7 @@ func (o *DeployOptions) validate() error {
 	if o.Service == "" {
 		errs = append(errs, errors.New("service is empty: give the ECS service name with --service"))
 	}
-	if _, err := parseImage(o.Image); err != nil {
+	if _, err := parseImage(o.Image); withImage && err != nil {
 		errs = append(errs, err)
 	}
 	if len(o.MigrateCommand) > 0 && strings.TrimSpace(o.MigrateCommand[0]) == "" {
