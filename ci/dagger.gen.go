@@ -676,7 +676,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheControl", err))
 				}
 			}
-			return (*Esteira).PlanFrontend(&parent, ctx, bucket, prefix, source, dist, nodeImage, buildCommand, output, cacheControl)
+			var precompress []string
+			if inputArgs["precompress"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["precompress"]), &precompress)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg precompress", err))
+				}
+			}
+			return (*Esteira).PlanFrontend(&parent, ctx, bucket, prefix, source, dist, nodeImage, buildCommand, output, cacheControl, precompress)
 		case "Publish":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -809,6 +816,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
 				}
 			}
+			var distributionId string
+			if inputArgs["distributionId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["distributionId"]), &distributionId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg distributionId", err))
+				}
+			}
 			var breakLock bool
 			if inputArgs["breakLock"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
@@ -816,7 +830,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*Esteira).RollbackFrontend(&parent, ctx, bucket, backupBucket, prefix, backup, concurrency, breakLock)
+			return (*Esteira).RollbackFrontend(&parent, ctx, bucket, backupBucket, prefix, backup, concurrency, distributionId, breakLock)
 		case "Test":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

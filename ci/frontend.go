@@ -60,7 +60,8 @@ func (m *Esteira) DeployFrontend(
 	// +optional
 	// +default="full"
 	backupMode string,
-	// Refuse the release if it would delete more than this many files.
+	// Refuse the release if it would delete more than this many files (0
+	// refuses any delete).
 	// +optional
 	// +default=1000
 	maxDelete int,
@@ -151,6 +152,9 @@ func (m *Esteira) PlanFrontend(
 	// Cache-Control rules, as for deploy-frontend.
 	// +optional
 	cacheControl string,
+	// Precompressed variants, as for deploy-frontend: gzip.
+	// +optional
+	precompress []string,
 ) (string, error) {
 	rules, err := sitepublish.ParseCacheRules(cacheControl)
 	if err != nil {
@@ -166,7 +170,7 @@ func (m *Esteira) PlanFrontend(
 	}
 	defer os.RemoveAll(dir)
 	plan, err := sitepublish.Plan(ctx, m.siteClients(s, ""), sitepublish.Options{
-		Dir: dir, Bucket: bucket, Prefix: prefix, CacheControl: rules, Out: progress(),
+		Dir: dir, Bucket: bucket, Prefix: prefix, CacheControl: rules, Precompress: precompress, Out: progress(),
 	})
 	if err != nil {
 		return "", err
@@ -196,6 +200,9 @@ func (m *Esteira) RollbackFrontend(
 	// +optional
 	// +default=64
 	concurrency int,
+	// CloudFront distribution to invalidate for the restored paths.
+	// +optional
+	distributionId string,
 	// Break a deploy lock left by a crashed run.
 	// +optional
 	breakLock bool,
@@ -204,8 +211,8 @@ func (m *Esteira) RollbackFrontend(
 	if err != nil {
 		return "", err
 	}
-	rec, err := sitepublish.Rollback(ctx, m.siteClients(s, ""), sitepublish.RollbackOptions{
-		Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, Backup: backup,
+	rec, err := sitepublish.Rollback(ctx, m.siteClients(s, distributionId), sitepublish.RollbackOptions{
+		Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, Backup: backup, DistributionID: distributionId,
 		Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Concurrency: concurrency, Out: progress(),
 	})
 	return recordJSON(rec, err)
