@@ -86,7 +86,8 @@ stack: tools
 	OTEL_TRACES_EXPORTER=none OTEL_SDK_DISABLED=true .cache/bin/registry serve "$(STACK_DIR)/registry.yml" & pids+=($$!); \
 	echo "stack: S3 (versitygw) http://127.0.0.1:7070 key esteirademo / esteirademosecret; registry 127.0.0.1:5000"; \
 	$(GO) build -o .cache/bin/awssim ./cmd/awssim; \
-	.cache/bin/awssim -addr 127.0.0.1:4566 -seed cmd/awssim/demo-seed.json -tick 1s & pids+=($$!); \
+	.cache/bin/awssim -addr 127.0.0.1:4566 -seed cmd/awssim/demo-seed.json -tick 1s \
+		-registry 127.0.0.1:5000 -registry-password esteira-demo -repositories backend & pids+=($$!); \
 	wait -n "$${pids[@]}"
 
 bench-frontend:

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,8 +47,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&opts.SecretAccessKey, "secret-key", opts.SecretAccessKey, "The secret key requests must be signed with.")
 	tick := fs.Duration("tick", 0, "Also advance every ECS task and service one step this often (0: only when observed).")
 	seed := fs.String("seed", "", "JSON file of clusters, task definitions and services to create at start (see demo-seed.json).")
+	registry := fs.String("registry", "", "host:port of the OCI registry that ECR GetAuthorizationToken points at (its proxyEndpoint).")
+	registryPassword := fs.String("registry-password", "", "Password the registry accepts for user AWS; returned as the ECR token.")
+	repositories := fs.String("repositories", "", "Comma-separated ECR repositories to create at start, e.g. backend,frontend.")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if (*registry == "") != (*registryPassword == "") {
+		return errors.New("-registry and -registry-password go together: the token is the password the registry accepts")
 	}
 	if len(opts.AccountID) != 12 {
 		return fmt.Errorf("-account %q: must be 12 digits", opts.AccountID)
@@ -60,6 +67,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		if err := sim.ECS.ApplySeed(data); err != nil {
 			return fmt.Errorf("apply -seed %s: %w", *seed, err)
+		}
+	}
+	if *registry != "" {
+		sim.ECR.UseRegistry(*registry, *registryPassword)
+	}
+	for _, name := range strings.Split(*repositories, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			sim.ECR.CreateRepository(name)
 		}
 	}
 	ln, err := net.Listen("tcp", *addr)

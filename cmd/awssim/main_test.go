@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"io"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/stretchr/testify/assert"
@@ -91,4 +93,25 @@ func TestRun_RejectsABadSeedBeforeListening(t *testing.T) {
 	assert.Contains(t, err.Error(), "-seed")
 	err = run(t.Context(), []string{"-account", "42"}, io.Discard)
 	assert.ErrorContains(t, err, "-account")
+}
+
+func TestRun_PointsECRAtTheGivenRegistry(t *testing.T) {
+	url := start(t, "-addr", "127.0.0.1:0", "-registry", "127.0.0.1:5000", "-registry-password", "demo-token", "-repositories", "backend,frontend")
+	o := awssim.DefaultOptions()
+	client := ecr.New(ecr.Options{Region: o.Region, BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, "")})
+	tok, err := client.GetAuthorizationToken(t.Context(), &ecr.GetAuthorizationTokenInput{})
+	require.NoError(t, err)
+	require.Len(t, tok.AuthorizationData, 1)
+	assert.Equal(t, "http://127.0.0.1:5000", aws.ToString(tok.AuthorizationData[0].ProxyEndpoint))
+	assert.Equal(t, base64.StdEncoding.EncodeToString([]byte("AWS:demo-token")), aws.ToString(tok.AuthorizationData[0].AuthorizationToken))
+	repos, err := client.DescribeRepositories(t.Context(), &ecr.DescribeRepositoriesInput{RepositoryNames: []string{"backend"}})
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:5000/backend", aws.ToString(repos.Repositories[0].RepositoryUri))
+}
+
+func TestRun_RefusesARegistryWithoutItsPassword(t *testing.T) {
+	err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-registry", "127.0.0.1:5000"}, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-registry-password")
 }
