@@ -78,9 +78,14 @@ func (e *FailedError) Error() string {
 }
 
 // missingLimit is how many consecutive DescribeTasks answers may report the
-// task MISSING (eventual consistency right after RunTask) before the task is
-// considered vanished.
-const missingLimit = 3
+// task MISSING before the task is considered vanished. A task not seen yet
+// is also given unseenGrace from its first MISSING answer: right after
+// RunTask, DescribeTasks is only eventually consistent, and a short poll
+// interval must not turn that delay into a failed migration.
+const (
+	missingLimit = 3
+	unseenGrace  = 30 * time.Second
+)
 
 // Run starts the task and waits until it stops. It returns a *FailedError
 // (with the Result) when the task ran and failed, another error when it could
@@ -207,18 +212,22 @@ func runTask(ctx context.Context, api ECSAPI, s Spec) (string, error) {
 }
 
 // waitStopped polls DescribeTasks until the task is STOPPED, printing each
-// status change. A task reported MISSING missingLimit times in a row is
-// treated as vanished.
+// status change. A task reported MISSING missingLimit times in a row (and,
+// if it was never seen, for unseenGrace) is treated as vanished.
 func waitStopped(ctx context.Context, api ECSAPI, s Spec, arn string) (*types.Task, error) {
 	last, missing := "", 0
+	var firstMissing time.Time
 	for {
 		out, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(s.Cluster), Tasks: []string{arn}})
 		if err != nil {
 			return nil, fmt.Errorf("describe migration task %s: %w", shortTask(arn), err)
 		}
 		if len(out.Tasks) == 0 {
+			if missing == 0 {
+				firstMissing = time.Now()
+			}
 			missing++
-			if missing >= missingLimit {
+			if missing >= missingLimit && (last != "" || time.Since(firstMissing) >= unseenGrace) {
 				return nil, fmt.Errorf("migration task %s vanished from DescribeTasks (reason MISSING) after status %q; its outcome is unknown, so it counts as failed", shortTask(arn), orUnknown(last))
 			}
 		} else {

@@ -163,6 +163,19 @@ func TestRun_FailsWhenTheTaskVanishes(t *testing.T) {
 	assert.False(t, res.Succeeded)
 }
 
+func TestRun_ToleratesMissingRightAfterRunTask(t *testing.T) {
+	var out bytes.Buffer
+	zero := int32(0)
+	// DescribeTasks is eventually consistent: a new task may be MISSING for
+	// a while before it shows up. Many short polls must not fail it.
+	script := make([]*types.Task, 20)
+	script = append(script, status("RUNNING"), stopped(types.TaskStopCodeEssentialContainerExited, "Essential container in task exited", map[string]*int32{"app": &zero}))
+	api := &fakeECS{script: script}
+	res, err := Run(context.Background(), api, &fakeLogs{}, spec(&out))
+	require.NoError(t, err)
+	assert.True(t, res.Succeeded)
+}
+
 func TestRun_StopsTheTaskWhenTheTimeoutExpires(t *testing.T) {
 	tests := []struct {
 		name    string
