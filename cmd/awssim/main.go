@@ -1,8 +1,12 @@
 // Command awssim serves the esteira AWS simulator (ECS, ECR API, Secrets
 // Manager, CloudWatch Logs, STS) on a local port for demos and manual runs
-// of the pipeline against a fake account.
+// of the pipeline against a fake account. With -s3-upstream and
+// -registry-upstream it is also the one endpoint for a real S3 server and a
+// real OCI registry behind it (the esteira sandbox).
 //
-//	awssim -addr 127.0.0.1:4566 -seed cmd/awssim/demo-seed.json -tick 1s
+//	awssim -addr 127.0.0.1:4566 -seed cmd/awssim/demo-seed.json -tick 1s \
+//	  -s3-upstream http://127.0.0.1:7070 -buckets demo-www,demo-releases \
+//	  -registry-upstream http://127.0.0.1:5000 -registry localhost:4566 -registry-password demo
 //
 // Point the AWS CLI or SDK at the printed endpoint with the printed
 // credentials. Without -tick, time moves only when a client observes it
@@ -17,6 +21,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -48,6 +53,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	tick := fs.Duration("tick", 0, "Also advance every ECS task and service one step this often (0: only when observed).")
 	seed := fs.String("seed", "", "JSON file of clusters, task definitions and services to create at start (see demo-seed.json).")
 	registry := fs.String("registry", "", "host:port of the OCI registry that ECR GetAuthorizationToken points at (its proxyEndpoint).")
+	registryUpstream := fs.String("registry-upstream", "", "URL of a registry to serve behind this endpoint's /v2/ (then -registry names this endpoint, e.g. localhost:4566).")
+	s3Upstream := fs.String("s3-upstream", "", "URL of an S3 server to forward requests signed for s3 to, so one endpoint serves every API.")
+	buckets := fs.String("buckets", "", "Comma-separated buckets to create on -s3-upstream at start.")
 	registryPassword := fs.String("registry-password", "", "Password the registry accepts for user AWS; returned as the ECR token.")
 	repositories := fs.String("repositories", "", "Comma-separated ECR repositories to create at start, e.g. backend,frontend.")
 	if err := fs.Parse(args); err != nil {
@@ -69,8 +77,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("apply -seed %s: %w", *seed, err)
 		}
 	}
+	front, err := gateway(sim, *s3Upstream, *registryUpstream)
+	if err != nil {
+		return err
+	}
 	if *registry != "" {
-		sim.ECR.UseRegistry(*registry, *registryPassword)
+		addr := *registry
+		if *registryUpstream != "" {
+			u, _ := url.Parse(*registryUpstream)
+			addr = u.Host
+		}
+		sim.ECR.UseRegistryAt(*registry, addr, *registryPassword)
 	}
 	for _, name := range strings.Split(*repositories, ",") {
 		if name = strings.TrimSpace(name); name != "" {
@@ -84,10 +101,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "awssim endpoint http://%s region %s account %s\n", ln.Addr(), opts.Region, opts.AccountID)
 	fmt.Fprintf(out, "export AWS_ENDPOINT_URL=http://%s AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n",
 		ln.Addr(), opts.Region, opts.AccessKeyID, opts.SecretAccessKey)
+	if *buckets != "" {
+		if err := createBuckets(ctx, *s3Upstream, opts, strings.Split(*buckets, ",")); err != nil {
+			return err
+		}
+	}
 	if *tick > 0 {
 		go advance(ctx, sim, *tick)
 	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: front, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

@@ -30,6 +30,9 @@ type Options struct {
 	// Endpoint overrides every service's endpoint (the AWS_ENDPOINT_URL
 	// convention), e.g. "http://127.0.0.1:4566" for a local stack.
 	Endpoint string
+	// S3Endpoint overrides the endpoint of S3 alone (the AWS_ENDPOINT_URL_S3
+	// convention), e.g. when S3 lives elsewhere than Endpoint.
+	S3Endpoint string
 	// AccessKeyID, SecretAccessKey and SessionToken are static credentials.
 	// When both key fields are empty, the SDK's default chain is used.
 	AccessKeyID     string
@@ -86,10 +89,14 @@ func (o Options) Validate() error {
 	if !regionPattern.MatchString(o.Region) {
 		return fmt.Errorf("region %q is not an AWS region name: pass --region like eu-west-1 or us-east-1", o.Region)
 	}
-	if o.Endpoint != "" {
-		u, err := url.Parse(o.Endpoint)
+	for _, e := range [][2]string{{"--endpoint", o.Endpoint}, {"--s3-endpoint", o.S3Endpoint}} {
+		flag, v := e[0], e[1]
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("endpoint %q is not an http(s) URL: pass --endpoint like http://127.0.0.1:4566", o.Endpoint)
+			return fmt.Errorf("%s %q is not an http(s) URL: pass it like http://127.0.0.1:4566", flag, v)
 		}
 	}
 	if (o.AccessKeyID == "") != (o.SecretAccessKey == "") {
@@ -128,11 +135,15 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	return cfg, nil
 }
 
-// S3Client returns an S3 client for cfg. With an endpoint override it uses
-// path-style addressing, which local S3 servers need.
+// S3Client returns an S3 client for cfg, sent to o.S3Endpoint when set.
+// With an endpoint override it uses path-style addressing, which local S3
+// servers need.
 func S3Client(cfg aws.Config, o Options) *s3.Client {
 	return s3.NewFromConfig(cfg, func(so *s3.Options) {
-		so.UsePathStyle = o.Endpoint != ""
+		if o.S3Endpoint != "" {
+			so.BaseEndpoint = &o.S3Endpoint
+		}
+		so.UsePathStyle = o.Endpoint != "" || o.S3Endpoint != ""
 	})
 }
 

@@ -29,7 +29,8 @@ type ECR struct {
 
 	mu           sync.Mutex
 	repos        map[string]*ecrRepository
-	registryHost string // "127.0.0.1:port"
+	registryHost string // "127.0.0.1:port": repository URIs and proxyEndpoint
+	registryAddr string // where the simulator itself reaches the registry
 	password     string // the registry's password for user "AWS"
 	seen         map[string]time.Time
 	http         *http.Client
@@ -49,9 +50,18 @@ func newECR(s *Server) *ECR {
 // become host/name, GetAuthorizationToken hands out "AWS:"+password and
 // DescribeImages asks that registry, over plain HTTP, with those credentials.
 func (x *ECR) UseRegistry(host, password string) {
+	x.UseRegistryAt(host, host, password)
+}
+
+// UseRegistryAt is UseRegistry for a registry that clients know under
+// another name than the simulator reaches it at: repository URIs and the
+// token's proxyEndpoint say name (e.g. localhost:4566 for the sandbox,
+// where the registry sits behind the gateway), while DescribeImages asks
+// addr (e.g. 127.0.0.1:5000).
+func (x *ECR) UseRegistryAt(name, addr, password string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.registryHost, x.password = host, password
+	x.registryHost, x.registryAddr, x.password = name, addr, password
 }
 
 // CreateRepository creates a repository with mutable tags (if it does not
@@ -305,7 +315,7 @@ func (x *ECR) registryFor(name string) (*ecrRegistryRepo, error) {
 	if x.registryHost == "" {
 		return nil, errNoRegistry()
 	}
-	return &ecrRegistryRepo{x: x, base: "http://" + x.registryHost + "/v2/" + name, name: name, password: x.password}, nil
+	return &ecrRegistryRepo{x: x, base: "http://" + x.registryAddr + "/v2/" + name, name: name, password: x.password}, nil
 }
 
 // get sends an authenticated GET; a 404 returns a nil response and no error.

@@ -69,26 +69,26 @@ type ServiceSpec struct {
 type TaskBehavior struct {
 	// ExitCodes per container name; containers not listed exit 0. For a
 	// service task, any entry makes the task exit after reaching RUNNING.
-	ExitCodes map[string]int
+	ExitCodes map[string]int `json:"exitCodes,omitempty"`
 	// NoExitCode makes containers stop without an exitCode.
-	NoExitCode bool
+	NoExitCode bool `json:"noExitCode,omitempty"`
 	// StopCode defaults to EssentialContainerExited (TaskFailedToStart when
 	// NeverRunning).
-	StopCode string
+	StopCode string `json:"stopCode,omitempty"`
 	// StoppedReason defaults to "Essential container in task exited".
-	StoppedReason string
+	StoppedReason string `json:"stoppedReason,omitempty"`
 	// NeverRunning stops the task from PENDING without it ever RUNNING; its
 	// containers get no exit code and carry StoppedReason as their reason.
-	NeverRunning bool
+	NeverRunning bool `json:"neverRunning,omitempty"`
 	// Vanish makes the task disappear once it has been PENDING: DescribeTasks
 	// then reports it in failures with reason MISSING.
-	Vanish bool
+	Vanish bool `json:"vanish,omitempty"`
 	// LogLines per container are written to its awslogs stream when the
 	// task reaches RUNNING.
-	LogLines map[string][]string
+	LogLines map[string][]string `json:"logLines,omitempty"`
 	// Unhealthy service tasks reach RUNNING but never become healthy; the
 	// scheduler stops them and starts replacements.
-	Unhealthy bool
+	Unhealthy bool `json:"unhealthy,omitempty"`
 }
 
 // RunTaskCall is what a RunTask request asked for, given to OnRunTask.

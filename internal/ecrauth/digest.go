@@ -25,8 +25,8 @@ var httpClient = http.DefaultClient
 
 // ExistingDigest asks the registry which manifest repositoryURI:tag points
 // at and returns its digest, or "" when the tag (or the repository's first
-// image) does not exist yet. It speaks plain HTTP to 127.0.0.1 and
-// localhost, HTTPS elsewhere.
+// image) does not exist yet. It speaks plain HTTP when the token said so or
+// to 127.0.0.1 and localhost, HTTPS elsewhere (see Credentials.BaseURL).
 func ExistingDigest(ctx context.Context, creds *Credentials, repositoryURI, tag string) (string, error) {
 	if err := ValidateTag(tag); err != nil {
 		return "", err
@@ -41,7 +41,7 @@ func ExistingDigest(ctx context.Context, creds *Credentials, repositoryURI, tag 
 	if host != creds.Registry {
 		return "", fmt.Errorf("look up %s:%s: the credentials are for registry %s, not %s: log in to the repository's registry", name, tag, creds.Registry, host)
 	}
-	url := scheme(host) + "://" + host + "/v2/" + name + "/manifests/" + tag
+	url := creds.BaseURL() + "/v2/" + name + "/manifests/" + tag
 	resp, err := manifestRequest(ctx, http.MethodHead, url, creds)
 	if err != nil {
 		return "", fmt.Errorf("look up %s:%s in %s: %w", name, tag, host, err)

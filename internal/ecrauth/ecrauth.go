@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -41,6 +42,24 @@ type Credentials struct {
 	Username  string // "AWS" for ECR
 	Password  string
 	ExpiresAt time.Time
+	// PlainHTTP is set when the token's proxyEndpoint says http:// (a local
+	// or simulated registry); real ECR is always HTTPS.
+	PlainHTTP bool
+	// Endpoint, when set, is the base URL this process reaches the registry
+	// at, e.g. the sandbox's service address for a registry that image
+	// references call localhost:4566. Default: scheme://Registry.
+	Endpoint string
+}
+
+// BaseURL is where this process sends registry API requests.
+func (c Credentials) BaseURL() string {
+	if c.Endpoint != "" {
+		return strings.TrimSuffix(c.Endpoint, "/")
+	}
+	if c.PlainHTTP {
+		return "http://" + c.Registry
+	}
+	return scheme(c.Registry) + "://" + c.Registry
 }
 
 const redacted = "<redacted>"

@@ -48,7 +48,8 @@ func Login(ctx context.Context, api TokenAPI, registryID string) (*Credentials, 
 // Errors never quote the token or the password.
 func credentialsFrom(data types.AuthorizationData) (*Credentials, error) {
 	registry := strings.TrimSuffix(aws.ToString(data.ProxyEndpoint), "/")
-	registry = strings.TrimPrefix(strings.TrimPrefix(registry, "https://"), "http://")
+	registry, plainHTTP := strings.CutPrefix(registry, "http://")
+	registry = strings.TrimPrefix(registry, "https://")
 	if registry == "" {
 		return nil, errors.New("decode ECR authorization: it names no registry (empty proxyEndpoint)")
 	}
@@ -64,7 +65,7 @@ func credentialsFrom(data types.AuthorizationData) (*Credentials, error) {
 	if !ok || user == "" || pass == "" {
 		return nil, fmt.Errorf("decode ECR authorization for %s: the token is not of the form user:password", registry)
 	}
-	c := &Credentials{Registry: registry, Username: user, Password: pass}
+	c := &Credentials{Registry: registry, Username: user, Password: pass, PlainHTTP: plainHTTP}
 	if data.ExpiresAt != nil {
 		c.ExpiresAt = *data.ExpiresAt
 	}

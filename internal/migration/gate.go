@@ -6,6 +6,7 @@ package migration
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,19 +52,31 @@ type Spec struct {
 
 // Result is what the gate observed.
 type Result struct {
-	TaskARN, TaskDefinitionARN string
-	Command                    []string
+	TaskARN           string   `json:"taskArn"`
+	TaskDefinitionARN string   `json:"taskDefinitionArn"`
+	Command           []string `json:"command"`
 	// ExitCode of the target container, nil when it stopped without one.
-	ExitCode                *int
-	StopCode, StoppedReason string
-	Succeeded               bool
+	ExitCode      *int   `json:"exitCode,omitempty"`
+	StopCode      string `json:"stopCode,omitempty"`
+	StoppedReason string `json:"stoppedReason,omitempty"`
+	Succeeded     bool   `json:"succeeded"`
 	// Failure says why the task is judged failed, empty on success.
-	Failure string
+	Failure string `json:"failure,omitempty"`
 	// Log holds the last lines of the target container's awslogs stream;
 	// LogStream names it ("" when the container has no awslogs).
-	Log       []string
-	LogStream string
-	Duration  time.Duration
+	Log       []string      `json:"log,omitempty"`
+	LogStream string        `json:"logStream,omitempty"`
+	Duration  time.Duration `json:"-"`
+}
+
+// MarshalJSON writes the result with the names and the text duration
+// ("1m30s") the release records use.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	return json.Marshal(struct {
+		plain
+		Duration string `json:"duration"`
+	}{plain(r), r.Duration.String()})
 }
 
 // FailedError is returned when the task ran but did not succeed.

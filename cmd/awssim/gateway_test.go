@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/futuraplataforma/esteira/internal/teststack"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) { teststack.Main(m) }
+
+// sandboxLike starts awssim as the sandbox runs it: in front of a real S3
+// server and a real registry, with the S3 server's keys.
+func sandboxLike(t *testing.T) (url string, srv *teststack.S3Server) {
+	srv = teststack.S3(t)
+	reg := teststack.StartRegistry(t)
+	url = start(t, "-addr", "127.0.0.1:0", "-seed", "demo-seed.json",
+		"-access-key", srv.AccessKeyID, "-secret-key", srv.SecretAccessKey, "-region", srv.Region,
+		"-s3-upstream", srv.Endpoint, "-buckets", "gw-site,gw-releases",
+		"-registry-upstream", "http://"+reg.Host, "-registry", "localhost:4566", "-registry-password", reg.Password)
+	return url, srv
+}
+
+func clients(url string, srv *teststack.S3Server, attempts int) (*s3.Client, *ecs.Client) {
+	creds := credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.SecretAccessKey, "")
+	retryer := retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = attempts })
+	return s3.New(s3.Options{Region: srv.Region, BaseEndpoint: aws.String(url), UsePathStyle: true, Credentials: creds, Retryer: retryer}),
+		ecs.New(ecs.Options{Region: srv.Region, BaseEndpoint: aws.String(url), Credentials: creds})
+}
+
+// One endpoint, one set of keys: S3 calls reach the real S3 server (the
+// buckets it created at start), ECS calls the simulator, /v2/ the registry.
+func TestGateway_ServesS3ECSAndTheRegistryOnOneEndpoint(t *testing.T) {
+	url, srv := sandboxLike(t)
+	s3c, ecsc := clients(url, srv, 3)
+	ctx := t.Context()
+
+	_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("index.html"), Body: strings.NewReader("<h1>hi</h1>")})
+	require.NoError(t, err)
+	direct, err := srv.Client(t).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("index.html")})
+	require.NoError(t, err, "the object is in the real S3 server, not in the simulator")
+	body, _ := io.ReadAll(direct.Body)
+	assert.Equal(t, "<h1>hi</h1>", string(body))
+
+	out, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("demo"), Services: []string{"backend"}})
+	require.NoError(t, err)
+	require.Len(t, out.Services, 1)
+
+	resp, err := http.Get(url + "/v2/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the registry answers /v2/ and asks for its htpasswd credentials")
+	assert.Contains(t, resp.Header.Get("Www-Authenticate"), "Basic")
+}
+
+// A scripted upload fault refuses the upload but lets server-side copies
+// (backups, restores) through; clearing it lets the upload pass again.
+func TestGateway_UploadFaultBreaksUploadsButNotCopies(t *testing.T) {
+	url, srv := sandboxLike(t)
+	s3c, _ := clients(url, srv, 1)
+	ctx := t.Context()
+	_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("app.js"), Body: strings.NewReader("v1")})
+	require.NoError(t, err)
+
+	put(t, url+faultsPath, `{"faults":[{"keyContains":"app.js"}]}`)
+	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("app.js"), Body: strings.NewReader("v2")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "503")
+	_, err = s3c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("gw-releases"), Key: aws.String("backup/app.js"), CopySource: aws.String("gw-site/app.js")})
+	require.NoError(t, err)
+	_, err = s3c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("app.js"), CopySource: aws.String("gw-releases/backup/app.js")})
+	require.NoError(t, err, "a restore by copy passes the fault")
+
+	put(t, url+faultsPath, `{"faults":[]}`)
+	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("app.js"), Body: strings.NewReader("v2")})
+	require.NoError(t, err)
+
+	assert.Contains(t, putStatus(t, url+faultsPath, `{"faults":[{"status":200,"keyContains":"x"}]}`), "400")
+	assert.Contains(t, putStatus(t, url+faultsPath, `{"fault":[]}`), "400", "a typo is refused, not silently ignored")
+}
+
+// Rules make the next revision's one-off tasks fail, from outside the process.
+func TestGateway_RulesScriptTheNextRevisionsTasks(t *testing.T) {
+	url, srv := sandboxLike(t)
+	_, ecsc := clients(url, srv, 3)
+	ctx := t.Context()
+	got := put(t, url+rulesPath, `{"rules":[{"family":"backend","runTask":{"exitCodes":{"app":1}}}]}`)
+	assert.Contains(t, got, `"fromRevision":2`, "the rule starts at the next revision")
+	assert.Contains(t, putStatus(t, url+rulesPath, `{"rules":[{"famly":"backend"}]}`), "400")
+
+	svc, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("demo"), Services: []string{"backend"}})
+	require.NoError(t, err)
+	td, err := ecsc.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("backend:1")})
+	require.NoError(t, err)
+	d := td.TaskDefinition
+	_, err = ecsc.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: d.Family, ContainerDefinitions: d.ContainerDefinitions,
+		NetworkMode: d.NetworkMode, RequiresCompatibilities: d.RequiresCompatibilities, Cpu: d.Cpu, Memory: d.Memory, ExecutionRoleArn: d.ExecutionRoleArn})
+	require.NoError(t, err)
+	for _, rev := range []string{"backend:1", "backend:2"} {
+		run, err := ecsc.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("demo"), TaskDefinition: aws.String(rev),
+			NetworkConfiguration: svc.Services[0].NetworkConfiguration})
+		require.NoError(t, err)
+		var exit *int32
+		for deadline := time.Now().Add(10 * time.Second); exit == nil; {
+			out, err := ecsc.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("demo"), Tasks: []string{aws.ToString(run.Tasks[0].TaskArn)}})
+			require.NoError(t, err)
+			if len(out.Tasks) == 1 && aws.ToString(out.Tasks[0].LastStatus) == "STOPPED" {
+				exit = out.Tasks[0].Containers[0].ExitCode
+				require.NotNil(t, exit)
+			}
+			require.True(t, time.Now().Before(deadline), "task of %s never stopped", rev)
+		}
+		if rev == "backend:1" {
+			assert.EqualValues(t, 0, *exit, "revisions before the rule are untouched")
+		} else {
+			assert.EqualValues(t, 1, *exit)
+		}
+	}
+}
+
+func put(t *testing.T, url, body string) string {
+	t.Helper()
+	got := putStatus(t, url, body)
+	require.True(t, strings.HasPrefix(got, "200 "), "PUT %s: %s", url, got)
+	return got
+}
+
+func putStatus(t *testing.T, url, body string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader([]byte(body)))
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.Status + " " + string(b)
+}

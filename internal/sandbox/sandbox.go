@@ -1,0 +1,142 @@
+// Package sandbox describes esteira's local AWS: the esteira simulator
+// (ECS, ECR API, Secrets Manager, CloudWatch Logs, STS) in front of a real
+// S3 server (versitygw) and a real OCI registry (distribution), all served
+// on ONE endpoint with one set of keys, the way LocalStack serves every
+// service on one port.
+//
+// ci/ builds a container from Files and runs Script in it as a Dagger
+// service; `dagger call demo` and the end-to-end tests drive it. The names
+// here (cluster, service, buckets, keys) are the sandbox's fixed world, so
+// a user, a test and the demo all mean the same thing by them.
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// The sandbox's fixed world.
+const (
+	// Port serves every API: AWS JSON and Query protocols, S3 (requests
+	// signed for s3) and the OCI registry (/v2/).
+	Port = 4566
+	// Registry is the name images in the sandbox carry: the engine pushes
+	// to it through the sandbox service and speaks plain HTTP to localhost.
+	Registry = "localhost:4566"
+
+	Region          = "eu-west-1"
+	AccountID       = "000000000000"
+	AccessKeyID     = "AKIAESTEIRASANDBOX01"
+	SecretAccessKey = "esteira-sandbox-secret-key"
+
+	Cluster    = "sandbox"
+	Service    = "backend"
+	Worker     = "worker"
+	Container  = "app"
+	Repository = "backend"
+	// LogGroup is where the seeded task definition's awslogs go.
+	LogGroup = "/ecs/backend"
+
+	SiteBucket    = "sandbox-www"
+	BackupBucket  = "sandbox-www-backups"
+	ReleaseBucket = "sandbox-releases"
+
+	// RulesPath is the control endpoint: PUT {"rules": [...]} scripts what
+	// tasks of the next revisions do (see awssim.Rule).
+	RulesPath = "/_sandbox/rules"
+
+	// registryPassword is what the registry accepts for user AWS, handed
+	// out as the ECR token. Not a secret: the sandbox holds no real data.
+	registryPassword = "esteira-sandbox-registry"
+	// registryHash is its bcrypt hash, fixed so the sandbox's container is
+	// the same (and cached) on every call; a test checks the two match.
+	registryHash = "$2a$04$5Y36uGt25qWgHMXN68A6VO9o6gVNY8t5Z037DLqNFI7AoI01ixmnu"
+)
+
+// Buckets are created when the sandbox starts.
+var Buckets = []string{SiteBucket, BackupBucket, ReleaseBucket}
+
+// Script is the service's command: the S3 server and the registry on
+// loopback inside the container, the simulator in front of both on Port.
+func Script() string {
+	return fmt.Sprintf(`#!/bin/sh
+set -eu
+mkdir -p /data/s3 /data/registry
+ROOT_ACCESS_KEY_ID=%[1]s ROOT_SECRET_ACCESS_KEY=%[2]s \
+  versitygw --port 127.0.0.1:7070 --region %[3]s --quiet posix /data/s3 &
+OTEL_TRACES_EXPORTER=none OTEL_SDK_DISABLED=true registry serve /etc/esteira-sandbox/registry.yml &
+exec awssim -addr 0.0.0.0:%[4]d -region %[3]s -account %[5]s -access-key %[1]s -secret-key %[2]s \
+  -seed /etc/esteira-sandbox/seed.json -tick 1s \
+  -s3-upstream http://127.0.0.1:7070 -buckets %[6]s \
+  -registry-upstream http://127.0.0.1:5000 -registry %[7]s -registry-password %[8]s \
+  -repositories %[9]s
+`, AccessKeyID, SecretAccessKey, Region, Port, AccountID, strings.Join(Buckets, ","), Registry, registryPassword, Repository)
+}
+
+// Files are the configuration files Script reads, by absolute path.
+func Files() (map[string]string, error) {
+	seed, err := Seed()
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"/etc/esteira-sandbox/htpasswd": "AWS:" + registryHash + "\n",
+		"/etc/esteira-sandbox/registry.yml": `version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: /data/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:5000
+  relativeurls: true
+auth:
+  htpasswd:
+    realm: esteira-sandbox
+    path: /etc/esteira-sandbox/htpasswd
+`,
+		"/etc/esteira-sandbox/seed.json": seed,
+	}, nil
+}
+
+// Seed is the simulator's starting state: a cluster with the backend API
+// and a worker running revision 1 of one task definition, steady.
+func Seed() (string, error) {
+	taskDef := func(family, command string) map[string]any {
+		c := map[string]any{
+			"name": Container, "image": Registry + "/" + Repository + ":seed", "essential": true,
+			"logConfiguration": map[string]any{"logDriver": "awslogs", "options": map[string]string{
+				"awslogs-group": LogGroup, "awslogs-region": Region, "awslogs-stream-prefix": family,
+			}},
+		}
+		if command != "" {
+			c["command"] = []string{command}
+		} else {
+			c["portMappings"] = []map[string]any{{"containerPort": 8080, "protocol": "tcp"}}
+		}
+		return map[string]any{
+			"family": family, "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"},
+			"cpu": "256", "memory": "512",
+			"executionRoleArn":     "arn:aws:iam::" + AccountID + ":role/" + family + "-execution",
+			"containerDefinitions": []any{c},
+		}
+	}
+	service := func(name string) map[string]any {
+		return map[string]any{
+			"cluster": Cluster, "name": name, "taskDefinition": name + ":1", "desiredCount": 2,
+			"subnets": []string{"subnet-0sandbox"}, "securityGroups": []string{"sg-0sandbox"},
+			"circuitBreaker": true, "circuitBreakerRollback": true,
+		}
+	}
+	out, err := json.MarshalIndent(map[string]any{
+		"clusters":        []string{Cluster},
+		"taskDefinitions": []any{taskDef(Service, ""), taskDef(Worker, "worker")},
+		"services":        []any{service(Service), service(Worker)},
+	}, "", "  ")
+	return string(out), err
+}

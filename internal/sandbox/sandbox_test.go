@@ -1,0 +1,44 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/futuraplataforma/esteira/internal/awssim"
+)
+
+func TestRegistryHashMatchesThePasswordTheSimulatorHandsOut(t *testing.T) {
+	require.NoError(t, bcrypt.CompareHashAndPassword([]byte(registryHash), []byte(registryPassword)))
+	assert.Contains(t, Script(), "-registry-password "+registryPassword)
+}
+
+// The seed must be accepted by the simulator as it is: a bad seed would
+// only show when the sandbox service fails to start inside the engine.
+func TestSeedStartsTheSimulatorWithTheSandboxServices(t *testing.T) {
+	seed, err := Seed()
+	require.NoError(t, err)
+	sim := awssim.New(awssim.Options{AccountID: AccountID, Region: Region, AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey})
+	require.NoError(t, sim.ECS.ApplySeed([]byte(seed)))
+
+	files, err := Files()
+	require.NoError(t, err)
+	assert.Equal(t, seed, files["/etc/esteira-sandbox/seed.json"])
+	var parsed awssim.Seed
+	require.NoError(t, json.Unmarshal([]byte(seed), &parsed))
+	require.Len(t, parsed.Services, 2)
+	assert.Equal(t, Service, parsed.Services[0].Name)
+	assert.Equal(t, Worker, parsed.Services[1].Name)
+}
+
+func TestScriptServesEveryBucketAndTheRegistryOnThePort(t *testing.T) {
+	s := Script()
+	assert.Contains(t, s, "-addr 0.0.0.0:4566")
+	assert.Contains(t, s, "-buckets "+strings.Join(Buckets, ","))
+	assert.Contains(t, s, "-registry "+Registry)
+	assert.Contains(t, s, "registry serve /etc/esteira-sandbox/registry.yml")
+}
