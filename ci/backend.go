@@ -15,16 +15,17 @@ import (
 	"github.com/futuraplataforma/esteira/internal/release"
 )
 
-// DeployBackend releases a new image to an ECS service and ends, always,
-// either on the new version running healthy or back on the exact revision
-// that ran before. Steps: build, test and publish the image (or take
-// --image); take the service's deploy lock; register a task-definition
-// revision that differs from the live one only in the image; run the
-// migration command as a one-off task of that revision and stop if it
-// fails (the service is never touched then); update the service and follow
-// the rollout, failing fast on rollout failures; roll back to the recorded
-// live revision on any failure; write the release record. Returns the
-// release record as JSON.
+// Deploy a new image to an ECS service, with migration and automatic rollback.
+//
+// It ends, always, either on the new version running healthy or back on
+// the exact revision that ran before. Steps: build, test and publish the
+// image (or take --image); take the service's deploy lock; register a
+// task-definition revision that differs from the live one only in the
+// image; run the migration command as a one-off task of that revision and
+// stop if it fails (the service is never touched then); update the service
+// and follow the rollout, failing fast on rollout failures; roll back to
+// the recorded live revision on any failure; write the release record.
+// Returns the release record as JSON.
 //
 // +cache="never"
 func (m *Esteira) DeployBackend(
@@ -48,10 +49,10 @@ func (m *Esteira) DeployBackend(
 	// +optional
 	// +default="Dockerfile"
 	dockerfile string,
-	// Move --tag even if it already points at a different image (a rebuild of
-	// the same commit on a new machine usually differs in its timestamps).
+	// Move --tag even if it already points at an image of other source.
 	// Without it such a deploy stops before changing anything and names the
-	// published image to pass as --image instead.
+	// published image to pass as --image instead. (A rebuild of the same
+	// source is recognised and deployed as the image already published.)
 	// +optional
 	allowOverwrite bool,
 	// An already-pushed image to deploy instead of building one, best by
@@ -156,7 +157,7 @@ func (m *Esteira) buildTestPublish(ctx context.Context, s *awsSession, source *d
 		}
 	}
 	started := time.Now()
-	ref, err := m.publish(ctx, s, m.Build(source, dockerfile, ""), source, repository, tag, allowOverwrite, progress())
+	ref, err := m.publish(ctx, s, source, repository, tag, dockerfile, allowOverwrite, progress())
 	rec.Step("publish", started, err, ref)
 	if err != nil {
 		return "", nil, fmt.Errorf("publish failed, nothing was deployed: %w", err)
@@ -164,11 +165,12 @@ func (m *Esteira) buildTestPublish(ctx context.Context, s *awsSession, source *d
 	return ref, rec.Steps, nil
 }
 
-// Migrate runs the migration gate alone: the command as a one-off task of
-// the service's task definition (with the image changed when --image is
-// given, or a given --revision), with the service's network settings. It
-// streams the task's logs and fails unless every essential container exits 0.
-// The service itself is never changed.
+// Run a database migration as a one-off ECS task, without changing the service.
+//
+// The command runs as a one-off task of the service's task definition (with
+// the image changed when --image is given, or a given --revision), with the
+// service's network settings. It streams the task's logs and fails unless
+// every essential container exits 0. Returns the task's result as JSON.
 //
 // +cache="never"
 func (m *Esteira) Migrate(
@@ -225,9 +227,10 @@ func (m *Esteira) Migrate(
 	return string(out), err
 }
 
-// RollbackBackend puts an ECS service back on the revision that ran before
-// the last release (from the release record), or on --to-revision, and
-// waits until that deployment has completed.
+// Put an ECS service back on the revision that ran before its last release.
+//
+// The revision comes from the release record in --release-bucket, or from
+// --to-revision; it waits until that deployment has completed.
 //
 // +cache="never"
 func (m *Esteira) RollbackBackend(

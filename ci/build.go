@@ -9,8 +9,9 @@ import (
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 )
 
-// Build builds the application image from the Dockerfile in the source
-// folder. Chain it with export, publish or terminal to use the image.
+// Build the application image from the Dockerfile in the source folder.
+//
+// Chain it with export, publish or terminal to use the image.
 func (m *Esteira) Build(
 	// The application's source folder, the Docker build context.
 	// +ignore=["**/node_modules", "**/.terraform"]
@@ -26,9 +27,10 @@ func (m *Esteira) Build(
 	return source.DockerBuild(dagger.DirectoryDockerBuildOpts{Dockerfile: dockerfile, Target: target})
 }
 
-// Test runs the application's Go tests in a golang container, with the
-// module and build caches kept between runs. It returns the test output and
-// fails when a test fails.
+// Run the application's Go tests in a golang container.
+//
+// The module and build caches are kept between runs. It returns the test
+// output and fails when a test fails.
 func (m *Esteira) Test(
 	ctx context.Context,
 	// The application's source folder (the one with go.mod).
@@ -56,9 +58,11 @@ func (m *Esteira) goContainer(goVersion string, source *dagger.Directory) *dagge
 		WithWorkdir("/src")
 }
 
-// BuildFrontend installs the frontend's dependencies with npm ci (the npm
-// cache is kept between runs), runs its build command and returns the
-// output folder. An empty output folder is an error.
+// Build the static frontend with npm and return the site folder.
+//
+// It installs the dependencies with npm ci (the npm cache is kept between
+// runs), runs the build command and returns the folder it wrote. An empty
+// folder is an error.
 func (m *Esteira) BuildFrontend(
 	ctx context.Context,
 	// The frontend's source folder (the one with package.json and package-lock.json).
@@ -75,11 +79,11 @@ func (m *Esteira) BuildFrontend(
 	// Folder, relative to the source, that the build writes the site to.
 	// +optional
 	// +default="dist"
-	output string,
+	buildDir string,
 ) (*dagger.Directory, error) {
-	output = path.Clean(strings.TrimPrefix(output, "/"))
-	if output == "." || strings.HasPrefix(output, "..") {
-		return nil, fmt.Errorf("output %q must be a folder inside the source, for example --output dist", output)
+	output := path.Clean(strings.TrimPrefix(buildDir, "/"))
+	if output == "." || output == ".." || strings.HasPrefix(output, "../") {
+		return nil, fmt.Errorf("--build-dir %q must be a folder inside the source, for example --build-dir dist", buildDir)
 	}
 	built := dag.Container().
 		From(nodeImage).
@@ -91,7 +95,7 @@ func (m *Esteira) BuildFrontend(
 	dist := built.Directory("/src/" + output)
 	entries, err := dist.Entries(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read build output %s after %q: %w (set --output to the folder your build writes)", output, buildCommand, err)
+		return nil, fmt.Errorf("read build output %s after %q: %w (set --build-dir to the folder your build writes)", output, buildCommand, err)
 	}
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("build output %s is empty after %q: nothing to publish", output, buildCommand)

@@ -63,16 +63,20 @@ func (r Esteira) MarshalJSON() ([]byte, error) {
 	var concrete struct {
 		Region             string
 		Endpoint           string
+		S3Endpoint         string
 		ReleaseBucket      string
 		ReleasePrefix      string
+		Target             *dagger.Service
 		AwsAccessKeyID     *dagger.Secret
 		AwsSecretAccessKey *dagger.Secret
 		AwsSessionToken    *dagger.Secret
 	}
 	concrete.Region = r.Region
 	concrete.Endpoint = r.Endpoint
+	concrete.S3Endpoint = r.S3Endpoint
 	concrete.ReleaseBucket = r.ReleaseBucket
 	concrete.ReleasePrefix = r.ReleasePrefix
+	concrete.Target = r.Target
 	concrete.AwsAccessKeyID = r.AwsAccessKeyID
 	concrete.AwsSecretAccessKey = r.AwsSecretAccessKey
 	concrete.AwsSessionToken = r.AwsSessionToken
@@ -83,8 +87,10 @@ func (r *Esteira) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
 		Region             string
 		Endpoint           string
+		S3Endpoint         string
 		ReleaseBucket      string
 		ReleasePrefix      string
+		Target             *dagger.Service
 		AwsAccessKeyID     *dagger.Secret
 		AwsSecretAccessKey *dagger.Secret
 		AwsSessionToken    *dagger.Secret
@@ -95,8 +101,10 @@ func (r *Esteira) UnmarshalJSON(bs []byte) error {
 	}
 	r.Region = concrete.Region
 	r.Endpoint = concrete.Endpoint
+	r.S3Endpoint = concrete.S3Endpoint
 	r.ReleaseBucket = concrete.ReleaseBucket
 	r.ReleasePrefix = concrete.ReleasePrefix
+	r.Target = concrete.Target
 	r.AwsAccessKeyID = concrete.AwsAccessKeyID
 	r.AwsSecretAccessKey = concrete.AwsSecretAccessKey
 	r.AwsSessionToken = concrete.AwsSessionToken
@@ -277,14 +285,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildCommand", err))
 				}
 			}
-			var output string
-			if inputArgs["output"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["output"]), &output)
+			var buildDir string
+			if inputArgs["buildDir"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["buildDir"]), &buildDir)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg output", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildDir", err))
 				}
 			}
-			return (*Esteira).BuildFrontend(&parent, ctx, source, nodeImage, buildCommand, output)
+			return (*Esteira).BuildFrontend(&parent, ctx, source, nodeImage, buildCommand, buildDir)
 		case "DeployBackend":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -473,11 +481,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildCommand", err))
 				}
 			}
-			var output string
-			if inputArgs["output"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["output"]), &output)
+			var buildDir string
+			if inputArgs["buildDir"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["buildDir"]), &buildDir)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg output", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildDir", err))
 				}
 			}
 			var backupMode string
@@ -543,7 +551,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
 				}
 			}
-			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, output, backupMode, maxDelete, concurrency, cacheControl, precompress, distributionId, dryRun, breakLock, lockStaleAfter)
+			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, buildDir, backupMode, maxDelete, concurrency, cacheControl, precompress, distributionId, dryRun, breakLock, lockStaleAfter)
 		case "Migrate":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -662,11 +670,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildCommand", err))
 				}
 			}
-			var output string
-			if inputArgs["output"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["output"]), &output)
+			var buildDir string
+			if inputArgs["buildDir"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["buildDir"]), &buildDir)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg output", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildDir", err))
 				}
 			}
 			var cacheControl string
@@ -683,7 +691,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg precompress", err))
 				}
 			}
-			return (*Esteira).PlanFrontend(&parent, ctx, bucket, prefix, source, dist, nodeImage, buildCommand, output, cacheControl, precompress)
+			return (*Esteira).PlanFrontend(&parent, ctx, bucket, prefix, source, dist, nodeImage, buildCommand, buildDir, cacheControl, precompress)
 		case "Publish":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -831,6 +839,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Esteira).RollbackFrontend(&parent, ctx, bucket, backupBucket, prefix, backup, concurrency, distributionId, breakLock)
+		case "Sandbox":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var esteiraSource *dagger.Directory
+			if inputArgs["esteiraSource"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["esteiraSource"]), &esteiraSource)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg esteiraSource", err))
+				}
+			}
+			return (*Esteira).Sandbox(&parent, ctx, esteiraSource)
 		case "Test":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -879,6 +901,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg endpoint", err))
 				}
 			}
+			var s3Endpoint string
+			if inputArgs["s3Endpoint"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["s3Endpoint"]), &s3Endpoint)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg s3Endpoint", err))
+				}
+			}
 			var awsAccessKeyId *dagger.Secret
 			if inputArgs["awsAccessKeyId"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["awsAccessKeyId"]), &awsAccessKeyId)
@@ -914,7 +943,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg releasePrefix", err))
 				}
 			}
-			return New(region, endpoint, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, releaseBucket, releasePrefix), nil
+			var sandbox *dagger.Service
+			if inputArgs["sandbox"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sandbox"]), &sandbox)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sandbox", err))
+				}
+			}
+			return New(region, endpoint, s3Endpoint, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, releaseBucket, releasePrefix, sandbox), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -14,8 +14,10 @@ import (
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
 
-// DeployFrontend releases a static site to S3 without ever leaving it empty
-// or lost: take the site's deploy lock; build the site (or take --dist);
+// Publish a static site to S3, backed up, verified and restored on failure.
+//
+// The site is never left empty or lost: take the site's deploy lock; build
+// the site (or take --dist);
 // back up the live site server-side and verify the backup; upload only the
 // files whose content changed, assets first and HTML last; delete files no
 // longer in the build; verify the site equals the build; on any failure
@@ -52,7 +54,7 @@ func (m *Esteira) DeployFrontend(
 	// Folder, relative to the source, that the build writes the site to.
 	// +optional
 	// +default="dist"
-	output string,
+	buildDir string,
 	// What the backup copies: full (every object of the live site, so each
 	// backup restores on its own) or changed (only what the release replaces
 	// or deletes: much faster for a small change to a large site, but a
@@ -103,7 +105,7 @@ func (m *Esteira) DeployFrontend(
 	if err != nil {
 		return "", err
 	}
-	dir, prior, err := m.siteFolder(ctx, source, dist, nodeImage, buildCommand, output)
+	dir, prior, err := m.siteFolder(ctx, source, dist, nodeImage, buildCommand, buildDir)
 	if err != nil {
 		return "", err
 	}
@@ -118,9 +120,9 @@ func (m *Esteira) DeployFrontend(
 	return recordJSON(rec, err)
 }
 
-// PlanFrontend prints what deploy-frontend would upload, skip and delete,
-// and changes nothing. It is never cached: the plan depends on what is in
-// the bucket now.
+// Show what deploy-frontend would upload, skip and delete; change nothing.
+//
+// It is never cached: the plan depends on what is in the bucket now.
 //
 // +cache="never"
 func (m *Esteira) PlanFrontend(
@@ -145,10 +147,10 @@ func (m *Esteira) PlanFrontend(
 	// +optional
 	// +default="npm run build"
 	buildCommand string,
-	// Folder the build writes the site to.
+	// Folder, relative to the source, that the build writes the site to.
 	// +optional
 	// +default="dist"
-	output string,
+	buildDir string,
 	// Cache-Control rules, as for deploy-frontend.
 	// +optional
 	cacheControl string,
@@ -164,7 +166,7 @@ func (m *Esteira) PlanFrontend(
 	if err != nil {
 		return "", err
 	}
-	dir, _, err := m.siteFolder(ctx, source, dist, nodeImage, buildCommand, output)
+	dir, _, err := m.siteFolder(ctx, source, dist, nodeImage, buildCommand, buildDir)
 	if err != nil {
 		return "", err
 	}
@@ -178,9 +180,10 @@ func (m *Esteira) PlanFrontend(
 	return plan.String(), nil
 }
 
-// RollbackFrontend restores a site from a backup taken by deploy-frontend
-// (default: the backup taken by the last release, i.e. the site as it was
-// before it) and verifies it is byte-identical to that backup.
+// Restore a site from a backup taken by deploy-frontend.
+//
+// Default: the backup taken by the last release, i.e. the site as it was
+// before it. The restored site is verified byte-identical to the backup.
 //
 // +cache="never"
 func (m *Esteira) RollbackFrontend(
@@ -221,7 +224,7 @@ func (m *Esteira) RollbackFrontend(
 // siteFolder builds or takes the site and copies it into a local folder
 // the publish engine reads. The caller removes the folder.
 func (m *Esteira) siteFolder(ctx context.Context, source, dist *dagger.Directory,
-	nodeImage, buildCommand, output string) (string, []release.Step, error) {
+	nodeImage, buildCommand, buildDir string) (string, []release.Step, error) {
 	if (source == nil) == (dist == nil) {
 		return "", nil, errors.New("pass either --source to build the site or --dist with an already-built site")
 	}
@@ -229,7 +232,7 @@ func (m *Esteira) siteFolder(ctx context.Context, source, dist *dagger.Directory
 	if source != nil {
 		rec := &release.Record{}
 		started := time.Now()
-		built, err := m.BuildFrontend(ctx, source, nodeImage, buildCommand, output)
+		built, err := m.BuildFrontend(ctx, source, nodeImage, buildCommand, buildDir)
 		rec.Step("build", started, err, "")
 		fmt.Fprintf(progress(), "==> build    %s (%s)\n", outcome(err), time.Since(started).Round(time.Second))
 		if err != nil {

@@ -14,10 +14,13 @@ import (
 	"github.com/futuraplataforma/esteira/internal/gitrev"
 )
 
-// Publish builds the image and pushes it to an ECR repository, returning
-// the pushed reference with its digest (repo:tag@sha256:...). Tags are
-// immutable: a tag that already points at another image is refused unless
-// --allow-overwrite; republishing the identical image is a no-op.
+// Build the image and push it to an ECR repository.
+//
+// Returns the pushed reference with its digest (repo:tag@sha256:...). Tags
+// are immutable: a tag that already points at another image is refused
+// unless --allow-overwrite. Republishing the same source is a no-op, also
+// after a rebuild on a fresh machine whose image digest differs (each image
+// carries a digest of its source as a label).
 //
 // +cache="never"
 func (m *Esteira) Publish(
@@ -28,8 +31,8 @@ func (m *Esteira) Publish(
 	source *dagger.Directory,
 	// ECR repository name, for example backend or team/backend. It must exist.
 	repository string,
-	// Image tag. Default: the source's git short sha, prefixed with the version
-	// from a VERSION file or package.json when there is one (1.4.0-8f7ec8d0c2b4).
+	// Image tag. Default: the source's git short sha, prefixed with the
+	// version from a VERSION file or package.json (1.4.0-8f7ec8d0c2b4).
 	// +optional
 	tag string,
 	// Path of the Dockerfile inside the source folder.
@@ -44,13 +47,13 @@ func (m *Esteira) Publish(
 	if err != nil {
 		return "", err
 	}
-	image := m.Build(source, dockerfile, "")
-	return m.publish(ctx, s, image, source, repository, tag, allowOverwrite, progress())
+	return m.publish(ctx, s, source, repository, tag, dockerfile, allowOverwrite, progress())
 }
 
-// publish pushes image to repository:tag after the immutable-tag check.
-func (m *Esteira) publish(ctx context.Context, s *awsSession, image *dagger.Container, source *dagger.Directory,
-	repository, tag string, allowOverwrite bool, out io.Writer) (string, error) {
+// publish builds source and pushes it to repository:tag after the
+// immutable-tag check.
+func (m *Esteira) publish(ctx context.Context, s *awsSession, source *dagger.Directory,
+	repository, tag, dockerfile string, allowOverwrite bool, out io.Writer) (string, error) {
 	if repository == "" {
 		return "", errors.New("--repository is empty: name the ECR repository to push to, for example --repository backend")
 	}
@@ -72,27 +75,46 @@ func (m *Esteira) publish(ctx context.Context, s *awsSession, image *dagger.Cont
 	if err != nil {
 		return "", err
 	}
+	if s.sandbox != nil {
+		creds.Endpoint = s.endpoint // the sandbox serves its registry on the AWS endpoint
+	} else if creds.PlainHTTP {
+		return "", fmt.Errorf("ECR names registry %s over plain HTTP, which the Dagger engine pushes to only on localhost: "+
+			"use HTTPS, or the sandbox (--sandbox) for a local registry", creds.Registry)
+	}
+	sourceID, err := source.WithoutDirectory(".git").Digest(ctx)
+	if err != nil {
+		return "", fmt.Errorf("hash the source folder: %w", err)
+	}
+	image := m.Build(source, dockerfile, "").WithLabel(ecrauth.SourceLabel, sourceID)
 	existing, err := ecrauth.ExistingDigest(ctx, creds, uri, tag)
 	if err != nil {
 		return "", err
 	}
-	if existing != "" {
-		digest := ""
-		if !allowOverwrite {
-			if digest, err = imageDigest(ctx, image); err != nil {
-				return "", err
-			}
+	if existing != "" && !allowOverwrite {
+		labels, err := ecrauth.ImageLabels(ctx, creds, uri, existing)
+		if err != nil {
+			return "", err
 		}
-		if err := ecrauth.CheckOverwrite(uri, tag, existing, digest, allowOverwrite); err != nil {
-			return "", fmt.Errorf("%w; to deploy the image already published under that tag, pass --image %s:%s@%s", err, uri, tag, existing)
-		}
-		if digest == existing {
-			fmt.Fprintf(out, "==> publish  %s:%s already holds this image (%s); nothing pushed\n", uri, tag, existing)
+		if labels[ecrauth.SourceLabel] == sourceID {
+			fmt.Fprintf(out, "==> publish  %s:%s already holds an image of this source (%s); nothing pushed\n", uri, tag, existing)
 			return uri + ":" + tag + "@" + existing, nil
 		}
+		digest, err := imageDigest(ctx, image)
+		if err != nil {
+			return "", err
+		}
+		if err := ecrauth.CheckOverwrite(uri, tag, existing, digest, false); err != nil {
+			return "", fmt.Errorf("%w; it was built from other source. To deploy the image already published under that tag, pass --image %s:%s@%s", err, uri, tag, existing)
+		}
+		fmt.Fprintf(out, "==> publish  %s:%s already holds this image (%s); nothing pushed\n", uri, tag, existing)
+		return uri + ":" + tag + "@" + existing, nil
 	}
 	password := dag.SetSecret("esteira-ecr-"+creds.Registry, creds.Password)
-	ref, err := image.WithRegistryAuth(creds.Registry, creds.Username, password).Publish(ctx, uri+":"+tag)
+	opts := dagger.ContainerPublishOpts{}
+	if s.sandbox != nil {
+		opts.RegistryService = s.sandbox
+	}
+	ref, err := image.WithRegistryAuth(creds.Registry, creds.Username, password).Publish(ctx, uri+":"+tag, opts)
 	if err != nil {
 		return "", fmt.Errorf("push %s:%s: %w", uri, tag, err)
 	}

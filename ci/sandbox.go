@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/internal/sandbox"
+)
+
+// Pinned like scripts/install-test-tools, so tests and the sandbox run the
+// same servers.
+const (
+	versitygwPackage = "github.com/versity/versitygw/cmd/versitygw@v1.8.0"
+	registryPackage  = "github.com/distribution/distribution/v3/cmd/registry@v3.1.2"
+)
+
+// Start a local AWS for esteira: ECS, ECR, S3, Secrets Manager, Logs and STS on one port.
+//
+// The esteira simulator (ECS, the ECR API, Secrets Manager, CloudWatch
+// Logs, STS) answers on port 4566 in front of a real S3 server (versitygw)
+// and a real OCI registry, so one endpoint and one set of keys serve every
+// AWS call the module makes. It comes up with cluster "sandbox" running the
+// services "backend" and "worker", ECR repository "backend" and the
+// buckets sandbox-www, sandbox-www-backups and sandbox-releases; state
+// lives as long as the service.
+//
+// Expose it to your machine and point the other functions at it:
+//
+//	dagger call sandbox up --ports 4566:4566
+//	dagger call --sandbox tcp://localhost:4566 deploy-backend --cluster sandbox --service backend \
+//	  --source ./examples/backend --repository backend --migrate-command migrate
+//
+// The AWS CLI works against it too: region eu-west-1, access key
+// AKIAESTEIRASANDBOX01, secret key esteira-sandbox-secret-key, endpoint
+// http://localhost:4566. PUT {"rules": [...]} to /_sandbox/rules scripts
+// failures (a migration that exits 1, tasks that never get healthy).
+func (m *Esteira) Sandbox(
+	ctx context.Context,
+	// esteira's own source, which the simulator is built from.
+	// +defaultPath="/"
+	// +ignore=["*", "!go.mod", "!go.sum", "!internal/**", "!cmd/**", "**/*_test.go", "**/testdata"]
+	esteiraSource *dagger.Directory,
+) (*dagger.Service, error) {
+	files, err := sandbox.Files()
+	if err != nil {
+		return nil, err
+	}
+	bin := dag.Container().
+		From("golang:1.26").
+		WithMountedCache("/go/pkg/mod", dag.CacheVolume("esteira-go-mod")).
+		WithMountedCache("/root/.cache/go-build", dag.CacheVolume("esteira-go-build-1.26")).
+		WithEnvVariable("CGO_ENABLED", "0").
+		WithEnvVariable("GOBIN", "/out").
+		WithEnvVariable("GOFLAGS", "-trimpath").
+		WithExec([]string{"go", "install", versitygwPackage, registryPackage}).
+		WithDirectory("/src", esteiraSource).
+		WithWorkdir("/src").
+		WithExec([]string{"go", "build", "-o", "/out/awssim", "./cmd/awssim"}).
+		Directory("/out")
+	svc := dag.Container().
+		From("debian:bookworm").
+		WithDirectory("/usr/local/bin", bin).
+		WithNewFile("/usr/local/bin/esteira-sandbox", sandbox.Script(), dagger.ContainerWithNewFileOpts{Permissions: 0o755})
+	for _, path := range slices.Sorted(maps.Keys(files)) { // one order: one cached container
+		svc = svc.WithNewFile(path, files[path])
+	}
+	return svc.
+		WithExposedPort(sandbox.Port).
+		AsService(dagger.ContainerAsServiceOpts{Args: []string{"esteira-sandbox"}}), nil
+}
