@@ -293,6 +293,34 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Esteira).BuildFrontend(&parent, ctx, source, nodeImage, buildCommand, buildDir)
+		case "Demo":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var esteiraSource *dagger.Directory
+			if inputArgs["esteiraSource"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["esteiraSource"]), &esteiraSource)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg esteiraSource", err))
+				}
+			}
+			var backend *dagger.Directory
+			if inputArgs["backend"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backend"]), &backend)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backend", err))
+				}
+			}
+			var frontend *dagger.Directory
+			if inputArgs["frontend"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["frontend"]), &frontend)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg frontend", err))
+				}
+			}
+			return (*Esteira).Demo(&parent, ctx, esteiraSource, backend, frontend)
 		case "DeployBackend":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

@@ -71,15 +71,34 @@ func functionName(api *moduleAPI, inv invocation) string {
 	return inv.args[i]
 }
 
-// A constructor argument named like a dagger CLI flag (output, mod, ...)
-// makes every `dagger call` fail with "flag already exists"; function
-// arguments shadow global flags harmlessly (dagger/dagger#13398).
-func TestCI_ConstructorFlagsDoNotClashWithDaggerCLIFlags(t *testing.T) {
+// An argument named like one of the dagger CLI's own flags (output, mod,
+// json, ...) makes the CLI refuse the call before it starts, "flag already
+// exists: output": seen under the real v0.21.8 CLI for function arguments
+// as for the constructor's.
+func TestCI_ArgumentsDoNotClashWithDaggerCLIFlags(t *testing.T) {
 	api, err := loadModuleAPI("../ci", "Esteira")
 	require.NoError(t, err)
-	for flag := range api.constructor {
-		_, clash := daggerGlobalFlags["--"+flag]
-		assert.False(t, clash, "New's argument --%s clashes with the dagger CLI's own --%s", flag, flag)
+	check := func(where string, flags map[string]flagSpec) {
+		for flag := range flags {
+			_, clash := daggerGlobalFlags["--"+flag]
+			assert.False(t, clash, "%s's argument --%s clashes with the dagger CLI's own --%s: rename it", where, flag, flag)
+		}
+	}
+	check("New", api.constructor)
+	for name, fn := range api.object(api.root) {
+		check(name, fn.flags)
 	}
 	assert.Contains(t, api.constructor, "region", "the constructor should be read from ci/main.go")
+	assert.Contains(t, api.object(api.root)["build-frontend"].flags, "build-dir", "the functions should be read from ci/")
+}
+
+// The constructor's settings are private: dagger functions must list
+// functions only, not region or endpoint.
+func TestCI_SettingsAreNotFunctions(t *testing.T) {
+	api, err := loadModuleAPI("../ci", "Esteira")
+	require.NoError(t, err)
+	for _, setting := range []string{"region", "endpoint", "release-bucket", "release-prefix", "target"} {
+		assert.NotContains(t, api.object(api.root), setting)
+	}
+	assert.Contains(t, api.object(api.root), "deploy-backend")
 }

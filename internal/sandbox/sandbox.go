@@ -42,9 +42,11 @@ const (
 	BackupBucket  = "sandbox-www-backups"
 	ReleaseBucket = "sandbox-releases"
 
-	// RulesPath is the control endpoint: PUT {"rules": [...]} scripts what
-	// tasks of the next revisions do (see awssim.Rule).
-	RulesPath = "/_sandbox/rules"
+	// RulesPath and FaultsPath are the control endpoints: PUT
+	// {"rules": [...]} scripts what tasks of the next revisions do (see
+	// awssim.Rule), PUT {"faults": [...]} breaks S3 uploads (awssim.S3Fault).
+	RulesPath  = "/_sandbox/rules"
+	FaultsPath = "/_sandbox/faults"
 
 	// registryPassword is what the registry accepts for user AWS, handed
 	// out as the ECR token. Not a secret: the sandbox holds no real data.

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/internal/awsenv"
+	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/sandbox"
+)
+
+// Show what esteira does, end to end, in a sandbox: no AWS account needed.
+//
+// It starts the sandbox (see the sandbox function) inside the engine and
+// releases the examples through it: a backend deploy from source with a
+// migration, a deploy whose new tasks never get healthy (rolled back to
+// the exact revision), a deploy whose migration fails (service untouched),
+// a frontend release, a frontend publish that breaks midway (site restored
+// byte-identical) and a frontend rollback. Each drill is checked against
+// the sandbox's state; the demo fails if one does not end as it should.
+// Returns a table of the releases and their outcomes.
+//
+// +cache="never"
+func (m *Esteira) Demo(
+	ctx context.Context,
+	// esteira's own source, which the sandbox's simulator is built from.
+	// +defaultPath="/"
+	// +ignore=["*", "!go.mod", "!go.sum", "!internal/**", "!cmd/**", "**/*_test.go", "**/testdata"]
+	esteiraSource *dagger.Directory,
+	// The backend to release: a Go service with a Dockerfile and a migrate command.
+	// +defaultPath="/examples/backend"
+	backend *dagger.Directory,
+	// The frontend to release: an npm project whose build writes dist/.
+	// +defaultPath="/examples/frontend"
+	// +ignore=["node_modules", "dist"]
+	frontend *dagger.Directory,
+) (string, error) {
+	svc, err := m.Sandbox(ctx, esteiraSource)
+	if err != nil {
+		return "", err
+	}
+	d := &demo{m: &Esteira{Target: svc, ReleasePrefix: "esteira"}, backend: backend, frontend: frontend}
+	say("starting the sandbox (the first run builds it: a few minutes)")
+	if d.s, err = d.m.aws(ctx); err != nil {
+		return "", err
+	}
+	d.ecs = ecs.NewFromConfig(d.s.cfg)
+	say("sandbox up: cluster %s runs %s and %s; buckets %s", sandbox.Cluster, sandbox.Service, sandbox.Worker, strings.Join(sandbox.Buckets, ", "))
+	for _, step := range []struct {
+		title string
+		run   func(context.Context) error
+	}{
+		{"deploy-backend from source, with a migration", d.deploy},
+		{"a deploy whose new tasks never get healthy", d.unhealthy},
+		{"a deploy whose migration fails", d.failedMigration},
+		{"deploy-frontend: the live site, then a new release", d.site},
+		{"a frontend publish that breaks midway", d.brokenPublish},
+		{"rollback-frontend", d.rollbackSite},
+	} {
+		d.n++
+		fmt.Fprintf(progress(), "\n=== %d. %s\n", d.n, step.title)
+		if err := step.run(ctx); err != nil {
+			return "", fmt.Errorf("demo step %d (%s): %w", d.n, step.title, err)
+		}
+	}
+	return d.table(ctx)
+}
+
+type demo struct {
+	m                 *Esteira
+	s                 *awsSession
+	ecs               *ecs.Client
+	backend, frontend *dagger.Directory
+	n                 int
+	image, revision   string
+	firstSite         sandbox.Site
+	liveSite          sandbox.Site
+}
+
+const demoPrefix = "site"
+
+func say(format string, args ...any) {
+	fmt.Fprintf(progress(), "demo: "+format+"\n", args...)
+}
+
+var migrationLog = []string{
+	"migrating postgres://db.sandbox:5432/app",
+	"apply 0001_create_users",
+	"apply 0002_add_users_created_at",
+	"2 migrations applied",
+}
+
+func (d *demo) script(ctx context.Context, rule awssim.Rule) error {
+	rule.Family = sandbox.Service
+	if rule.RunTask == nil {
+		rule.RunTask = &awssim.TaskBehavior{LogLines: map[string][]string{sandbox.Container: migrationLog}}
+	}
+	return sandbox.SetRules(ctx, d.s.endpoint, []awssim.Rule{rule})
+}
+
+func (d *demo) deployBackend(ctx context.Context, source *dagger.Directory, image string) (string, error) {
+	return d.m.DeployBackend(ctx, sandbox.Cluster, sandbox.Service, source, sandbox.Repository, "demo-1", "Dockerfile", false,
+		image, "", []string{"migrate"}, image != "", source == nil, false, "5m", "1s", 3, false, "1h")
+}
+
+func (d *demo) live(ctx context.Context) (string, int, error) {
+	return sandbox.LiveRevision(ctx, d.ecs, sandbox.Cluster, sandbox.Service)
+}
+
+func (d *demo) deploy(ctx context.Context) error {
+	if err := d.script(ctx, awssim.Rule{}); err != nil {
+		return err
+	}
+	if _, err := d.deployBackend(ctx, d.backend, ""); err != nil {
+		return err
+	}
+	rev, _, err := d.live(ctx)
+	if err != nil {
+		return err
+	}
+	recs, err := d.m.releases(d.s).List(ctx, release.KindBackend, sandbox.Cluster+"/"+sandbox.Service)
+	if err != nil || len(recs) == 0 {
+		return fmt.Errorf("no release record after the deploy: %v", err)
+	}
+	d.image, d.revision = recs[0].Backend.Image, rev
+	say("OK: built, tested, pushed %s, migrated, and %s now runs %s", d.image, sandbox.Service, rev)
+	return nil
+}
+
+func (d *demo) unhealthy(ctx context.Context) error {
+	say("scripting the sandbox: tasks of the next revision never pass their health check")
+	if err := d.script(ctx, awssim.Rule{Service: &awssim.TaskBehavior{Unhealthy: true}}); err != nil {
+		return err
+	}
+	return d.expectFailure(ctx, "rolled back")
+}
+
+func (d *demo) failedMigration(ctx context.Context) error {
+	say("scripting the sandbox: the next migration exits 1")
+	if err := d.script(ctx, awssim.Rule{RunTask: &awssim.TaskBehavior{
+		ExitCodes: map[string]int{sandbox.Container: 1},
+		LogLines:  map[string][]string{sandbox.Container: {"apply 0003_add_orders", "ERROR: relation \"orders\" already exists"}},
+	}}); err != nil {
+		return err
+	}
+	return d.expectFailure(ctx, "untouched")
+}
+
+// expectFailure redeploys the image, expects the deploy to fail and the
+// service to be on the revision it ran before, with one deployment.
+func (d *demo) expectFailure(ctx context.Context, how string) error {
+	_, err := d.deployBackend(ctx, nil, d.image)
+	if err == nil {
+		return errors.New("the deploy succeeded; it should have failed")
+	}
+	say("the deploy failed, as it should: %s", firstLine(err.Error()))
+	if err := d.script(ctx, awssim.Rule{}); err != nil {
+		return err
+	}
+	rev, deployments, err := d.live(ctx)
+	if err != nil {
+		return err
+	}
+	if rev != d.revision || deployments != 1 {
+		return fmt.Errorf("%s runs %s in %d deployments; it should be back on %s alone", sandbox.Service, rev, deployments, d.revision)
+	}
+	say("OK: %s: %s still runs exactly %s", how, sandbox.Service, rev)
+	return nil
+}
+
+func (d *demo) deployFrontend(ctx context.Context, source *dagger.Directory) error {
+	_, err := d.m.DeployFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, source, nil,
+		"node:22-bookworm-slim", "npm run build", "dist", "full", 1000, 64, "", nil, "", false, false, "1h")
+	return err
+}
+
+func (d *demo) snapshot(ctx context.Context) (sandbox.Site, error) {
+	return sandbox.Snapshot(ctx, awsenv.S3Client(d.s.cfg, d.s.opts), sandbox.SiteBucket, demoPrefix)
+}
+
+func (d *demo) site(ctx context.Context) error {
+	if err := d.deployFrontend(ctx, d.frontend); err != nil {
+		return err
+	}
+	v1, err := d.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	d.firstSite = v1
+	say("the live site: %d files in s3://%s/%s", len(v1), sandbox.SiteBucket, demoPrefix)
+	next := d.frontend.WithNewFile("src/news.txt", "esteira demo: release 2\n")
+	if err := d.deployFrontend(ctx, next); err != nil {
+		return err
+	}
+	if d.liveSite, err = d.snapshot(ctx); err != nil {
+		return err
+	}
+	if diff := v1.Diff(d.liveSite); diff == "" {
+		return errors.New("the second release changed nothing in the bucket")
+	}
+	say("OK: release 2 is live (%s)", v1.Diff(d.liveSite))
+	return nil
+}
+
+func (d *demo) brokenPublish(ctx context.Context) error {
+	say("scripting the sandbox: S3 refuses uploads of app.* (server-side copies still work)")
+	if err := sandbox.SetFaults(ctx, d.s.endpoint, []awssim.S3Fault{{KeyContains: "/app."}}); err != nil {
+		return err
+	}
+	broken := d.frontend.
+		WithNewFile("src/app.js", "console.log('release 3');\n").
+		WithNewFile("src/news.txt", "esteira demo: release 3\n")
+	err := d.deployFrontend(ctx, broken)
+	if ferr := sandbox.SetFaults(ctx, d.s.endpoint, nil); ferr != nil {
+		return ferr
+	}
+	if err == nil {
+		return errors.New("the publish succeeded; it should have failed")
+	}
+	say("the publish failed, as it should: %s", firstLine(err.Error()))
+	now, serr := d.snapshot(ctx)
+	if serr != nil {
+		return serr
+	}
+	if diff := d.liveSite.Diff(now); diff != "" {
+		return fmt.Errorf("the site differs from release 2 after the restore: %s", diff)
+	}
+	say("OK: the site is byte-identical to release 2 (%d files, same sizes and ETags)", len(now))
+	return nil
+}
+
+func (d *demo) rollbackSite(ctx context.Context) error {
+	if _, err := d.m.RollbackFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, "", 64, "", false); err != nil {
+		return err
+	}
+	now, err := d.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	if diff := d.firstSite.Diff(now); diff != "" {
+		return fmt.Errorf("after the rollback the site differs from release 1: %s", diff)
+	}
+	say("OK: the site is byte-identical to release 1 again (%s undone)", d.liveSite.Diff(now))
+	return nil
+}
+
+func (d *demo) table(ctx context.Context) (string, error) {
+	store := d.m.releases(d.s)
+	backend, err := store.List(ctx, release.KindBackend, sandbox.Cluster+"/"+sandbox.Service)
+	if err != nil {
+		return "", err
+	}
+	frontend, err := store.List(ctx, release.KindFrontend, sandbox.SiteBucket+"/"+demoPrefix)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("esteira demo: %d drills, every one ended where it should (%s)\n\n%s",
+		d.n, time.Now().UTC().Format(time.RFC3339), sandbox.Table(append(backend, frontend...))), nil
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}

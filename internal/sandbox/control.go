@@ -1,0 +1,92 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// SetRules replaces the sandbox's task rules (nil: every task succeeds).
+func SetRules(ctx context.Context, endpoint string, rules []awssim.Rule) error {
+	return putControl(ctx, endpoint+RulesPath, map[string]any{"rules": nonNil(rules)})
+}
+
+// SetFaults replaces the sandbox's S3 upload faults (nil: none).
+func SetFaults(ctx context.Context, endpoint string, faults []awssim.S3Fault) error {
+	return putControl(ctx, endpoint+FaultsPath, map[string]any{"faults": nonNil(faults)})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func putControl(ctx context.Context, url string, body any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("script the sandbox at %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("script the sandbox at %s: HTTP %d: %s", url, resp.StatusCode, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
+
+// Table renders release records oldest first, one line each: what a
+// person reads at the end of the demo.
+func Table(records []*release.Record) string {
+	recs := append([]*release.Record(nil), records...)
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].StartedAt.Before(recs[j].StartedAt) })
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "RELEASE\tKIND\tTARGET\tOUTCOME\tWHAT")
+	for _, r := range recs {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Kind, r.Target, r.Outcome, summary(r))
+	}
+	_ = w.Flush()
+	return b.String()
+}
+
+// summary says in a few words what a release did or why it failed.
+func summary(r *release.Record) string {
+	switch {
+	case r.Backend != nil && r.Outcome == release.OutcomeSucceeded:
+		return "now on " + lastPart(r.Backend.AfterRevision)
+	case r.Backend != nil && r.Backend.Migration != nil && !r.Backend.Migration.Succeeded:
+		return "migration failed; service left on " + lastPart(r.Backend.BeforeRevision)
+	case r.Backend != nil && r.Outcome == release.OutcomeRolledBack:
+		return "rollout failed; back on " + lastPart(r.Backend.BeforeRevision)
+	case r.Frontend != nil && r.Outcome == release.OutcomeSucceeded:
+		return fmt.Sprintf("%d uploaded, %d unchanged, %d deleted", r.Frontend.Uploaded, r.Frontend.Skipped, r.Frontend.Deleted)
+	}
+	if first, _, _ := strings.Cut(r.Error, "\n"); first != "" {
+		if len(first) > 70 {
+			first = first[:67] + "..."
+		}
+		return first
+	}
+	return ""
+}
+
+func lastPart(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
