@@ -67,12 +67,12 @@ func (m *Esteira) aws(ctx context.Context) (*awsSession, error) {
 // exposed) and returns the URL this function reaches it at.
 func startSandbox(ctx context.Context, svc *dagger.Service) (string, error) {
 	if _, err := svc.Start(ctx); err != nil {
-		return "", fmt.Errorf("start the sandbox (--sandbox): %w", err)
+		return "", fmt.Errorf("start the sandbox (--sandbox): %s", why(err))
 	}
 	ep, err := svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: sandbox.Port, Scheme: "http"})
 	if err != nil {
-		return "", fmt.Errorf("find the sandbox's endpoint on port %d (--sandbox must be the service `dagger call sandbox` returns, or tcp://localhost:%d after `sandbox up`): %w",
-			sandbox.Port, sandbox.Port, err)
+		return "", fmt.Errorf("find the sandbox's endpoint on port %d (--sandbox must be the service `dagger call sandbox` returns, or tcp://localhost:%d after `sandbox up`): %s",
+			sandbox.Port, sandbox.Port, why(err))
 	}
 	return ep, nil
 }
@@ -83,7 +83,7 @@ func plaintext(ctx context.Context, s *dagger.Secret, flag string) (string, erro
 	}
 	v, err := s.Plaintext(ctx)
 	if err != nil {
-		return "", fmt.Errorf("read secret %s: %w", flag, err)
+		return "", fmt.Errorf("read secret %s: %s", flag, why(err))
 	}
 	return v, nil
 }

@@ -153,14 +153,14 @@ func (m *Esteira) buildTestPublish(ctx context.Context, s *awsSession, source *d
 		rec.Step("test", started, err, "")
 		fmt.Fprintf(progress(), "==> test     %s (%s)\n", outcome(err), time.Since(started).Round(time.Second))
 		if err != nil {
-			return "", nil, fmt.Errorf("tests failed, nothing was published or deployed (pass --skip-tests for non-Go services): %w", err)
+			return "", nil, fmt.Errorf("tests failed, nothing was published or deployed (pass --skip-tests for non-Go services): %s", why(err))
 		}
 	}
 	started := time.Now()
 	ref, err := m.publish(ctx, s, source, repository, tag, dockerfile, allowOverwrite, progress())
 	rec.Step("publish", started, err, ref)
 	if err != nil {
-		return "", nil, fmt.Errorf("publish failed, nothing was deployed: %w", err)
+		return "", nil, fmt.Errorf("publish failed, nothing was deployed: %s", why(err))
 	}
 	return ref, rec.Steps, nil
 }

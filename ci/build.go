@@ -95,7 +95,7 @@ func (m *Esteira) BuildFrontend(
 	dist := built.Directory("/src/" + output)
 	entries, err := dist.Entries(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read build output %s after %q: %w (set --build-dir to the folder your build writes)", output, buildCommand, err)
+		return nil, fmt.Errorf("no folder %s after %q (set --build-dir to the folder your build writes): %s", output, buildCommand, why(err))
 	}
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("build output %s is empty after %q: nothing to publish", output, buildCommand)

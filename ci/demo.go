@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -66,7 +67,7 @@ func (m *Esteira) Demo(
 		d.n++
 		fmt.Fprintf(progress(), "\n=== %d. %s\n", d.n, step.title)
 		if err := step.run(ctx); err != nil {
-			return "", fmt.Errorf("demo step %d (%s): %w", d.n, step.title, err)
+			return "", fmt.Errorf("demo step %d (%s): %s", d.n, step.title, why(err))
 		}
 	}
 	return d.table(ctx)
@@ -209,8 +210,8 @@ func (d *demo) site(ctx context.Context) error {
 }
 
 func (d *demo) brokenPublish(ctx context.Context) error {
-	say("scripting the sandbox: S3 refuses uploads of app.* (server-side copies still work)")
-	if err := sandbox.SetFaults(ctx, d.s.endpoint, []awssim.S3Fault{{KeyContains: "/app."}}); err != nil {
+	say("scripting the sandbox: S3 refuses uploads of app.* with AccessDenied (server-side copies still work)")
+	if err := sandbox.SetFaults(ctx, d.s.endpoint, []awssim.S3Fault{{KeyContains: "/app.", Status: http.StatusForbidden}}); err != nil {
 		return err
 	}
 	broken := d.frontend.

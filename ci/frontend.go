@@ -236,7 +236,7 @@ func (m *Esteira) siteFolder(ctx context.Context, source, dist *dagger.Directory
 		rec.Step("build", started, err, "")
 		fmt.Fprintf(progress(), "==> build    %s (%s)\n", outcome(err), time.Since(started).Round(time.Second))
 		if err != nil {
-			return "", nil, fmt.Errorf("build failed, nothing was changed: %w", err)
+			return "", nil, fmt.Errorf("build failed, nothing was changed: %s", why(err))
 		}
 		dist, steps = built, rec.Steps
 	}
@@ -246,7 +246,7 @@ func (m *Esteira) siteFolder(ctx context.Context, source, dist *dagger.Directory
 	}
 	if _, err := dist.Export(ctx, dir); err != nil {
 		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("copy the site for publishing: %w", err)
+		return "", nil, fmt.Errorf("copy the site for publishing: %s", why(err))
 	}
 	return dir, steps, nil
 }

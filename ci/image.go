@@ -83,7 +83,7 @@ func (m *Esteira) publish(ctx context.Context, s *awsSession, source *dagger.Dir
 	}
 	sourceID, err := source.WithoutDirectory(".git").Digest(ctx)
 	if err != nil {
-		return "", fmt.Errorf("hash the source folder: %w", err)
+		return "", fmt.Errorf("hash the source folder: %s", why(err))
 	}
 	image := m.Build(source, dockerfile, "").WithLabel(ecrauth.SourceLabel, sourceID)
 	existing, err := ecrauth.ExistingDigest(ctx, creds, uri, tag)
@@ -104,7 +104,7 @@ func (m *Esteira) publish(ctx context.Context, s *awsSession, source *dagger.Dir
 			return "", err
 		}
 		if err := ecrauth.CheckOverwrite(uri, tag, existing, digest, false); err != nil {
-			return "", fmt.Errorf("%w; it was built from other source. To deploy the image already published under that tag, pass --image %s:%s@%s", err, uri, tag, existing)
+			return "", fmt.Errorf("%w (the image there was built from other source); to deploy that image, pass --image %s:%s@%s", err, uri, tag, existing)
 		}
 		fmt.Fprintf(out, "==> publish  %s:%s already holds this image (%s); nothing pushed\n", uri, tag, existing)
 		return uri + ":" + tag + "@" + existing, nil
@@ -116,7 +116,7 @@ func (m *Esteira) publish(ctx context.Context, s *awsSession, source *dagger.Dir
 	}
 	ref, err := image.WithRegistryAuth(creds.Registry, creds.Username, password).Publish(ctx, uri+":"+tag, opts)
 	if err != nil {
-		return "", fmt.Errorf("push %s:%s: %w", uri, tag, err)
+		return "", fmt.Errorf("push %s:%s: %s", uri, tag, why(err))
 	}
 	fmt.Fprintf(out, "==> publish  pushed %s\n", ref)
 	return ref, nil
@@ -132,7 +132,7 @@ func imageDigest(ctx context.Context, image *dagger.Container) (string, error) {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "image.tar")
 	if _, err := image.AsTarball().Export(ctx, path); err != nil {
-		return "", fmt.Errorf("export the built image to compute its digest: %w", err)
+		return "", fmt.Errorf("export the built image to compute its digest: %s", why(err))
 	}
 	return ecrauth.ManifestDigestOfOCITarball(path)
 }
@@ -146,7 +146,7 @@ func defaultTag(ctx context.Context, source *dagger.Directory) (string, error) {
 	defer os.RemoveAll(dir)
 	hasGit, err := source.Exists(ctx, ".git/HEAD")
 	if err != nil {
-		return "", fmt.Errorf("look for .git in the source: %w", err)
+		return "", fmt.Errorf("look for .git in the source: %s", why(err))
 	}
 	if !hasGit {
 		return "", errors.New("no --tag given and the source has no .git folder to take a commit id from: pass --tag (for example --tag $GIT_COMMIT)")
@@ -155,7 +155,7 @@ func defaultTag(ctx context.Context, source *dagger.Directory) (string, error) {
 		".git/HEAD", ".git/packed-refs", ".git/refs/**", "VERSION", "package.json",
 	}})
 	if _, err := meta.Export(ctx, dir); err != nil {
-		return "", fmt.Errorf("read the source's .git folder: %w", err)
+		return "", fmt.Errorf("read the source's .git folder: %s", why(err))
 	}
 	sha, err := gitrev.Head(os.DirFS(filepath.Join(dir, ".git")))
 	if err != nil {

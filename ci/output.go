@@ -2,8 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 
 	"github.com/futuraplataforma/esteira/internal/release"
 )
@@ -47,4 +51,20 @@ func outcome(err error) string {
 		return "FAILED"
 	}
 	return "ok"
+}
+
+// why is an error from a Dagger API call as text, so our own context
+// survives: the engine shows a returned error that wraps an API error as
+// that API error alone, dropping what we said around it. A failed command
+// keeps the end of its output.
+func why(err error) string {
+	var exec *dagger.ExecError
+	if errors.As(err, &exec) {
+		out := strings.TrimSpace(exec.Stdout + "\n" + exec.Stderr)
+		if lines := strings.Split(out, "\n"); len(lines) > 30 {
+			out = strings.Join(lines[len(lines)-30:], "\n")
+		}
+		return fmt.Sprintf("%s exited %d:\n%s", strings.Join(exec.Cmd, " "), exec.ExitCode, out)
+	}
+	return err.Error()
 }

@@ -54,7 +54,8 @@ func (m *Esteira) Sandbox(
 		WithEnvVariable("CGO_ENABLED", "0").
 		WithEnvVariable("GOBIN", "/out").
 		WithEnvVariable("GOFLAGS", "-trimpath").
-		WithExec([]string{"go", "install", versitygwPackage, registryPackage}).
+		WithExec([]string{"go", "install", versitygwPackage}).
+		WithExec([]string{"go", "install", registryPackage}).
 		WithDirectory("/src", esteiraSource).
 		WithWorkdir("/src").
 		WithExec([]string{"go", "build", "-o", "/out/awssim", "./cmd/awssim"}).

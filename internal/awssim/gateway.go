@@ -32,8 +32,8 @@ type Gateway struct {
 type S3Fault struct {
 	// KeyContains selects the uploads (PUT of an object key containing it).
 	KeyContains string `json:"keyContains"`
-	// Status is the HTTP status answered; default 503 (SlowDown), which the
-	// SDK retries before it gives up.
+	// Status is the HTTP status answered: 403 (AccessDenied) fails at once,
+	// 503 (SlowDown, the default) is retried by the SDK before it gives up.
 	Status int `json:"status,omitempty"`
 }
 
@@ -85,13 +85,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if status == 0 {
 				status = http.StatusServiceUnavailable
 			}
+			code := map[int]string{http.StatusForbidden: "AccessDenied", http.StatusServiceUnavailable: "SlowDown"}[status]
+			if code == "" {
+				code = "InternalError"
+			}
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(status)
 			_ = xml.NewEncoder(w).Encode(struct {
 				XMLName xml.Name `xml:"Error"`
 				Code    string
 				Message string
-			}{Code: "SlowDown", Message: "awssim gateway: upload refused by a scripted fault (keyContains " + f.KeyContains + ")"})
+			}{Code: code, Message: "awssim gateway: upload refused by a scripted fault (keyContains " + f.KeyContains + ")"})
 			return
 		}
 		g.s3.ServeHTTP(w, r)

@@ -175,7 +175,7 @@ func TestDeploy_RejectsBadInputBeforeAnyChange(t *testing.T) {
 	}{
 		{"missing bucket", func(o *Options) { o.Bucket = "" }, "pass --bucket"},
 		{"missing backup bucket", func(o *Options) { o.BackupBucket = "" }, "pass --backup-bucket"},
-		{"empty dist", func(o *Options) { o.Dir = t.TempDir() }, "has no files"},
+		{"empty dist", func(o *Options) { o.Dir = t.TempDir() }, "is empty (no files)"},
 		{"missing dist", func(o *Options) { o.Dir = filepath.Join(t.TempDir(), "nope") }, "build folder"},
 		{"unreadable file", func(o *Options) { o.Dir = unreadable }, "secret.txt"},
 		{"backup inside site", func(o *Options) { o.BackupBucket, o.BackupPrefix = "site", "www/backups" }, "inside the site"},

@@ -64,7 +64,7 @@ func scanDir(ctx context.Context, dir string, cm *cacheMatcher, precompress []st
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("build folder %s has no files: check the build output folder (--output) or --dist", dir)
+		return nil, fmt.Errorf("build folder %s is empty (no files): check the folder the build writes (--build-dir) or --dist", dir)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)

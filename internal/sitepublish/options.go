@@ -145,7 +145,7 @@ func checkDir(dir string) error {
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return fmt.Errorf("build folder %s: %w: check the build output folder (--output) or --dist", dir, err)
+		return fmt.Errorf("build folder %s: %w: check the folder the build writes (--build-dir) or --dist", dir, err)
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("build folder %s is a file, not a folder: pass the folder holding the built site", dir)

@@ -1,0 +1,192 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The backend tests share one ECS service, so they run as steps of one
+// test, each checking the service before and after it acts.
+func TestBackend(t *testing.T) {
+	deploy := func(extra ...string) result {
+		args := append([]string{"deploy-backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service,
+			"--migrate-command", "migrate", "--poll-interval", "1s", "--timeout", "5m"}, extra...)
+		return inSandbox(t, args...)
+	}
+	script := func(rule awssim.Rule) {
+		rule.Family = sandbox.Service
+		require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{rule}))
+		t.Cleanup(func() { _ = sandbox.SetRules(t.Context(), endpoint, nil) })
+	}
+	var image string
+
+	t.Run("deploy-backend from source succeeds and migrates first", func(t *testing.T) {
+		script(awssim.Rule{RunTask: &awssim.TaskBehavior{LogLines: map[string][]string{sandbox.Container: {"e2e: 2 migrations applied"}}}})
+		before := liveRevision(t)
+		r := deploy("--source", "./examples/backend", "--repository", sandbox.Repository, "--tag", unique("e2e-deploy"))
+		rec := record(t, ok(t, r))
+		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
+		require.NotNil(t, rec.Backend.Migration)
+		assert.True(t, rec.Backend.Migration.Succeeded)
+		assert.Contains(t, rec.Backend.Migration.Log, "e2e: 2 migrations applied", "the migration's log is in the record")
+		assert.Contains(t, r.stderr, "e2e: 2 migrations applied", "the migration's log streams to the output")
+		assert.NotEqual(t, before, liveRevision(t))
+		assert.Equal(t, lastPart(rec.Backend.AfterRevision), liveRevision(t))
+		assert.Equal(t, rec.Backend.Image, liveImage(t), "the service runs the image the record names")
+		assert.Regexp(t, pushedRef, rec.Backend.Image)
+		image = rec.Backend.Image
+		stored := storedRecords(t)
+		require.NotEmpty(t, stored)
+		assert.Equal(t, rec.ID, stored[0].ID, "the record is in the release bucket")
+	})
+	require.NotEmpty(t, image, "the first deploy must succeed for the others to mean anything")
+
+	t.Run("the same image again changes nothing", func(t *testing.T) {
+		before := liveRevision(t)
+		rec := record(t, ok(t, deploy("--image", image)))
+		assert.Equal(t, release.OutcomeNoChange, rec.Outcome)
+		assert.Equal(t, before, liveRevision(t))
+	})
+
+	t.Run("a rollout whose tasks never get healthy is rolled back to the exact revision", func(t *testing.T) {
+		script(awssim.Rule{Service: &awssim.TaskBehavior{Unhealthy: true}})
+		before := liveRevision(t)
+		fails(t, deploy("--image", image, "--force"), "FAILED")
+		assert.Equal(t, before, liveRevision(t))
+		assert.Equal(t, 1, deployments(t), "only the old deployment is left")
+		assert.Equal(t, release.OutcomeRolledBack, storedRecords(t)[0].Outcome)
+	})
+
+	t.Run("a failed migration leaves the service untouched", func(t *testing.T) {
+		script(awssim.Rule{RunTask: &awssim.TaskBehavior{ExitCodes: map[string]int{sandbox.Container: 1},
+			LogLines: map[string][]string{sandbox.Container: {"e2e: ERROR relation users already exists"}}}})
+		before, updates := liveRevision(t), serviceEvents(t)
+		r := deploy("--image", image, "--force")
+		fails(t, r, "exited 1", "e2e: ERROR relation users already exists", "not changed")
+		assert.Equal(t, before, liveRevision(t))
+		assert.Equal(t, updates, serviceEvents(t), "no deployment was started")
+		rec := storedRecords(t)[0]
+		assert.Equal(t, release.OutcomeFailed, rec.Outcome)
+		assert.False(t, rec.Backend.Migration.Succeeded)
+	})
+
+	t.Run("migrate runs the command alone and returns its result", func(t *testing.T) {
+		before := liveRevision(t)
+		out := ok(t, inSandbox(t, "migrate", "--cluster", sandbox.Cluster, "--service", sandbox.Service,
+			"--migrate-command", "migrate", "--poll-interval", "1s"))
+		var res map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+		assert.Equal(t, true, res["succeeded"])
+		assert.EqualValues(t, 0, res["exitCode"])
+		assert.IsType(t, "", res["duration"], "a text duration like the records'")
+		assert.Equal(t, []any{"migrate"}, res["command"])
+		assert.Equal(t, before, liveRevision(t))
+	})
+
+	t.Run("rollback-backend goes back to the revision before the last release", func(t *testing.T) {
+		last := storedSucceeded(t)
+		out := ok(t, inSandbox(t, "rollback-backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "--poll-interval", "1s"))
+		rec := record(t, out)
+		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
+		assert.Equal(t, lastPart(last.Backend.BeforeRevision), liveRevision(t))
+	})
+
+	t.Run("an unknown service is refused by name before anything changes", func(t *testing.T) {
+		revs := latestRevision(t)
+		r := inSandbox(t, "deploy-backend", "--cluster", sandbox.Cluster, "--service", "nope", "--image", image)
+		fails(t, r, "nope")
+		assert.Equal(t, revs, latestRevision(t), "no task definition was registered")
+		fails(t, inSandbox(t, "deploy-backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service), "--source", "--image")
+	})
+
+	t.Run("a dry run changes nothing", func(t *testing.T) {
+		before, revs := liveRevision(t), latestRevision(t)
+		ok(t, deploy("--image", image, "--force", "--dry-run"))
+		assert.Equal(t, before, liveRevision(t))
+		assert.Equal(t, revs, latestRevision(t))
+	})
+}
+
+func record(t *testing.T, out string) release.Record {
+	t.Helper()
+	var rec release.Record
+	require.NoError(t, json.Unmarshal([]byte(out), &rec), "the result is a release record:\n%s", out)
+	return rec
+}
+
+func storedRecords(t *testing.T) []*release.Record {
+	t.Helper()
+	recs, err := release.NewStore(s3Client(), sandbox.ReleaseBucket, "esteira").List(t.Context(), release.KindBackend, sandbox.Cluster+"/"+sandbox.Service)
+	require.NoError(t, err)
+	return recs
+}
+
+func storedSucceeded(t *testing.T) *release.Record {
+	t.Helper()
+	for _, r := range storedRecords(t) {
+		if r.Outcome == release.OutcomeSucceeded && r.Backend.BeforeRevision != r.Backend.AfterRevision {
+			return r
+		}
+	}
+	t.Fatal("no successful release recorded")
+	return nil
+}
+
+func describe(t *testing.T) *ecs.DescribeServicesOutput {
+	t.Helper()
+	out, err := ecsClient().DescribeServices(t.Context(), &ecs.DescribeServicesInput{Cluster: aws.String(sandbox.Cluster), Services: []string{sandbox.Service}})
+	require.NoError(t, err)
+	require.Len(t, out.Services, 1)
+	return out
+}
+
+func liveRevision(t *testing.T) string {
+	t.Helper()
+	rev, _, err := sandbox.LiveRevision(t.Context(), ecsClient(), sandbox.Cluster, sandbox.Service)
+	require.NoError(t, err)
+	return rev
+}
+
+func deployments(t *testing.T) int {
+	t.Helper()
+	return len(describe(t).Services[0].Deployments)
+}
+
+// serviceEvents counts the deployments ECS ever started for the service.
+func serviceEvents(t *testing.T) int {
+	t.Helper()
+	n := 0
+	for _, e := range describe(t).Services[0].Events {
+		if strings.Contains(aws.ToString(e.Message), "has started") {
+			n++
+		}
+	}
+	return n
+}
+
+func liveImage(t *testing.T) string {
+	t.Helper()
+	out, err := ecsClient().DescribeTaskDefinition(t.Context(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(liveRevision(t))})
+	require.NoError(t, err)
+	return aws.ToString(out.TaskDefinition.ContainerDefinitions[0].Image)
+}
+
+func latestRevision(t *testing.T) int32 {
+	t.Helper()
+	out, err := ecsClient().DescribeTaskDefinition(t.Context(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(sandbox.Service)})
+	require.NoError(t, err)
+	return out.TaskDefinition.Revision
+}
+
+func lastPart(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

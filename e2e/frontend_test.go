@@ -1,0 +1,108 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBuildFrontend_ReturnsTheSiteFolder(t *testing.T) {
+	out := ok(t, dagger(t, "build-frontend", "--source", "./examples/frontend", "entries"))
+	assert.Contains(t, out, "index.html")
+	assert.Contains(t, out, "assets/")
+
+	fails(t, dagger(t, "build-frontend", "--source", "./examples/frontend", "--build-dir", "../elsewhere", "entries"), "--build-dir")
+	fails(t, dagger(t, "build-frontend", "--source", "./examples/frontend", "--build-dir", "public", "entries"), "--build-dir")
+}
+
+func snapshot(t *testing.T, prefix string) sandbox.Site {
+	t.Helper()
+	site, err := sandbox.Snapshot(t.Context(), s3Client(), sandbox.SiteBucket, prefix)
+	require.NoError(t, err)
+	return site
+}
+
+// The frontend steps share one site prefix, each checking the bucket.
+func TestFrontend(t *testing.T) {
+	prefix := unique("e2e-site")
+	site := []string{"--bucket", sandbox.SiteBucket, "--prefix", prefix}
+	deploy := func(extra ...string) result {
+		return inSandbox(t, append(append([]string{"deploy-frontend", "--backup-bucket", sandbox.BackupBucket}, site...), extra...)...)
+	}
+
+	t.Run("plan-frontend and a dry run change nothing", func(t *testing.T) {
+		plan := ok(t, inSandbox(t, append([]string{"plan-frontend", "--source", "./examples/frontend"}, site...)...))
+		assert.Contains(t, plan, "index.html")
+		ok(t, deploy("--source", "./examples/frontend", "--dry-run"))
+		assert.Empty(t, snapshot(t, prefix), "nothing was written to the site")
+	})
+
+	var first sandbox.Site
+	t.Run("deploy-frontend publishes the build", func(t *testing.T) {
+		rec := record(t, ok(t, deploy("--source", "./examples/frontend")))
+		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
+		require.NotNil(t, rec.Frontend)
+		first = snapshot(t, prefix)
+		assert.Contains(t, first, "index.html")
+		assert.Equal(t, rec.Frontend.Uploaded, len(first))
+	})
+	require.NotEmpty(t, first)
+
+	var second sandbox.Site
+	t.Run("a second release uploads only what changed", func(t *testing.T) {
+		src := copyDir(t, "examples/frontend")
+		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "news.txt"), []byte("e2e release 2\n"), 0o644))
+		rec := record(t, ok(t, deploy("--source", src)))
+		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
+		assert.Equal(t, 1, rec.Frontend.Uploaded, "only the new asset (index.html does not name it)")
+		assert.Equal(t, len(first), rec.Frontend.Skipped, "every file of release 1 is unchanged")
+		second = snapshot(t, prefix)
+		assert.NotEmpty(t, first.Diff(second))
+	})
+
+	t.Run("a publish that breaks midway is restored byte-identical", func(t *testing.T) {
+		require.NoError(t, sandbox.SetFaults(t.Context(), endpoint, []awssim.S3Fault{{KeyContains: prefix + "/assets/app.", Status: 403}}))
+		t.Cleanup(func() { _ = sandbox.SetFaults(t.Context(), endpoint, nil) })
+		src := copyDir(t, "examples/frontend")
+		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "app.js"), []byte("console.log('e2e release 3')\n"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "extra.txt"), []byte("uploaded before the failure\n"), 0o644))
+		fails(t, deploy("--source", src), "restored")
+		assert.Empty(t, second.Diff(snapshot(t, prefix)), "the site is release 2 again")
+	})
+
+	t.Run("rollback-frontend restores the site before the last release", func(t *testing.T) {
+		rec := record(t, ok(t, inSandbox(t, append([]string{"rollback-frontend", "--backup-bucket", sandbox.BackupBucket}, site...)...)))
+		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
+		assert.Empty(t, first.Diff(snapshot(t, prefix)), "the site is release 1 again")
+	})
+
+	t.Run("an empty build is refused before anything changes", func(t *testing.T) {
+		before := snapshot(t, prefix)
+		r := deploy("--dist", t.TempDir())
+		fails(t, r, "empty")
+		assert.Empty(t, before.Diff(snapshot(t, prefix)))
+	})
+}
+
+func TestDemo_TellsTheStoryAndEndsWithTheTable(t *testing.T) {
+	r := dagger(t, "demo")
+	out := ok(t, r)
+	for _, step := range []string{"rolled back: backend still runs exactly", "untouched: backend still runs exactly",
+		"the site is byte-identical to release 2", "the site is byte-identical to release 1 again"} {
+		assert.Contains(t, r.stderr, "demo: OK: "+step, "the demo tells each step as it happens")
+	}
+	for _, want := range []string{"every one ended where it should", "rolled-back", "failed", "succeeded", "sandbox-www/site"} {
+		assert.Contains(t, out, want)
+	}
+	releases := regexp.MustCompile(`(?m)^\d{8}T\d{6}Z-[0-9a-f]{6} `).FindAllString(out, -1)
+	assert.Len(t, releases, 7, "one line per release of the story:\n%s", out)
+}
