@@ -65,4 +65,3 @@ func TestPublish_PushesRepublishesAsANoOpAndRefusesATagOfOtherSource(t *testing.
 
 	fails(t, inSandbox(t, "publish", "--source", "./examples/backend", "--repository", "nope", "--tag", tag), "nope")
 }
-
