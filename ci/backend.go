@@ -34,8 +34,7 @@ func (m *Esteira) DeployBackend(
 	cluster string,
 	// ECS service name or ARN.
 	service string,
-	// Application source folder to build, test and publish. Leave out when
-	// --image names an image that is already pushed.
+	// Application source folder to build, test and publish. Leave out when --image names an image that is already pushed.
 	// +optional
 	// +ignore=["**/node_modules", "**/.terraform"]
 	source *dagger.Directory,
@@ -49,32 +48,22 @@ func (m *Esteira) DeployBackend(
 	// +optional
 	// +default="Dockerfile"
 	dockerfile string,
-	// Move --tag even if it already points at an image of other source.
-	// Without it such a deploy stops before changing anything and names the
-	// published image to pass as --image instead. (A rebuild of the same
-	// source is recognised and deployed as the image already published.)
+	// Move --tag even if it already points at an image of other source. Without it such a deploy stops before changing anything and names the published image to pass as --image instead. (A rebuild of the same source is recognised and deployed as the image already published.)
 	// +optional
 	allowOverwrite bool,
-	// An already-pushed image to deploy instead of building one, best by
-	// digest: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/backend@sha256:...
+	// An already-pushed image to deploy instead of building one, best by digest: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/backend@sha256:...
 	// +optional
 	image string,
-	// Container in the task definition whose image changes. Default: the only
-	// essential container.
+	// Container in the task definition whose image changes. Default: the only essential container.
 	// +optional
 	container string,
-	// Migration command, run before the service changes as a one-off task of
-	// the new revision. It overrides the container's command (the image CMD,
-	// not its ENTRYPOINT): with ENTRYPOINT ["/app"], pass migrate to run
-	// /app migrate; use a comma for several words (bin/rails,db:migrate). The
-	// deploy stops, with the service untouched, unless it exits 0.
+	// Migration command, run before the service changes as a one-off task of the new revision. It overrides the container's command (the image CMD, not its ENTRYPOINT): with ENTRYPOINT ["/app"], pass migrate to run /app migrate; use a comma for several words (bin/rails,db:migrate). The deploy stops, with the service untouched, unless it exits 0.
 	// +optional
 	migrateCommand []string,
 	// Redeploy even if the image already runs.
 	// +optional
 	force bool,
-	// Do not run the Go tests before publishing (for non-Go services, or when
-	// an earlier pipeline step tested the same commit).
+	// Do not run the Go tests before publishing (for non-Go services, or when an earlier pipeline step tested the same commit).
 	// +optional
 	skipTests bool,
 	// Print what would change and change nothing.
@@ -88,14 +77,11 @@ func (m *Esteira) DeployBackend(
 	// +optional
 	// +default="5s"
 	pollInterval string,
-	// Fail the rollout after this many new tasks stopped for a known reason
-	// (image pull error, resource initialization error, essential container
-	// exited), instead of waiting out the timeout.
+	// Fail the rollout after this many new tasks stopped for a known reason (image pull error, resource initialization error, essential container exited), instead of waiting out the timeout.
 	// +optional
 	// +default=3
 	failureThreshold int,
-	// Break a deploy lock left by a crashed run. Check first that no other
-	// deploy of this service is running.
+	// Break a deploy lock left by a crashed run. Check first that no other deploy of this service is running.
 	// +optional
 	breakLock bool,
 	// Age after which a deploy lock is reported as stale, e.g. 1h.
@@ -181,8 +167,7 @@ func (m *Esteira) Migrate(
 	service string,
 	// Migration command (replaces the image CMD, not its ENTRYPOINT), e.g. migrate.
 	migrateCommand []string,
-	// Image to run the migration with (registered as a temporary revision,
-	// deregistered afterwards). Default: the service's live image.
+	// Image to run the migration with (registered as a temporary revision, deregistered afterwards). Default: the service's live image.
 	// +optional
 	image string,
 	// Task definition revision to run instead, e.g. backend:42.
@@ -199,8 +184,7 @@ func (m *Esteira) Migrate(
 	// +optional
 	// +default="5s"
 	pollInterval string,
-	// Break a deploy lock left by a crashed run. The migration holds the
-	// service's deploy lock, so it never runs alongside a deploy.
+	// Break a deploy lock left by a crashed run. The migration holds the service's deploy lock, so it never runs alongside a deploy.
 	// +optional
 	breakLock bool,
 ) (string, error) {
@@ -239,8 +223,7 @@ func (m *Esteira) RollbackBackend(
 	cluster string,
 	// ECS service name or ARN.
 	service string,
-	// Task definition revision to go back to, e.g. backend:41. Default: the
-	// revision that ran before the last release recorded in --release-bucket.
+	// Task definition revision to go back to, e.g. backend:41. Default: the revision that ran before the last release recorded in --release-bucket.
 	// +optional
 	toRevision string,
 	// How long to wait for the rollback to complete, e.g. 15m.

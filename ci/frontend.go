@@ -29,9 +29,7 @@ func (m *Esteira) DeployFrontend(
 	ctx context.Context,
 	// S3 bucket that serves the site.
 	bucket string,
-	// S3 bucket for backups of the live site, taken before every release.
-	// It may be the site bucket itself only if --prefix is set, so the backup
-	// is not inside the site.
+	// S3 bucket for backups of the live site, taken before every release. It may be the site bucket itself only if --prefix is set, so the backup is not inside the site.
 	backupBucket string,
 	// Key prefix of the site inside the bucket, e.g. www. Empty: the whole bucket.
 	// +optional
@@ -55,15 +53,11 @@ func (m *Esteira) DeployFrontend(
 	// +optional
 	// +default="dist"
 	buildDir string,
-	// What the backup copies: full (every object of the live site, so each
-	// backup restores on its own) or changed (only what the release replaces
-	// or deletes: much faster for a small change to a large site, but a
-	// rollback further than one release then also needs the later backups).
+	// What the backup copies: full (every object of the live site, so each backup restores on its own) or changed (only what the release replaces or deletes: much faster for a small change to a large site, but a rollback further than one release then also needs the later backups).
 	// +optional
 	// +default="full"
 	backupMode string,
-	// Refuse the release if it would delete more than this many files (0
-	// refuses any delete).
+	// Refuse the release if it would delete more than this many files (0 refuses any delete).
 	// +optional
 	// +default=1000
 	maxDelete int,
@@ -71,9 +65,7 @@ func (m *Esteira) DeployFrontend(
 	// +optional
 	// +default=64
 	concurrency int,
-	// Cache-Control rules, "pattern=value" separated by ";", first match wins,
-	// e.g. "assets/**=public, max-age=31536000, immutable;**/*.html=no-cache".
-	// Default: fingerprinted assets immutable for a year, HTML no-cache.
+	// Cache-Control rules, "pattern=value" separated by ";", first match wins, e.g. "assets/**=public, max-age=31536000, immutable;**/*.html=no-cache". Default: fingerprinted assets immutable for a year, HTML no-cache.
 	// +optional
 	cacheControl string,
 	// Also upload precompressed variants: gzip.
@@ -195,8 +187,7 @@ func (m *Esteira) RollbackFrontend(
 	// Key prefix of the site inside the bucket.
 	// +optional
 	prefix string,
-	// Release id of the backup to restore (see the release records). Default:
-	// the backup taken by the last release.
+	// Release id of the backup to restore (see the release records). Default: the backup taken by the last release.
 	// +optional
 	backup string,
 	// Parallel S3 requests.

@@ -25,14 +25,12 @@ import (
 // +cache="never"
 func (m *Esteira) Publish(
 	ctx context.Context,
-	// The application's source folder, the Docker build context. Its .git
-	// folder, when present, gives the default tag.
+	// The application's source folder, the Docker build context. Its .git folder, when present, gives the default tag.
 	// +ignore=["**/node_modules", "**/.terraform"]
 	source *dagger.Directory,
 	// ECR repository name, for example backend or team/backend. It must exist.
 	repository string,
-	// Image tag. Default: the source's git short sha, prefixed with the
-	// version from a VERSION file or package.json (1.4.0-8f7ec8d0c2b4).
+	// Image tag. Default: the source's git short sha, prefixed with the version from a VERSION file or package.json (1.4.0-8f7ec8d0c2b4).
 	// +optional
 	tag string,
 	// Path of the Dockerfile inside the source folder.

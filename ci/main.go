@@ -41,46 +41,32 @@ type Esteira struct {
 // New configures the AWS account, region and release bookkeeping that every
 // function uses.
 func New(
-	// AWS region of the ECR repository, ECS cluster and S3 buckets, for
-	// example eu-west-1. Required by every function that talks to AWS
-	// (default with --sandbox: the sandbox's region).
+	// AWS region of the ECR repository, ECS cluster and S3 buckets, for example eu-west-1. Required by every function that talks to AWS (default with --sandbox: the sandbox's region).
 	// +optional
 	region string,
-	// Send every AWS API call to this URL instead of AWS (the
-	// AWS_ENDPOINT_URL convention), for example http://10.0.0.5:4566 for
-	// LocalStack. Leave empty for AWS.
+	// Send every AWS API call to this URL instead of AWS (the AWS_ENDPOINT_URL convention), for example http://10.0.0.5:4566 for LocalStack. Leave empty for AWS.
 	// +optional
 	endpoint string,
-	// Send S3 calls to this URL instead (the AWS_ENDPOINT_URL_S3
-	// convention), when S3 lives elsewhere than --endpoint.
+	// Send S3 calls to this URL instead (the AWS_ENDPOINT_URL_S3 convention), when S3 lives elsewhere than --endpoint.
 	// +optional
 	s3Endpoint string,
-	// AWS access key id, for example env:AWS_ACCESS_KEY_ID. Leave out all three
-	// credential flags to use the SDK's default chain (instance or task role).
+	// AWS access key id, for example env:AWS_ACCESS_KEY_ID. Leave out all three credential flags to use the SDK's default chain (instance or task role).
 	// +optional
 	awsAccessKeyId *dagger.Secret,
 	// AWS secret access key, for example env:AWS_SECRET_ACCESS_KEY.
 	// +optional
 	awsSecretAccessKey *dagger.Secret,
-	// AWS session token for temporary credentials (assumed roles, SSO,
-	// CodeBuild), for example env:AWS_SESSION_TOKEN.
+	// AWS session token for temporary credentials (assumed roles, SSO, CodeBuild), for example env:AWS_SESSION_TOKEN.
 	// +optional
 	awsSessionToken *dagger.Secret,
-	// S3 bucket where esteira keeps deploy locks (so two deploys of one
-	// service or site never interleave) and a JSON record of every release
-	// (used by rollback-backend and rollback-frontend). Without it there is no
-	// lock and no record (default with --sandbox: the sandbox's).
+	// S3 bucket where esteira keeps deploy locks (so two deploys of one service or site never interleave) and a JSON record of every release (used by rollback-backend and rollback-frontend). Without it there is no lock and no record (default with --sandbox: the sandbox's).
 	// +optional
 	releaseBucket string,
 	// Key prefix for locks and records inside --release-bucket.
 	// +optional
 	// +default="esteira"
 	releasePrefix string,
-	// Run against an esteira sandbox instead of AWS: start one with
-	// `dagger call sandbox up --ports 4566:4566` and pass
-	// --sandbox tcp://localhost:4566. Region, endpoint, keys and release
-	// bucket then default to the sandbox's, and images are pushed to its
-	// registry.
+	// Run against an esteira sandbox instead of AWS: start one with `dagger call sandbox up --ports 4566:4566` and pass --sandbox tcp://localhost:4566. Region, endpoint, keys and release bucket then default to the sandbox's, and images are pushed to its registry.
 	// +optional
 	sandbox *dagger.Service,
 ) *Esteira {
