@@ -11,7 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"mime"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -36,7 +35,7 @@ func (f localFile) body() body {
 	if f.Path == "" {
 		return bytesBody(f.Data)
 	}
-	return body{Size: f.Size, Open: func() (io.ReadSeekCloser, error) { return os.Open(f.Path) }}
+	return body{Size: f.Size, Open: func() (io.ReadSeekCloser, error) { return openRegular(f.Path) }}
 }
 
 // reservedDir holds esteira's own objects inside the site prefix.
@@ -45,7 +44,12 @@ const reservedDir = ".esteira/"
 // scanDir lists and hashes every regular file under dir, in parallel.
 func scanDir(ctx context.Context, dir string, cm *cacheMatcher, precompress []string, conc int) ([]localFile, error) {
 	var files []localFile
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	var refused []string
+	realRoot, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read build folder %s: %w", dir, err)
+	}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("read build folder %s: %w", p, err)
 		}
@@ -57,11 +61,19 @@ func scanDir(ctx context.Context, dir string, cm *cacheMatcher, precompress []st
 		if strings.HasPrefix(rel, reservedDir) {
 			return fmt.Errorf("build file %s is inside %s, which esteira reserves for its manifest: rename it", rel, reservedDir)
 		}
-		files = append(files, localFile{Rel: rel, Path: p})
+		from, why := buildEntry(realRoot, p, d)
+		if why != "" {
+			refused = append(refused, rel+": "+why)
+			return nil
+		}
+		files = append(files, localFile{Rel: rel, Path: from})
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(refused) > 0 {
+		return nil, refusedError(dir, refused)
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("build folder %s is empty (no files): check the folder the build writes (--build-dir) or --dist", dir)
@@ -94,7 +106,7 @@ func scanDir(ctx context.Context, dir string, cm *cacheMatcher, precompress []st
 }
 
 func hashFile(f *localFile) error {
-	r, err := os.Open(f.Path)
+	r, err := openRegular(f.Path)
 	if err != nil {
 		return fmt.Errorf("read build file %s: %w: fix its permissions or remove it from the build", f.Rel, err)
 	}
@@ -124,7 +136,7 @@ func precompressed(f localFile, encodings []string) ([]localFile, error) {
 		if enc != "gzip" || f.Size < 1024 || !compressible(f.Headers.ContentType) {
 			continue
 		}
-		raw, err := os.ReadFile(f.Path)
+		raw, err := readRegular(f.Path)
 		if err != nil {
 			return nil, fmt.Errorf("read build file %s: %w", f.Rel, err)
 		}
