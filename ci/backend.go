@@ -60,6 +60,9 @@ func (m *Esteira) DeployBackend(
 	// Migration command, run before the service changes as a one-off task of the new revision. It overrides the container's command (the image CMD, not its ENTRYPOINT): with ENTRYPOINT ["/app"], pass migrate to run /app migrate; use a comma for several words (bin/rails,db:migrate). The deploy stops, with the service untouched, unless it exits 0.
 	// +optional
 	migrateCommand []string,
+	// Names of flags or variables in --migrate-command whose values esteira hides wherever it shows or stores the command, e.g. --dsn,DB_CONN. Values of names like --password, PGPASSWORD or API_TOKEN and the passwords of URLs are always hidden. Better: give the migration its database credentials as Secrets Manager references in the task definition.
+	// +optional
+	redact []string,
 	// Redeploy even if the image already runs.
 	// +optional
 	force bool,
@@ -106,7 +109,7 @@ func (m *Esteira) DeployBackend(
 	clients := m.ecsClients(s)
 	opts := ecsdeploy.DeployOptions{
 		Cluster: cluster, Service: service, Container: container, Image: image,
-		MigrateCommand: migrateCommand, Force: force, DryRun: dryRun,
+		MigrateCommand: migrateCommand, Redact: redact, Force: force, DryRun: dryRun,
 		Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"], FailureThreshold: failureThreshold,
 		Releases: m.releases(s), LockStaleAfter: durations["--lock-stale-after"], BreakLock: breakLock, Who: s.who,
 		Out: progress(),
@@ -167,6 +170,9 @@ func (m *Esteira) Migrate(
 	service string,
 	// Migration command (replaces the image CMD, not its ENTRYPOINT), e.g. migrate.
 	migrateCommand []string,
+	// Names of flags or variables in --migrate-command whose values esteira hides wherever it shows or stores the command, e.g. --dsn,DB_CONN. Values of names like --password, PGPASSWORD or API_TOKEN and the passwords of URLs are always hidden. Better: give the migration its database credentials as Secrets Manager references in the task definition.
+	// +optional
+	redact []string,
 	// Image to run the migration with (registered as a temporary revision, deregistered afterwards). Default: the service's live image.
 	// +optional
 	image string,
@@ -201,7 +207,7 @@ func (m *Esteira) Migrate(
 	}
 	res, err := ecsdeploy.Migrate(ctx, m.ecsClients(s), ecsdeploy.MigrateOptions{
 		Cluster: cluster, Service: service, Container: container, Image: image, Revision: revision,
-		Command: migrateCommand, Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"],
+		Command: migrateCommand, Redact: redact, Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"],
 		Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Out: progress(),
 	})
 	if err != nil {

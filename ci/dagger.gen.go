@@ -397,6 +397,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg migrateCommand", err))
 				}
 			}
+			var redact []string
+			if inputArgs["redact"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["redact"]), &redact)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg redact", err))
+				}
+			}
 			var force bool
 			if inputArgs["force"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
@@ -453,7 +460,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
 				}
 			}
-			return (*Esteira).DeployBackend(&parent, ctx, cluster, service, source, repository, tag, dockerfile, allowOverwrite, image, container, migrateCommand, force, skipTests, dryRun, timeout, pollInterval, failureThreshold, breakLock, lockStaleAfter)
+			return (*Esteira).DeployBackend(&parent, ctx, cluster, service, source, repository, tag, dockerfile, allowOverwrite, image, container, migrateCommand, redact, force, skipTests, dryRun, timeout, pollInterval, failureThreshold, breakLock, lockStaleAfter)
 		case "DeployFrontend":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -607,6 +614,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg migrateCommand", err))
 				}
 			}
+			var redact []string
+			if inputArgs["redact"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["redact"]), &redact)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg redact", err))
+				}
+			}
 			var image string
 			if inputArgs["image"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
@@ -649,7 +663,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*Esteira).Migrate(&parent, ctx, cluster, service, migrateCommand, image, revision, container, timeout, pollInterval, breakLock)
+			return (*Esteira).Migrate(&parent, ctx, cluster, service, migrateCommand, redact, image, revision, container, timeout, pollInterval, breakLock)
 		case "PlanFrontend":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/futuraplataforma/esteira/internal/migration"
+	"github.com/futuraplataforma/esteira/internal/redact"
 	"github.com/futuraplataforma/esteira/internal/release"
 )
 
@@ -172,7 +173,7 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 func (d *deploy) printPlan() {
 	fmt.Fprintf(d.o.Out, "==> plan (dry run, nothing changed):\n    register a copy of %s with %s = %s\n", revName(d.before), d.container, d.o.Image)
 	if len(d.o.MigrateCommand) > 0 {
-		fmt.Fprintf(d.o.Out, "    run migration %q as a one-off task of the new revision\n", strings.Join(d.o.MigrateCommand, " "))
+		fmt.Fprintf(d.o.Out, "    run migration %q as a one-off task of the new revision\n", strings.Join(redact.Command(d.o.MigrateCommand, d.o.Redact...), " "))
 	}
 	fmt.Fprintf(d.o.Out, "    update service %s/%s and wait up to %s; on failure roll back to %s\n", d.o.Cluster, d.o.Service, d.o.Timeout, revName(d.before))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/futuraplataforma/esteira/internal/migration"
+	"github.com/futuraplataforma/esteira/internal/redact"
 	"github.com/futuraplataforma/esteira/internal/release"
 )
 
@@ -27,14 +28,32 @@ func gateSpec(l *liveService, td *types.TaskDefinition, container string, cmd []
 	}
 }
 
-func migrationRecord(res *migration.Result, cmd []string) *release.MigrationRecord {
+// migrationRecord is the record of a migration; scrub has already hidden
+// the credentials in res.
+func migrationRecord(res *migration.Result, cmd, redactNames []string) *release.MigrationRecord {
 	if res == nil {
-		return &release.MigrationRecord{Command: cmd}
+		return &release.MigrationRecord{Command: redact.Command(cmd, redactNames...)}
 	}
 	return &release.MigrationRecord{
-		Command: cmd, TaskARN: res.TaskARN, ExitCode: res.ExitCode, StopCode: res.StopCode,
+		Command: res.Command, TaskARN: res.TaskARN, ExitCode: res.ExitCode, StopCode: res.StopCode,
 		StoppedReason: res.StoppedReason, Succeeded: res.Succeeded, Log: res.Log,
 	}
+}
+
+// scrub hides in a migration's result what looks like a credential in its
+// command, there and in its log lines, before anything shows or stores it.
+func scrub(res *migration.Result, cmd, redactNames []string) {
+	if res == nil {
+		return
+	}
+	res.Command = redact.Command(cmd, redactNames...)
+	res.Log = redact.Lines(res.Log, redact.Values(cmd, redactNames...))
+}
+
+// shownOut is out with the command's credentials hidden, for the log lines
+// the gate streams.
+func shownOut(out io.Writer, cmd, redactNames []string) io.Writer {
+	return redact.Writer(out, redact.Values(cmd, redactNames...))
 }
 
 // migrate is step 4. On failure the service is never touched and the new
@@ -43,14 +62,16 @@ func (d *deploy) migrate(ctx context.Context, next *types.TaskDefinition) error 
 	var res *migration.Result
 	err := step(d.o.Out, d.rec, "migrate", func() (string, error) {
 		var err error
-		spec := gateSpec(d.live, next, d.container, d.o.MigrateCommand, d.rec.ID, d.o.Timeout, d.o.PollInterval, d.o.Out)
+		out := shownOut(d.o.Out, d.o.MigrateCommand, d.o.Redact)
+		spec := gateSpec(d.live, next, d.container, d.o.MigrateCommand, d.rec.ID, d.o.Timeout, d.o.PollInterval, out)
 		res, err = migration.Run(ctx, d.c.ECS, d.c.Logs, spec)
+		scrub(res, d.o.MigrateCommand, d.o.Redact)
 		if err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("task %s exited 0", shortID(res.TaskARN)), nil
 	})
-	d.rec.Backend.Migration = migrationRecord(res, d.o.MigrateCommand)
+	d.rec.Backend.Migration = migrationRecord(res, d.o.MigrateCommand, d.o.Redact)
 	if err == nil {
 		return nil
 	}

@@ -20,8 +20,12 @@ type MigrateOptions struct {
 	// Image runs the command in a temporary copy of the live revision with
 	// this image (deregistered afterwards); Revision runs it in an existing
 	// revision; neither runs it in the live revision.
-	Image, Revision       string
-	Command               []string
+	Image, Revision string
+	Command         []string
+	// Redact names flags or variables of Command whose values are hidden
+	// wherever esteira shows or stores the command (beside the names that
+	// look like credentials: --password, PGPASSWORD, URLs with a password).
+	Redact                []string
 	Timeout, PollInterval time.Duration
 	// Releases, when set, holds the service's deploy lock while the
 	// migration runs, so it never runs alongside a deploy's migration or
@@ -82,7 +86,9 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*migration.Resul
 	}
 	var res *migration.Result
 	err = step(o.Out, rec, "migrate", func() (string, error) {
-		res, err = migration.Run(ctx, c.ECS, c.Logs, gateSpec(l, td, container, o.Command, rec.ID, o.Timeout, o.PollInterval, o.Out))
+		out := shownOut(o.Out, o.Command, o.Redact)
+		res, err = migration.Run(ctx, c.ECS, c.Logs, gateSpec(l, td, container, o.Command, rec.ID, o.Timeout, o.PollInterval, out))
+		scrub(res, o.Command, o.Redact)
 		if err != nil {
 			return "", err
 		}

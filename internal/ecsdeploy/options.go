@@ -31,6 +31,10 @@ type DeployOptions struct {
 	// MigrateCommand, when not empty, runs as a one-off task of the new revision
 	// before the service changes; the deploy stops if it fails.
 	MigrateCommand []string
+	// Redact names flags or variables of MigrateCommand whose values are
+	// hidden wherever esteira shows or stores the command (beside the names
+	// that look like credentials: --password, PGPASSWORD, URLs with a password).
+	Redact []string
 	// Force redeploys an image that already runs; DryRun resolves, checks and
 	// prints the plan without changing anything.
 	Force, DryRun bool
