@@ -11,7 +11,8 @@ import (
 
 // judge decides success: the task must have stopped because an essential
 // container exited (the normal end of a one-off task) and every essential
-// container must have exit code 0. A missing exit code is a failure.
+// container, and the target container whether essential or not, must have
+// exit code 0. A missing exit code is a failure.
 func judge(res *Result, t *types.Task, s Spec) {
 	res.StopCode = string(t.StopCode)
 	res.StoppedReason = aws.ToString(t.StoppedReason)
@@ -25,10 +26,10 @@ func judge(res *Result, t *types.Task, s Spec) {
 	}
 	var problems []string
 	for _, cd := range s.TaskDefinition.ContainerDefinitions {
-		if cd.Essential != nil && !*cd.Essential {
+		name := aws.ToString(cd.Name)
+		if cd.Essential != nil && !*cd.Essential && name != s.Container {
 			continue
 		}
-		name := aws.ToString(cd.Name)
 		code, ok := codes[name]
 		switch {
 		case !ok || code == nil:

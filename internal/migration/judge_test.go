@@ -42,6 +42,9 @@ func TestJudge_OnlyEssentialContainersExitCodesDecide(t *testing.T) {
 		{"NonEssentialSidecarIsIgnored", map[string]*bool{realApp: aws.Bool(true), realAgent: aws.Bool(false)}, map[string]*int32{realAgent: code(143)}, true, ""},
 		{"EssentialWithoutExitCodeFails", map[string]*bool{realApp: aws.Bool(true), realAgent: aws.Bool(true)}, map[string]*int32{realAgent: nil}, false, "container datadog-agent stopped without an exit code"},
 		{"TargetFails", map[string]*bool{realApp: aws.Bool(true), realAgent: aws.Bool(false)}, map[string]*int32{realApp: code(1)}, false, "exited 1 (container " + realApp + ")"},
+		// --container naming a non-essential container: its exit code still decides.
+		{"NonEssentialTargetFails", map[string]*bool{realApp: aws.Bool(false), realAgent: aws.Bool(true)}, map[string]*int32{realApp: code(1)}, false, "exited 1 (container " + realApp + ")"},
+		{"NonEssentialTargetWithoutExitCodeFails", map[string]*bool{realApp: aws.Bool(false), realAgent: aws.Bool(true)}, map[string]*int32{realApp: nil}, false, "container " + realApp + " stopped without an exit code"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
