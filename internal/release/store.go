@@ -61,7 +61,10 @@ func (s *Store) Prefix() string { return s.prefix }
 
 var (
 	bucketChars = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
-	pathChars   = regexp.MustCompile(`^[A-Za-z0-9._=+@:-]+(/[A-Za-z0-9._=+@:-]+)*$`)
+	// pathChars: segments of any printable UTF-8 but '/' and '\' (S3 keys
+	// are UTF-8; site prefixes like "my site" or "sitio/ção" are valid),
+	// joined by single '/'.
+	pathChars = regexp.MustCompile(`^[^/\\\x00-\x1f\x7f]+(/[^/\\\x00-\x1f\x7f]+)*$`)
 )
 
 // ValidateBucket checks name against S3's general purpose bucket naming rules.
@@ -100,7 +103,7 @@ func validatePath(what, p string) error {
 		return fmt.Errorf("%s is empty", what)
 	}
 	if !pathChars.MatchString(p) {
-		return fmt.Errorf("invalid %s %q: use letters, digits and . _ = + @ : - in segments separated by single '/'", what, p)
+		return fmt.Errorf("invalid %s %q: use segments of printable characters separated by single '/'", what, p)
 	}
 	for _, seg := range strings.Split(p, "/") {
 		if seg == "." || seg == ".." {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/futuraplataforma/esteira/internal/release"
 )
@@ -78,6 +80,12 @@ const (
 func (o Options) withDefaults(needBackup bool) (Options, error) {
 	if o.Bucket == "" {
 		return o, fmt.Errorf("bucket is empty: pass --bucket, the S3 bucket that serves the site")
+	}
+	if err := validatePrefix("--prefix", o.Prefix); err != nil {
+		return o, err
+	}
+	if err := validatePrefix("backup prefix", o.BackupPrefix); err != nil {
+		return o, err
 	}
 	if err := checkDir(o.Dir); err != nil {
 		return o, err
@@ -183,4 +191,42 @@ func checkApart(site, backupRoot location) error {
 // target names the site in release records and lock names: bucket/prefix.
 func target(site location) string {
 	return strings.TrimSuffix(site.Bucket+"/"+site.Prefix, "/")
+}
+
+// validatePrefix checks a key prefix up front, so a bad one fails with a
+// clear error before anything changes instead of midway (a//b, ./www and
+// ../www name keys that S3 or a restore treat differently from what the
+// user meant). Any other UTF-8 is a valid S3 key: "my site", "sitio/ção",
+// "www~1". One leading or trailing '/' is tolerated and dropped.
+func validatePrefix(flag, p string) error {
+	trimmed := strings.TrimSuffix(strings.TrimPrefix(p, "/"), "/")
+	if trimmed == "" {
+		return nil
+	}
+	why := ""
+	switch {
+	case !utf8.ValidString(p):
+		why = "it is not valid UTF-8"
+	case strings.ContainsFunc(p, func(r rune) bool { return unicode.IsControl(r) }):
+		why = "it holds a control character"
+	case strings.Contains(p, `\`):
+		why = `it holds a '\' (S3 keys use '/')`
+	case len(trimmed) > 512:
+		why = "it is longer than 512 bytes"
+	}
+	for _, seg := range strings.Split(trimmed, "/") {
+		if why != "" {
+			break
+		}
+		switch seg {
+		case "":
+			why = "it has an empty segment ('//')"
+		case ".", "..":
+			why = fmt.Sprintf("it has a %q segment (S3 keeps it literally; it does not mean the parent or this folder)", seg)
+		}
+	}
+	if why != "" {
+		return fmt.Errorf("%s %q is not a valid key prefix: %s; pass a prefix like www or sites/www", flag, p, why)
+	}
+	return nil
 }

@@ -60,6 +60,9 @@ func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
 	if o.BackupBucket == "" {
 		return o, fmt.Errorf("backup bucket is empty: pass --backup-bucket, where deploy-frontend wrote its backups")
 	}
+	if err := validatePrefix("--prefix", o.Prefix); err != nil {
+		return o, err
+	}
 	if o.Backup == "" && o.Releases == nil {
 		return o, fmt.Errorf("no backup named and no release records to find the last one: pass --backup <release-id>")
 	}
