@@ -91,6 +91,9 @@ func planSite(ctx context.Context, st objectStore, site location, files []localF
 	if err != nil {
 		return nil, resolveStats{}, err
 	}
+	if err := checkNoneEnclosed(site, remote); err != nil {
+		return nil, resolveStats{}, err
+	}
 	stats, err := resolveHashes(ctx, st, site, remote, conc)
 	if err != nil {
 		return nil, stats, err

@@ -87,6 +87,9 @@ func (o Options) withDefaults(needBackup bool) (Options, error) {
 	if err := validatePrefix("backup prefix", o.BackupPrefix); err != nil {
 		return o, err
 	}
+	if err := checkStoreApart(o.Bucket, o.Prefix, o.Releases); err != nil {
+		return o, err
+	}
 	if err := checkDir(o.Dir); err != nil {
 		return o, err
 	}
@@ -191,6 +194,22 @@ func checkApart(site, backupRoot location) error {
 // target names the site in release records and lock names: bucket/prefix.
 func target(site location) string {
 	return strings.TrimSuffix(site.Bucket+"/"+site.Prefix, "/")
+}
+
+// checkStoreApart refuses a release store (locks and records) that a
+// release of the site would list as its own files: it would delete the
+// previous records and its own held lock as files gone from the build.
+func checkStoreApart(bucket, prefix string, store *release.Store) error {
+	if store == nil || store.Bucket() != bucket {
+		return nil
+	}
+	site, records := newLocation(bucket, prefix), newLocation(bucket, store.Prefix())
+	if site.contains(records) {
+		return fmt.Errorf("the release store s3://%s/%s (--release-bucket, --release-prefix) is inside the site %s: "+
+			"a release would delete its own lock and the records rollbacks need; use another --release-bucket or a --release-prefix outside the site",
+			bucket, records.Prefix, site)
+	}
+	return nil
 }
 
 // validatePrefix checks a key prefix up front, so a bad one fails with a

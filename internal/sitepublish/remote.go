@@ -64,6 +64,33 @@ func listLocation(ctx context.Context, st objectStore, loc location) (remoteSet,
 	return set, nil
 }
 
+// checkNoneEnclosed refuses a site that encloses another esteira site or
+// backup (a folder with its own .esteira/ manifest, e.g. www/blog/ inside
+// www/, or esteira-backups/ in the bucket's root): the release would delete
+// their files, backups and manifests as files gone from the build.
+func checkNoneEnclosed(site location, remote remoteSet) error {
+	seen := map[string]bool{}
+	var roots []string
+	for _, rel := range remote.sortedKeys() {
+		i := strings.Index(rel, "/"+reservedDir)
+		if i < 0 || seen[rel[:i+1]] {
+			continue
+		}
+		seen[rel[:i+1]] = true
+		roots = append(roots, site.Prefix+rel[:i+1])
+	}
+	if len(roots) == 0 {
+		return nil
+	}
+	shown := roots
+	if len(shown) > maxListed {
+		shown = append(shown[:maxListed:maxListed], fmt.Sprintf("... and %d more", len(roots)-maxListed))
+	}
+	return fmt.Errorf("%s encloses %d other esteira site(s) or backup(s), which a release here would delete: %s; nothing was changed: "+
+		"deploy each site to a prefix of its own, and keep backups (--backup-bucket) outside every site",
+		site, len(roots), strings.Join(shown, ", "))
+}
+
 // manifest caches each object's SHA-256 next to the size and ETag it had
 // when esteira wrote it. ListObjectsV2 returns no metadata, so without it
 // every object would need a HEAD; an entry is trusted only while the listed

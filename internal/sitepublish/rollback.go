@@ -63,6 +63,9 @@ func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
 	if err := validatePrefix("--prefix", o.Prefix); err != nil {
 		return o, err
 	}
+	if err := checkStoreApart(o.Bucket, o.Prefix, o.Releases); err != nil {
+		return o, err
+	}
 	if o.Backup == "" && o.Releases == nil {
 		return o, fmt.Errorf("no backup named and no release records to find the last one: pass --backup <release-id>")
 	}
