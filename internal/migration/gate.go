@@ -137,7 +137,7 @@ func Run(ctx context.Context, api ECSAPI, logs LogsAPI, s Spec) (*Result, error)
 	res.Duration = time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
-			err = fmt.Errorf("%w; %s", err, stopTask(ctx, api, s.Cluster, arn))
+			err = fmt.Errorf("%w; %s", err, stopTask(ctx, api, s.Cluster, arn, errors.Is(ctx.Err(), context.Canceled)))
 		}
 		res.Failure = err.Error()
 		return res, withTail(err, res.Log)
@@ -230,12 +230,15 @@ func runTask(ctx context.Context, api ECSAPI, s Spec) (string, error) {
 func waitStopped(ctx context.Context, api ECSAPI, s Spec, arn string) (*types.Task, error) {
 	last, missing := "", 0
 	var firstMissing time.Time
+	started := time.Now()
 	for {
 		out, err := api.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(s.Cluster), Tasks: []string{arn}})
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			return nil, fmt.Errorf("describe migration task %s: %w", shortTask(arn), err)
 		}
-		if len(out.Tasks) == 0 {
+		switch {
+		case err != nil: // ctx ended: the select below says how
+		case len(out.Tasks) == 0:
 			if missing == 0 {
 				firstMissing = time.Now()
 			}
@@ -243,7 +246,7 @@ func waitStopped(ctx context.Context, api ECSAPI, s Spec, arn string) (*types.Ta
 			if missing >= missingLimit && (last != "" || time.Since(firstMissing) >= unseenGrace) {
 				return nil, fmt.Errorf("migration task %s vanished from DescribeTasks (reason MISSING) after status %q; its outcome is unknown, so it counts as failed", shortTask(arn), orUnknown(last))
 			}
-		} else {
+		default:
 			missing = 0
 			t := out.Tasks[0]
 			if st := aws.ToString(t.LastStatus); st != last {
@@ -256,6 +259,10 @@ func waitStopped(ctx context.Context, api ECSAPI, s Spec, arn string) (*types.Ta
 		}
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil, fmt.Errorf("interrupted while migration task %s was %s, %s after it started: %w",
+					shortTask(arn), orUnknown(last), time.Since(started).Round(time.Second), ctx.Err())
+			}
 			return nil, fmt.Errorf("migration task %s still %s after %s: %w", shortTask(arn), orUnknown(last), s.Timeout, ctx.Err())
 		case <-time.After(s.PollInterval):
 		}
@@ -265,10 +272,14 @@ func waitStopped(ctx context.Context, api ECSAPI, s Spec, arn string) (*types.Ta
 // stopTask stops a task we gave up waiting for, so it does not migrate
 // behind our back, even when ctx is already done. It says what it did: the
 // migration may have been cut off half-way either way.
-func stopTask(ctx context.Context, api ECSAPI, cluster, arn string) string {
+func stopTask(ctx context.Context, api ECSAPI, cluster, arn string, interrupted bool) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	_, err := api.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn), Reason: aws.String("esteira: migration gate timed out")})
+	reason := "esteira: migration gate timed out"
+	if interrupted {
+		reason = "esteira: the deploy was interrupted"
+	}
+	_, err := api.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String(cluster), Task: aws.String(arn), Reason: aws.String(reason)})
 	if err != nil {
 		return fmt.Sprintf("stopping it FAILED (%v): it may still be migrating; stop it with aws ecs stop-task --cluster %s --task %s and check the database", err, cluster, arn)
 	}

@@ -2,6 +2,7 @@ package migration_test
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"time"
 
@@ -80,4 +81,37 @@ func TestRun_AgainstTheSimulatorReportsExitCodeAndLogs(t *testing.T) {
 	assert.Contains(t, err.Error(), "exited 3 (container app)")
 	assert.Contains(t, out.String(), "    | boom")
 	assert.Contains(t, out.String(), "STOPPED")
+}
+
+// Ctrl-C while the migration runs: the error says it was interrupted (not
+// that it timed out), and that the task was stopped.
+func TestRun_InterruptedSaysSoAndStopsTheTask(t *testing.T) {
+	sim, api, logs := simClients(t)
+	sim.ECS.CreateCluster("main")
+	reg, err := api.RegisterTaskDefinition(t.Context(), &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("api"), NetworkMode: types.NetworkModeAwsvpc,
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, Cpu: aws.String("256"), Memory: aws.String("512"),
+		ExecutionRoleArn:     aws.String("arn:aws:iam::123456789012:role/exec"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("r/api:1"), Essential: aws.Bool(true)}},
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	var out bytes.Buffer
+	_, err = migration.Run(ctx, api, logs, migration.Spec{
+		Cluster: "main", TaskDefinition: reg.TaskDefinition, Container: "app", Command: []string{"./app", "migrate"},
+		Network:    &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
+		LaunchType: types.LaunchTypeFargate, StartedBy: "esteira/test", ClientToken: "t-2",
+		Timeout: 20 * time.Minute, PollInterval: time.Hour, Out: &out,
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "interrupted while migration task")
+	assert.NotContains(t, err.Error(), "after 20m", "it did not time out")
+	assert.Contains(t, err.Error(), "the task was stopped (StopTask)")
+	assert.Equal(t, 1, sim.Count("ecs", "StopTask"))
+	for _, r := range sim.Requests() {
+		if r.Operation == "StopTask" {
+			assert.Contains(t, string(r.Body), "interrupted")
+		}
+	}
 }
