@@ -178,8 +178,13 @@ func (d *deploy) printPlan() {
 	fmt.Fprintf(d.o.Out, "    update service %s/%s and wait up to %s; on failure roll back to %s\n", d.o.Cluster, d.o.Service, d.o.Timeout, revName(d.before))
 }
 
+// holder names the deploy in its lock, and where the service was before
+// it: a deploy killed mid-rollout writes no record, so its lock is what
+// tells the next one where to go back to.
 func (d *deploy) holder() release.Holder {
-	return release.Holder{Who: d.o.Who, What: fmt.Sprintf("deploy-backend %s/%s %s", d.o.Cluster, d.o.Service, d.o.Image)}
+	return release.Holder{Who: d.o.Who, What: fmt.Sprintf("deploy-backend %s/%s %s; the service ran %s before it: if it died mid-rollout, "+
+		"check the service and roll back with rollback-backend --cluster %s --service %s --to-revision %s",
+		d.o.Cluster, d.o.Service, d.o.Image, revName(d.before), d.o.Cluster, d.o.Service, revName(d.before))}
 }
 
 // change registers, migrates, updates and, on failure, rolls back.

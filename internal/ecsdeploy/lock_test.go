@@ -210,6 +210,8 @@ func TestDeploy_TheSecondOfTwoConcurrentDeploysRefusesNamingTheFirst(t *testing.
 	require.ErrorAs(t, err, &locked)
 	assert.Equal(t, "alice@ci", locked.Holder.Who)
 	assert.Contains(t, err.Error(), "another deploy is in progress")
+	assert.Contains(t, err.Error(), "rollback-backend --cluster main --service api --to-revision api:1",
+		"the lock says where to go back to if its deploy died")
 
 	require.NoError(t, <-done, "the first deploy is not disturbed")
 	assert.Equal(t, 2, e.sim.Count("ecs", "RegisterTaskDefinition"), "v1 and the first deploy's revision only")
