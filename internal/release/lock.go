@@ -23,6 +23,10 @@ type Holder struct {
 	Who   string    `json:"who"`   // user@host or the CI job's URL
 	What  string    `json:"what"`  // e.g. "deploy-backend prod/api image@sha256:…"
 	Since time.Time `json:"since"` // when the lock was taken; Acquire sets it to now when zero
+	// Backup, for a frontend release, is the backup (s3://...) that restores
+	// the site as it was before it: what a rollback after breaking this lock
+	// must restore, since a release killed mid-publish writes no record.
+	Backup string `json:"backup,omitempty"`
 }
 
 // LockOptions tunes Acquire.
@@ -58,6 +62,9 @@ type Lock struct {
 	Name   string
 	Holder Holder
 	URI    string // s3://bucket/<prefix>/locks/<name>.json
+	// Broke is the holder of the lock that Acquire broke to take this one
+	// (LockOptions.Break), nil when the lock was free.
+	Broke *Holder
 
 	store    *Store
 	key      string
@@ -95,10 +102,11 @@ func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOption
 	}
 	l := &Lock{Name: name, Holder: h, store: s, key: s.prefix + "/locks/" + name + ".json", token: newToken()}
 	l.URI = s.uri(l.key)
-	broke := false
+	var broke *Holder
 	for attempt := 0; attempt < 4; attempt++ {
 		taken, err := l.create(ctx)
 		if err != nil || taken {
+			l.Broke = broke
 			return l.orNil(taken), err
 		}
 		cur, etag, err := s.readLock(ctx, l.key)
@@ -109,16 +117,18 @@ func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOption
 			return nil, fmt.Errorf("read holder of lock %s: %w", name, err)
 		}
 		if cur.Token == l.token { // our write landed but its answer was lost and the SDK retried
+			l.Broke = broke
 			return l, nil
 		}
 		stale := time.Since(cur.Since) > o.StaleAfter
-		if !o.Break || broke {
+		if !o.Break || broke != nil {
 			return nil, &LockedError{Name: name, Holder: cur.Holder, Stale: stale}
 		}
 		if err := s.breakLock(ctx, name, l.key, etag); err != nil {
 			return nil, err
 		}
-		broke = true
+		held := cur.Holder
+		broke = &held
 	}
 	return nil, fmt.Errorf("acquire lock %s: it kept changing hands while we tried; try again", name)
 }

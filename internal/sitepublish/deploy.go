@@ -102,23 +102,24 @@ func planSite(ctx context.Context, st objectStore, site location, files []localF
 }
 
 // lock takes the site's deploy lock when a release store is configured.
-// The returned release func never fails the caller; it reports to out.
-func lock(ctx context.Context, r *run, s *release.Store, site location, what, who string, stale time.Duration, brk bool) (func(), error) {
+// The returned release func never fails the caller; it reports to out. The
+// holder returned is the one whose lock was broken (brk), or nil.
+func lock(ctx context.Context, r *run, s *release.Store, site location, h release.Holder, stale time.Duration, brk bool) (func(), *release.Holder, error) {
 	if s == nil {
-		return func() {}, nil
+		return func() {}, nil, nil
 	}
 	started := time.Now()
-	h := release.Holder{Who: who, What: what, Since: started}
+	h.Since = started
 	l, err := s.Acquire(ctx, "frontend/"+target(site), h, release.LockOptions{StaleAfter: stale, Break: brk})
 	r.step("lock", started, err, target(site))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return func() {
 		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
 			fmt.Fprintf(r.out, "warning: release the deploy lock of %s: %v\n", target(site), err)
 		}
-	}, nil
+	}, l.Broke, nil
 }
 
 // record writes the release record when a store is configured.

@@ -50,7 +50,7 @@ func deploy(ctx context.Context, st objectStore, cf CloudFrontAPI, o Options) (*
 	// the next one at the backup of the site as it was.
 	what := fmt.Sprintf("deploy-frontend %s, release %s; if it died mid-publish, restore the site it backed up to %s with rollback-frontend --backup %s",
 		target(site), r.rec.ID, bak, r.rec.ID)
-	unlock, err := lock(ctx, r, o.Releases, site, what, o.Who, o.LockStaleAfter, o.BreakLock)
+	unlock, _, err := lock(ctx, r, o.Releases, site, release.Holder{Who: o.Who, What: what, Backup: bak.String()}, o.LockStaleAfter, o.BreakLock)
 	if err != nil {
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)

@@ -106,12 +106,23 @@ func rollback(ctx context.Context, st objectStore, cf CloudFrontAPI, o RollbackO
 	r.rec.Frontend = &release.FrontendRecord{Bucket: o.Bucket, Prefix: site.Prefix, BackupURI: safety.String()}
 	what := fmt.Sprintf("rollback-frontend %s, release %s; if it died mid-restore, the site it replaced is backed up to %s (rollback-frontend --backup %s)",
 		target(site), r.rec.ID, safety, r.rec.ID)
-	unlock, err := lock(ctx, r, o.Releases, site, what, o.Who, 0, o.BreakLock)
+	unlock, broke, err := lock(ctx, r, o.Releases, site, release.Holder{Who: o.Who, What: what}, 0, o.BreakLock)
 	if err != nil {
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)
 	}
 	defer unlock()
+	if broke != nil && o.Backup == "" {
+		// The release whose lock was broken died without a record: the
+		// records' last backup is older than the site it half changed.
+		if broke.Backup == "" {
+			err := fmt.Errorf("the broken lock was held by %s for %q and names no backup, so the records cannot tell which backup restores the site: pass --backup <release-id>", broke.Who, broke.What)
+			r.finish("failed", err)
+			return r.rec, record(ctx, r, o.Releases, fmt.Errorf("nothing was changed: %w", err))
+		}
+		fmt.Fprintf(o.Out, "==> the broken lock's release (%s) died without a record: restoring the backup it took, %s\n", broke.What, broke.Backup)
+		o.Backup = broke.Backup
+	}
 	err = rollbackSite(ctx, r, st, cf, site, safety, o)
 	return r.rec, record(ctx, r, o.Releases, err)
 }
