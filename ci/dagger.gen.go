@@ -943,11 +943,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg endpoint", err))
 				}
 			}
-			var s3Endpoint string
-			if inputArgs["s3Endpoint"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["s3Endpoint"]), &s3Endpoint)
+			var storageEndpoint string
+			if inputArgs["storageEndpoint"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["storageEndpoint"]), &storageEndpoint)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg s3Endpoint", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg storageEndpoint", err))
 				}
 			}
 			var awsAccessKeyId *dagger.Secret
@@ -992,7 +992,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sandbox", err))
 				}
 			}
-			return New(region, endpoint, s3Endpoint, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, releaseBucket, releasePrefix, sandbox), nil
+			return New(region, endpoint, storageEndpoint, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, releaseBucket, releasePrefix, sandbox), nil
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -49,7 +49,7 @@ func New(
 	endpoint string,
 	// Send S3 calls to this URL instead (the AWS_ENDPOINT_URL_S3 convention), when S3 lives elsewhere than --endpoint.
 	// +optional
-	s3Endpoint string,
+	storageEndpoint string,
 	// AWS access key id, for example env:AWS_ACCESS_KEY_ID. Leave out all three credential flags to use the SDK's default chain (instance or task role).
 	// +optional
 	awsAccessKeyId *dagger.Secret,
@@ -66,14 +66,14 @@ func New(
 	// +optional
 	// +default="esteira"
 	releasePrefix string,
-	// Run against an esteira sandbox instead of AWS: start one with `dagger call sandbox up --ports 4566:4566` and pass --sandbox tcp://localhost:4566. Region, endpoint, keys and release bucket then default to the sandbox's, and images are pushed to its registry.
+	// Run against an esteira sandbox instead of AWS, e.g. tcp://localhost:4566 after 'dagger call sandbox up --ports 4566:4566'. Region, endpoint, keys and release bucket then default to the sandbox's, and images are pushed to its registry.
 	// +optional
 	sandbox *dagger.Service,
 ) *Esteira {
 	return &Esteira{
 		Region:             region,
 		Endpoint:           endpoint,
-		S3Endpoint:         s3Endpoint,
+		S3Endpoint:         storageEndpoint,
 		ReleaseBucket:      releaseBucket,
 		ReleasePrefix:      releasePrefix,
 		Target:             sandbox,

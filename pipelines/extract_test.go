@@ -19,11 +19,13 @@ type invocation struct {
 // daggerGlobalFlags are the dagger CLI's own flags that may appear between
 // `dagger` and `call` or among the call's words; true means it takes a value.
 var daggerGlobalFlags = map[string]bool{
-	"-m": true, "--mod": true, "--progress": true, "-o": true, "--output": true,
-	"--workdir": true, "-E": false, "--no-exit": false,
+	// as `dagger call --help` of v0.21.8 lists them
+	"-m": true, "--mod": true, "-M": false, "--no-mod": false, "--progress": true, "-o": true, "--output": true,
+	"--workdir": true, "-E": false, "--no-exit": false, "-y": false, "--auto-apply": false,
 	"--json": false, "-j": false, "-s": false, "--silent": false, "-q": false, "--quiet": false,
-	"-v": false, "-vv": false, "-vvv": false, "--debug": false, "-d": false,
-	"-i": false, "--interactive": false, "--cloud": false,
+	"-v": false, "-vv": false, "-vvv": false, "--verbose": false, "--debug": false, "-d": false,
+	"-i": false, "--interactive": false, "--interactive-command": true, "--lock": true,
+	"-w": false, "--web": false, "--x-release": true, "--allow-llm": true, "--eager-runtime": false, "--cloud": false,
 }
 
 // shellInvocations finds every `dagger ... call ...` command in a shell

@@ -89,7 +89,7 @@ func (o Options) Validate() error {
 	if !regionPattern.MatchString(o.Region) {
 		return fmt.Errorf("region %q is not an AWS region name: pass --region like eu-west-1 or us-east-1", o.Region)
 	}
-	for _, e := range [][2]string{{"--endpoint", o.Endpoint}, {"--s3-endpoint", o.S3Endpoint}} {
+	for _, e := range [][2]string{{"--endpoint", o.Endpoint}, {"--storage-endpoint", o.S3Endpoint}} {
 		flag, v := e[0], e[1]
 		if v == "" {
 			continue
