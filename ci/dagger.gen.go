@@ -565,6 +565,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg distributionId", err))
 				}
 			}
+			var listFiles bool
+			if inputArgs["listFiles"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["listFiles"]), &listFiles)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg listFiles", err))
+				}
+			}
 			var dryRun bool
 			if inputArgs["dryRun"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
@@ -586,7 +593,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
 				}
 			}
-			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, buildDir, backupMode, maxDelete, concurrency, cacheControl, precompress, distributionId, dryRun, breakLock, lockStaleAfter)
+			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, buildDir, backupMode, maxDelete, concurrency, cacheControl, precompress, distributionId, listFiles, dryRun, breakLock, lockStaleAfter)
 		case "Migrate":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -873,6 +880,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg distributionId", err))
 				}
 			}
+			var listFiles bool
+			if inputArgs["listFiles"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["listFiles"]), &listFiles)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg listFiles", err))
+				}
+			}
 			var breakLock bool
 			if inputArgs["breakLock"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
@@ -880,7 +894,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*Esteira).RollbackFrontend(&parent, ctx, bucket, backupBucket, prefix, backup, concurrency, distributionId, breakLock)
+			return (*Esteira).RollbackFrontend(&parent, ctx, bucket, backupBucket, prefix, backup, concurrency, distributionId, listFiles, breakLock)
 		case "Sandbox":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

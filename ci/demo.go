@@ -177,7 +177,7 @@ func (d *demo) expectFailure(ctx context.Context, how string) error {
 
 func (d *demo) deployFrontend(ctx context.Context, source *dagger.Directory) error {
 	_, err := d.m.DeployFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, source, nil,
-		"node:22-bookworm-slim", "npm run build", "dist", "full", 1000, 64, "", nil, "", false, false, "1h")
+		"node:22-bookworm-slim", "npm run build", "dist", "full", 1000, 64, "", nil, "", false, false, false, "1h")
 	return err
 }
 
@@ -237,7 +237,7 @@ func (d *demo) brokenPublish(ctx context.Context) error {
 }
 
 func (d *demo) rollbackSite(ctx context.Context) error {
-	if _, err := d.m.RollbackFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, "", 64, "", false); err != nil {
+	if _, err := d.m.RollbackFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, "", 64, "", false, false); err != nil {
 		return err
 	}
 	now, err := d.snapshot(ctx)

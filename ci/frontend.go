@@ -74,6 +74,9 @@ func (m *Esteira) DeployFrontend(
 	// CloudFront distribution to invalidate for the changed paths.
 	// +optional
 	distributionId string,
+	// Print a line per file uploaded, deleted or restored (default: a progress line every few seconds).
+	// +optional
+	listFiles bool,
 	// Print what would be uploaded, skipped and deleted; change nothing.
 	// +optional
 	dryRun bool,
@@ -105,7 +108,7 @@ func (m *Esteira) DeployFrontend(
 	rec, err := sitepublish.Deploy(ctx, m.siteClients(s, distributionId), sitepublish.Options{
 		Dir: dir, Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, BackupMode: backupMode,
 		MaxDelete: maxDelete, Concurrency: concurrency, CacheControl: rules, Precompress: precompress,
-		DistributionID: distributionId, DryRun: dryRun,
+		DistributionID: distributionId, DryRun: dryRun, ListFiles: listFiles,
 		Releases: m.releases(s), LockStaleAfter: durations["--lock-stale-after"], BreakLock: breakLock, Who: s.who,
 		PriorSteps: prior, Out: progress(),
 	})
@@ -197,6 +200,9 @@ func (m *Esteira) RollbackFrontend(
 	// CloudFront distribution to invalidate for the restored paths.
 	// +optional
 	distributionId string,
+	// Print a line per file uploaded, deleted or restored (default: a progress line every few seconds).
+	// +optional
+	listFiles bool,
 	// Break a deploy lock left by a crashed run.
 	// +optional
 	breakLock bool,
@@ -207,7 +213,7 @@ func (m *Esteira) RollbackFrontend(
 	}
 	rec, err := sitepublish.Rollback(ctx, m.siteClients(s, distributionId), sitepublish.RollbackOptions{
 		Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, Backup: backup, DistributionID: distributionId,
-		Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Concurrency: concurrency, Out: progress(),
+		Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Concurrency: concurrency, Out: progress(), ListFiles: listFiles,
 	})
 	return recordJSON(rec, err)
 }

@@ -32,7 +32,7 @@ type copyJob struct {
 // copyAll runs the copies; into a live site (ordered) in upload phase
 // order (assets, HTML, root index.html) so a restore never serves a page
 // before its assets, into a backup all at once.
-func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, conc int, onDone func(copyJob)) error {
+func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, conc int, m *meter, onDone func(copyJob)) error {
 	byPhase := make([][]copyJob, 3)
 	for _, j := range jobs {
 		ph := phaseAsset
@@ -50,6 +50,9 @@ func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, 
 					return err
 				}
 				_, err := st.Copy(gctx, j.src.Bucket, j.src.key(j.srcRel), j.dst.Bucket, j.dst.key(j.dstRel), j.replace)
+				if err == nil {
+					m.tick()
+				}
 				if err == nil && onDone != nil {
 					onDone(j)
 				}
@@ -67,7 +70,7 @@ func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, 
 // verifies the copies (same keys, sizes and content), then writes dst's
 // manifest: the whole site state plus which paths dst stores. The manifest
 // is written last and marks the backup as verified.
-func backupSite(ctx context.Context, st objectStore, site location, remote remoteSet, rels []string, dst location, conc int) error {
+func backupSite(ctx context.Context, st objectStore, site location, remote remoteSet, rels []string, dst location, conc int, rep report) error {
 	rels = slices.Sorted(slices.Values(rels))
 	jobs := make([]copyJob, len(rels))
 	want := make(remoteSet, len(rels))
@@ -75,7 +78,10 @@ func backupSite(ctx context.Context, st objectStore, site location, remote remot
 		jobs[i] = copyJob{src: site, dst: dst, srcRel: rel, dstRel: rel}
 		want[rel] = remote[rel]
 	}
-	if err := copyAll(ctx, st, jobs, false, conc, nil); err != nil {
+	m := rep.meter("backup", len(jobs))
+	err := copyAll(ctx, st, jobs, false, conc, m, nil)
+	m.stop()
+	if err != nil {
 		return fmt.Errorf("back up %s to %s: %w", site, dst, err)
 	}
 	if _, err := verifyLocation(ctx, st, want, dst, sameBytes, conc); err != nil {

@@ -162,7 +162,7 @@ func benchBackup(c *s3.Client, site, bak, id string) error {
 	for i, rel := range rels {
 		jobs[i] = copyJob{src: loc, dst: dst, srcRel: rel, dstRel: rel}
 	}
-	if err := copyAll(ctx, st, jobs, false, defaultConcurrency, nil); err != nil {
+	if err := copyAll(ctx, st, jobs, false, defaultConcurrency, nil, nil); err != nil {
 		return err
 	}
 	t2 := time.Now()

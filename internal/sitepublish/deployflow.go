@@ -96,7 +96,7 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 	if o.BackupMode == BackupChanged {
 		saved, what = p.touched(), "the objects the release replaces or deletes, of"
 	}
-	err = backupSite(ctx, st, site, p.remote, saved, bak, o.Concurrency)
+	err = backupSite(ctx, st, site, p.remote, saved, bak, o.Concurrency, o.report())
 	r.step("backup", started, err, fmt.Sprintf("%d objects (%s %d) to %s, verified", len(saved), what, len(p.remote), bak))
 	if err != nil {
 		r.finish("failed", err)
@@ -127,7 +127,7 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 
 func publishAndVerify(ctx context.Context, r *run, st objectStore, site location, p *SitePlan, o Options) error {
 	started := time.Now()
-	res, err := publish(ctx, st, site, p, o.Concurrency, o.Out)
+	res, err := publish(ctx, st, site, p, o.Concurrency, o.report())
 	want := res.want
 	r.step("publish", started, err, fmt.Sprintf("%d of %d uploaded, %d unchanged, %d of %d deleted",
 		res.uploaded, len(p.Upload), len(p.Skipped), res.deleted, len(p.Delete)))
@@ -171,7 +171,7 @@ func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak locatio
 func retryRestore(ctx context.Context, st objectStore, site, bak location, o Options) (restoreStats, error) {
 	wait := restoreBackoff
 	for attempt := 1; ; attempt++ {
-		stats, err := restoreSite(ctx, st, site, bak, o.Concurrency, o.Out)
+		stats, err := restoreSite(ctx, st, site, bak, o.Concurrency, o.report())
 		if err == nil {
 			return stats, nil
 		}

@@ -38,7 +38,7 @@ func TestDeployS3_ServerOutageMidUploadRestoresSiteByteIdentical(t *testing.T) {
 	e.proxy.mu.Unlock()
 	var out bytes.Buffer
 	o := e.options(writeTree(t, bigSite(40, "v2")))
-	o.Concurrency, o.Out = 4, &out
+	o.Concurrency, o.Out, o.ListFiles = 4, &out, true
 	rec, err := e.deploy(t, o)
 
 	require.Error(t, err)

@@ -60,9 +60,13 @@ type Options struct {
 	Who string
 	// PriorSteps (e.g. the build) are put first in the release record.
 	PriorSteps []release.Step
-	// Out receives progress lines; nil discards them.
-	Out io.Writer
+	// Out receives progress lines; nil discards them. ListFiles adds a
+	// line per file uploaded, deleted or restored.
+	Out       io.Writer
+	ListFiles bool
 }
+
+func (o Options) report() report { return report{out: o.Out, files: o.ListFiles} }
 
 // Backup modes.
 const (

@@ -2,8 +2,6 @@ package sitepublish
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"maps"
 	"sync"
 
@@ -20,13 +18,19 @@ type published struct {
 // publish uploads the plan's files phase by phase (assets, HTML, root
 // index.html), then deletes the stale objects; nothing is deleted unless
 // every upload succeeded.
-func publish(ctx context.Context, st objectStore, site location, p *SitePlan, conc int, out io.Writer) (published, error) {
+func publish(ctx context.Context, st objectStore, site location, p *SitePlan, conc int, rep report) (published, error) {
 	want := make(remoteSet, len(p.files))
 	res := published{want: want}
 	for _, rel := range p.Skipped {
 		want[rel] = p.remote[rel]
 	}
 	var mu sync.Mutex
+	total := 0
+	for _, changes := range p.phases() {
+		total += len(changes)
+	}
+	m := rep.meter("upload", total)
+	defer m.stop()
 	for _, changes := range p.phases() {
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(conc)
@@ -42,7 +46,8 @@ func publish(ctx context.Context, st objectStore, site location, p *SitePlan, co
 				mu.Lock()
 				want[c.Path] = o
 				res.uploaded++
-				fmt.Fprintf(out, "    uploaded %s (%s)\n", c.Path, c.Reason)
+				m.tick()
+				rep.file("    uploaded %s (%s)\n", c.Path, c.Reason)
 				mu.Unlock()
 				return nil
 			})
@@ -61,7 +66,7 @@ func publish(ctx context.Context, st objectStore, site location, p *SitePlan, co
 		}
 		res.deleted = len(keys)
 		for _, rel := range p.Delete {
-			fmt.Fprintf(out, "    deleted %s\n", rel)
+			rep.file("    deleted %s\n", rel)
 		}
 	}
 	return res, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -135,15 +134,17 @@ func checkSources(ctx context.Context, st objectStore, jobs []copyJob, state rem
 // executeRestore copies back (assets, HTML, index.html), deletes what the
 // backup's site did not have, verifies the site equals the backup's state
 // byte for byte and rewrites the site's manifest.
-func executeRestore(ctx context.Context, st objectStore, site location, p *restorePlan, conc int, out io.Writer) (restoreStats, error) {
+func executeRestore(ctx context.Context, st objectStore, site location, p *restorePlan, conc int, rep report) (restoreStats, error) {
 	var stats restoreStats
 	var mu sync.Mutex
-	err := copyAll(ctx, st, p.jobs, true, conc, func(j copyJob) {
+	m := rep.meter("restore", len(p.jobs))
+	err := copyAll(ctx, st, p.jobs, true, conc, m, func(j copyJob) {
 		mu.Lock()
 		stats.Copied++
-		fmt.Fprintf(out, "    restored %s\n", j.dstRel)
+		rep.file("    restored %s\n", j.dstRel)
 		mu.Unlock()
 	})
+	m.stop()
 	if err != nil {
 		return stats, fmt.Errorf("restore %s from %s: %w", site, p.target.loc, err)
 	}
@@ -167,7 +168,7 @@ func executeRestore(ctx context.Context, st objectStore, site location, p *resto
 
 // restoreSite makes the site equal to the backup at src (every source in
 // src itself); used after a failed publish.
-func restoreSite(ctx context.Context, st objectStore, site, src location, conc int, out io.Writer) (restoreStats, error) {
+func restoreSite(ctx context.Context, st objectStore, site, src location, conc int, rep report) (restoreStats, error) {
 	target, err := readBackup(ctx, st, src)
 	if err != nil {
 		return restoreStats{}, err
@@ -176,7 +177,7 @@ func restoreSite(ctx context.Context, st objectStore, site, src location, conc i
 	if err != nil {
 		return restoreStats{}, err
 	}
-	return executeRestore(ctx, st, site, p, conc, out)
+	return executeRestore(ctx, st, site, p, conc, rep)
 }
 
 // listBackups reads every verified backup under root except skip, newest

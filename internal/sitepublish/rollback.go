@@ -39,8 +39,10 @@ type RollbackOptions struct {
 	// InvalidationLimit paths (default 50) one "/*" is sent instead.
 	DistributionID    string
 	InvalidationLimit int
-	// Out receives progress lines; nil discards them.
-	Out io.Writer
+	// Out receives progress lines; nil discards them. ListFiles adds a
+	// line per file restored.
+	Out       io.Writer
+	ListFiles bool
 }
 
 // Rollback restores the site from a verified backup. The current site is
@@ -144,14 +146,14 @@ func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI,
 	if o.BackupMode == BackupChanged {
 		saved = p.touched()
 	}
-	err = backupSite(ctx, st, site, p.live, saved, safety, o.Concurrency)
+	err = backupSite(ctx, st, site, p.live, saved, safety, o.Concurrency, report{out: o.Out, files: o.ListFiles})
 	r.step("backup", started, err, fmt.Sprintf("%d of the site's %d objects to %s, verified", len(saved), len(p.live), safety))
 	if err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("backup of the current site did not verify, nothing was changed: %w", err)
 	}
 	started = time.Now()
-	stats, err := executeRestore(ctx, st, site, p, o.Concurrency, o.Out)
+	stats, err := executeRestore(ctx, st, site, p, o.Concurrency, report{out: o.Out, files: o.ListFiles})
 	r.step("restore", started, err, fmt.Sprintf("%d copied back, %d deleted, from %s", stats.Copied, stats.Deleted, src))
 	r.rec.Frontend.Uploaded, r.rec.Frontend.Deleted = stats.Copied, stats.Deleted
 	if err != nil {
