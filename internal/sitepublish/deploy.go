@@ -102,11 +102,13 @@ func planSite(ctx context.Context, st objectStore, site location, files []localF
 }
 
 // lock takes the site's deploy lock when a release store is configured.
-// The returned release func never fails the caller; it reports to out. The
-// holder returned is the one whose lock was broken (brk), or nil.
-func lock(ctx context.Context, r *run, s *release.Store, site location, h release.Holder, stale time.Duration, brk bool) (func(), *release.Holder, error) {
+// The returned release func never fails the caller; it reports to out. A
+// non-empty note is written into the lock first, so a lock that cannot be
+// released says what really happened. The holder returned is the one whose
+// lock was broken (brk), or nil.
+func lock(ctx context.Context, r *run, s *release.Store, site location, h release.Holder, stale time.Duration, brk bool) (func(note string), *release.Holder, error) {
 	if s == nil {
-		return func() {}, nil, nil
+		return func(string) {}, nil, nil
 	}
 	started := time.Now()
 	h.Since = started
@@ -115,21 +117,31 @@ func lock(ctx context.Context, r *run, s *release.Store, site location, h releas
 	if err != nil {
 		return nil, nil, err
 	}
-	return func() {
+	return func(note string) {
+		if note != "" {
+			if err := l.Amend(context.WithoutCancel(ctx), note, ""); err != nil {
+				fmt.Fprintf(r.out, "warning: note the outcome in the deploy lock of %s: %v\n", target(site), err)
+			}
+		}
 		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
 			fmt.Fprintf(r.out, "warning: release the deploy lock of %s: %v\n", target(site), err)
 		}
 	}, l.Broke, nil
 }
 
-// record writes the release record when a store is configured.
-func record(ctx context.Context, r *run, s *release.Store, err error) error {
+// record writes the release record when a store is configured. When it
+// cannot, *note says so for the lock (a lock left behind must not ask to
+// restore a release that ended well).
+func record(ctx context.Context, r *run, s *release.Store, err error, note *string) error {
 	if s == nil {
 		return err
 	}
 	uri, perr := s.Put(context.WithoutCancel(ctx), r.rec)
 	if perr != nil {
 		fmt.Fprintf(r.out, "warning: write the release record: %v\n", perr)
+		*note = fmt.Sprintf("%s %s, release %s, ended %s, but its record could not be written (%v); "+
+			"nothing needs restoring: if this lock is still here, no deploy holds it: pass --break-lock",
+			r.rec.Kind, target(newLocation(r.rec.Frontend.Bucket, r.rec.Frontend.Prefix)), r.rec.ID, r.rec.Outcome, perr)
 		if err == nil {
 			return fmt.Errorf("release %s %s, but its record could not be written: %w", r.rec.ID, r.rec.Outcome, perr)
 		}

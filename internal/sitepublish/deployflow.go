@@ -55,9 +55,10 @@ func deploy(ctx context.Context, st objectStore, cf CloudFrontAPI, o Options) (*
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)
 	}
-	defer unlock()
+	var note string
+	defer func() { unlock(note) }()
 	err = releaseSite(ctx, r, st, cf, site, bak, files, o)
-	return r.rec, record(ctx, r, o.Releases, err)
+	return r.rec, record(ctx, r, o.Releases, err, &note)
 }
 
 // planAndCheck plans and applies the --max-delete guard.

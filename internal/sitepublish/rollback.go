@@ -113,20 +113,21 @@ func rollback(ctx context.Context, st objectStore, cf CloudFrontAPI, o RollbackO
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)
 	}
-	defer unlock()
+	var note string
+	defer func() { unlock(note) }()
 	if broke != nil && o.Backup == "" {
 		// The release whose lock was broken died without a record: the
 		// records' last backup is older than the site it half changed.
 		if broke.Backup == "" {
 			err := fmt.Errorf("the broken lock was held by %s for %q and names no backup, so the records cannot tell which backup restores the site: pass --backup <release-id>", broke.Who, broke.What)
 			r.finish("failed", err)
-			return r.rec, record(ctx, r, o.Releases, fmt.Errorf("nothing was changed: %w", err))
+			return r.rec, record(ctx, r, o.Releases, fmt.Errorf("nothing was changed: %w", err), &note)
 		}
 		fmt.Fprintf(o.Out, "==> the broken lock's release (%s) died without a record: restoring the backup it took, %s\n", broke.What, broke.Backup)
 		o.Backup = broke.Backup
 	}
 	err = rollbackSite(ctx, r, st, cf, site, safety, o)
-	return r.rec, record(ctx, r, o.Releases, err)
+	return r.rec, record(ctx, r, o.Releases, err, &note)
 }
 
 func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, safety location, o RollbackOptions) error {
