@@ -94,6 +94,16 @@ func TestBackend(t *testing.T) {
 		assert.Equal(t, before, liveRevision(t))
 	})
 
+	t.Run("a credential in the migration command is never printed or returned", func(t *testing.T) {
+		r := inSandbox(t, "migrate", "--cluster", sandbox.Cluster, "--service", sandbox.Service,
+			"--migrate-command", "migrate,--db-password=e2e-hunter2", "--poll-interval", "1s")
+		out := ok(t, r)
+		assert.NotContains(t, out+r.stderr, "e2e-hunter2")
+		var res map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+		assert.Equal(t, []any{"migrate", "--db-password=<redacted>"}, res["command"])
+	})
+
 	t.Run("rollback-backend goes back to the revision before the last release", func(t *testing.T) {
 		last := storedSucceeded(t)
 		out := ok(t, inSandbox(t, "rollback-backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "--poll-interval", "1s"))

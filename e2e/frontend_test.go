@@ -85,6 +85,15 @@ func TestFrontend(t *testing.T) {
 		assert.Empty(t, first.Diff(snapshot(t, prefix)), "the site is release 1 again")
 	})
 
+	t.Run("a build with a link out of it is refused by name", func(t *testing.T) {
+		before := snapshot(t, prefix)
+		dist := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dist, "index.html"), []byte("<html></html>"), 0o644))
+		require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(dist, "passwd.txt")))
+		fails(t, deploy("--dist", dist), "passwd.txt", "outside the build folder")
+		assert.Empty(t, before.Diff(snapshot(t, prefix)))
+	})
+
 	t.Run("an empty build is refused before anything changes", func(t *testing.T) {
 		before := snapshot(t, prefix)
 		r := deploy("--dist", t.TempDir())
