@@ -97,6 +97,18 @@ func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOption
 	if o.StaleAfter <= 0 {
 		o.StaleAfter = DefaultStaleAfter
 	}
+	cond, err := s.conditionals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !cond.createOnce {
+		return nil, fmt.Errorf("acquire lock %s: the S3 server of bucket %s ignores If-None-Match on PutObject, so two deploys could both take the lock: "+
+			"keep --release-bucket on AWS S3 or on a server that honours conditional writes (versitygw does), or leave --release-bucket out (no lock, no records)", name, s.bucket)
+	}
+	if o.Break && !cond.deleteMatch {
+		return nil, fmt.Errorf("break lock %s: the S3 server of bucket %s ignores If-Match on DeleteObject, so two runs breaking the lock at once could both take it: "+
+			"check that no deploy runs, delete %s by hand, then run again without --break-lock", name, s.bucket, s.uri(s.prefix+"/locks/"+name+".json"))
+	}
 	if h.Since.IsZero() {
 		h.Since = time.Now().UTC()
 	}
