@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -42,4 +43,52 @@ func (l *Lock) Amend(ctx context.Context, what, backup string) error {
 	}
 	l.Holder = h
 	return nil
+}
+
+// Overlapping returns the holders of the locks held on names that enclose
+// name or that name encloses ("frontend/b/www" and "frontend/b/www/blog"):
+// a site and a site inside it must not be deployed at once. A caller takes
+// its own lock first and then asks, so of two overlapping deploys at least
+// one sees the other.
+func (s *Store) Overlapping(ctx context.Context, name string) (map[string]Holder, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	found := map[string]Holder{}
+	parts := strings.Split(name, "/")
+	for i := 2; i < len(parts); i++ { // "frontend/bucket" is the shortest site lock
+		outer := strings.Join(parts[:i], "/")
+		cur, _, err := s.readLock(ctx, s.prefix+"/locks/"+outer+".json")
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read lock %s: %w", outer, err)
+		}
+		found[outer] = cur.Holder
+	}
+	dir := s.prefix + "/locks/" + name + "/"
+	pages := s3.NewListObjectsV2Paginator(s.api, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(dir)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list locks under %s: %w", s.uri(dir), err)
+		}
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			inner, ok := strings.CutSuffix(strings.TrimPrefix(key, s.prefix+"/locks/"), ".json")
+			if !ok {
+				continue
+			}
+			cur, _, err := s.readLock(ctx, key)
+			if isNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read lock %s: %w", inner, err)
+			}
+			found[inner] = cur.Holder
+		}
+	}
+	return found, nil
 }

@@ -85,3 +85,23 @@ func TestDeploy_RefusesASiteThatEnclosesAnotherSiteOrABackup(t *testing.T) {
 	assert.Contains(t, err.Error(), "esteira-backups/app/")
 	assert.Equal(t, backups, e.keys(t, e.site, "esteira-backups/"))
 }
+
+// The locks of a site and of a site inside it exclude each other, both ways.
+func TestDeploy_ASiteAndASiteInsideItAreNeverReleasedAtOnce(t *testing.T) {
+	e := newS3Env(t)
+	store := release.NewStore(e.direct, e.backups, "records")
+	for _, c := range []struct{ held, deploy string }{{"www", "www/blog"}, {"www/blog", "www"}} {
+		held, err := store.Acquire(t.Context(), "frontend/"+e.site+"/"+c.held, release.Holder{Who: "other@ci", What: "deploy-frontend"}, release.LockOptions{})
+		require.NoError(t, err)
+		o := e.options(writeTree(t, siteV1()))
+		o.Prefix, o.Releases, o.Who = c.deploy, store, "me"
+		_, err = e.deploy(t, o)
+		require.Error(t, err, "%+v", c)
+		assert.Contains(t, err.Error(), e.site+"/"+c.held+" (held by other@ci")
+		assert.Empty(t, e.keys(t, e.site, ""), "nothing was published")
+		require.NoError(t, held.Release(t.Context()))
+		mine, err := store.Acquire(t.Context(), "frontend/"+e.site+"/"+c.deploy, release.Holder{Who: "me"}, release.LockOptions{})
+		require.NoError(t, err, "the refused deploy released its own lock")
+		require.NoError(t, mine.Release(t.Context()))
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/release"
@@ -112,7 +114,11 @@ func lock(ctx context.Context, r *run, s *release.Store, site location, h releas
 	}
 	started := time.Now()
 	h.Since = started
-	l, err := s.Acquire(ctx, "frontend/"+target(site), h, release.LockOptions{StaleAfter: stale, Break: brk})
+	name := "frontend/" + target(site)
+	l, err := s.Acquire(ctx, name, h, release.LockOptions{StaleAfter: stale, Break: brk})
+	if err == nil {
+		err = checkNoOverlap(ctx, s, l, name)
+	}
 	r.step("lock", started, err, target(site))
 	if err != nil {
 		return nil, nil, err
@@ -127,6 +133,28 @@ func lock(ctx context.Context, r *run, s *release.Store, site location, h releas
 			fmt.Fprintf(r.out, "warning: release the deploy lock of %s: %v\n", target(site), err)
 		}
 	}, l.Broke, nil
+}
+
+// checkNoOverlap refuses, and releases l, when a site that encloses this
+// one or lies inside it is being released too: one deploy could delete or
+// back up the other's half-published files.
+func checkNoOverlap(ctx context.Context, s *release.Store, l *release.Lock, name string) error {
+	others, err := s.Overlapping(ctx, name)
+	if err == nil && len(others) == 0 {
+		return nil
+	}
+	if rerr := l.Release(context.WithoutCancel(ctx)); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("check the locks of enclosing and enclosed sites: %w", err)
+	}
+	var held []string
+	for other, h := range others {
+		held = append(held, fmt.Sprintf("%s (held by %s for %q)", strings.TrimPrefix(other, "frontend/"), h.Who, h.What))
+	}
+	sort.Strings(held)
+	return fmt.Errorf("a site that encloses %s or lies inside it is being released: %s; wait for it to finish", strings.TrimPrefix(name, "frontend/"), strings.Join(held, ", "))
 }
 
 // record writes the release record when a store is configured. When it
