@@ -43,9 +43,12 @@ tools:
 	fi
 	./scripts/install-test-tools
 
+# The S3 suites run twice: against versitygw (the default) and MinIO.
+S3_SUITES := ./internal/release/ ./internal/sitepublish/
 test-go:
 	$(GO) vet ./...
 	$(GO) test $(GOTESTFLAGS) ./...
+	ESTEIRA_TEST_S3=minio $(GO) test $(GOTESTFLAGS) $(S3_SUITES)
 
 test-ci:
 	cd ci && $(GO) build ./... && $(GO) vet ./...

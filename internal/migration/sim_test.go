@@ -51,17 +51,8 @@ func TestFollower_ReadsEachLineOnceFromAStreamThatAppearsLater(t *testing.T) {
 func TestRun_AgainstTheSimulatorReportsExitCodeAndLogs(t *testing.T) {
 	sim, api, logs := simClients(t)
 	sim.ECS.CreateCluster("main")
-	reg, err := api.RegisterTaskDefinition(t.Context(), &ecs.RegisterTaskDefinitionInput{
-		Family: aws.String("api"), NetworkMode: types.NetworkModeAwsvpc,
-		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, Cpu: aws.String("256"), Memory: aws.String("512"),
-		ExecutionRoleArn: aws.String("arn:aws:iam::123456789012:role/exec"),
-		ContainerDefinitions: []types.ContainerDefinition{{
-			Name: aws.String("app"), Image: aws.String("r/api:1"), Essential: aws.Bool(true),
-			LogConfiguration: &types.LogConfiguration{LogDriver: types.LogDriverAwslogs, Options: map[string]string{
-				"awslogs-group": "/ecs/api", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "ecs"}},
-		}},
-	})
-	require.NoError(t, err)
+	reg := registerAPI(t, api, &types.LogConfiguration{LogDriver: types.LogDriverAwslogs, Options: map[string]string{
+		"awslogs-group": "/ecs/api", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "ecs"}})
 	sim.ECS.OnRunTask(func(awssim.RunTaskCall) awssim.TaskBehavior {
 		return awssim.TaskBehavior{ExitCodes: map[string]int{"app": 3}, LogLines: map[string][]string{"app": {"boom"}}}
 	})
@@ -88,17 +79,11 @@ func TestRun_AgainstTheSimulatorReportsExitCodeAndLogs(t *testing.T) {
 func TestRun_InterruptedSaysSoAndStopsTheTask(t *testing.T) {
 	sim, api, logs := simClients(t)
 	sim.ECS.CreateCluster("main")
-	reg, err := api.RegisterTaskDefinition(t.Context(), &ecs.RegisterTaskDefinitionInput{
-		Family: aws.String("api"), NetworkMode: types.NetworkModeAwsvpc,
-		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, Cpu: aws.String("256"), Memory: aws.String("512"),
-		ExecutionRoleArn:     aws.String("arn:aws:iam::123456789012:role/exec"),
-		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("r/api:1"), Essential: aws.Bool(true)}},
-	})
-	require.NoError(t, err)
+	reg := registerAPI(t, api, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(200*time.Millisecond, cancel)
 	var out bytes.Buffer
-	_, err = migration.Run(ctx, api, logs, migration.Spec{
+	_, err := migration.Run(ctx, api, logs, migration.Spec{
 		Cluster: "main", TaskDefinition: reg.TaskDefinition, Container: "app", Command: []string{"./app", "migrate"},
 		Network:    &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-1"}}},
 		LaunchType: types.LaunchTypeFargate, StartedBy: "esteira/test", ClientToken: "t-2",
@@ -114,4 +99,18 @@ func TestRun_InterruptedSaysSoAndStopsTheTask(t *testing.T) {
 			assert.Contains(t, string(r.Body), "interrupted")
 		}
 	}
+}
+
+// registerAPI registers family api with one essential container app.
+func registerAPI(t *testing.T, api *ecs.Client, logs *types.LogConfiguration) *ecs.RegisterTaskDefinitionOutput {
+	t.Helper()
+	reg, err := api.RegisterTaskDefinition(t.Context(), &ecs.RegisterTaskDefinitionInput{
+		Family: aws.String("api"), NetworkMode: types.NetworkModeAwsvpc,
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate}, Cpu: aws.String("256"), Memory: aws.String("512"),
+		ExecutionRoleArn: aws.String("arn:aws:iam::123456789012:role/exec"),
+		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Image: aws.String("r/api:1"), Essential: aws.Bool(true),
+			LogConfiguration: logs}},
+	})
+	require.NoError(t, err)
+	return reg
 }

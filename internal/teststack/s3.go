@@ -15,14 +15,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// S3Server is a running versitygw gateway with its posix backend in a
-// temporary directory. Its root credentials are random for each test binary.
+// S3Server is a running S3 server with its data in a temporary directory:
+// versitygw (posix backend) by default, MinIO when ESTEIRA_TEST_S3=minio
+// (make test runs the S3 suites against both: they differ in places, e.g.
+// MinIO ignores If-Match on DeleteObject). Its root credentials are random
+// for each test binary.
 type S3Server struct {
 	Endpoint        string // "http://127.0.0.1:port"
 	Region          string
 	AccessKeyID     string
 	SecretAccessKey string
+	// Kind is "versitygw" or "minio".
+	Kind string
 }
+
+// s3KindEnv picks the S3 server the suites run against.
+const s3KindEnv = "ESTEIRA_TEST_S3"
 
 var (
 	s3Once   sync.Once
@@ -44,13 +52,21 @@ func S3(t testing.TB) *S3Server {
 }
 
 func startS3() (*S3Server, error) {
-	bin, err := binary("versitygw")
+	kind := os.Getenv(s3KindEnv)
+	if kind == "" {
+		kind = "versitygw"
+	}
+	start := map[string]func(string) (*S3Server, error){"versitygw": tryStartS3, "minio": tryStartMinIO}[kind]
+	if start == nil {
+		return nil, fmt.Errorf("%s=%q: use versitygw or minio", s3KindEnv, kind)
+	}
+	bin, err := binary(kind)
 	if err != nil {
 		return nil, err
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ { // a free port may be taken between probe and bind
-		srv, err := tryStartS3(bin)
+		srv, err := start(bin)
 		if err == nil {
 			return srv, nil
 		}
@@ -59,26 +75,58 @@ func startS3() (*S3Server, error) {
 	return nil, lastErr
 }
 
-func tryStartS3(bin string) (*S3Server, error) {
-	dir, err := os.MkdirTemp("", "esteira-versitygw-")
+// newS3 makes a data directory and picks a free port for a server of kind,
+// with random root credentials.
+func newS3(kind string) (*S3Server, string, error) {
+	dir, err := os.MkdirTemp("", "esteira-"+kind+"-")
 	if err != nil {
-		return nil, fmt.Errorf("create versitygw data directory: %w", err)
+		return nil, "", fmt.Errorf("create %s data directory: %w", kind, err)
 	}
 	addr, err := freeAddr()
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, err
+		return nil, "", err
 	}
-	srv := &S3Server{
+	return &S3Server{
 		Endpoint:        "http://" + addr,
 		Region:          "eu-west-1",
 		AccessKeyID:     "ESTEIRA" + strings.ToUpper(randomString(6)),
 		SecretAccessKey: randomString(20),
+		Kind:            kind,
+	}, dir, nil
+}
+
+func tryStartS3(bin string) (*S3Server, error) {
+	srv, dir, err := newS3("versitygw")
+	if err != nil {
+		return nil, err
 	}
 	// Credentials go through the environment, not argv, so ps does not show them.
 	env := []string{"ROOT_ACCESS_KEY_ID=" + srv.AccessKeyID, "ROOT_SECRET_ACCESS_KEY=" + srv.SecretAccessKey}
-	args := []string{"--port", addr, "--region", srv.Region, "--quiet", "posix", dir}
-	p, err := startProcess("versitygw", bin, args, env)
+	args := []string{"--port", strings.TrimPrefix(srv.Endpoint, "http://"), "--region", srv.Region, "--quiet", "posix", dir}
+	return runS3(srv, dir, "versitygw", bin, args, env)
+}
+
+// tryStartMinIO runs a single-drive MinIO server on a free loopback port.
+func tryStartMinIO(bin string) (*S3Server, error) {
+	srv, dir, err := newS3("minio")
+	if err != nil {
+		return nil, err
+	}
+	console, err := freeAddr()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	env := []string{"MINIO_ROOT_USER=" + srv.AccessKeyID, "MINIO_ROOT_PASSWORD=" + srv.SecretAccessKey,
+		"MINIO_SITE_REGION=" + srv.Region, "MINIO_BROWSER=off", "MINIO_UPDATE=off", "HOME=" + dir}
+	args := []string{"server", "--quiet", "--address", strings.TrimPrefix(srv.Endpoint, "http://"), "--console-address", console, dir + "/data"}
+	return runS3(srv, dir, "minio", bin, args, env)
+}
+
+// runS3 starts the server process and checks it is this server.
+func runS3(srv *S3Server, dir, name, bin string, args, env []string) (*S3Server, error) {
+	p, err := startProcess(name, bin, args, env)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -90,7 +138,7 @@ func tryStartS3(bin string) (*S3Server, error) {
 	if err := srv.checkOwnServer(); err != nil {
 		p.stop()
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("versitygw: %w\n%s", err, p.output.tail())
+		return nil, fmt.Errorf("%s: %w\n%s", name, err, p.output.tail())
 	}
 	onStop(func() {
 		p.stop()
@@ -106,7 +154,7 @@ func (s *S3Server) checkOwnServer() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := s.client().ListBuckets(ctx, &s3.ListBucketsInput{}); err != nil {
-		return fmt.Errorf("the server on %s refused this versitygw's root credentials: another process holds the port: %w", s.Endpoint, err)
+		return fmt.Errorf("the server on %s refused this %s's root credentials: another process holds the port: %w", s.Endpoint, s.Kind, err)
 	}
 	return nil
 }
