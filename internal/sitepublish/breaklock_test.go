@@ -42,6 +42,9 @@ func TestRollback_AfterBreakingTheLockOfADeadDeployRestoresItsBackup(t *testing.
 
 	rec, err := Rollback(t.Context(), Clients{S3: e.direct}, RollbackOptions{Bucket: e.site, Prefix: "www", BackupBucket: e.backups,
 		Releases: store, Who: "me", BreakLock: true})
+	if refusedBreak(t, e, err) {
+		return
+	}
 	require.NoError(t, err)
 	assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 	assert.Equal(t, v1, e.keys(t, e.site, "www/"), "the site is v1 again, as before the dead deploy")
@@ -67,7 +70,23 @@ func TestRollback_AfterBreakingALockWithoutABackupAsksForOne(t *testing.T) {
 	require.NoError(t, err)
 	_, err = Rollback(t.Context(), Clients{S3: e.direct}, RollbackOptions{Bucket: e.site, Prefix: "www", BackupBucket: e.backups,
 		Releases: store, Who: "me", BreakLock: true})
+	if refusedBreak(t, e, err) {
+		return
+	}
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pass --backup")
 	assert.Equal(t, before, e.keys(t, e.site, "www/"))
+}
+
+// refusedBreak: on MinIO, which ignores If-Match on DeleteObject, esteira
+// refuses to break any lock, before changing anything.
+func refusedBreak(t *testing.T, e *s3Env, err error) bool {
+	t.Helper()
+	if e.srv.Kind != "minio" {
+		return false
+	}
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ignores If-Match on DeleteObject")
+	assert.Contains(t, err.Error(), "nothing was changed")
+	return true
 }
