@@ -84,7 +84,7 @@ func backupSite(ctx context.Context, st objectStore, site location, remote remot
 	if err != nil {
 		return fmt.Errorf("back up %s to %s: %w", site, dst, err)
 	}
-	if _, err := verifyLocation(ctx, st, want, dst, sameBytes, conc); err != nil {
+	if _, err := verifyLocation(ctx, st, want, dst, sameBytes, conc, rep); err != nil {
 		return fmt.Errorf("backup of %s: %w", site, err)
 	}
 	if err := writeManifest(ctx, st, dst, remote, append([]string{}, rels...)); err != nil {

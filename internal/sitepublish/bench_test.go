@@ -3,6 +3,7 @@ package sitepublish
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -166,7 +167,7 @@ func benchBackup(c *s3.Client, site, bak, id string) error {
 		return err
 	}
 	t2 := time.Now()
-	if _, err := verifyLocation(ctx, st, remote, dst, sameBytes, defaultConcurrency); err != nil {
+	if _, err := verifyLocation(ctx, st, remote, dst, sameBytes, defaultConcurrency, report{out: io.Discard}); err != nil {
 		return err
 	}
 	t3 := time.Now()

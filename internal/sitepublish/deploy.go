@@ -84,7 +84,7 @@ func scanBuild(ctx context.Context, o Options) ([]localFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return scanDir(ctx, o.Dir, cm, o.Precompress, o.Concurrency)
+	return scanDir(ctx, o.Dir, cm, o.Precompress, o.Concurrency, o.report())
 }
 
 // planSite lists the site, resolves its content hashes and diffs the build.

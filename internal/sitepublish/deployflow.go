@@ -136,7 +136,7 @@ func publishAndVerify(ctx context.Context, r *run, st objectStore, site location
 		return err
 	}
 	started = time.Now()
-	got, err := verifyLocation(ctx, st, want, site, sameObject, o.Concurrency)
+	got, err := verifyLocation(ctx, st, want, site, sameObject, o.Concurrency, o.report())
 	if err == nil {
 		err = writeManifest(ctx, st, site, got, nil)
 	}

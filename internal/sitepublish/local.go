@@ -42,7 +42,7 @@ func (f localFile) body() body {
 const reservedDir = ".esteira/"
 
 // scanDir lists and hashes every regular file under dir, in parallel.
-func scanDir(ctx context.Context, dir string, cm *cacheMatcher, precompress []string, conc int) ([]localFile, error) {
+func scanDir(ctx context.Context, dir string, cm *cacheMatcher, precompress []string, conc int, rep report) ([]localFile, error) {
 	var files []localFile
 	var refused []string
 	realRoot, err := filepath.EvalSymlinks(dir)
@@ -78,6 +78,8 @@ func scanDir(ctx context.Context, dir string, cm *cacheMatcher, precompress []st
 	if len(files) == 0 {
 		return nil, fmt.Errorf("build folder %s is empty (no files): check the folder the build writes (--build-dir) or --dist", dir)
 	}
+	m := rep.meter("hash", len(files))
+	defer m.stop()
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
 	var mu sync.Mutex
@@ -91,6 +93,7 @@ func scanDir(ctx context.Context, dir string, cm *cacheMatcher, precompress []st
 			if err := hashFile(f); err != nil {
 				return err
 			}
+			m.tick()
 			f.Headers = headersFor(f.Rel, cm)
 			v, err := precompressed(*f, precompress)
 			mu.Lock()

@@ -156,7 +156,7 @@ func executeRestore(ctx context.Context, st objectStore, site location, p *resto
 		return stats, fmt.Errorf("restore %s from %s: %w", site, p.target.loc, err)
 	}
 	stats.Deleted = len(keys)
-	got, err := verifyLocation(ctx, st, p.target.state, site, sameBytes, conc)
+	got, err := verifyLocation(ctx, st, p.target.state, site, sameBytes, conc, rep)
 	if err == nil {
 		err = verifyHeaders(ctx, st, site, copiedPaths(p.jobs), p.target.state, conc)
 	}

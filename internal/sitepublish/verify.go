@@ -28,11 +28,13 @@ const (
 //
 // It returns dst's listing with want's hashes and headers filled in, ready to
 // be written as dst's manifest.
-func verifyLocation(ctx context.Context, st objectStore, want remoteSet, dst location, mode verifyMode, conc int) (remoteSet, error) {
+func verifyLocation(ctx context.Context, st objectStore, want remoteSet, dst location, mode verifyMode, conc int, rep report) (remoteSet, error) {
 	got, err := listLocation(ctx, st, dst)
 	if err != nil {
 		return nil, err
 	}
+	m := rep.meter("verify", len(want))
+	defer m.stop()
 	var mu sync.Mutex
 	var problems []string
 	report := func(format string, args ...any) {
@@ -48,6 +50,7 @@ func verifyLocation(ctx context.Context, st objectStore, want remoteSet, dst loc
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
 	for _, rel := range want.sortedKeys() {
+		m.tick()
 		w, g2 := want[rel], got[rel]
 		switch {
 		case g2.Key == "":
