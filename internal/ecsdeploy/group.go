@@ -1,0 +1,287 @@
+package ecsdeploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// DeployGroup releases one image to several services of one cluster (an
+// API, a worker and a scheduler built from the same image) as one release:
+// every service is checked and locked first, a new revision is registered
+// for each, the migration runs once (a one-off task of the first service's
+// new revision), then every service rolls out in parallel. If any part
+// fails, every service that changed is rolled back to its recorded
+// revision, waited for, and the error says which part broke and where each
+// service is now. o names the first service and the settings they share;
+// services lists every service, the first included. Each service gets its
+// own release record (so rollback-backend works per service), returned in
+// the order of services.
+func DeployGroup(ctx context.Context, c Clients, o DeployOptions, services []string) ([]*release.Record, error) {
+	if len(services) == 0 {
+		return nil, errors.New("deploy: no service given: pass --service, e.g. --service api,worker")
+	}
+	o.defaults()
+	seen := map[string]bool{}
+	g := &group{}
+	for i, svc := range services {
+		if seen[svc] {
+			return nil, fmt.Errorf("deploy: service %s is listed twice: nothing was changed", svc)
+		}
+		seen[svc] = true
+		so := o
+		so.Service = svc
+		so.Out = prefixed(o.Out, "["+svc+"] ")
+		if i > 0 {
+			so.MigrateCommand = nil // the migration runs once, in the first service's revision
+		}
+		if err := so.validate(); err != nil {
+			return nil, err
+		}
+		rec := newRecord(so.Cluster, svc, o.PriorSteps)
+		rec.Backend.Image = so.Image
+		g.ds = append(g.ds, &deploy{c: c, o: so, rec: rec, unlock: func() {}})
+	}
+	outcomes, err := g.run(ctx)
+	var recs []*release.Record
+	var errs []error
+	for i, d := range g.ds {
+		rec, ferr := finish(ctx, o.Releases, d.rec, outcomes[i], errOf(g.errs, i), d.o.Out)
+		recs = append(recs, rec)
+		if ferr != nil && !errors.Is(ferr, errOf(g.errs, i)) {
+			errs = append(errs, ferr)
+		}
+	}
+	for _, d := range g.ds {
+		d.unlock()
+	}
+	if err != nil {
+		return recs, errors.Join(append([]error{err}, errs...)...)
+	}
+	return recs, errors.Join(errs...)
+}
+
+type group struct {
+	ds   []*deploy
+	errs []error // per service, for its record
+}
+
+func errOf(errs []error, i int) error {
+	if i < len(errs) {
+		return errs[i]
+	}
+	return nil
+}
+
+// every runs f for each service in order and stops at the first error,
+// which becomes that service's record error; the others get why they stopped.
+func (g *group) every(outcome string, f func(*deploy) error) ([]string, error) {
+	for i, d := range g.ds {
+		if err := f(d); err != nil {
+			return g.fail(i, outcome, err)
+		}
+	}
+	return nil, nil
+}
+
+// fail ends the release with every service on outcome: service i broke
+// with err, the others were stopped because of it.
+func (g *group) fail(i int, outcome string, err error) ([]string, error) {
+	outcomes := make([]string, len(g.ds))
+	g.errs = make([]error, len(g.ds))
+	for j := range g.ds {
+		outcomes[j] = outcome
+		g.errs[j] = fmt.Errorf("the release of %s stopped because %s failed: %w", g.names(), g.ds[i].o.Service, err)
+	}
+	g.errs[i] = err
+	return outcomes, fmt.Errorf("release of %s: %s: %w", g.names(), g.ds[i].o.Service, err)
+}
+
+func (g *group) names() string {
+	var n []string
+	for _, d := range g.ds {
+		n = append(n, d.o.Service)
+	}
+	return strings.Join(n, ", ")
+}
+
+func (g *group) all(outcome string) []string {
+	out := make([]string, len(g.ds))
+	for i := range out {
+		out[i] = outcome
+	}
+	return out
+}
+
+func (g *group) run(ctx context.Context) ([]string, error) {
+	if outcomes, err := g.every(release.OutcomeFailed, func(d *deploy) error {
+		if err := step(d.o.Out, d.rec, "resolve", func() (string, error) { return d.resolve(ctx) }); err != nil {
+			return d.explainUnstable(ctx, err)
+		}
+		return nil
+	}); err != nil {
+		return outcomes, err
+	}
+	changed := false
+	for _, d := range g.ds {
+		changed = changed || !sameImage(aws.ToString(containerDef(d.live.TaskDef, d.container).Image), d.o.Image)
+	}
+	if !changed && !g.ds[0].o.Force {
+		for _, d := range g.ds {
+			fmt.Fprintf(d.o.Out, "==> %s already runs %s; nothing to do (pass --force to redeploy)\n", revName(d.before), d.o.Image)
+			d.rec.Backend.AfterRevision = d.before
+		}
+		return g.all(release.OutcomeNoChange), nil
+	}
+	if outcomes, err := g.every(release.OutcomeFailed, func(d *deploy) error {
+		return step(d.o.Out, d.rec, "check", func() (string, error) { return d.preflight(ctx) })
+	}); err != nil {
+		return outcomes, err
+	}
+	if g.ds[0].o.DryRun {
+		for _, d := range g.ds {
+			d.printPlan()
+		}
+		return g.all(release.OutcomeDryRun), nil
+	}
+	// Locks in name order, so two overlapping groups never wait on each other.
+	byName := append([]*deploy(nil), g.ds...)
+	sort.Slice(byName, func(i, j int) bool { return byName[i].o.Service < byName[j].o.Service })
+	for _, d := range byName {
+		unlock, err := lock(ctx, d.o.Out, d.rec, d.o.Releases, d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter, Break: d.o.BreakLock})
+		if err != nil {
+			return g.fail(g.index(d), release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err))
+		}
+		d.unlock = unlock
+	}
+	if outcomes, err := g.every(release.OutcomeFailed, func(d *deploy) error { return d.recheck(ctx) }); err != nil {
+		return outcomes, err
+	}
+	return g.change(ctx)
+}
+
+func (g *group) index(d *deploy) int {
+	for i, x := range g.ds {
+		if x == d {
+			return i
+		}
+	}
+	return 0
+}
+
+// change registers every revision, migrates once, rolls out everything in
+// parallel and, if any part fails, rolls every service back.
+func (g *group) change(ctx context.Context) ([]string, error) {
+	nexts := make([]*types.TaskDefinition, len(g.ds))
+	deregisterAll := func() {
+		for i, next := range nexts {
+			if next != nil {
+				_ = deregister(context.WithoutCancel(ctx), g.ds[i].c.ECS, aws.ToString(next.TaskDefinitionArn))
+			}
+		}
+	}
+	for i, d := range g.ds {
+		err := step(d.o.Out, d.rec, "register", func() (string, error) {
+			var err error
+			if nexts[i], err = registerCopy(ctx, d.c.ECS, d.live, d.container, d.o.Image); err != nil {
+				return "", err
+			}
+			return revName(aws.ToString(nexts[i].TaskDefinitionArn)), nil
+		})
+		if err != nil {
+			deregisterAll()
+			return g.fail(i, release.OutcomeFailed, fmt.Errorf("%w; nothing was changed, every service still runs its revision", err))
+		}
+		d.rec.Backend.AfterRevision = aws.ToString(nexts[i].TaskDefinitionArn)
+	}
+	if first := g.ds[0]; len(first.o.MigrateCommand) > 0 {
+		if err := first.migrate(ctx, nexts[0]); err != nil { // deregisters the first's revision
+			nexts[0] = nil
+			deregisterAll()
+			return g.fail(0, release.OutcomeFailed, fmt.Errorf("%w; no service was changed", err))
+		}
+	}
+	watchers := make([]*watcher, len(g.ds))
+	updated := make([]bool, len(g.ds))
+	failed := make([]error, len(g.ds))
+	var wg sync.WaitGroup
+	for i, d := range g.ds {
+		next := aws.ToString(nexts[i].TaskDefinitionArn)
+		watchers[i] = newWatcher(d.c.ECS, d.live, d.o.Out, d.o.PollInterval, d.o.Timeout, d.o.FailureThreshold)
+		watchers[i].prime(ctx)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			failed[i] = step(d.o.Out, d.rec, "deploy", func() (string, error) {
+				if err := updateService(ctx, d.c.ECS, d.o.Cluster, d.o.Service, next); err != nil {
+					return "", err
+				}
+				updated[i] = true
+				if err := watchers[i].wait(ctx, next); err != nil {
+					return "", err
+				}
+				return revName(next) + " COMPLETED", nil
+			})
+		}()
+	}
+	wg.Wait()
+	broke := -1
+	for i, err := range failed {
+		if err != nil && broke < 0 {
+			broke = i
+		}
+	}
+	if broke < 0 {
+		return g.all(release.OutcomeSucceeded), nil
+	}
+	return g.rollbackAll(ctx, watchers, nexts, updated, failed, broke)
+}
+
+// rollbackAll brings every service that was updated back to its recorded
+// revision, in parallel, and says where each one is now.
+func (g *group) rollbackAll(ctx context.Context, watchers []*watcher, nexts []*types.TaskDefinition,
+	updated []bool, failed []error, broke int) ([]string, error) {
+	outcomes := g.all(release.OutcomeRolledBack)
+	g.errs = make([]error, len(g.ds))
+	var wg sync.WaitGroup
+	for i, d := range g.ds {
+		cause := failed[i]
+		if cause == nil {
+			cause = fmt.Errorf("%s failed to roll out (%v), so the whole release is rolled back", g.ds[broke].o.Service, failed[broke])
+		}
+		if !updated[i] {
+			outcomes[i], g.errs[i] = release.OutcomeFailed, fmt.Errorf("%w; this service was not changed (still on %s)", cause, revName(d.before))
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outcomes[i], g.errs[i] = d.rollback(ctx, watchers[i], aws.ToString(nexts[i].TaskDefinitionArn), cause)
+		}()
+	}
+	wg.Wait()
+	var where []string
+	uncertain := false
+	for i, d := range g.ds {
+		state := "back on " + revName(d.before)
+		if outcomes[i] == release.OutcomeFailed && updated[i] {
+			state, uncertain = "UNCERTAIN (its rollback failed: run rollback-backend --to-revision "+revName(d.before)+")", true
+		} else if !updated[i] {
+			state = "untouched on " + revName(d.before)
+		}
+		where = append(where, d.o.Service+" "+state)
+	}
+	summary := "every service is back on its recorded revision"
+	if uncertain {
+		summary = "NOT every service could be rolled back"
+	}
+	return outcomes, fmt.Errorf("release of %s FAILED: %s: %v; %s: %s", g.names(), g.ds[broke].o.Service, failed[broke], summary, strings.Join(where, ", "))
+}
