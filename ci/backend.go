@@ -25,15 +25,16 @@ import (
 // stop if it fails (the service is never touched then); update the service
 // and follow the rollout, failing fast on rollout failures; roll back to
 // the recorded live revision on any failure; write the release record.
-// Returns the release record as JSON.
+// Returns the release record as JSON (with several services, a JSON array
+// of their records).
 //
 // +cache="never"
 func (m *Esteira) DeployBackend(
 	ctx context.Context,
 	// ECS cluster name or ARN.
 	cluster string,
-	// ECS service name or ARN.
-	service string,
+	// ECS service name or ARN. Several, comma-separated (api,worker,scheduler), are released together from one image: one migration (in the first one's new revision), parallel rollouts, and all rolled back if any fails.
+	service []string,
 	// Application source folder to build, test and publish. Leave out when --image names an image that is already pushed.
 	// +optional
 	// +ignore=["**/node_modules", "**/.terraform"]
@@ -106,9 +107,12 @@ func (m *Esteira) DeployBackend(
 	if err != nil {
 		return "", err
 	}
+	if len(service) == 0 {
+		return "", errors.New("--service is empty: name the ECS service, or several comma-separated (--service api,worker)")
+	}
 	clients := m.ecsClients(s)
 	opts := ecsdeploy.DeployOptions{
-		Cluster: cluster, Service: service, Container: container, Image: image,
+		Cluster: cluster, Service: service[0], Container: container, Image: image,
 		MigrateCommand: migrateCommand, Redact: redact, Force: force, DryRun: dryRun,
 		Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"], FailureThreshold: failureThreshold,
 		Releases: m.releases(s), LockStaleAfter: durations["--lock-stale-after"], BreakLock: breakLock, Who: s.who,
@@ -117,8 +121,12 @@ func (m *Esteira) DeployBackend(
 	if source != nil {
 		// Refuse a wrong cluster, service or container before spending a
 		// build and a push on it.
-		if err := ecsdeploy.Preflight(ctx, clients, opts); err != nil {
-			return "", err
+		for _, svc := range service {
+			o := opts
+			o.Service = svc
+			if err := ecsdeploy.Preflight(ctx, clients, o); err != nil {
+				return "", err
+			}
 		}
 		if dryRun {
 			fmt.Fprintf(progress(), "==> dry run: would build, test and publish %s to %s, then deploy it as above; nothing was changed\n", dockerfile, repository)
@@ -128,8 +136,12 @@ func (m *Esteira) DeployBackend(
 			return "", err
 		}
 	}
-	rec, err := ecsdeploy.Deploy(ctx, clients, opts)
-	return recordJSON(rec, err)
+	if len(service) == 1 {
+		rec, err := ecsdeploy.Deploy(ctx, clients, opts)
+		return recordJSON(rec, err)
+	}
+	recs, err := ecsdeploy.DeployGroup(ctx, clients, opts, service)
+	return recordsJSON(recs, err)
 }
 
 // buildTestPublish runs the foundation steps and times them for the record.

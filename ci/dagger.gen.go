@@ -334,7 +334,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cluster", err))
 				}
 			}
-			var service string
+			var service []string
 			if inputArgs["service"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
 				if err != nil {

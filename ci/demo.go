@@ -106,7 +106,7 @@ func (d *demo) script(ctx context.Context, rule awssim.Rule) error {
 }
 
 func (d *demo) deployBackend(ctx context.Context, source *dagger.Directory, image string) (string, error) {
-	return d.m.DeployBackend(ctx, sandbox.Cluster, sandbox.Service, source, sandbox.Repository, "demo-1", "Dockerfile", false,
+	return d.m.DeployBackend(ctx, sandbox.Cluster, []string{sandbox.Service}, source, sandbox.Repository, "demo-1", "Dockerfile", false,
 		image, "", []string{"migrate"}, nil, image != "", source == nil, false, "5m", "1s", 3, false, "1h")
 }
 

@@ -46,6 +46,21 @@ func recordJSON(rec *release.Record, err error) (string, error) {
 	return string(out), nil
 }
 
+// recordsJSON is recordJSON for the records of several services.
+func recordsJSON(recs []*release.Record, err error) (string, error) {
+	out, jerr := json.MarshalIndent(recs, "", "  ")
+	if jerr != nil && err == nil {
+		return "", jerr
+	}
+	if err != nil {
+		if len(recs) > 0 {
+			fmt.Fprintf(progress(), "release records:\n%s\n", out)
+		}
+		return "", err
+	}
+	return string(out), nil
+}
+
 func outcome(err error) string {
 	if err != nil {
 		return "FAILED"

@@ -24,7 +24,7 @@ func TestBackend(t *testing.T) {
 			"--migrate-command", "migrate", "--poll-interval", "1s", "--timeout", "5m"}, extra...)
 		return inSandbox(t, args...)
 	}
-	script := func(rule awssim.Rule) {
+	script := func(t *testing.T, rule awssim.Rule) {
 		rule.Family = sandbox.Service
 		require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{rule}))
 		t.Cleanup(func() { _ = sandbox.SetRules(t.Context(), endpoint, nil) })
@@ -32,7 +32,7 @@ func TestBackend(t *testing.T) {
 	var image string
 
 	t.Run("deploy-backend from source succeeds and migrates first", func(t *testing.T) {
-		script(awssim.Rule{RunTask: &awssim.TaskBehavior{LogLines: map[string][]string{sandbox.Container: {"e2e: 2 migrations applied"}}}})
+		script(t, awssim.Rule{RunTask: &awssim.TaskBehavior{LogLines: map[string][]string{sandbox.Container: {"e2e: 2 migrations applied"}}}})
 		before := liveRevision(t)
 		r := deploy("--source", "./examples/backend", "--repository", sandbox.Repository, "--tag", unique("e2e-deploy"))
 		rec := record(t, ok(t, r))
@@ -60,7 +60,7 @@ func TestBackend(t *testing.T) {
 	})
 
 	t.Run("a rollout whose tasks never get healthy is rolled back to the exact revision", func(t *testing.T) {
-		script(awssim.Rule{Service: &awssim.TaskBehavior{Unhealthy: true}})
+		script(t, awssim.Rule{Service: &awssim.TaskBehavior{Unhealthy: true}})
 		before := liveRevision(t)
 		fails(t, deploy("--image", image, "--force"), "FAILED")
 		assert.Equal(t, before, liveRevision(t))
@@ -69,7 +69,7 @@ func TestBackend(t *testing.T) {
 	})
 
 	t.Run("a failed migration leaves the service untouched", func(t *testing.T) {
-		script(awssim.Rule{RunTask: &awssim.TaskBehavior{ExitCodes: map[string]int{sandbox.Container: 1},
+		script(t, awssim.Rule{RunTask: &awssim.TaskBehavior{ExitCodes: map[string]int{sandbox.Container: 1},
 			LogLines: map[string][]string{sandbox.Container: {"e2e: ERROR relation users already exists"}}}})
 		before, updates := liveRevision(t), serviceEvents(t)
 		r := deploy("--image", image, "--force")
@@ -122,6 +122,30 @@ func TestBackend(t *testing.T) {
 		fails(t, r, "nope")
 		assert.Equal(t, revs, latestRevision(t), "no task definition was registered")
 		fails(t, inSandbox(t, "deploy-backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service), "--source", "--image")
+	})
+
+	t.Run("several services from one image roll out together, and back together", func(t *testing.T) {
+		require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil), "no drill of an earlier step applies")
+		both := sandbox.Service + "," + sandbox.Worker
+		group := func(extra ...string) result {
+			return inSandbox(t, append([]string{"deploy-backend", "--cluster", sandbox.Cluster, "--service", both,
+				"--migrate-command", "migrate", "--poll-interval", "1s", "--timeout", "5m", "--image", image, "--force"}, extra...)...)
+		}
+		out := ok(t, group())
+		var recs []release.Record
+		require.NoError(t, json.Unmarshal([]byte(out), &recs), out)
+		require.Len(t, recs, 2)
+		for _, r := range recs {
+			assert.Equal(t, release.OutcomeSucceeded, r.Outcome, r.Target)
+		}
+		assert.Equal(t, lastPart(recs[1].Backend.AfterRevision), liveRevisionOf(t, sandbox.Worker))
+		apiBefore, workerBefore := liveRevision(t), liveRevisionOf(t, sandbox.Worker)
+
+		require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
+		t.Cleanup(func() { _ = sandbox.SetRules(t.Context(), endpoint, nil) })
+		fails(t, group(), "FAILED: worker:", "every service is back on its recorded revision")
+		assert.Equal(t, apiBefore, liveRevision(t), "the API, which rolled out fine, was rolled back with the worker")
+		assert.Equal(t, workerBefore, liveRevisionOf(t, sandbox.Worker))
 	})
 
 	t.Run("a dry run changes nothing", func(t *testing.T) {
@@ -179,7 +203,12 @@ func describe(t *testing.T) *ecs.DescribeServicesOutput {
 
 func liveRevision(t *testing.T) string {
 	t.Helper()
-	rev, _, err := sandbox.LiveRevision(t.Context(), ecsClient(), sandbox.Cluster, sandbox.Service)
+	return liveRevisionOf(t, sandbox.Service)
+}
+
+func liveRevisionOf(t *testing.T, service string) string {
+	t.Helper()
+	rev, _, err := sandbox.LiveRevision(t.Context(), ecsClient(), sandbox.Cluster, service)
 	require.NoError(t, err)
 	return rev
 }
