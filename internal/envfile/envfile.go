@@ -1,0 +1,244 @@
+// Package envfile reads esteira.yaml: the environments a project releases
+// to (staging, production, ...), each with its AWS settings, the ECS
+// services deployed from the backend image and the static frontend. Every
+// mistake is reported with the file, the line and the key, before anything
+// runs; flags given to a function still override what the file says.
+package envfile
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultFile is where the environments live, at the project root.
+const DefaultFile = "esteira.yaml"
+
+// Environment is one environment of the file.
+type Environment struct {
+	Name          string
+	Region        string
+	ReleaseBucket string
+	ReleasePrefix string
+	Repository    string
+	Backend       *Backend
+	Frontend      *Frontend
+}
+
+// Backend is the ECS side: the services deployed from one image.
+type Backend struct {
+	Source     string // folder with the Dockerfile, relative to the project root
+	Dockerfile string
+	Cluster    string
+	Services   []string
+	Container  string
+	Migrate    []string // the migration command, run once before the rollout
+}
+
+// Frontend is the static site.
+type Frontend struct {
+	Source         string // folder with package.json, relative to the project root
+	BuildDir       string
+	Bucket         string
+	Prefix         string
+	BackupBucket   string
+	DistributionID string
+}
+
+// Error is a mistake in the file: where it is and what to do.
+type Error struct {
+	File string
+	Line int
+	Key  string // e.g. environments.staging.backend.services
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s: %s", e.File, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
+}
+
+// Read loads environment name from the file at path on disk.
+func Read(file, name string) (*Environment, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read the environment file: %w (create %s at the project root, or pass --file)", err, DefaultFile)
+	}
+	return Parse(file, data, name)
+}
+
+// Parse reads environment name from data (the content of file, named in
+// errors). It reports every mistake it finds, not just the first.
+func Parse(file string, data []byte, name string) (*Environment, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: not valid YAML: %w", file, err)
+	}
+	p := &parser{file: file}
+	if len(doc.Content) == 0 {
+		return nil, &Error{File: file, Key: "environments", Msg: "the file is empty: define environments: {staging: {...}}"}
+	}
+	var envs *yaml.Node
+	p.mapping(doc.Content[0], "", map[string]func(*yaml.Node, string){
+		"environments": func(n *yaml.Node, key string) { envs = n },
+	}, "environments")
+	if envs == nil {
+		return nil, p.result()
+	}
+	if envs.Kind != yaml.MappingNode {
+		p.fail(envs, "environments", "must map environment names to their settings")
+		return nil, p.result()
+	}
+	var names []string
+	var found *Environment
+	for i := 0; i+1 < len(envs.Content); i += 2 {
+		envName, body := envs.Content[i].Value, envs.Content[i+1]
+		names = append(names, envName)
+		env := p.environment(body, "environments."+envName)
+		env.Name = envName
+		if envName == name {
+			found = env
+		}
+	}
+	if err := p.result(); err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, &Error{File: file, Line: envs.Line, Key: "environments",
+			Msg: fmt.Sprintf("has no environment %q: it defines %s", name, strings.Join(names, ", "))}
+	}
+	return found, nil
+}
+
+type parser struct {
+	file string
+	errs []error
+}
+
+func (p *parser) fail(n *yaml.Node, key, format string, args ...any) {
+	p.errs = append(p.errs, &Error{File: p.file, Line: n.Line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) result() error { return errors.Join(p.errs...) }
+
+// mapping walks a mapping node: each known key goes to its handler, an
+// unknown key is an error naming the keys that exist, required keys must be there.
+func (p *parser) mapping(n *yaml.Node, prefix string, known map[string]func(*yaml.Node, string), required ...string) {
+	if n.Kind != yaml.MappingNode {
+		p.fail(n, strings.TrimSuffix(prefix, "."), "must be a mapping of keys to values")
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := prefix + k.Value
+		handle, ok := known[k.Value]
+		switch {
+		case !ok:
+			p.fail(k, key, "unknown key: use one of %s", strings.Join(slices.Sorted(mapKeys(known)), ", "))
+		case seen[k.Value]:
+			p.fail(k, key, "is given twice")
+		default:
+			seen[k.Value] = true
+			handle(v, key)
+		}
+	}
+	for _, r := range required {
+		if !seen[r] {
+			p.fail(n, prefix+r, "is required")
+		}
+	}
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func (p *parser) str(dst *string) func(*yaml.Node, string) {
+	return func(n *yaml.Node, key string) {
+		if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || strings.TrimSpace(n.Value) == "" {
+			p.fail(n, key, "must be a non-empty string")
+			return
+		}
+		*dst = n.Value
+	}
+}
+
+func (p *parser) list(dst *[]string) func(*yaml.Node, string) {
+	return func(n *yaml.Node, key string) {
+		if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+			p.fail(n, key, "must be a non-empty list, e.g. [api, worker]")
+			return
+		}
+		for i, item := range n.Content {
+			if item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "" {
+				p.fail(item, fmt.Sprintf("%s[%d]", key, i), "must be a non-empty string")
+				continue
+			}
+			*dst = append(*dst, item.Value)
+		}
+	}
+}
+
+// folder is a path inside the project: relative, without "..".
+func (p *parser) folder(dst *string) func(*yaml.Node, string) {
+	return func(n *yaml.Node, key string) {
+		var v string
+		p.str(&v)(n, key)
+		if v == "" {
+			return
+		}
+		clean := path.Clean(v)
+		if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
+			p.fail(n, key, "%q must be a folder inside the project, relative to the file", v)
+			return
+		}
+		*dst = clean
+	}
+}
+
+func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
+	env := &Environment{}
+	p.mapping(n, prefix+".", map[string]func(*yaml.Node, string){
+		"region":        p.str(&env.Region),
+		"releaseBucket": p.str(&env.ReleaseBucket),
+		"releasePrefix": p.str(&env.ReleasePrefix),
+		"repository":    p.str(&env.Repository),
+		"backend": func(n *yaml.Node, key string) {
+			b := &Backend{}
+			p.mapping(n, key+".", map[string]func(*yaml.Node, string){
+				"source": p.folder(&b.Source), "dockerfile": p.str(&b.Dockerfile), "cluster": p.str(&b.Cluster),
+				"services": p.list(&b.Services), "container": p.str(&b.Container), "migrate": p.list(&b.Migrate),
+			}, "cluster", "services")
+			env.Backend = b
+		},
+		"frontend": func(n *yaml.Node, key string) {
+			f := &Frontend{}
+			p.mapping(n, key+".", map[string]func(*yaml.Node, string){
+				"source": p.folder(&f.Source), "buildDir": p.str(&f.BuildDir), "bucket": p.str(&f.Bucket),
+				"prefix": p.str(&f.Prefix), "backupBucket": p.str(&f.BackupBucket), "distributionId": p.str(&f.DistributionID),
+			}, "source", "bucket", "backupBucket")
+			env.Frontend = f
+		},
+	})
+	if env.Backend != nil && env.Backend.Source != "" && env.Repository == "" {
+		p.fail(n, prefix+".repository", "is required with backend.source: the ECR repository the image is pushed to")
+	}
+	if env.Backend == nil && env.Frontend == nil {
+		p.fail(n, prefix, "releases nothing: give it a backend, a frontend or both")
+	}
+	return env
+}

@@ -1,0 +1,139 @@
+package envfile
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// full uses every key the file knows.
+const full = `environments:
+  staging:
+    region: eu-west-1
+    releaseBucket: acme-releases
+    releasePrefix: esteira
+    repository: backend
+    backend:
+      source: examples/backend
+      dockerfile: Dockerfile
+      cluster: staging
+      services: [api, worker]
+      container: app
+      migrate: [migrate]
+    frontend:
+      source: examples/frontend
+      buildDir: dist
+      bucket: acme-www-staging
+      prefix: site
+      backupBucket: acme-www-backups
+      distributionId: E2ABCDEF123456
+  production:
+    region: eu-west-1
+    frontend: {source: examples/frontend, bucket: acme-www, backupBucket: acme-www-backups}
+`
+
+func TestParse_ReadsAnEnvironment(t *testing.T) {
+	env, err := Parse("esteira.yaml", []byte(full), "staging")
+	require.NoError(t, err)
+	assert.Equal(t, &Environment{Name: "staging", Region: "eu-west-1", ReleaseBucket: "acme-releases", ReleasePrefix: "esteira",
+		Repository: "backend",
+		Backend: &Backend{Source: "examples/backend", Dockerfile: "Dockerfile", Cluster: "staging", Services: []string{"api", "worker"},
+			Container: "app", Migrate: []string{"migrate"}},
+		Frontend: &Frontend{Source: "examples/frontend", BuildDir: "dist", Bucket: "acme-www-staging", Prefix: "site",
+			BackupBucket: "acme-www-backups", DistributionID: "E2ABCDEF123456"}}, env)
+	prod, err := Parse("esteira.yaml", []byte(full), "production")
+	require.NoError(t, err)
+	assert.Nil(t, prod.Backend)
+}
+
+// Every mistake names the file, the line and the key, all of them at once.
+func TestParse_NamesFileLineAndKeyOfEveryMistake(t *testing.T) {
+	bad := `environments:
+  staging:
+    region: eu-west-1
+    backend:
+      source: ../elsewhere
+      cluster: staging
+      servces: [api]
+    frontend:
+      source: examples/frontend
+      bucket: ""
+`
+	_, err := Parse("esteira.yaml", []byte(bad), "staging")
+	require.Error(t, err)
+	msg := err.Error()
+	for _, want := range []string{
+		`esteira.yaml:5: environments.staging.backend.source: "../elsewhere" must be a folder inside the project`,
+		"esteira.yaml:7: environments.staging.backend.servces: unknown key: use one of cluster, container, dockerfile, migrate, services, source",
+		"esteira.yaml:5: environments.staging.backend.services: is required",
+		"esteira.yaml:10: environments.staging.frontend.bucket: must be a non-empty string",
+		"esteira.yaml:9: environments.staging.frontend.backupBucket: is required",
+	} {
+		assert.Contains(t, msg, want)
+	}
+	for _, c := range []struct{ doc, name, want string }{
+		{full, "prod", `esteira.yaml:2: environments: has no environment "prod": it defines staging, production`},
+		{"", "staging", "the file is empty"},
+		{"environment:\n  staging: {}\n", "staging", "esteira.yaml:1: environment: unknown key: use one of environments"},
+		{"environments:\n  staging:\n    region: eu-west-1\n", "staging", "environments.staging: releases nothing"},
+		{"environments:\n  s:\n    backend: {source: b, cluster: c, services: [a]}\n", "s", "environments.s.repository: is required with backend.source"},
+		{"environments: [a]\n", "a", "esteira.yaml:1: environments: must map"},
+		{"environments:\n  s:\n    backend: {cluster: c, services: []}\n", "s", "environments.s.backend.services: must be a non-empty list"},
+		{"{{{", "s", "esteira.yaml: not valid YAML"},
+	} {
+		_, err := Parse("esteira.yaml", []byte(c.doc), c.name)
+		require.Error(t, err, c.doc)
+		assert.Contains(t, err.Error(), c.want, c.doc)
+	}
+}
+
+// The JSON Schema (for editor completion) knows exactly the keys the parser knows.
+func TestSchema_KnowsTheKeysTheParserKnows(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "esteira.schema.json"))
+	require.NoError(t, err)
+	var schema struct {
+		Defs map[string]struct {
+			Properties map[string]any `json:"properties"`
+			Required   []string       `json:"required"`
+		} `json:"$defs"`
+	}
+	require.NoError(t, json.Unmarshal(data, &schema))
+	keysUnder := func(section string) []string { // the keys full uses at one indentation level of a section
+		var keys []string
+		indent := map[string]string{"environment": "    ", "backend": "      ", "frontend": "      "}[section]
+		inSection := section == "environment"
+		for _, line := range strings.Split(full, "\n") {
+			if strings.HasPrefix(line, "  production:") {
+				break
+			}
+			if strings.TrimSpace(line) == section+":" {
+				inSection = true
+				continue
+			}
+			if m := regexp.MustCompile(`^` + indent + `(\w+):`).FindStringSubmatch(line); m != nil && inSection {
+				keys = append(keys, m[1])
+			} else if section != "environment" && inSection && !strings.HasPrefix(line, indent) {
+				inSection = false
+			}
+		}
+		slices.Sort(keys)
+		return keys
+	}
+	for _, section := range []string{"environment", "backend", "frontend"} {
+		var props []string
+		for k := range schema.Defs[section].Properties {
+			props = append(props, k)
+		}
+		slices.Sort(props)
+		assert.Equal(t, keysUnder(section), props, section)
+	}
+	assert.ElementsMatch(t, []string{"cluster", "services"}, schema.Defs["backend"].Required)
+	assert.ElementsMatch(t, []string{"source", "bucket", "backupBucket"}, schema.Defs["frontend"].Required)
+}
