@@ -1,0 +1,145 @@
+package envrelease_test
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
+	"github.com/futuraplataforma/esteira/internal/envrelease"
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/sitepublish"
+	"github.com/futuraplataforma/esteira/internal/teststack"
+)
+
+func TestMain(m *testing.M) { teststack.Main(m) }
+
+const image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/backend@sha256:2222222222222222222222222222222222222222222222222222222222222222"
+
+type env struct {
+	sim      *awssim.Server
+	ecs      *ecs.Client
+	clients  envrelease.Clients
+	s3       *teststack.S3Server
+	site     string
+	backups  string
+	store    *release.Store
+	dir      string
+	v1       map[string]string
+	uploadOK bool
+}
+
+// failUploads refuses the upload of the site's app.js (copies and the
+// manifest, which a restore writes, pass), like a missing permission.
+type failUploads struct {
+	next   http.RoundTripper
+	bucket string
+	on     *bool
+}
+
+func (f failUploads) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !*f.on && r.Method == http.MethodPut && r.Header.Get("X-Amz-Copy-Source") == "" && r.URL.Path == "/"+f.bucket+"/www/app.js" {
+		return &http.Response{StatusCode: http.StatusForbidden, Header: http.Header{}, Request: r,
+			Body: io.NopCloser(strings.NewReader("<Error><Code>AccessDenied</Code><Message>no</Message></Error>"))}, nil
+	}
+	return f.next.RoundTrip(r)
+}
+
+func newEnv(t *testing.T) *env {
+	sim := awssim.New(awssim.DefaultOptions())
+	url := sim.Start(t)
+	o := sim.Options()
+	creds := credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, "")
+	e := &env{sim: sim, ecs: ecs.New(ecs.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds}),
+		v1: map[string]string{}, uploadOK: true}
+	sim.ECS.CreateCluster("main")
+	for _, svc := range []string{"api", "worker"} {
+		out, err := e.ecs.RegisterTaskDefinition(t.Context(), &ecs.RegisterTaskDefinitionInput{Family: aws.String(svc),
+			NetworkMode: types.NetworkModeAwsvpc, RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+			Cpu: aws.String("256"), Memory: aws.String("512"), ExecutionRoleArn: aws.String("arn:aws:iam::123456789012:role/x"),
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("app"), Essential: aws.Bool(true),
+				Image: aws.String("123456789012.dkr.ecr.eu-west-1.amazonaws.com/backend@sha256:" + strings.Repeat("1", 64))}}})
+		require.NoError(t, err)
+		e.v1[svc] = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+		sim.ECS.CreateService("main", awssim.ServiceSpec{Name: svc, TaskDefinition: e.v1[svc], DesiredCount: 1,
+			Subnets: []string{"subnet-1"}, SecurityGroups: []string{"sg-1"}})
+	}
+	e.s3 = teststack.S3(t)
+	e.site, e.backups = e.s3.NewBucket(t), e.s3.NewBucket(t)
+	client := s3.New(s3.Options{Region: e.s3.Region, BaseEndpoint: aws.String(e.s3.Endpoint), UsePathStyle: true, RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(e.s3.AccessKeyID, e.s3.SecretAccessKey, ""),
+		HTTPClient:  &http.Client{Transport: failUploads{next: http.DefaultTransport, bucket: e.site, on: &e.uploadOK}}})
+	e.store = release.NewStore(e.s3.Client(t), e.backups, "records")
+	e.clients = envrelease.Clients{ECS: ecsdeploy.Clients{ECS: e.ecs}, Frontend: sitepublish.Clients{S3: client}}
+	e.dir = t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "index.html"), []byte("<html>v2</html>"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "app.js"), []byte("v2"), 0o644))
+	return e
+}
+
+func (e *env) plan() envrelease.Plan {
+	return envrelease.Plan{
+		Backend: &envrelease.BackendPart{Services: []string{"api", "worker"}, Deploy: ecsdeploy.DeployOptions{
+			Cluster: "main", Image: image, Timeout: 20 * time.Second, PollInterval: time.Millisecond, Releases: e.store, Who: "ci"}},
+		Frontend: &sitepublish.Options{Dir: e.dir, Bucket: e.site, Prefix: "www", BackupBucket: e.backups, MaxDelete: 100,
+			Releases: e.store, Who: "ci"},
+	}
+}
+
+func (e *env) live(t *testing.T, svc string) string {
+	t.Helper()
+	out, err := e.ecs.DescribeServices(t.Context(), &ecs.DescribeServicesInput{Cluster: aws.String("main"), Services: []string{svc}})
+	require.NoError(t, err)
+	return aws.ToString(out.Services[0].TaskDefinition)
+}
+
+func TestRun_ReleasesTheServicesThenTheFrontend(t *testing.T) {
+	e := newEnv(t)
+	res, err := envrelease.Run(t.Context(), e.clients, e.plan())
+	require.NoError(t, err)
+	assert.Equal(t, release.OutcomeSucceeded, res.Outcome)
+	require.Len(t, res.Backend, 2)
+	assert.True(t, strings.HasSuffix(e.live(t, "api"), "api:2"))
+	assert.True(t, strings.HasSuffix(e.live(t, "worker"), "worker:2"))
+	assert.Equal(t, release.OutcomeSucceeded, res.Frontend.Outcome)
+	_, err = e.s3.Client(t).HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(e.site), Key: aws.String("www/index.html")})
+	require.NoError(t, err)
+}
+
+// The frontend fails after the services rolled out: the site is restored
+// (by the publish) and every service is rolled back to its revision.
+func TestRun_AFailedFrontendRollsTheServicesBack(t *testing.T) {
+	e := newEnv(t)
+	e.uploadOK = false
+	res, err := envrelease.Run(t.Context(), e.clients, e.plan())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "every backend service was rolled back to the revision it ran before")
+	assert.Equal(t, release.OutcomeRolledBack, res.Outcome)
+	assert.Equal(t, e.v1["api"], e.live(t, "api"))
+	assert.Equal(t, e.v1["worker"], e.live(t, "worker"))
+	assert.Len(t, res.Undone, 2)
+}
+
+// A bad build is found before any service changes.
+func TestRun_ABadFrontendBuildChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, syscall.Mkfifo(filepath.Join(e.dir, "pipe"), 0o644))
+	_, err := envrelease.Run(t.Context(), e.clients, e.plan())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nothing was changed")
+	assert.Equal(t, 2, e.sim.Count("ecs", "RegisterTaskDefinition"), "only the seeded revisions")
+}
