@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -114,4 +115,34 @@ func TestDemo_TellsTheStoryAndEndsWithTheTable(t *testing.T) {
 	}
 	releases := regexp.MustCompile(`(?m)^\d{8}T\d{6}Z-[0-9a-f]{6} `).FindAllString(out, -1)
 	assert.Len(t, releases, 7, "one line per release of the story:\n%s", out)
+}
+
+// release --env sandbox: the backend and the worker from one image, then
+// the frontend; a worker that never gets healthy brings everything back.
+func TestRelease_TheSandboxEnvironment(t *testing.T) {
+	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil))
+	api, worker := liveRevision(t), liveRevisionOf(t, sandbox.Worker)
+	r := inSandbox(t, "release", "--env", "sandbox", "--skip-tests", "--tag", unique("e2e-release"), "--poll-interval", "1s")
+	var res struct {
+		Outcome  string            `json:"outcome"`
+		Backend  []*release.Record `json:"backend"`
+		Frontend *release.Record   `json:"frontend"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(ok(t, r)), &res), r.stdout)
+	assert.Equal(t, release.OutcomeSucceeded, res.Outcome)
+	require.Len(t, res.Backend, 2)
+	assert.NotEqual(t, api, liveRevision(t))
+	assert.NotEqual(t, worker, liveRevisionOf(t, sandbox.Worker))
+	require.NotNil(t, res.Frontend)
+	site := snapshot(t, "release")
+	assert.Contains(t, site, "index.html")
+
+	api, worker = liveRevision(t), liveRevisionOf(t, sandbox.Worker)
+	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
+	t.Cleanup(func() { _ = sandbox.SetRules(t.Context(), endpoint, nil) })
+	fails(t, inSandbox(t, "release", "--env", "sandbox", "--skip-tests", "--force", "--tag", unique("e2e-release"), "--poll-interval", "1s"),
+		"FAILED: worker:", "the frontend was not touched")
+	assert.Equal(t, api, liveRevision(t))
+	assert.Equal(t, worker, liveRevisionOf(t, sandbox.Worker))
+	assert.Empty(t, site.Diff(snapshot(t, "release")))
 }

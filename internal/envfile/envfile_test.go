@@ -137,3 +137,11 @@ func TestSchema_KnowsTheKeysTheParserKnows(t *testing.T) {
 	assert.ElementsMatch(t, []string{"cluster", "services"}, schema.Defs["backend"].Required)
 	assert.ElementsMatch(t, []string{"source", "bucket", "backupBucket"}, schema.Defs["frontend"].Required)
 }
+
+// The project's own esteira.yaml (the sandbox environment) stays valid.
+func TestRead_TheProjectsOwnFile(t *testing.T) {
+	env, err := Read(filepath.Join("..", "..", DefaultFile), "sandbox")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"backend", "worker"}, env.Backend.Services)
+	assert.Equal(t, "examples/frontend", env.Frontend.Source)
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
+	"github.com/futuraplataforma/esteira/internal/envfile"
+	"github.com/futuraplataforma/esteira/internal/envrelease"
+	"github.com/futuraplataforma/esteira/internal/sitepublish"
+)
+
+// Release a whole environment of esteira.yaml: its services, then its frontend.
+//
+// The environment file names the region, the release bucket, the ECR
+// repository, the ECS services deployed from the backend image and the
+// static frontend. The image is built, tested and pushed once (or --image
+// is taken); every service is checked, locked and given a new revision; the
+// migration runs once; the services roll out together; then the frontend is
+// published (its build is checked before anything changes). If any part
+// fails, everything that changed is brought back: the services to the
+// revisions they ran before, the site to its backup. Returns what each part
+// did as JSON. Settings given before the function name win over the file's.
+//
+// +cache="never"
+func (m *Esteira) Release(
+	ctx context.Context,
+	// The environment to release, e.g. staging.
+	env string,
+	// The project: esteira.yaml and the folders it names.
+	// +defaultPath="/"
+	// +ignore=["**/node_modules", ".cache", "**/.terraform"]
+	project *dagger.Directory,
+	// The environment file, relative to the project.
+	// +optional
+	// +default="esteira.yaml"
+	file string,
+	// An already-pushed image to deploy instead of building backend.source.
+	// +optional
+	image string,
+	// Image tag for the built image. Default: the git short sha (see publish).
+	// +optional
+	tag string,
+	// Do not run the Go tests before publishing.
+	// +optional
+	skipTests bool,
+	// Redeploy the services even if they already run the image.
+	// +optional
+	force bool,
+	// How long to wait for the migration and for each rollout, e.g. 15m.
+	// +optional
+	// +default="15m"
+	timeout string,
+	// How often to poll ECS while waiting, e.g. 5s.
+	// +optional
+	// +default="5s"
+	pollInterval string,
+	// Break deploy locks left by a crashed run.
+	// +optional
+	breakLock bool,
+) (string, error) {
+	durations, err := parseDurations(map[string]string{"--timeout": timeout, "--poll-interval": pollInterval})
+	if err != nil {
+		return "", err
+	}
+	data, err := project.File(file).Contents(ctx)
+	if err != nil {
+		return "", fmt.Errorf("read %s in the project (create it, or pass --file): %s", file, why(err))
+	}
+	e, err := envfile.Parse(file, []byte(data), env)
+	if err != nil {
+		return "", err
+	}
+	in := *m
+	if in.Region == "" {
+		in.Region = e.Region
+	}
+	if in.ReleaseBucket == "" {
+		in.ReleaseBucket, in.ReleasePrefix = e.ReleaseBucket, orDefault(e.ReleasePrefix, in.ReleasePrefix)
+	}
+	s, err := in.aws(ctx)
+	if err != nil {
+		return "", err
+	}
+	plan := envrelease.Plan{Out: progress()}
+	clients := envrelease.Clients{ECS: in.ecsClients(s), Frontend: in.siteClients(s, "")}
+	if b := e.Backend; b != nil {
+		if plan.Backend, err = in.backendPart(ctx, s, clients.ECS, project, e, image, tag, skipTests); err != nil {
+			return "", err
+		}
+		plan.Backend.Deploy.Timeout, plan.Backend.Deploy.PollInterval = durations["--timeout"], durations["--poll-interval"]
+		plan.Backend.Deploy.BreakLock, plan.Backend.Deploy.Force = breakLock, force
+	}
+	if f := e.Frontend; f != nil {
+		dir, prior, err := in.siteFolder(ctx, project.Directory(f.Source), nil, "node:22-bookworm-slim", "npm run build", orDefault(f.BuildDir, "dist"))
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(dir)
+		if f.DistributionID != "" {
+			clients.Frontend = in.siteClients(s, f.DistributionID)
+		}
+		plan.Frontend = &sitepublish.Options{Dir: dir, Bucket: f.Bucket, Prefix: f.Prefix, BackupBucket: f.BackupBucket,
+			DistributionID: f.DistributionID, MaxDelete: 1000, Releases: in.releases(s), Who: s.who, BreakLock: breakLock,
+			PriorSteps: prior, Out: progress()}
+	}
+	res, err := envrelease.Run(ctx, clients, plan)
+	out, jerr := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		if res != nil {
+			fmt.Fprintf(progress(), "release result:\n%s\n", out)
+		}
+		return "", fmt.Errorf("release %s: %w", env, err)
+	}
+	return string(out), jerr
+}
+
+// backendPart checks the services and builds, tests and pushes the image.
+func (m *Esteira) backendPart(ctx context.Context, s *awsSession, c ecsdeploy.Clients, project *dagger.Directory,
+	e *envfile.Environment, image, tag string, skipTests bool) (*envrelease.BackendPart, error) {
+	b := e.Backend
+	o := ecsdeploy.DeployOptions{Cluster: b.Cluster, Container: b.Container, Image: image, MigrateCommand: b.Migrate,
+		Releases: m.releases(s), Who: s.who, Out: progress()}
+	for _, svc := range b.Services {
+		po := o
+		po.Service = svc
+		if err := ecsdeploy.Preflight(ctx, c, po); err != nil {
+			return nil, err
+		}
+	}
+	if image == "" {
+		if b.Source == "" {
+			return nil, errors.New("the environment's backend has no source to build: add backend.source to the file, or pass --image")
+		}
+		var err error
+		if o.Image, o.PriorSteps, err = m.buildTestPublish(ctx, s, project.Directory(b.Source), e.Repository, tag,
+			orDefault(b.Dockerfile, "Dockerfile"), false, skipTests); err != nil {
+			return nil, err
+		}
+	}
+	o.Service = b.Services[0]
+	return &envrelease.BackendPart{Deploy: o, Services: b.Services}, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
