@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
@@ -67,22 +68,7 @@ func (m *Esteira) Release(
 	if err != nil {
 		return "", err
 	}
-	data, err := project.File(file).Contents(ctx)
-	if err != nil {
-		return "", fmt.Errorf("read %s in the project (create it, or pass --file): %s", file, why(err))
-	}
-	e, err := envfile.Parse(file, []byte(data), env)
-	if err != nil {
-		return "", err
-	}
-	in := *m
-	if in.Region == "" {
-		in.Region = e.Region
-	}
-	if in.ReleaseBucket == "" {
-		in.ReleaseBucket, in.ReleasePrefix = e.ReleaseBucket, orDefault(e.ReleasePrefix, in.ReleasePrefix)
-	}
-	s, err := in.aws(ctx)
+	e, in, s, err := m.environment(ctx, project, file, env)
 	if err != nil {
 		return "", err
 	}
@@ -117,6 +103,80 @@ func (m *Esteira) Release(
 		return "", fmt.Errorf("release %s: %w", env, err)
 	}
 	return string(out), jerr
+}
+
+// environment reads env from the project's file and returns it with the
+// settings it implies (flags win) and the AWS session.
+func (m *Esteira) environment(ctx context.Context, project *dagger.Directory, file, env string) (*envfile.Environment, *Esteira, *awsSession, error) {
+	data, err := project.File(file).Contents(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read %s in the project (create it, or pass --file): %s", file, why(err))
+	}
+	e, err := envfile.Parse(file, []byte(data), env)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	in := *m
+	if in.Region == "" {
+		in.Region = e.Region
+	}
+	if in.ReleaseBucket == "" {
+		in.ReleaseBucket, in.ReleasePrefix = e.ReleaseBucket, orDefault(e.ReleasePrefix, in.ReleasePrefix)
+	}
+	s, err := in.aws(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return e, &in, s, nil
+}
+
+// Show what runs where in an environment of esteira.yaml.
+//
+// For each service: its live revision, image, running/desired tasks and
+// rollout state; the site's live release; the last releases with their
+// outcomes; every deploy lock held. It changes nothing.
+//
+// +cache="never"
+func (m *Esteira) Status(
+	ctx context.Context,
+	// The environment, e.g. production.
+	env string,
+	// The project: esteira.yaml.
+	// +defaultPath="/"
+	// +ignore=["**/node_modules", ".cache", "**/.terraform"]
+	project *dagger.Directory,
+	// The environment file, relative to the project.
+	// +optional
+	// +default="esteira.yaml"
+	file string,
+	// Output: text, for a person, or json.
+	// +optional
+	// +default="text"
+	format string,
+) (string, error) {
+	if format != "text" && format != "json" {
+		return "", fmt.Errorf("--format %q: use text or json", format)
+	}
+	e, in, s, err := m.environment(ctx, project, file, env)
+	if err != nil {
+		return "", err
+	}
+	where := envrelease.Where{}
+	if b := e.Backend; b != nil {
+		where.Cluster, where.Container, where.Services = b.Cluster, b.Container, b.Services
+	}
+	if f := e.Frontend; f != nil {
+		where.Site = strings.TrimSuffix(f.Bucket+"/"+strings.Trim(f.Prefix, "/"), "/")
+	}
+	st, err := envrelease.ReadStatus(ctx, in.ecsClients(s), in.releases(s), where)
+	if err != nil {
+		return "", err
+	}
+	if format == "text" {
+		return fmt.Sprintf("environment %s\n\n%s", env, st.Text()), nil
+	}
+	out, err := json.MarshalIndent(st, "", "  ")
+	return string(out), err
 }
 
 // backendPart checks the services and builds, tests and pushes the image.

@@ -145,4 +145,22 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	assert.Equal(t, api, liveRevision(t))
 	assert.Equal(t, worker, liveRevisionOf(t, sandbox.Worker))
 	assert.Empty(t, site.Diff(snapshot(t, "release")))
+
+	var st struct {
+		Services []struct{ Service, Revision, Image string }
+		Site     *release.Record
+		Releases []*release.Record
+		Locks    map[string]any
+	}
+	require.NoError(t, json.Unmarshal([]byte(ok(t, inSandbox(t, "status", "--env", "sandbox", "--format", "json"))), &st))
+	require.Len(t, st.Services, 2)
+	assert.Equal(t, api, st.Services[0].Revision)
+	assert.Equal(t, worker, st.Services[1].Revision)
+	require.NotNil(t, st.Site)
+	assert.Equal(t, res.Frontend.ID, st.Site.ID, "the site's live release is the one release published")
+	assert.NotEmpty(t, st.Releases)
+	assert.Empty(t, st.Locks)
+	text := ok(t, inSandbox(t, "status", "--env", "sandbox"))
+	assert.Contains(t, text, "SERVICE")
+	assert.Contains(t, text, "no deploy lock is held")
 }

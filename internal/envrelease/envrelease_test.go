@@ -143,3 +143,30 @@ func TestRun_ABadFrontendBuildChangesNothing(t *testing.T) {
 	assert.Contains(t, err.Error(), "nothing was changed")
 	assert.Equal(t, 2, e.sim.Count("ecs", "RegisterTaskDefinition"), "only the seeded revisions")
 }
+
+func TestReadStatus_SaysWhatRunsWhere(t *testing.T) {
+	e := newEnv(t)
+	_, err := envrelease.Run(t.Context(), e.clients, e.plan())
+	require.NoError(t, err)
+	where := envrelease.Where{Cluster: "main", Services: []string{"api", "worker"}, Site: e.site + "/www"}
+	st, err := envrelease.ReadStatus(t.Context(), e.clients.ECS, e.store, where)
+	require.NoError(t, err)
+	require.Len(t, st.Services, 2)
+	assert.Equal(t, "api:2", st.Services[0].Revision)
+	assert.Equal(t, image, st.Services[1].Image)
+	require.NotNil(t, st.Site)
+	assert.Equal(t, e.site+"/www", st.Site.Target)
+	assert.Len(t, st.Releases, 3, "api, worker and the site")
+	assert.Empty(t, st.Locks)
+	assert.Contains(t, st.Text(), "no deploy lock is held")
+
+	held, err := e.store.Acquire(t.Context(), "backend/main/worker", release.Holder{Who: "bob@ci", What: "deploy-backend"}, release.LockOptions{})
+	require.NoError(t, err)
+	defer held.Release(t.Context())
+	st, err = envrelease.ReadStatus(t.Context(), e.clients.ECS, e.store, where)
+	require.NoError(t, err)
+	require.Contains(t, st.Locks, "backend/main/worker")
+	text := st.Text()
+	assert.Contains(t, text, "LOCK backend/main/worker held by bob@ci")
+	assert.Regexp(t, `(?m)^worker +worker:2 +1/1 +COMPLETED +`, text)
+}

@@ -92,3 +92,18 @@ func (s *Store) Overlapping(ctx context.Context, name string) (map[string]Holder
 	}
 	return found, nil
 }
+
+// Held returns the holder of lock name, or nil when it is free.
+func (s *Store) Held(ctx context.Context, name string) (*Holder, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	cur, _, err := s.readLock(ctx, s.prefix+"/locks/"+name+".json")
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read lock %s: %w", name, err)
+	}
+	return &cur.Holder, nil
+}
