@@ -22,7 +22,8 @@ import (
 // releases the examples through it: a backend deploy from source with a
 // migration, a deploy whose new tasks never get healthy (rolled back to
 // the exact revision), a deploy whose migration fails (service untouched),
-// a frontend release, a frontend publish that breaks midway (site restored
+// the API and the worker released together with a worker that never gets
+// healthy (both rolled back), a frontend release, a frontend publish that breaks midway (site restored
 // byte-identical) and a frontend rollback. Each drill is checked against
 // the sandbox's state; the demo fails if one does not end as it should.
 // Returns a table of the releases and their outcomes.
@@ -60,6 +61,7 @@ func (m *Esteira) Demo(
 		{"deploy-backend from source, with a migration", d.deploy},
 		{"a deploy whose new tasks never get healthy", d.unhealthy},
 		{"a deploy whose migration fails", d.failedMigration},
+		{"the API and the worker from one image, the worker never healthy", d.twoServices},
 		{"deploy-frontend: the live site, then a new release", d.site},
 		{"a frontend publish that breaks midway", d.brokenPublish},
 		{"rollback-frontend", d.rollbackSite},
@@ -175,6 +177,42 @@ func (d *demo) expectFailure(ctx context.Context, how string) error {
 	return nil
 }
 
+// twoServices releases the image to the backend and the worker together;
+// the worker's new tasks never get healthy, so both go back.
+func (d *demo) twoServices(ctx context.Context) error {
+	workerBefore, _, err := sandbox.LiveRevision(ctx, d.ecs, sandbox.Cluster, sandbox.Worker)
+	if err != nil {
+		return err
+	}
+	say("scripting the sandbox: the worker's next revision never passes its health check")
+	if err := sandbox.SetRules(ctx, d.s.endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}); err != nil {
+		return err
+	}
+	_, err = d.m.DeployBackend(ctx, sandbox.Cluster, []string{sandbox.Service, sandbox.Worker}, nil, sandbox.Repository, "", "Dockerfile", false,
+		d.image, "", []string{"migrate"}, nil, true, true, false, "5m", "1s", 3, false, "1h")
+	if rerr := sandbox.SetRules(ctx, d.s.endpoint, nil); rerr != nil {
+		return rerr
+	}
+	if err == nil {
+		return errors.New("the release succeeded; it should have failed")
+	}
+	say("the release failed, as it should: %s", firstLine(err.Error()))
+	api, _, err := d.live(ctx)
+	if err != nil {
+		return err
+	}
+	worker, _, err := sandbox.LiveRevision(ctx, d.ecs, sandbox.Cluster, sandbox.Worker)
+	if err != nil {
+		return err
+	}
+	if api != d.revision || worker != workerBefore {
+		return fmt.Errorf("after the failed release %s runs %s and %s runs %s; they should be back on %s and %s",
+			sandbox.Service, api, sandbox.Worker, worker, d.revision, workerBefore)
+	}
+	say("OK: both rolled back: %s runs %s, %s runs %s, as before", sandbox.Service, api, sandbox.Worker, worker)
+	return nil
+}
+
 func (d *demo) deployFrontend(ctx context.Context, source *dagger.Directory) error {
 	_, err := d.m.DeployFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, source, nil,
 		"node:22-bookworm-slim", "npm run build", "dist", "full", 1000, 64, "", nil, "", false, false, false, "1h")
@@ -261,6 +299,11 @@ func (d *demo) table(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	worker, err := store.List(ctx, release.KindBackend, sandbox.Cluster+"/"+sandbox.Worker)
+	if err != nil {
+		return "", err
+	}
+	backend = append(backend, worker...)
 	return fmt.Sprintf("esteira demo: %d drills, every one ended where it should (%s)\n\n%s",
 		d.n, time.Now().UTC().Format(time.RFC3339), sandbox.Table(append(backend, frontend...))), nil
 }
