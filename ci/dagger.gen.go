@@ -859,7 +859,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*Esteira).Release(&parent, ctx, env, project, file, image, tag, skipTests, force, timeout, pollInterval, breakLock)
+			var notify *dagger.Secret
+			if inputArgs["notify"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["notify"]), &notify)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg notify", err))
+				}
+			}
+			return (*Esteira).Release(&parent, ctx, env, project, file, image, tag, skipTests, force, timeout, pollInterval, breakLock, notify)
 		case "RollbackBackend":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

@@ -12,6 +12,8 @@ import (
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
 	"github.com/futuraplataforma/esteira/internal/envfile"
 	"github.com/futuraplataforma/esteira/internal/envrelease"
+	"github.com/futuraplataforma/esteira/internal/notify"
+	"github.com/futuraplataforma/esteira/internal/sandbox"
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
 
@@ -63,6 +65,9 @@ func (m *Esteira) Release(
 	// Break deploy locks left by a crashed run.
 	// +optional
 	breakLock bool,
+	// Webhook to post the outcome to (Slack-compatible JSON with the result), e.g. env:SLACK_WEBHOOK_URL. A failing webhook never fails the release. With --sandbox, http://localhost:4566/_sandbox/webhooks keeps it in the sandbox.
+	// +optional
+	notify *dagger.Secret,
 ) (string, error) {
 	durations, err := parseDurations(map[string]string{"--timeout": timeout, "--poll-interval": pollInterval})
 	if err != nil {
@@ -95,6 +100,9 @@ func (m *Esteira) Release(
 			PriorSteps: prior, Out: progress()}
 	}
 	res, err := envrelease.Run(ctx, clients, plan)
+	if notify != nil && res != nil {
+		in.notify(ctx, s, notify, notifyMessage(env, res, err))
+	}
 	out, jerr := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		if res != nil {
@@ -103,6 +111,27 @@ func (m *Esteira) Release(
 		return "", fmt.Errorf("release %s: %w", env, err)
 	}
 	return string(out), jerr
+}
+
+func notifyMessage(env string, res *envrelease.Result, err error) notify.Message {
+	return notify.Message{Text: res.Summary(env, err), Release: res}
+}
+
+// notify posts msg to the webhook; a failure is reported, never returned.
+// With the sandbox, localhost:4566 is the sandbox, as for images.
+func (m *Esteira) notify(ctx context.Context, s *awsSession, hook *dagger.Secret, msg notify.Message) {
+	u, err := plaintext(ctx, hook, "--notify")
+	if err == nil && s.sandbox != nil {
+		u = strings.Replace(u, "://"+sandbox.Registry, "://"+strings.TrimPrefix(s.endpoint, "http://"), 1)
+	}
+	if err == nil {
+		err = notify.Post(ctx, u, msg)
+	}
+	if err != nil {
+		fmt.Fprintf(progress(), "warning: the notification was not sent (the release itself is unaffected): %v\n", err)
+		return
+	}
+	fmt.Fprintln(progress(), "==> notified the webhook")
 }
 
 // environment reads env from the project's file and returns it with the

@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -122,7 +124,9 @@ func TestDemo_TellsTheStoryAndEndsWithTheTable(t *testing.T) {
 func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil))
 	api, worker := liveRevision(t), liveRevisionOf(t, sandbox.Worker)
-	r := inSandbox(t, "release", "--env", "sandbox", "--skip-tests", "--tag", unique("e2e-release"), "--poll-interval", "1s")
+	t.Setenv("E2E_WEBHOOK", "http://localhost:4566"+sandbox.WebhooksPath+"?token=e2e-secret-token")
+	r := inSandbox(t, "release", "--env", "sandbox", "--skip-tests", "--tag", unique("e2e-release"), "--poll-interval", "1s",
+		"--notify", "env:E2E_WEBHOOK")
 	var res struct {
 		Outcome  string            `json:"outcome"`
 		Backend  []*release.Record `json:"backend"`
@@ -136,6 +140,13 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	require.NotNil(t, res.Frontend)
 	site := snapshot(t, "release")
 	assert.Contains(t, site, "index.html")
+	assert.Contains(t, r.stderr, "notified the webhook")
+	assert.NotContains(t, r.stdout+r.stderr, "e2e-secret-token", "the webhook URL is a secret")
+	resp, err := http.Get(endpoint + sandbox.WebhooksPath)
+	require.NoError(t, err)
+	hooks, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(hooks), `"text":"esteira: release of sandbox succeeded: backend on backend:`)
 
 	api, worker = liveRevision(t), liveRevisionOf(t, sandbox.Worker)
 	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}))

@@ -146,3 +146,21 @@ func putStatus(t *testing.T, url, body string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.Status + " " + string(b)
 }
+
+// The sandbox keeps the notifications posted to it, for the tests to read.
+func TestGateway_KeepsWebhookNotifications(t *testing.T) {
+	url, _ := sandboxLike(t)
+	resp, err := http.Post(url+webhooksPath, "application/json", strings.NewReader(`{"text":"esteira: staging succeeded"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+	resp, err = http.Post(url+webhooksPath, "application/json", strings.NewReader(`not json`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	resp, err = http.Get(url + webhooksPath)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	assert.JSONEq(t, `{"webhooks":[{"text":"esteira: staging succeeded"}]}`, string(body))
+}

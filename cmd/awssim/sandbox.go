@@ -26,10 +26,17 @@ import (
 //     next rollout never gets healthy.
 //   - faultsPath: GET lists the S3 upload faults, PUT replaces them
 //     ({"faults": [...]}, see awssim.S3Fault): a publish breaks midway.
+//   - webhooksPath: POST records a notification (as a chat webhook would
+//     receive it), GET lists the last ones: where a release's notification
+//     goes in the sandbox.
 const (
-	rulesPath  = "/_sandbox/rules"
-	faultsPath = "/_sandbox/faults"
+	rulesPath    = "/_sandbox/rules"
+	faultsPath   = "/_sandbox/faults"
+	webhooksPath = "/_sandbox/webhooks"
 )
+
+// maxWebhooks is how many notifications the sandbox keeps.
+const maxWebhooks = 100
 
 // gateway puts the control endpoints and the upstreams in front of the simulator.
 func gateway(sim *awssim.Server, s3Upstream, registryUpstream string) (http.Handler, error) {
@@ -74,6 +81,30 @@ func gateway(sim *awssim.Server, s3Upstream, registryUpstream string) (http.Hand
 		}
 		return map[string]any{"faults": front.S3Faults()}, nil
 	}))
+	var hooks []json.RawMessage
+	mux.HandleFunc(webhooksPath, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch r.Method {
+		case http.MethodPost:
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			if err != nil || !json.Valid(body) {
+				http.Error(w, "post a JSON body", http.StatusBadRequest)
+				return
+			}
+			hooks = append(hooks, body)
+			if len(hooks) > maxWebhooks {
+				hooks = hooks[len(hooks)-maxWebhooks:]
+			}
+			w.WriteHeader(http.StatusNoContent)
+		case http.MethodGet:
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"webhooks": append([]json.RawMessage{}, hooks...)})
+		default:
+			w.Header().Set("Allow", "GET, POST")
+			http.Error(w, "use GET or POST", http.StatusMethodNotAllowed)
+		}
+	})
 	return mux, nil
 }
 

@@ -137,3 +137,21 @@ func where(recs []*release.Record) string {
 	}
 	return strings.Join(w, ", ")
 }
+
+// Summary is one line about the release, for a chat notification.
+func (r *Result) Summary(env string, err error) string {
+	if err != nil {
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return fmt.Sprintf("esteira: release of %s FAILED (%s): %s", env, r.Outcome, first)
+	}
+	var parts []string
+	for _, b := range r.Backend {
+		if b.Backend != nil {
+			parts = append(parts, fmt.Sprintf("%s on %s", b.Backend.Service, b.Backend.AfterRevision[strings.LastIndex(b.Backend.AfterRevision, "/")+1:]))
+		}
+	}
+	if r.Frontend != nil {
+		parts = append(parts, fmt.Sprintf("site %s release %s", r.Frontend.Target, r.Frontend.ID))
+	}
+	return fmt.Sprintf("esteira: release of %s %s: %s", env, r.Outcome, strings.Join(parts, ", "))
+}

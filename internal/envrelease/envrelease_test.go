@@ -1,6 +1,7 @@
 package envrelease_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -169,4 +170,13 @@ func TestReadStatus_SaysWhatRunsWhere(t *testing.T) {
 	text := st.Text()
 	assert.Contains(t, text, "LOCK backend/main/worker held by bob@ci")
 	assert.Regexp(t, `(?m)^worker +worker:2 +1/1 +COMPLETED +`, text)
+}
+
+func TestResult_SummaryIsOneLine(t *testing.T) {
+	e := newEnv(t)
+	res, err := envrelease.Run(t.Context(), e.clients, e.plan())
+	require.NoError(t, err)
+	s := res.Summary("staging", nil)
+	assert.Contains(t, s, "esteira: release of staging succeeded: api on api:2, worker on worker:2, site "+e.site+"/www release ")
+	assert.Equal(t, "esteira: release of staging FAILED (failed): backend: boom", (&envrelease.Result{Outcome: "failed"}).Summary("staging", errors.New("backend: boom\nmore")))
 }

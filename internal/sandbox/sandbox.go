@@ -47,6 +47,8 @@ const (
 	// awssim.Rule), PUT {"faults": [...]} breaks S3 uploads (awssim.S3Fault).
 	RulesPath  = "/_sandbox/rules"
 	FaultsPath = "/_sandbox/faults"
+	// WebhooksPath keeps the notifications posted to it (POST), listed by GET.
+	WebhooksPath = "/_sandbox/webhooks"
 
 	// registryPassword is what the registry accepts for user AWS, handed
 	// out as the ECR token. Not a secret: the sandbox holds no real data.
