@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
@@ -24,9 +25,10 @@ import (
 // static frontend. The image is built, tested and pushed once (or --image
 // is taken); every service is checked, locked and given a new revision; the
 // migration runs once; the services roll out together; then the frontend is
-// published (its build is checked before anything changes). If any part
-// fails, everything that changed is brought back: the services to the
-// revisions they ran before, the site to its backup. Returns what each part
+// published (its build is checked before anything changes); then the
+// environment's quality gate (a container run against its url) must pass.
+// If any part fails, everything that changed is brought back: the services
+// to the revisions they ran before, the site to its backup. Returns what each part
 // did as JSON. Settings given before the function name win over the file's.
 //
 // +cache="never"
@@ -99,6 +101,9 @@ func (m *Esteira) Release(
 			DistributionID: f.DistributionID, MaxDelete: 1000, Releases: in.releases(s), Who: s.who, BreakLock: breakLock,
 			PriorSteps: prior, Out: progress()}
 	}
+	if e.Gate != nil {
+		plan.Gate = gate(env, e)
+	}
 	res, err := envrelease.Run(ctx, clients, plan)
 	if notify != nil && res != nil {
 		in.notify(ctx, s, notify, notifyMessage(env, res, err))
@@ -111,6 +116,39 @@ func (m *Esteira) Release(
 		return "", fmt.Errorf("release %s: %w", env, err)
 	}
 	return string(out), jerr
+}
+
+// gate runs the environment's quality gate container against its URL; a
+// non-zero exit is the error. It never comes from the cache: each release
+// is tested anew.
+func gate(env string, e *envfile.Environment) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		ran := dag.Container().From(e.Gate.Image).
+			WithEnvVariable("ESTEIRA_URL", e.URL).
+			WithEnvVariable("ESTEIRA_ENV", env).
+			WithEnvVariable("ESTEIRA_GATE_RUN", time.Now().UTC().Format(time.RFC3339Nano)).
+			WithExec(e.Gate.Command, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+		code, err := ran.ExitCode(ctx)
+		if err != nil {
+			return "", fmt.Errorf("run the gate %s: %s", e.Gate.Image, why(err))
+		}
+		out, err := ran.CombinedOutput(ctx)
+		if err != nil {
+			return "", fmt.Errorf("read the gate's output: %s", why(err))
+		}
+		fmt.Fprint(progress(), indent(out))
+		if code != 0 {
+			return out, fmt.Errorf("%s exited %d", strings.Join(e.Gate.Command, " "), code)
+		}
+		return out, nil
+	}
+}
+
+func indent(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "    | " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    | ") + "\n"
 }
 
 func notifyMessage(env string, res *envrelease.Result, err error) notify.Message {

@@ -174,4 +174,27 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	text := ok(t, inSandbox(t, "status", "--env", "sandbox"))
 	assert.Contains(t, text, "SERVICE")
 	assert.Contains(t, text, "no deploy lock is held")
+
+	// A failing quality gate: everything goes back, the gate's output is shown.
+	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil))
+	project := t.TempDir()
+	for _, ex := range []string{"backend", "frontend"} {
+		require.NoError(t, os.Rename(copyDir(t, "examples/"+ex), filepath.Join(project, ex)))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(project, "frontend", "src", "news.txt"), []byte("gate drill\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(project, "esteira.yaml"), []byte(`environments:
+  sandbox:
+    repository: backend
+    url: http://staging.example
+    gate: {image: "debian:bookworm", command: [sh, -c, 'echo "e2e gate: $ESTEIRA_URL answered 503"; exit 1']}
+    backend: {source: backend, cluster: sandbox, services: [backend, worker]}
+    frontend: {source: frontend, bucket: sandbox-www, prefix: release, backupBucket: sandbox-www-backups}
+`), 0o644))
+	site = snapshot(t, "release")
+	r = inSandbox(t, "release", "--env", "sandbox", "--project", project, "--skip-tests", "--force", "--tag", unique("e2e-gate"), "--poll-interval", "1s")
+	fails(t, r, "the quality gate failed", "the site was restored", "every backend service was rolled back")
+	assert.Contains(t, r.stderr, "e2e gate: http://staging.example answered 503")
+	assert.Equal(t, api, liveRevision(t))
+	assert.Equal(t, worker, liveRevisionOf(t, sandbox.Worker))
+	assert.Empty(t, site.Diff(snapshot(t, "release")), "the site is as before the release")
 }

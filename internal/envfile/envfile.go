@@ -28,6 +28,16 @@ type Environment struct {
 	Repository    string
 	Backend       *Backend
 	Frontend      *Frontend
+	// URL is where the environment answers; the gate gets it as ESTEIRA_URL.
+	URL  string
+	Gate *Gate
+}
+
+// Gate is the environment's quality gate: a container run after the
+// rollout against URL, whose exit code decides whether the release stands.
+type Gate struct {
+	Image   string
+	Command []string
 }
 
 // Backend is the ECS side: the services deployed from one image.
@@ -217,6 +227,14 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 		"releaseBucket": p.str(&env.ReleaseBucket),
 		"releasePrefix": p.str(&env.ReleasePrefix),
 		"repository":    p.str(&env.Repository),
+		"url":           p.str(&env.URL),
+		"gate": func(n *yaml.Node, key string) {
+			g := &Gate{}
+			p.mapping(n, key+".", map[string]func(*yaml.Node, string){
+				"image": p.str(&g.Image), "command": p.list(&g.Command),
+			}, "image", "command")
+			env.Gate = g
+		},
 		"backend": func(n *yaml.Node, key string) {
 			b := &Backend{}
 			p.mapping(n, key+".", map[string]func(*yaml.Node, string){

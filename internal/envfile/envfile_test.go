@@ -20,6 +20,10 @@ const full = `environments:
     releaseBucket: acme-releases
     releasePrefix: esteira
     repository: backend
+    url: https://staging.acme.example
+    gate:
+      image: debian:bookworm
+      command: [sh, -c, 'test -n "$ESTEIRA_URL"']
     backend:
       source: examples/backend
       dockerfile: Dockerfile
@@ -43,7 +47,8 @@ func TestParse_ReadsAnEnvironment(t *testing.T) {
 	env, err := Parse("esteira.yaml", []byte(full), "staging")
 	require.NoError(t, err)
 	assert.Equal(t, &Environment{Name: "staging", Region: "eu-west-1", ReleaseBucket: "acme-releases", ReleasePrefix: "esteira",
-		Repository: "backend",
+		Repository: "backend", URL: "https://staging.acme.example",
+		Gate: &Gate{Image: "debian:bookworm", Command: []string{"sh", "-c", `test -n "$ESTEIRA_URL"`}},
 		Backend: &Backend{Source: "examples/backend", Dockerfile: "Dockerfile", Cluster: "staging", Services: []string{"api", "worker"},
 			Container: "app", Migrate: []string{"migrate"}},
 		Frontend: &Frontend{Source: "examples/frontend", BuildDir: "dist", Bucket: "acme-www-staging", Prefix: "site",
@@ -107,7 +112,7 @@ func TestSchema_KnowsTheKeysTheParserKnows(t *testing.T) {
 	require.NoError(t, json.Unmarshal(data, &schema))
 	keysUnder := func(section string) []string { // the keys full uses at one indentation level of a section
 		var keys []string
-		indent := map[string]string{"environment": "    ", "backend": "      ", "frontend": "      "}[section]
+		indent := map[string]string{"environment": "    ", "backend": "      ", "frontend": "      ", "gate": "      "}[section]
 		inSection := section == "environment"
 		for _, line := range strings.Split(full, "\n") {
 			if strings.HasPrefix(line, "  production:") {
@@ -126,7 +131,7 @@ func TestSchema_KnowsTheKeysTheParserKnows(t *testing.T) {
 		slices.Sort(keys)
 		return keys
 	}
-	for _, section := range []string{"environment", "backend", "frontend"} {
+	for _, section := range []string{"environment", "backend", "frontend", "gate"} {
 		var props []string
 		for k := range schema.Defs[section].Properties {
 			props = append(props, k)

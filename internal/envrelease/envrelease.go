@@ -21,7 +21,17 @@ import (
 type Plan struct {
 	Backend  *BackendPart
 	Frontend *sitepublish.Options
-	Out      io.Writer
+	// Gate, when set, runs after everything rolled out; its error (a
+	// non-zero exit) rolls the whole release back. It returns its output.
+	Gate func(ctx context.Context) (string, error)
+	Out  io.Writer
+}
+
+// GateResult is what the quality gate said.
+type GateResult struct {
+	Passed bool     `json:"passed"`
+	Error  string   `json:"error,omitempty"`
+	Output []string `json:"output,omitempty"` // the last lines
 }
 
 // BackendPart is the services deployed from one image; Deploy names the
@@ -42,7 +52,8 @@ type Result struct {
 	Outcome  string            `json:"outcome"`
 	Backend  []*release.Record `json:"backend,omitempty"`
 	Frontend *release.Record   `json:"frontend,omitempty"`
-	// Undone lists the services rolled back because a later part failed.
+	Gate     *GateResult       `json:"gate,omitempty"`
+	// Undone lists what was rolled back because a later part failed.
 	Undone []*release.Record `json:"undone,omitempty"`
 }
 
@@ -78,26 +89,71 @@ func Run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 			return res, fmt.Errorf("backend: %w; %s", err, what)
 		}
 	}
-	if p.Frontend == nil {
+	if p.Frontend != nil {
+		fmt.Fprintln(p.Out, "==> release: frontend")
+		rec, err := sitepublish.Deploy(ctx, c.Frontend, *p.Frontend)
+		res.Frontend = rec
+		if err != nil {
+			return res, undoAfter(ctx, c, p, res, fmt.Errorf("frontend: %w", err))
+		}
+	}
+	if p.Gate == nil {
 		return res, nil
 	}
-	fmt.Fprintln(p.Out, "==> release: frontend")
-	rec, err := sitepublish.Deploy(ctx, c.Frontend, *p.Frontend)
-	res.Frontend = rec
+	fmt.Fprintln(p.Out, "==> release: quality gate")
+	out, err := p.Gate(ctx)
+	res.Gate = &GateResult{Passed: err == nil, Output: lastLines(out, 20)}
 	if err == nil {
+		fmt.Fprintln(p.Out, "==> release: quality gate passed")
 		return res, nil
 	}
+	res.Gate.Error = err.Error()
+	undoneSite, uerr := undoFrontend(ctx, c, p, res.Frontend)
+	if undoneSite != nil {
+		res.Undone = append(res.Undone, undoneSite)
+	}
+	err = fmt.Errorf("the quality gate failed: %w", err)
+	if uerr != nil {
+		err = fmt.Errorf("%w; restoring the site ALSO failed: %v", err, uerr)
+	} else if undoneSite != nil {
+		err = fmt.Errorf("%w; the site was restored to the release before", err)
+	}
+	return res, undoAfter(ctx, c, p, res, err)
+}
+
+// undoAfter rolls the services back after a later part failed with err.
+func undoAfter(ctx context.Context, c Clients, p Plan, res *Result, err error) error {
 	res.Outcome = release.OutcomeRolledBack
 	undone, uerr := undoBackend(ctx, c.ECS, p, res.Backend)
-	res.Undone = undone
+	res.Undone = append(res.Undone, undone...)
 	if uerr != nil {
 		res.Outcome = release.OutcomeFailed
-		return res, fmt.Errorf("frontend: %w; rolling the backend back ALSO failed: %v", err, uerr)
+		return fmt.Errorf("%w; rolling the backend back ALSO failed: %v", err, uerr)
 	}
 	if len(undone) == 0 {
-		return res, fmt.Errorf("frontend: %w; the backend had not changed", err)
+		return fmt.Errorf("%w; the backend had not changed", err)
 	}
-	return res, fmt.Errorf("frontend: %w; every backend service was rolled back to the revision it ran before: %s", err, where(undone))
+	return fmt.Errorf("%w; every backend service was rolled back to the revision it ran before: %s", err, where(undone))
+}
+
+// undoFrontend restores the site from the backup this release took.
+func undoFrontend(ctx context.Context, c Clients, p Plan, rec *release.Record) (*release.Record, error) {
+	if p.Frontend == nil || rec == nil || rec.Outcome != release.OutcomeSucceeded || rec.Frontend == nil || rec.Frontend.BackupURI == "" {
+		return nil, nil
+	}
+	f := p.Frontend
+	return sitepublish.Rollback(context.WithoutCancel(ctx), c.Frontend, sitepublish.RollbackOptions{
+		Bucket: f.Bucket, Prefix: f.Prefix, BackupBucket: f.BackupBucket, Backup: rec.Frontend.BackupURI,
+		DistributionID: f.DistributionID, Releases: f.Releases, Who: f.Who, Out: f.Out,
+	})
+}
+
+func lastLines(s string, n int) []string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) == 1 && lines[0] == "" {
+		return nil
+	}
+	return lines[max(0, len(lines)-n):]
 }
 
 // undoBackend rolls back every service the backend part changed.

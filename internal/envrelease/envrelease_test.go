@@ -1,6 +1,7 @@
 package envrelease_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -179,4 +180,48 @@ func TestResult_SummaryIsOneLine(t *testing.T) {
 	s := res.Summary("staging", nil)
 	assert.Contains(t, s, "esteira: release of staging succeeded: api on api:2, worker on worker:2, site "+e.site+"/www release ")
 	assert.Equal(t, "esteira: release of staging FAILED (failed): backend: boom", (&envrelease.Result{Outcome: "failed"}).Summary("staging", errors.New("backend: boom\nmore")))
+}
+
+// A failing quality gate rolls the whole release back: the site to its
+// backup, every service to its revision; its output is kept.
+func TestRun_AFailingGateRollsEverythingBack(t *testing.T) {
+	e := newEnv(t)
+	p := e.plan()
+	_, err := envrelease.Run(t.Context(), e.clients, p) // release 1, gate-less: the state to come back to
+	require.NoError(t, err)
+	api, worker := e.live(t, "api"), e.live(t, "worker")
+	before, err := sitepublish.Plan(t.Context(), e.clients.Frontend, *p.Frontend)
+	require.NoError(t, err)
+	require.Empty(t, before.Upload, "release 1 is live")
+
+	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "index.html"), []byte("<html>v3</html>"), 0o644))
+	p.Backend.Deploy.Image = strings.Replace(image, "2222", "3333", 1)
+	p.Gate = func(context.Context) (string, error) { return "GET /healthz\n503 Service Unavailable\n", errors.New("exit code 1") }
+	res, err := envrelease.Run(t.Context(), e.clients, p)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the quality gate failed: exit code 1; the site was restored to the release before")
+	assert.Contains(t, err.Error(), "every backend service was rolled back")
+	require.NotNil(t, res.Gate)
+	assert.False(t, res.Gate.Passed)
+	assert.Equal(t, []string{"GET /healthz", "503 Service Unavailable"}, res.Gate.Output)
+	assert.Equal(t, api, e.live(t, "api"))
+	assert.Equal(t, worker, e.live(t, "worker"))
+	p.Frontend.Dir = writeV1(t)
+	after, err := sitepublish.Plan(t.Context(), e.clients.Frontend, *p.Frontend)
+	require.NoError(t, err)
+	assert.Empty(t, after.Upload, "the site is release 1 again")
+	assert.Empty(t, after.Delete)
+
+	p.Gate = func(context.Context) (string, error) { return "ok\n", nil }
+	res, err = envrelease.Run(t.Context(), e.clients, p)
+	require.NoError(t, err)
+	assert.True(t, res.Gate.Passed)
+}
+
+// writeV1 is release 1's build, as newEnv writes it.
+func writeV1(t *testing.T) string {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.html"), []byte("<html>v2</html>"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "app.js"), []byte("v2"), 0o644))
+	return dir
 }
