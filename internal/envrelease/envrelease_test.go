@@ -196,7 +196,9 @@ func TestRun_AFailingGateRollsEverythingBack(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "index.html"), []byte("<html>v3</html>"), 0o644))
 	p.Backend.Deploy.Image = strings.Replace(image, "2222", "3333", 1)
-	p.Gate = func(context.Context) (string, error) { return "GET /healthz\n503 Service Unavailable\n", errors.New("exit code 1") }
+	p.Gate = func(context.Context) (string, error) {
+		return "GET /healthz\n503 Service Unavailable\n", errors.New("exit code 1")
+	}
 	res, err := envrelease.Run(t.Context(), e.clients, p)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the quality gate failed: exit code 1; the site was restored to the release before")
