@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
 	"github.com/futuraplataforma/esteira/internal/release"
@@ -25,6 +26,12 @@ type Plan struct {
 	// non-zero exit) rolls the whole release back. It returns its output.
 	Gate func(ctx context.Context) (string, error)
 	Out  io.Writer
+	// Env names the environment; with Store, the release is recorded as a
+	// whole (release.KindEnvironment), which promote reads.
+	Env          string
+	Store        *release.Store
+	Who          string
+	PromotedFrom string
 }
 
 // GateResult is what the quality gate said.
@@ -55,12 +62,70 @@ type Result struct {
 	Gate     *GateResult       `json:"gate,omitempty"`
 	// Undone lists what was rolled back because a later part failed.
 	Undone []*release.Record `json:"undone,omitempty"`
+	// Record is the environment's record of this release, when stored.
+	Record *release.Record `json:"record,omitempty"`
 }
 
 // Run checks the frontend's build and plan first (nothing changes if the
 // build is bad), then releases the backend, then the frontend; a failed
 // frontend rolls the services back.
 func Run(ctx context.Context, c Clients, p Plan) (*Result, error) {
+	started := time.Now().UTC()
+	if p.Out == nil {
+		p.Out = io.Discard
+	}
+	res, err := run(ctx, c, p)
+	if res == nil || p.Store == nil || p.Env == "" || (res.Backend == nil && res.Frontend == nil) {
+		return res, err
+	}
+	rec := &release.Record{ID: release.NewID(started), Kind: release.KindEnvironment, Target: p.Env,
+		StartedAt: started, FinishedAt: time.Now().UTC(), Outcome: res.Outcome, Environment: &release.EnvironmentRecord{PromotedFrom: p.PromotedFrom}}
+	if err != nil {
+		rec.Error = err.Error()
+	}
+	if p.Backend != nil {
+		rec.Environment.Image = p.Backend.Deploy.Image
+	}
+	for _, b := range res.Backend {
+		rec.Environment.Parts = append(rec.Environment.Parts, b.ID)
+	}
+	if f := res.Frontend; f != nil && f.Frontend != nil {
+		rec.Environment.Site, rec.Environment.BuildDigest = f.Target, f.Frontend.BuildDigest
+		rec.Environment.Parts = append(rec.Environment.Parts, f.ID)
+	}
+	if res.Gate != nil {
+		rec.Environment.Gate = &res.Gate.Passed
+	}
+	uri, perr := p.Store.Put(context.WithoutCancel(ctx), rec)
+	if perr != nil {
+		fmt.Fprintf(p.Out, "warning: write the environment's release record: %v\n", perr)
+		return res, errors.Join(err, fmt.Errorf("the release %s, but its environment record could not be written (promote will not find it): %w", res.Outcome, perr))
+	}
+	fmt.Fprintf(p.Out, "==> release: recorded %s\n", uri)
+	res.Record = rec
+	return res, err
+}
+
+// Promotable is the newest release of env that succeeded with its quality
+// gate passed: what promote may copy to the next environment.
+func Promotable(ctx context.Context, store *release.Store, env string) (*release.Record, error) {
+	recs, err := store.List(ctx, release.KindEnvironment, env)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		if r.Outcome != release.OutcomeSucceeded || r.Environment == nil {
+			continue
+		}
+		if r.Environment.Gate == nil {
+			return nil, fmt.Errorf("the last successful release of %s (%s) ran no quality gate: give %s a gate in the environment file; promote only moves what passed one", env, r.ID, env)
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("%s has no successful release that passed its quality gate: release %s first", env, env)
+}
+
+func run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 	if p.Out == nil {
 		p.Out = io.Discard
 	}

@@ -227,3 +227,36 @@ func writeV1(t *testing.T) string {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "app.js"), []byte("v2"), 0o644))
 	return dir
 }
+
+// Only a successful release whose gate passed can be promoted; the
+// environment record names the image and the site's build digest.
+func TestPromotable_OnlyWhatPassedTheGate(t *testing.T) {
+	e := newEnv(t)
+	p := e.plan()
+	p.Env, p.Store, p.Who = "staging", e.store, "ci"
+	_, err := envrelease.Run(t.Context(), e.clients, p)
+	require.NoError(t, err)
+	_, err = envrelease.Promotable(t.Context(), e.store, "staging")
+	assert.ErrorContains(t, err, "ran no quality gate")
+
+	p.Backend.Deploy.Force = true
+	p.Gate = func(context.Context) (string, error) { return "", errors.New("exit code 1") }
+	_, err = envrelease.Run(t.Context(), e.clients, p)
+	require.Error(t, err)
+	_, err = envrelease.Promotable(t.Context(), e.store, "staging")
+	assert.ErrorContains(t, err, "ran no quality gate", "the failed release is skipped, the one before has no gate")
+
+	p.Gate = func(context.Context) (string, error) { return "ok", nil }
+	res, err := envrelease.Run(t.Context(), e.clients, p)
+	require.NoError(t, err)
+	rec, err := envrelease.Promotable(t.Context(), e.store, "staging")
+	require.NoError(t, err)
+	assert.Equal(t, res.Record.ID, rec.ID)
+	assert.Equal(t, image, rec.Environment.Image)
+	assert.Equal(t, res.Frontend.Frontend.BuildDigest, rec.Environment.BuildDigest)
+	assert.True(t, *rec.Environment.Gate)
+	assert.Len(t, rec.Environment.Parts, 3)
+
+	_, err = envrelease.Promotable(t.Context(), e.store, "production")
+	assert.ErrorContains(t, err, "production has no successful release that passed its quality gate")
+}

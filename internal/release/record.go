@@ -18,8 +18,9 @@ const (
 
 // Record kinds.
 const (
-	KindBackend  = "backend"
-	KindFrontend = "frontend"
+	KindBackend     = "backend"
+	KindFrontend    = "frontend"
+	KindEnvironment = "environment"
 )
 
 // Step outcomes written by Record.Step.
@@ -82,8 +83,9 @@ type Record struct {
 	Error      string    `json:"error,omitempty"`
 	Steps      []Step    `json:"steps"`
 
-	Backend  *BackendRecord  `json:"backend,omitempty"`
-	Frontend *FrontendRecord `json:"frontend,omitempty"`
+	Backend     *BackendRecord     `json:"backend,omitempty"`
+	Frontend    *FrontendRecord    `json:"frontend,omitempty"`
+	Environment *EnvironmentRecord `json:"environment,omitempty"`
 }
 
 // BackendRecord is what a backend (ECS) release changed.
@@ -117,6 +119,23 @@ type FrontendRecord struct {
 	Skipped      int    `json:"skipped"`
 	Deleted      int    `json:"deleted"`
 	Invalidation string `json:"invalidation,omitempty"`
+	// BuildDigest identifies the build's content (paths and SHA-256s of its
+	// files): what a promotion checks it copies.
+	BuildDigest string `json:"buildDigest,omitempty"`
+}
+
+// EnvironmentRecord is what a release of a whole environment shipped: what
+// promote copies to the next environment, only if its gate passed.
+type EnvironmentRecord struct {
+	Image       string `json:"image,omitempty"`       // the backend image, by digest
+	Site        string `json:"site,omitempty"`        // bucket/prefix of the frontend
+	BuildDigest string `json:"buildDigest,omitempty"` // of the frontend build
+	// Gate is nil when the environment has no quality gate.
+	Gate *bool `json:"gatePassed,omitempty"`
+	// PromotedFrom is "env/release-id" for a promotion.
+	PromotedFrom string `json:"promotedFrom,omitempty"`
+	// Parts are the ids of the records of the services and the site.
+	Parts []string `json:"parts,omitempty"`
 }
 
 // Step appends a step that started at started and ends now. A non-nil err

@@ -38,6 +38,7 @@ func deploy(ctx context.Context, st objectStore, cf CloudFrontAPI, o Options) (*
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("read the build, nothing was changed: %w", err)
 	}
+	r.rec.Frontend.BuildDigest = buildDigest(files)
 	if o.DryRun {
 		p, err := planAndCheck(ctx, r, st, site, files, o)
 		r.finish("dry-run", err)
