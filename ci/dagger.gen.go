@@ -741,6 +741,69 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Esteira).PlanFrontend(&parent, ctx, bucket, prefix, source, dist, nodeImage, buildCommand, buildDir, cacheControl, precompress)
+		case "Promote":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var from string
+			if inputArgs["from"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["from"]), &from)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg from", err))
+				}
+			}
+			var to string
+			if inputArgs["to"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["to"]), &to)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg to", err))
+				}
+			}
+			var project *dagger.Directory
+			if inputArgs["project"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["project"]), &project)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg project", err))
+				}
+			}
+			var file string
+			if inputArgs["file"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["file"]), &file)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg file", err))
+				}
+			}
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var pollInterval string
+			if inputArgs["pollInterval"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			var notify *dagger.Secret
+			if inputArgs["notify"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["notify"]), &notify)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg notify", err))
+				}
+			}
+			return (*Esteira).Promote(&parent, ctx, from, to, project, file, timeout, pollInterval, breakLock, notify)
 		case "Publish":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

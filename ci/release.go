@@ -14,6 +14,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/envfile"
 	"github.com/futuraplataforma/esteira/internal/envrelease"
 	"github.com/futuraplataforma/esteira/internal/notify"
+	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
@@ -79,14 +80,16 @@ func (m *Esteira) Release(
 	if err != nil {
 		return "", err
 	}
-	plan := envrelease.Plan{Out: progress()}
-	clients := envrelease.Clients{ECS: in.ecsClients(s), Frontend: in.siteClients(s, "")}
+	t := target{env: env, e: e, in: in, s: s, timeout: durations["--timeout"], poll: durations["--poll-interval"],
+		breakLock: breakLock, force: force, notify: notify}
+	plan, clients, err := t.plan(ctx)
+	if err != nil {
+		return "", err
+	}
 	if b := e.Backend; b != nil {
 		if plan.Backend, err = in.backendPart(ctx, s, clients.ECS, project, e, image, tag, skipTests); err != nil {
 			return "", err
 		}
-		plan.Backend.Deploy.Timeout, plan.Backend.Deploy.PollInterval = durations["--timeout"], durations["--poll-interval"]
-		plan.Backend.Deploy.BreakLock, plan.Backend.Deploy.Force = breakLock, force
 	}
 	if f := e.Frontend; f != nil {
 		dir, prior, err := in.siteFolder(ctx, project.Directory(f.Source), nil, "node:22-bookworm-slim", "npm run build", orDefault(f.BuildDir, "dist"))
@@ -94,26 +97,62 @@ func (m *Esteira) Release(
 			return "", err
 		}
 		defer os.RemoveAll(dir)
-		if f.DistributionID != "" {
-			clients.Frontend = in.siteClients(s, f.DistributionID)
-		}
-		plan.Frontend = &sitepublish.Options{Dir: dir, Bucket: f.Bucket, Prefix: f.Prefix, BackupBucket: f.BackupBucket,
-			DistributionID: f.DistributionID, MaxDelete: 1000, Releases: in.releases(s), Who: s.who, BreakLock: breakLock,
-			PriorSteps: prior, Out: progress()}
+		plan.Frontend = t.site(dir, prior)
 	}
-	if e.Gate != nil {
-		plan.Gate = gate(env, e)
+	return t.ship(ctx, plan, clients)
+}
+
+// target is the environment a release or a promotion ships to.
+type target struct {
+	env          string
+	e            *envfile.Environment
+	in           *Esteira
+	s            *awsSession
+	timeout      time.Duration
+	poll         time.Duration
+	breakLock    bool
+	force        bool
+	notify       *dagger.Secret
+	promotedFrom string
+}
+
+// plan starts the environment's plan: clients, gate, record.
+func (t target) plan(ctx context.Context) (envrelease.Plan, envrelease.Clients, error) {
+	clients := envrelease.Clients{ECS: t.in.ecsClients(t.s), Frontend: t.in.siteClients(t.s, "")}
+	if f := t.e.Frontend; f != nil && f.DistributionID != "" {
+		clients.Frontend = t.in.siteClients(t.s, f.DistributionID)
+	}
+	plan := envrelease.Plan{Out: progress(), Env: t.env, Store: t.in.releases(t.s), Who: t.s.who, PromotedFrom: t.promotedFrom}
+	if t.e.Gate != nil {
+		plan.Gate = gate(t.env, t.e)
+	}
+	return plan, clients, nil
+}
+
+// site is the frontend part for the build folder dir.
+func (t target) site(dir string, prior []release.Step) *sitepublish.Options {
+	f := t.e.Frontend
+	return &sitepublish.Options{Dir: dir, Bucket: f.Bucket, Prefix: f.Prefix, BackupBucket: f.BackupBucket,
+		DistributionID: f.DistributionID, MaxDelete: 1000, Releases: t.in.releases(t.s), Who: t.s.who, BreakLock: t.breakLock,
+		PriorSteps: prior, Out: progress()}
+}
+
+// ship runs the plan, notifies, and returns the result as JSON.
+func (t target) ship(ctx context.Context, plan envrelease.Plan, clients envrelease.Clients) (string, error) {
+	if plan.Backend != nil {
+		plan.Backend.Deploy.Timeout, plan.Backend.Deploy.PollInterval = t.timeout, t.poll
+		plan.Backend.Deploy.BreakLock, plan.Backend.Deploy.Force = t.breakLock, t.force
 	}
 	res, err := envrelease.Run(ctx, clients, plan)
-	if notify != nil && res != nil {
-		in.notify(ctx, s, notify, notifyMessage(env, res, err))
+	if t.notify != nil && res != nil {
+		t.in.notify(ctx, t.s, t.notify, notifyMessage(t.env, res, err))
 	}
 	out, jerr := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		if res != nil {
 			fmt.Fprintf(progress(), "release result:\n%s\n", out)
 		}
-		return "", fmt.Errorf("release %s: %w", env, err)
+		return "", fmt.Errorf("release %s: %w", t.env, err)
 	}
 	return string(out), jerr
 }

@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"io"
 	"net/http"
 	"os"
@@ -135,6 +137,7 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(ok(t, r)), &res), r.stdout)
 	assert.Equal(t, release.OutcomeSucceeded, res.Outcome)
 	require.Len(t, res.Backend, 2)
+	shipped := res.Backend[0].Backend.Image
 	assert.NotEqual(t, api, liveRevision(t))
 	assert.NotEqual(t, worker, liveRevisionOf(t, sandbox.Worker))
 	require.NotNil(t, res.Frontend)
@@ -197,4 +200,19 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	assert.Equal(t, api, liveRevision(t))
 	assert.Equal(t, worker, liveRevisionOf(t, sandbox.Worker))
 	assert.Empty(t, site.Diff(snapshot(t, "release")), "the site is as before the release")
+
+	// promote: production gets exactly what passed the sandbox's gate.
+	r = inSandbox(t, "promote", "--from", "sandbox", "--to", "production", "--poll-interval", "1s")
+	require.NoError(t, json.Unmarshal([]byte(ok(t, r)), &res), r.stdout)
+	assert.Equal(t, release.OutcomeSucceeded, res.Outcome)
+	require.Len(t, res.Backend, 2)
+	for _, svc := range []string{sandbox.Service, sandbox.Worker} {
+		rev, _, err := sandbox.LiveRevision(t.Context(), ecsClient(), sandbox.ProdCluster, svc)
+		require.NoError(t, err)
+		td, err := ecsClient().DescribeTaskDefinition(t.Context(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(rev)})
+		require.NoError(t, err)
+		assert.Equal(t, shipped, aws.ToString(td.TaskDefinition.ContainerDefinitions[0].Image), "production's %s runs the image that passed the gate", svc)
+	}
+	assert.Empty(t, site.Diff(snapshot(t, "production")), "production's site is the sandbox's, byte for byte")
+	fails(t, inSandbox(t, "promote", "--from", "production", "--to", "sandbox"), "ran no quality gate")
 }

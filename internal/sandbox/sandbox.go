@@ -30,11 +30,14 @@ const (
 	AccessKeyID     = "AKIAESTEIRASANDBOX01"
 	SecretAccessKey = "esteira-sandbox-secret-key"
 
-	Cluster    = "sandbox"
-	Service    = "backend"
-	Worker     = "worker"
-	Container  = "app"
-	Repository = "backend"
+	Cluster = "sandbox"
+	// ProdCluster is the sandbox's second environment: the same services,
+	// for promotions.
+	ProdCluster = "production"
+	Service     = "backend"
+	Worker      = "worker"
+	Container   = "app"
+	Repository  = "backend"
 	// LogGroup is where the seeded task definition's awslogs go.
 	LogGroup = "/ecs/backend"
 
@@ -108,8 +111,9 @@ auth:
 	}, nil
 }
 
-// Seed is the simulator's starting state: a cluster with the backend API
-// and a worker running revision 1 of one task definition, steady.
+// Seed is the simulator's starting state: two clusters (sandbox and
+// production), each with the backend API and a worker running revision 1,
+// steady.
 func Seed() (string, error) {
 	taskDef := func(family, command string) map[string]any {
 		c := map[string]any{
@@ -130,17 +134,18 @@ func Seed() (string, error) {
 			"containerDefinitions": []any{c},
 		}
 	}
-	service := func(name string) map[string]any {
+	service := func(cluster, name string) map[string]any {
 		return map[string]any{
-			"cluster": Cluster, "name": name, "taskDefinition": name + ":1", "desiredCount": 2,
+			"cluster": cluster, "name": name, "taskDefinition": name + ":1", "desiredCount": 2,
 			"subnets": []string{"subnet-0sandbox"}, "securityGroups": []string{"sg-0sandbox"},
 			"circuitBreaker": true, "circuitBreakerRollback": true,
 		}
 	}
 	out, err := json.MarshalIndent(map[string]any{
-		"clusters":        []string{Cluster},
+		"clusters":        []string{Cluster, ProdCluster},
 		"taskDefinitions": []any{taskDef(Service, ""), taskDef(Worker, "worker")},
-		"services":        []any{service(Service), service(Worker)},
+		"services": []any{service(Cluster, Service), service(Cluster, Worker),
+			service(ProdCluster, Service), service(ProdCluster, Worker)},
 	}, "", "  ")
 	return string(out), err
 }

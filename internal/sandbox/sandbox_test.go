@@ -30,7 +30,8 @@ func TestSeedStartsTheSimulatorWithTheSandboxServices(t *testing.T) {
 	assert.Equal(t, seed, files["/etc/esteira-sandbox/seed.json"])
 	var parsed awssim.Seed
 	require.NoError(t, json.Unmarshal([]byte(seed), &parsed))
-	require.Len(t, parsed.Services, 2)
+	require.Len(t, parsed.Services, 4)
+	assert.Equal(t, []string{Cluster, ProdCluster}, parsed.Clusters)
 	assert.Equal(t, Service, parsed.Services[0].Name)
 	assert.Equal(t, Worker, parsed.Services[1].Name)
 }
