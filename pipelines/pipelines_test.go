@@ -55,7 +55,7 @@ func TestPipelines_CallOnlyFunctionsAndFlagsThatExistInCI(t *testing.T) {
 			for _, inv := range invs {
 				called[functionName(api, inv)] = true
 			}
-			for _, fn := range []string{"test", "deploy-backend", "deploy-frontend"} {
+			for _, fn := range []string{"test", "release", "promote"} {
 				assert.True(t, called[fn], "%s never calls %s (found: %v): the extractor or the file is broken", file, fn, called)
 			}
 		})
