@@ -166,7 +166,7 @@ func gate(env string, e *envfile.Environment) func(context.Context) (string, err
 			WithEnvVariable("ESTEIRA_URL", e.URL).
 			WithEnvVariable("ESTEIRA_ENV", env).
 			WithEnvVariable("ESTEIRA_GATE_RUN", time.Now().UTC().Format(time.RFC3339Nano)).
-			WithExec(e.Gate.Command, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+			WithExec(e.Gate.Command, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny, Expand: true})
 		code, err := ran.ExitCode(ctx)
 		if err != nil {
 			return "", fmt.Errorf("run the gate %s: %s", e.Gate.Image, why(err))
