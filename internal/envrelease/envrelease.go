@@ -94,7 +94,7 @@ func Run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 		rec.Environment.Parts = append(rec.Environment.Parts, f.ID)
 	}
 	if res.Gate != nil {
-		rec.Environment.Gate = &res.Gate.Passed
+		rec.Environment.Gate, rec.Environment.GateOutput = &res.Gate.Passed, res.Gate.Output
 	}
 	uri, perr := p.Store.Put(context.WithoutCancel(ctx), rec)
 	if perr != nil {

@@ -120,6 +120,16 @@ func TestRun_ReleasesTheServicesThenTheFrontend(t *testing.T) {
 	assert.Equal(t, release.OutcomeSucceeded, res.Frontend.Outcome)
 	_, err = e.s3.Client(t).HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(e.site), Key: aws.String("www/index.html")})
 	require.NoError(t, err)
+
+	// The same release again changes nothing.
+	updates := e.sim.Count("ecs", "UpdateService")
+	res, err = envrelease.Run(t.Context(), e.clients, e.plan())
+	require.NoError(t, err)
+	for _, r := range res.Backend {
+		assert.Equal(t, release.OutcomeNoChange, r.Outcome)
+	}
+	assert.Equal(t, release.OutcomeNoChange, res.Frontend.Outcome)
+	assert.Equal(t, updates, e.sim.Count("ecs", "UpdateService"))
 }
 
 // The frontend fails after the services rolled out: the site is restored
@@ -255,6 +265,7 @@ func TestPromotable_OnlyWhatPassedTheGate(t *testing.T) {
 	assert.Equal(t, image, rec.Environment.Image)
 	assert.Equal(t, res.Frontend.Frontend.BuildDigest, rec.Environment.BuildDigest)
 	assert.True(t, *rec.Environment.Gate)
+	assert.Equal(t, []string{"ok"}, rec.Environment.GateOutput, "the gate's output is kept in the record")
 	assert.Len(t, rec.Environment.Parts, 3)
 
 	_, err = envrelease.Promotable(t.Context(), e.store, "production")

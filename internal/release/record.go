@@ -132,6 +132,8 @@ type EnvironmentRecord struct {
 	BuildDigest string `json:"buildDigest,omitempty"` // of the frontend build
 	// Gate is nil when the environment has no quality gate.
 	Gate *bool `json:"gatePassed,omitempty"`
+	// GateOutput is the end of what the gate printed.
+	GateOutput []string `json:"gateOutput,omitempty"`
 	// PromotedFrom is "env/release-id" for a promotion.
 	PromotedFrom string `json:"promotedFrom,omitempty"`
 	// Parts are the ids of the records of the services and the site.
