@@ -82,11 +82,14 @@ func (s *Store) List(ctx context.Context, kind, target string) ([]*Record, error
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	// Newest first by start time: ids sort by the second only, and two
+	// releases started within one second would otherwise come in the order
+	// of their random suffixes.
 	sort.SliceStable(records, func(i, j int) bool {
-		if records[i].ID != records[j].ID {
-			return records[i].ID > records[j].ID
+		if !records[i].StartedAt.Equal(records[j].StartedAt) {
+			return records[i].StartedAt.After(records[j].StartedAt)
 		}
-		return records[i].StartedAt.After(records[j].StartedAt)
+		return records[i].ID > records[j].ID
 	})
 	return records, nil
 }
