@@ -111,6 +111,82 @@ func (r *Esteira) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
+func (r Env) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		M       *Esteira
+		Name    string
+		Project *dagger.Directory
+		File    string
+	}
+	concrete.M = r.M
+	concrete.Name = r.Name
+	concrete.Project = r.Project
+	concrete.File = r.File
+	return json.Marshal(&concrete)
+}
+
+func (r *Env) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		M       *Esteira
+		Name    string
+		Project *dagger.Directory
+		File    string
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.M = concrete.M
+	r.Name = concrete.Name
+	r.Project = concrete.Project
+	r.File = concrete.File
+	return nil
+}
+
+func (r EnvService) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Env  *Env
+		Name string
+	}
+	concrete.Env = r.Env
+	concrete.Name = r.Name
+	return json.Marshal(&concrete)
+}
+
+func (r *EnvService) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Env  *Env
+		Name string
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Env = concrete.Env
+	r.Name = concrete.Name
+	return nil
+}
+
+func (r EnvSite) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Env *Env
+	}
+	concrete.Env = r.Env
+	return json.Marshal(&concrete)
+}
+
+func (r *EnvSite) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Env *Env
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Env = concrete.Env
+	return nil
+}
+
 func main() {
 	ctx := context.Background()
 
@@ -228,6 +304,224 @@ func dispatch(ctx context.Context) (rerr error) {
 func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName string, inputArgs map[string][]byte) (_ any, err error) {
 	_ = inputArgs
 	switch parentName {
+	case "Env":
+		switch fnName {
+		case "Promote":
+			var parent Env
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var to string
+			if inputArgs["to"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["to"]), &to)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg to", err))
+				}
+			}
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var pollInterval string
+			if inputArgs["pollInterval"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			var notify *dagger.Secret
+			if inputArgs["notify"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["notify"]), &notify)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg notify", err))
+				}
+			}
+			return (*Env).Promote(&parent, ctx, to, timeout, pollInterval, breakLock, notify)
+		case "Release":
+			var parent Env
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			var tag string
+			if inputArgs["tag"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tag"]), &tag)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tag", err))
+				}
+			}
+			var skipTests bool
+			if inputArgs["skipTests"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["skipTests"]), &skipTests)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg skipTests", err))
+				}
+			}
+			var force bool
+			if inputArgs["force"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
+				}
+			}
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var pollInterval string
+			if inputArgs["pollInterval"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			var notify *dagger.Secret
+			if inputArgs["notify"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["notify"]), &notify)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg notify", err))
+				}
+			}
+			return (*Env).Release(&parent, ctx, image, tag, skipTests, force, timeout, pollInterval, breakLock, notify)
+		case "Service":
+			var parent Env
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var name string
+			if inputArgs["name"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["name"]), &name)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
+				}
+			}
+			return (*Env).Service(&parent, name), nil
+		case "Site":
+			var parent Env
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*Env).Site(&parent), nil
+		case "Status":
+			var parent Env
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			return (*Env).Status(&parent, ctx, format)
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
+	case "EnvService":
+		switch fnName {
+		case "Rollback":
+			var parent EnvService
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var toRevision string
+			if inputArgs["toRevision"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["toRevision"]), &toRevision)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg toRevision", err))
+				}
+			}
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var pollInterval string
+			if inputArgs["pollInterval"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			return (*EnvService).Rollback(&parent, ctx, toRevision, timeout, pollInterval, breakLock)
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
+	case "EnvSite":
+		switch fnName {
+		case "Plan":
+			var parent EnvSite
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*EnvSite).Plan(&parent, ctx)
+		case "Rollback":
+			var parent EnvSite
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var backup string
+			if inputArgs["backup"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backup"]), &backup)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backup", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			return (*EnvSite).Rollback(&parent, ctx, backup, breakLock)
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
 	case "Esteira":
 		switch fnName {
 		case "Build":
@@ -594,6 +888,34 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, buildDir, backupMode, maxDelete, concurrency, cacheControl, precompress, distributionId, listFiles, dryRun, breakLock, lockStaleAfter)
+		case "Env":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var name string
+			if inputArgs["name"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["name"]), &name)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
+				}
+			}
+			var project *dagger.Directory
+			if inputArgs["project"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["project"]), &project)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg project", err))
+				}
+			}
+			var file string
+			if inputArgs["file"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["file"]), &file)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg file", err))
+				}
+			}
+			return (*Esteira).Env(&parent, name, project, file), nil
 		case "Migrate":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
