@@ -111,7 +111,7 @@ func (r *Esteira) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
-func (r Env) MarshalJSON() ([]byte, error) {
+func (r Environment) MarshalJSON() ([]byte, error) {
 	var concrete struct {
 		M       *Esteira
 		Name    string
@@ -125,7 +125,7 @@ func (r Env) MarshalJSON() ([]byte, error) {
 	return json.Marshal(&concrete)
 }
 
-func (r *Env) UnmarshalJSON(bs []byte) error {
+func (r *Environment) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
 		M       *Esteira
 		Name    string
@@ -143,9 +143,9 @@ func (r *Env) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
-func (r EnvService) MarshalJSON() ([]byte, error) {
+func (r EnvironmentService) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Env  *Env
+		Env  *Environment
 		Name string
 	}
 	concrete.Env = r.Env
@@ -153,9 +153,9 @@ func (r EnvService) MarshalJSON() ([]byte, error) {
 	return json.Marshal(&concrete)
 }
 
-func (r *EnvService) UnmarshalJSON(bs []byte) error {
+func (r *EnvironmentService) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Env  *Env
+		Env  *Environment
 		Name string
 	}
 	err := json.Unmarshal(bs, &concrete)
@@ -167,17 +167,17 @@ func (r *EnvService) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
-func (r EnvSite) MarshalJSON() ([]byte, error) {
+func (r EnvironmentSite) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Env *Env
+		Env *Environment
 	}
 	concrete.Env = r.Env
 	return json.Marshal(&concrete)
 }
 
-func (r *EnvSite) UnmarshalJSON(bs []byte) error {
+func (r *EnvironmentSite) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Env *Env
+		Env *Environment
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -304,10 +304,10 @@ func dispatch(ctx context.Context) (rerr error) {
 func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName string, inputArgs map[string][]byte) (_ any, err error) {
 	_ = inputArgs
 	switch parentName {
-	case "Env":
+	case "Environment":
 		switch fnName {
 		case "Promote":
-			var parent Env
+			var parent Environment
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
@@ -347,9 +347,9 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg notify", err))
 				}
 			}
-			return (*Env).Promote(&parent, ctx, to, timeout, pollInterval, breakLock, notify)
+			return (*Environment).Promote(&parent, ctx, to, timeout, pollInterval, breakLock, notify)
 		case "Release":
-			var parent Env
+			var parent Environment
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
@@ -410,9 +410,9 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg notify", err))
 				}
 			}
-			return (*Env).Release(&parent, ctx, image, tag, skipTests, force, timeout, pollInterval, breakLock, notify)
+			return (*Environment).Release(&parent, ctx, image, tag, skipTests, force, timeout, pollInterval, breakLock, notify)
 		case "Service":
-			var parent Env
+			var parent Environment
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
@@ -424,16 +424,16 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
 				}
 			}
-			return (*Env).Service(&parent, name), nil
+			return (*Environment).Service(&parent, name), nil
 		case "Site":
-			var parent Env
+			var parent Environment
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return (*Env).Site(&parent), nil
+			return (*Environment).Site(&parent), nil
 		case "Status":
-			var parent Env
+			var parent Environment
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
@@ -445,14 +445,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			return (*Env).Status(&parent, ctx, format)
+			return (*Environment).Status(&parent, ctx, format)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}
-	case "EnvService":
+	case "EnvironmentService":
 		switch fnName {
 		case "Rollback":
-			var parent EnvService
+			var parent EnvironmentService
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
@@ -485,21 +485,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*EnvService).Rollback(&parent, ctx, toRevision, timeout, pollInterval, breakLock)
+			return (*EnvironmentService).Rollback(&parent, ctx, toRevision, timeout, pollInterval, breakLock)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}
-	case "EnvSite":
+	case "EnvironmentSite":
 		switch fnName {
 		case "Plan":
-			var parent EnvSite
+			var parent EnvironmentSite
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return (*EnvSite).Plan(&parent, ctx)
+			return (*EnvironmentSite).Plan(&parent, ctx)
 		case "Rollback":
-			var parent EnvSite
+			var parent EnvironmentSite
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
@@ -518,7 +518,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*EnvSite).Rollback(&parent, ctx, backup, breakLock)
+			return (*EnvironmentSite).Rollback(&parent, ctx, backup, breakLock)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -8,9 +8,9 @@ import (
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 )
 
-// Env is one environment of esteira.yaml: release, promote and status it,
+// Environment is one environment of esteira.yaml: release, promote and status it,
 // or reach one of its services or its site.
-type Env struct {
+type Environment struct {
 	// +private
 	M *Esteira
 	// +private
@@ -33,8 +33,8 @@ func (m *Esteira) Env(
 	// +optional
 	// +default="esteira.yaml"
 	file string,
-) *Env {
-	return &Env{M: m, Name: name, Project: project, File: file}
+) *Environment {
+	return &Environment{M: m, Name: name, Project: project, File: file}
 }
 
 // Release the environment: its services, then its frontend, then its gate.
@@ -42,7 +42,7 @@ func (m *Esteira) Env(
 // The same as release --env NAME.
 //
 // +cache="never"
-func (e *Env) Release(
+func (e *Environment) Release(
 	ctx context.Context,
 	// An already-pushed image to deploy instead of building backend.source.
 	// +optional
@@ -79,7 +79,7 @@ func (e *Env) Release(
 // The same as promote --from NAME --to TO.
 //
 // +cache="never"
-func (e *Env) Promote(
+func (e *Environment) Promote(
 	ctx context.Context,
 	// The environment to release it to, e.g. production.
 	to string,
@@ -104,7 +104,7 @@ func (e *Env) Promote(
 // Show what runs where in the environment.
 //
 // +cache="never"
-func (e *Env) Status(
+func (e *Environment) Status(
 	ctx context.Context,
 	// Output: text, for a person, or json.
 	// +optional
@@ -115,20 +115,20 @@ func (e *Env) Status(
 }
 
 // One ECS service of the environment, e.g. service --name worker rollback.
-func (e *Env) Service(
+func (e *Environment) Service(
 	// The service, one of the environment's backend.services.
 	name string,
-) *EnvService {
-	return &EnvService{Env: e, Name: name}
+) *EnvironmentService {
+	return &EnvironmentService{Env: e, Name: name}
 }
 
 // The environment's static site, e.g. site plan.
-func (e *Env) Site() *EnvSite { return &EnvSite{Env: e} }
+func (e *Environment) Site() *EnvironmentSite { return &EnvironmentSite{Env: e} }
 
-// EnvService is one ECS service of an environment.
-type EnvService struct {
+// EnvironmentService is one ECS service of an environment.
+type EnvironmentService struct {
 	// +private
-	Env *Env
+	Env *Environment
 	// +private
 	Name string
 }
@@ -136,7 +136,7 @@ type EnvService struct {
 // Put the service back on the revision that ran before its last release.
 //
 // +cache="never"
-func (s *EnvService) Rollback(
+func (s *EnvironmentService) Rollback(
 	ctx context.Context,
 	// Task definition revision to go back to, e.g. api:41. Default: from the release records.
 	// +optional
@@ -170,16 +170,16 @@ func (s *EnvService) Rollback(
 	return in.RollbackBackend(ctx, e.Backend.Cluster, s.Name, toRevision, timeout, pollInterval, breakLock)
 }
 
-// EnvSite is the static site of an environment.
-type EnvSite struct {
+// EnvironmentSite is the static site of an environment.
+type EnvironmentSite struct {
 	// +private
-	Env *Env
+	Env *Environment
 }
 
 // Show what a release would upload, skip and delete on the site; change nothing.
 //
 // +cache="never"
-func (s *EnvSite) Plan(ctx context.Context) (string, error) {
+func (s *EnvironmentSite) Plan(ctx context.Context) (string, error) {
 	e, in, _, err := s.Env.M.environment(ctx, s.Env.Project, s.Env.File, s.Env.Name)
 	if err != nil {
 		return "", err
@@ -195,7 +195,7 @@ func (s *EnvSite) Plan(ctx context.Context) (string, error) {
 // Restore the site from a backup (default: the one the last release took).
 //
 // +cache="never"
-func (s *EnvSite) Rollback(
+func (s *EnvironmentSite) Rollback(
 	ctx context.Context,
 	// Release id of the backup to restore. Default: the backup taken by the last release.
 	// +optional

@@ -215,4 +215,20 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	}
 	assert.Empty(t, site.Diff(snapshot(t, "production")), "production's site is the sandbox's, byte for byte")
 	fails(t, inSandbox(t, "promote", "--from", "production", "--to", "sandbox"), "ran no quality gate")
+
+	// The same through the domain's objects: env --name ... status / site plan / service rollback.
+	text = ok(t, inSandbox(t, "env", "--name", "production", "status"))
+	assert.Contains(t, text, "environment production")
+	plan := ok(t, inSandbox(t, "env", "--name", "production", "site", "plan"))
+	assert.Contains(t, plan, "0 to upload", "production's site is what passed the sandbox's gate:\n%s", plan)
+	before, _, err := sandbox.LiveRevision(t.Context(), ecsClient(), sandbox.ProdCluster, sandbox.Worker)
+	require.NoError(t, err)
+	rb := record(t, ok(t, inSandbox(t, "env", "--name", "production", "service", "--name", sandbox.Worker, "rollback", "--poll-interval", "1s")))
+	assert.Equal(t, release.OutcomeSucceeded, rb.Outcome)
+	after, _, err := sandbox.LiveRevision(t.Context(), ecsClient(), sandbox.ProdCluster, sandbox.Worker)
+	require.NoError(t, err)
+	assert.NotEqual(t, before, after, "the worker went back to the revision before the promotion")
+	assert.Equal(t, "worker:1", after)
+	fails(t, inSandbox(t, "env", "--name", "production", "service", "--name", "nope", "rollback"), `service "nope" is not one of`)
+	fails(t, inSandbox(t, "env", "--name", "nowhere", "status"), `has no environment "nowhere"`, "esteira.yaml")
 }
