@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 	"github.com/futuraplataforma/esteira/internal/awsenv"
 	"github.com/futuraplataforma/esteira/internal/awssim"
@@ -24,7 +25,8 @@ import (
 // the exact revision), a deploy whose migration fails (service untouched),
 // the API and the worker released together with a worker that never gets
 // healthy (both rolled back), a frontend release, a frontend publish that breaks midway (site restored
-// byte-identical) and a frontend rollback. Each drill is checked against
+// byte-identical), a frontend rollback, and a release of staging from an
+// environment file with its quality gate, promoted to production. Each drill is checked against
 // the sandbox's state; the demo fails if one does not end as it should.
 // Returns a table of the releases and their outcomes.
 //
@@ -65,6 +67,7 @@ func (m *Esteira) Demo(
 		{"deploy-frontend: the live site, then a new release", d.site},
 		{"a frontend publish that breaks midway", d.brokenPublish},
 		{"rollback-frontend", d.rollbackSite},
+		{"release staging from esteira.yaml (quality gate included), then promote it to production", d.promote},
 	} {
 		d.n++
 		fmt.Fprintf(progress(), "\n=== %d. %s\n", d.n, step.title)
@@ -220,8 +223,10 @@ func (d *demo) deployFrontend(ctx context.Context, source *dagger.Directory) err
 }
 
 func (d *demo) snapshot(ctx context.Context) (sandbox.Site, error) {
-	return sandbox.Snapshot(ctx, awsenv.S3Client(d.s.cfg, d.s.opts), sandbox.SiteBucket, demoPrefix)
+	return sandbox.Snapshot(ctx, awsS3(d), sandbox.SiteBucket, demoPrefix)
 }
+
+func awsS3(d *demo) *s3.Client { return awsenv.S3Client(d.s.cfg, d.s.opts) }
 
 func (d *demo) site(ctx context.Context) error {
 	if err := d.deployFrontend(ctx, d.frontend); err != nil {
@@ -304,6 +309,13 @@ func (d *demo) table(ctx context.Context) (string, error) {
 		return "", err
 	}
 	backend = append(backend, worker...)
+	for _, env := range []string{"staging", "production"} {
+		recs, err := store.List(ctx, release.KindEnvironment, env)
+		if err != nil {
+			return "", err
+		}
+		backend = append(backend, recs...)
+	}
 	return fmt.Sprintf("esteira demo: %d drills, every one ended where it should (%s)\n\n%s",
 		d.n, time.Now().UTC().Format(time.RFC3339), sandbox.Table(append(backend, frontend...))), nil
 }

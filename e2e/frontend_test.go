@@ -110,7 +110,7 @@ func TestFrontend(t *testing.T) {
 func TestDemo_TellsTheStoryAndEndsWithTheTable(t *testing.T) {
 	r := dagger(t, "demo")
 	out := ok(t, r)
-	for _, step := range []string{"rolled back: backend still runs exactly", "untouched: backend still runs exactly", "both rolled back: backend runs",
+	for _, step := range []string{"rolled back: backend still runs exactly", "untouched: backend still runs exactly", "both rolled back: backend runs", "promoted to production: the same image by digest",
 		"the site is byte-identical to release 2", "the site is byte-identical to release 1 again"} {
 		assert.Contains(t, r.stderr, "demo: OK: "+step, "the demo tells each step as it happens")
 	}
@@ -118,7 +118,8 @@ func TestDemo_TellsTheStoryAndEndsWithTheTable(t *testing.T) {
 		assert.Contains(t, out, want)
 	}
 	releases := regexp.MustCompile(`(?m)^\d{8}T\d{6}Z-[0-9a-f]{6} `).FindAllString(out, -1)
-	assert.Len(t, releases, 9, "one line per release of the story (the two-service release has two):\n%s", out)
+	assert.Len(t, releases, 13, "one line per release record of the story (a two-service release has two, an environment release one more):\n%s", out)
+	assert.Contains(t, out, "promoted from staging/")
 }
 
 // release --env sandbox: the backend and the worker from one image, then

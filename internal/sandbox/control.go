@@ -77,6 +77,10 @@ func summary(r *release.Record) string {
 		return "migration failed; service left on " + lastPart(r.Backend.BeforeRevision)
 	case r.Backend != nil && r.Outcome == release.OutcomeRolledBack:
 		return "rollout failed; back on " + lastPart(r.Backend.BeforeRevision)
+	case r.Environment != nil && r.Environment.PromotedFrom != "" && r.Outcome == release.OutcomeSucceeded:
+		return "promoted from " + r.Environment.PromotedFrom
+	case r.Environment != nil && r.Outcome == release.OutcomeSucceeded && r.Environment.Gate != nil:
+		return "services, site and quality gate passed"
 	case r.Frontend != nil && r.Outcome == release.OutcomeSucceeded:
 		return fmt.Sprintf("%d uploaded, %d unchanged, %d deleted", r.Frontend.Uploaded, r.Frontend.Skipped, r.Frontend.Deleted)
 	}
