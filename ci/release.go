@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/internal/awsenv"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
 	"github.com/futuraplataforma/esteira/internal/envfile"
 	"github.com/futuraplataforma/esteira/internal/envrelease"
@@ -232,6 +233,11 @@ func (m *Esteira) environment(ctx context.Context, project *dagger.Directory, fi
 	s, err := in.aws(ctx)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if e.Role != "" {
+		if s.cfg, s.who, err = awsenv.AssumeRole(ctx, s.cfg, e.Role, "esteira-"+env); err != nil {
+			return nil, nil, nil, fmt.Errorf("environments.%s.role in %s: %w", env, file, err)
+		}
 	}
 	return e, &in, s, nil
 }

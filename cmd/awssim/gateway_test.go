@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/futuraplataforma/esteira/internal/teststack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -163,4 +164,27 @@ func TestGateway_KeepsWebhookNotifications(t *testing.T) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	assert.JSONEq(t, `{"webhooks":[{"text":"esteira: staging succeeded"}]}`, string(body))
+}
+
+// S3 calls with credentials of a role the simulator's STS handed out reach
+// the S3 server, which knows only the root keys: the gateway re-signs them.
+func TestGateway_S3WithAnAssumedRoleSession(t *testing.T) {
+	url, srv := sandboxLike(t)
+	stsc := sts.New(sts.Options{Region: srv.Region, BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKeyID, srv.SecretAccessKey, "")})
+	out, err := stsc.AssumeRole(t.Context(), &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::123456789012:role/deploy"), RoleSessionName: aws.String("t")})
+	require.NoError(t, err)
+	c := out.Credentials
+	s3c := s3.New(s3.Options{Region: srv.Region, BaseEndpoint: aws.String(url), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))})
+	_, err = s3c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("role.txt"), Body: strings.NewReader("via a role")})
+	require.NoError(t, err)
+	got, err := srv.Client(t).GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("role.txt")})
+	require.NoError(t, err)
+	got.Body.Close()
+
+	forged := s3.New(s3.Options{Region: srv.Region, BaseEndpoint: aws.String(url), UsePathStyle: true, RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), "esteira-sim-session-999")})
+	_, err = forged.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("x.txt"), Body: strings.NewReader("x")})
+	require.Error(t, err, "a session the simulator never handed out is refused")
 }

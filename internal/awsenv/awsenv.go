@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -203,4 +204,18 @@ func credentialsHint(err error, static bool, region string) string {
 		return fmt.Sprintf("the AWS endpoint's host %s does not exist: check --region (%q) and --endpoint", dnsErr.Name, region)
 	}
 	return ""
+}
+
+// AssumeRole returns cfg with credentials of role, assumed with cfg's own
+// (refreshed by the SDK before they expire), and checks them with STS.
+// session names the session in CloudTrail.
+func AssumeRole(ctx context.Context, cfg aws.Config, role, session string) (aws.Config, string, error) {
+	out := cfg.Copy()
+	out.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), role,
+		func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = session }))
+	who, err := Identity(ctx, out)
+	if err != nil {
+		return aws.Config{}, "", fmt.Errorf("assume role %s: %w", role, err)
+	}
+	return out, who, nil
 }

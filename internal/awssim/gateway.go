@@ -2,7 +2,12 @@ package awssim
 
 import (
 	"encoding/xml"
+	"errors"
+	"time"
+
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -98,12 +103,47 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}{Code: code, Message: "awssim gateway: upload refused by a scripted fault (keyContains " + f.KeyContains + ")"})
 			return
 		}
+		if err := g.resignSession(r); err != nil {
+			http.Error(w, "awssim gateway: "+err.Error(), http.StatusBadRequest)
+			return
+		}
 		g.s3.ServeHTTP(w, r)
 	case (r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/")) && signedFor(r) == "" && g.registry != nil:
 		g.registry.ServeHTTP(w, r)
 	default:
 		g.sim.ServeHTTP(w, r)
 	}
+}
+
+// resignSession re-signs, with the simulator's own keys and no token, an S3
+// request made with credentials of a role the simulator's STS handed out:
+// the S3 server behind the gateway knows only the root keys, and refuses
+// the session token. Other requests pass untouched.
+func (g *Gateway) resignSession(r *http.Request) error {
+	sim, ok := g.sim.(*Server)
+	token := r.Header.Get("X-Amz-Security-Token")
+	if !ok || !strings.HasPrefix(token, sessionTokenPrefix) {
+		return nil
+	}
+	sim.STS.mu.Lock()
+	_, known := sim.STS.sessions[token]
+	sim.STS.mu.Unlock()
+	if !known {
+		return errors.New("unknown session token: assume the role again")
+	}
+	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return errors.New("missing or malformed X-Amz-Date")
+	}
+	r.Header.Del("X-Amz-Security-Token")
+	r.Header.Del("Authorization")
+	payload := r.Header.Get("X-Amz-Content-Sha256")
+	if payload == "" {
+		payload = "UNSIGNED-PAYLOAD"
+	}
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	o := sim.opts
+	return signer.SignHTTP(r.Context(), aws.Credentials{AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey}, r, payload, "s3", o.Region, at)
 }
 
 // fault returns the fault that refuses this upload, if any.

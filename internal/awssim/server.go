@@ -190,7 +190,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte)
 		return
 	}
 	s.record("sts", form.Get("Action"), body)
-	s.STS.serve(w, form)
+	s.STS.serve(w, form, r.Header.Get("X-Amz-Security-Token"))
 }
 
 func (s *Server) record(service, op string, body []byte) {

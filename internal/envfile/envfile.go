@@ -23,6 +23,7 @@ const DefaultFile = "esteira.yaml"
 type Environment struct {
 	Name          string
 	Region        string
+	Role          string // IAM role ARN to assume for this environment, or ""
 	ReleaseBucket string
 	ReleasePrefix string
 	Repository    string
@@ -224,6 +225,7 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 	env := &Environment{}
 	p.mapping(n, prefix+".", map[string]func(*yaml.Node, string){
 		"region":        p.str(&env.Region),
+		"role":          p.str(&env.Role),
 		"releaseBucket": p.str(&env.ReleaseBucket),
 		"releasePrefix": p.str(&env.ReleasePrefix),
 		"repository":    p.str(&env.Repository),

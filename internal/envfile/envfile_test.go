@@ -17,6 +17,7 @@ import (
 const full = `environments:
   staging:
     region: eu-west-1
+    role: arn:aws:iam::123456789012:role/esteira-deploy
     releaseBucket: acme-releases
     releasePrefix: esteira
     repository: backend
@@ -46,7 +47,7 @@ const full = `environments:
 func TestParse_ReadsAnEnvironment(t *testing.T) {
 	env, err := Parse("esteira.yaml", []byte(full), "staging")
 	require.NoError(t, err)
-	assert.Equal(t, &Environment{Name: "staging", Region: "eu-west-1", ReleaseBucket: "acme-releases", ReleasePrefix: "esteira",
+	assert.Equal(t, &Environment{Name: "staging", Region: "eu-west-1", Role: "arn:aws:iam::123456789012:role/esteira-deploy", ReleaseBucket: "acme-releases", ReleasePrefix: "esteira",
 		Repository: "backend", URL: "https://staging.acme.example",
 		Gate: &Gate{Image: "debian:bookworm", Command: []string{"sh", "-c", `test -n "$ESTEIRA_URL"`}},
 		Backend: &Backend{Source: "examples/backend", Dockerfile: "Dockerfile", Cluster: "staging", Services: []string{"api", "worker"},
