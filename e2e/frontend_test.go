@@ -156,7 +156,7 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
 	t.Cleanup(func() { _ = sandbox.SetRules(t.Context(), endpoint, nil) })
 	fails(t, inSandbox(t, "release", "--env", "sandbox", "--skip-tests", "--force", "--tag", unique("e2e-release"), "--poll-interval", "1s"),
-		"FAILED: worker:", "the frontend was not touched")
+		"FAILED: worker:", "the site, published beside the rollout, was restored to the release before")
 	assert.Equal(t, api, liveRevision(t))
 	assert.Equal(t, worker, liveRevisionOf(t, sandbox.Worker))
 	assert.Empty(t, site.Diff(snapshot(t, "release")))

@@ -26,12 +26,24 @@ import (
 // own release record (so rollback-backend works per service), returned in
 // the order of services.
 func DeployGroup(ctx context.Context, c Clients, o DeployOptions, services []string) ([]*release.Record, error) {
+	return deployGroup(ctx, c, o, services, nil)
+}
+
+// DeployGroupThen is DeployGroup calling onRollout once the migration has
+// succeeded and the services are about to roll out (never when nothing
+// changes or the release fails earlier), so a caller can start the parts
+// that must follow the migration alongside the rollout.
+func DeployGroupThen(ctx context.Context, c Clients, o DeployOptions, services []string, onRollout func()) ([]*release.Record, error) {
+	return deployGroup(ctx, c, o, services, onRollout)
+}
+
+func deployGroup(ctx context.Context, c Clients, o DeployOptions, services []string, onRollout func()) ([]*release.Record, error) {
 	if len(services) == 0 {
 		return nil, errors.New("deploy: no service given: pass --service, e.g. --service api,worker")
 	}
 	o.defaults()
 	seen := map[string]bool{}
-	g := &group{}
+	g := &group{onRollout: onRollout}
 	for i, svc := range services {
 		if seen[svc] {
 			return nil, fmt.Errorf("deploy: service %s is listed twice: nothing was changed", svc)
@@ -70,8 +82,9 @@ func DeployGroup(ctx context.Context, c Clients, o DeployOptions, services []str
 }
 
 type group struct {
-	ds   []*deploy
-	errs []error // per service, for its record
+	ds        []*deploy
+	errs      []error // per service, for its record
+	onRollout func()
 }
 
 func errOf(errs []error, i int) error {
@@ -208,6 +221,9 @@ func (g *group) change(ctx context.Context) ([]string, error) {
 			deregisterAll()
 			return g.fail(0, release.OutcomeFailed, fmt.Errorf("%w; no service was changed", err))
 		}
+	}
+	if g.onRollout != nil {
+		g.onRollout() // the migration is done: what depends on it may start
 	}
 	watchers := make([]*watcher, len(g.ds))
 	updated := make([]bool, len(g.ds))

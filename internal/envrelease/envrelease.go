@@ -1,7 +1,8 @@
 // Package envrelease releases a whole environment: the ECS services of the
-// backend image (together, one migration first) and then the frontend. If
-// the frontend fails after the services changed, every service is rolled
-// back to the revision it ran before, so the environment ends on one
+// backend image (together, one migration first) and, beside their rollout,
+// the frontend; then the quality gate. If any part fails, every part that
+// changed is brought back (the services to the revisions they ran before,
+// the site to this release's backup), so the environment ends on one
 // version or the other, never half.
 package envrelease
 
@@ -67,8 +68,8 @@ type Result struct {
 }
 
 // Run checks the frontend's build and plan first (nothing changes if the
-// build is bad), then releases the backend, then the frontend; a failed
-// frontend rolls the services back.
+// build is bad), then releases the backend and, once its migration is done,
+// the frontend beside the rollout, then runs the gate.
 func Run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 	started := time.Now().UTC()
 	if p.Out == nil {
@@ -141,26 +142,39 @@ func run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 			return res, fmt.Errorf("frontend: %w; nothing was changed", err)
 		}
 	}
+	// The frontend is published beside the services' rollout, once the
+	// migration is done (or alone when the services do not change).
+	var siteErr error
+	siteDone := make(chan struct{})
+	beside := false
+	publish := func() {
+		defer close(siteDone)
+		fmt.Fprintln(p.Out, "==> release: frontend")
+		res.Frontend, siteErr = sitepublish.Deploy(ctx, c.Frontend, *p.Frontend)
+	}
 	if p.Backend != nil {
 		fmt.Fprintf(p.Out, "==> release: backend (%s)\n", strings.Join(p.Backend.Services, ", "))
-		recs, err := ecsdeploy.DeployGroup(ctx, c.ECS, p.Backend.Deploy, p.Backend.Services)
+		onRollout := func() {
+			if p.Frontend != nil {
+				beside = true
+				go publish()
+			}
+		}
+		recs, err := ecsdeploy.DeployGroupThen(ctx, c.ECS, p.Backend.Deploy, p.Backend.Services, onRollout)
+		if beside {
+			<-siteDone
+		}
 		res.Backend = recs
 		if err != nil {
 			res.Outcome = release.OutcomeFailed
-			what := "the frontend was not touched"
-			if p.Frontend == nil {
-				what = "there is no frontend"
-			}
-			return res, fmt.Errorf("backend: %w; %s", err, what)
+			return res, backendFailed(ctx, c, p, res, err, beside, siteErr)
 		}
 	}
-	if p.Frontend != nil {
-		fmt.Fprintln(p.Out, "==> release: frontend")
-		rec, err := sitepublish.Deploy(ctx, c.Frontend, *p.Frontend)
-		res.Frontend = rec
-		if err != nil {
-			return res, undoAfter(ctx, c, p, res, fmt.Errorf("frontend: %w", err))
-		}
+	if p.Frontend != nil && !beside {
+		publish()
+	}
+	if p.Frontend != nil && siteErr != nil {
+		return res, undoAfter(ctx, c, p, res, fmt.Errorf("frontend: %w", siteErr))
 	}
 	if p.Gate == nil {
 		return res, nil
@@ -184,6 +198,28 @@ func run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 		err = fmt.Errorf("%w; the site was restored to the release before", err)
 	}
 	return res, undoAfter(ctx, c, p, res, err)
+}
+
+// backendFailed says where everything is after the services failed (and
+// were rolled back by the group): the site, if it was published beside the
+// rollout, is restored too.
+func backendFailed(ctx context.Context, c Clients, p Plan, res *Result, err error, beside bool, siteErr error) error {
+	switch {
+	case p.Frontend == nil:
+		return fmt.Errorf("backend: %w; there is no frontend", err)
+	case !beside:
+		return fmt.Errorf("backend: %w; the frontend was not touched", err)
+	case siteErr != nil:
+		return fmt.Errorf("backend: %w; the frontend, published beside the rollout, failed too: %v", err, siteErr)
+	}
+	undone, uerr := undoFrontend(ctx, c, p, res.Frontend)
+	if undone != nil {
+		res.Undone = append(res.Undone, undone)
+	}
+	if uerr != nil {
+		return fmt.Errorf("backend: %w; the site, published beside the rollout, could NOT be restored: %v", err, uerr)
+	}
+	return fmt.Errorf("backend: %w; the site, published beside the rollout, was restored to the release before", err)
 }
 
 // undoAfter rolls the services back after a later part failed with err.

@@ -271,3 +271,30 @@ func TestPromotable_OnlyWhatPassedTheGate(t *testing.T) {
 	_, err = envrelease.Promotable(t.Context(), e.store, "production")
 	assert.ErrorContains(t, err, "production has no successful release that passed its quality gate")
 }
+
+// The site is published beside the rollout; when a service then fails,
+// the services are rolled back and the site restored too.
+func TestRun_AFailingServiceBringsTheSiteBackToo(t *testing.T) {
+	e := newEnv(t)
+	p := e.plan()
+	_, err := envrelease.Run(t.Context(), e.clients, p)
+	require.NoError(t, err)
+	api, worker := e.live(t, "api"), e.live(t, "worker")
+	e.sim.ECS.OnServiceTask(func(arn string) awssim.TaskBehavior {
+		return awssim.TaskBehavior{Unhealthy: strings.HasSuffix(arn, "worker:3")}
+	})
+	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "index.html"), []byte("<html>v3</html>"), 0o644))
+	p.Backend.Deploy.Image = strings.Replace(image, "2222", "3333", 1)
+	p.Backend.Deploy.FailureThreshold = 2
+	res, err := envrelease.Run(t.Context(), e.clients, p)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "FAILED: worker:")
+	assert.Contains(t, err.Error(), "the site, published beside the rollout, was restored to the release before")
+	assert.Equal(t, api, e.live(t, "api"))
+	assert.Equal(t, worker, e.live(t, "worker"))
+	require.NotNil(t, res.Frontend, "the site was published beside the rollout")
+	p.Frontend.Dir = writeV1(t)
+	after, err := sitepublish.Plan(t.Context(), e.clients.Frontend, *p.Frontend)
+	require.NoError(t, err)
+	assert.True(t, after.Empty(), "the site is the release before again")
+}
