@@ -20,15 +20,16 @@ import (
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
 
-// Release a whole environment of esteira.yaml: its services, then its frontend.
+// Release a whole environment of esteira.yaml: its services and its frontend.
 //
 // The environment file names the region, the release bucket, the ECR
 // repository, the ECS services deployed from the backend image and the
 // static frontend. The image is built, tested and pushed once (or --image
 // is taken); every service is checked, locked and given a new revision; the
-// migration runs once; the services roll out together; then the frontend is
-// published (its build is checked before anything changes); then the
-// environment's quality gate (a container run against its url) must pass.
+// migration runs once; the services roll out together and the frontend is
+// published beside them (its build is checked before anything changes);
+// then the environment's quality gate (a container run against its url)
+// must pass.
 // If any part fails, everything that changed is brought back: the services
 // to the revisions they ran before, the site to its backup. Returns what each part
 // did as JSON. Settings given before the function name win over the file's.
