@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/internal/envfile"
 )
 
 // Environment is one environment of esteira.yaml: release, promote and status it,
@@ -180,13 +181,9 @@ type EnvironmentSite struct {
 //
 // +cache="never"
 func (s *EnvironmentSite) Plan(ctx context.Context) (string, error) {
-	e, in, _, err := s.Env.M.environment(ctx, s.Env.Project, s.Env.File, s.Env.Name)
+	f, in, err := s.frontend(ctx)
 	if err != nil {
 		return "", err
-	}
-	f := e.Frontend
-	if f == nil {
-		return "", errors.New("environment " + s.Env.Name + " has no frontend in " + s.Env.File)
 	}
 	return in.PlanFrontend(ctx, f.Bucket, f.Prefix, s.Env.Project.Directory(f.Source), nil,
 		"node:22-bookworm-slim", "npm run build", orDefault(f.BuildDir, "dist"), "", nil)
@@ -204,13 +201,21 @@ func (s *EnvironmentSite) Rollback(
 	// +optional
 	breakLock bool,
 ) (string, error) {
-	e, in, _, err := s.Env.M.environment(ctx, s.Env.Project, s.Env.File, s.Env.Name)
+	f, in, err := s.frontend(ctx)
 	if err != nil {
 		return "", err
 	}
-	f := e.Frontend
-	if f == nil {
-		return "", errors.New("environment " + s.Env.Name + " has no frontend in " + s.Env.File)
-	}
 	return in.RollbackFrontend(ctx, f.Bucket, f.BackupBucket, f.Prefix, backup, 64, f.DistributionID, false, breakLock)
+}
+
+// frontend reads the environment's frontend and the settings it implies.
+func (s *EnvironmentSite) frontend(ctx context.Context) (*envfile.Frontend, *Esteira, error) {
+	e, in, _, err := s.Env.M.environment(ctx, s.Env.Project, s.Env.File, s.Env.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e.Frontend == nil {
+		return nil, nil, errors.New("environment " + s.Env.Name + " has no frontend in " + s.Env.File)
+	}
+	return e.Frontend, in, nil
 }
