@@ -4,10 +4,14 @@
 package awsenv
 
 import (
+	"net/http"
+	"time"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"log/slog"
 	"net"
 	"net/url"
@@ -109,6 +113,10 @@ func (o Options) Validate() error {
 	return nil
 }
 
+// ResponseHeaderTimeout bounds the wait for an AWS answer once a request
+// has been sent (the upload of its body not included).
+const ResponseHeaderTimeout = 2 * time.Minute
+
 // Load validates the options and returns an aws.Config using the SDK's
 // standard retryer (throttling and transient errors are retried with
 // backoff).
@@ -121,6 +129,12 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) { so.MaxAttempts = 6 })
 		}),
+		// A connection that stalls after the request was sent (a dropped
+		// tunnel, a wedged proxy) must fail and be retried, not hang the
+		// release forever: the SDK's client has no such timeout by default.
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+			tr.ResponseHeaderTimeout = ResponseHeaderTimeout
+		})),
 	}
 	if o.AccessKeyID != "" {
 		opts = append(opts, config.WithCredentialsProvider(
