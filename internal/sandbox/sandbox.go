@@ -66,37 +66,45 @@ var Buckets = []string{SiteBucket, BackupBucket, ReleaseBucket}
 
 // Script is the service's command: the S3 server and the registry on
 // loopback inside the container, the simulator in front of both on Port.
-func Script() string {
+func Script() string { return ScriptIn("") }
+
+// Files are the configuration files Script reads, by absolute path.
+func Files() (map[string]string, error) { return FilesIn("") }
+
+// ScriptIn is Script with its configuration and data under root instead of
+// /: how the end-to-end tests run the same sandbox on the host, with
+// awssim, versitygw and registry on PATH.
+func ScriptIn(root string) string {
 	return fmt.Sprintf(`#!/bin/sh
 set -eu
-mkdir -p /data/s3 /data/registry
+mkdir -p %[10]s/data/s3 %[10]s/data/registry
 ROOT_ACCESS_KEY_ID=%[1]s ROOT_SECRET_ACCESS_KEY=%[2]s \
-  versitygw --port 127.0.0.1:7070 --region %[3]s --quiet posix /data/s3 &
-OTEL_TRACES_EXPORTER=none OTEL_SDK_DISABLED=true registry serve /etc/esteira-sandbox/registry.yml &
+  versitygw --port 127.0.0.1:7070 --region %[3]s --quiet posix %[10]s/data/s3 &
+OTEL_TRACES_EXPORTER=none OTEL_SDK_DISABLED=true registry serve %[10]s/etc/esteira-sandbox/registry.yml &
 exec awssim -addr 0.0.0.0:%[4]d -region %[3]s -account %[5]s -access-key %[1]s -secret-key %[2]s \
-  -seed /etc/esteira-sandbox/seed.json -tick 1s \
+  -seed %[10]s/etc/esteira-sandbox/seed.json -tick 1s \
   -s3-upstream http://127.0.0.1:7070 -buckets %[6]s \
   -registry-upstream http://127.0.0.1:5000 -registry %[7]s -registry-password %[8]s \
   -repositories %[9]s
-`, AccessKeyID, SecretAccessKey, Region, Port, AccountID, strings.Join(Buckets, ","), Registry, registryPassword, Repository)
+`, AccessKeyID, SecretAccessKey, Region, Port, AccountID, strings.Join(Buckets, ","), Registry, registryPassword, Repository, root)
 }
 
-// Files are the configuration files Script reads, by absolute path.
-func Files() (map[string]string, error) {
+// FilesIn are the files ScriptIn(root) reads, by absolute path under root.
+func FilesIn(root string) (map[string]string, error) {
 	seed, err := Seed()
 	if err != nil {
 		return nil, err
 	}
 	return map[string]string{
-		"/etc/esteira-sandbox/htpasswd": "AWS:" + registryHash + "\n",
-		"/etc/esteira-sandbox/registry.yml": `version: 0.1
+		root + "/etc/esteira-sandbox/htpasswd": "AWS:" + registryHash + "\n",
+		root + "/etc/esteira-sandbox/registry.yml": `version: 0.1
 log:
   level: error
   accesslog:
     disabled: true
 storage:
   filesystem:
-    rootdirectory: /data/registry
+    rootdirectory: ` + root + `/data/registry
   delete:
     enabled: true
 http:
@@ -105,9 +113,9 @@ http:
 auth:
   htpasswd:
     realm: esteira-sandbox
-    path: /etc/esteira-sandbox/htpasswd
+    path: ` + root + `/etc/esteira-sandbox/htpasswd
 `,
-		"/etc/esteira-sandbox/seed.json": seed,
+		root + "/etc/esteira-sandbox/seed.json": seed,
 	}, nil
 }
 

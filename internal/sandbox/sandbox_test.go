@@ -43,3 +43,25 @@ func TestScriptServesEveryBucketAndTheRegistryOnThePort(t *testing.T) {
 	assert.Contains(t, s, "-registry "+Registry)
 	assert.Contains(t, s, "registry serve /etc/esteira-sandbox/registry.yml")
 }
+
+// The host copy (the end-to-end suite's) reads and writes only under its
+// folder: no path of the container's / is left in it.
+func TestScriptInKeepsEveryPathUnderItsFolder(t *testing.T) {
+	const root = "/tmp/esteira-sbx"
+	files, err := FilesIn(root)
+	require.NoError(t, err)
+	for path, content := range files {
+		assert.True(t, strings.HasPrefix(path, root+"/etc/esteira-sandbox/"), path)
+		for _, line := range strings.Split(content, "\n") {
+			if key := strings.TrimSpace(line); strings.HasPrefix(key, "rootdirectory:") || strings.HasPrefix(key, "path:") {
+				assert.Contains(t, line, root, "%s: %s", path, line)
+			}
+		}
+	}
+	for _, field := range strings.Fields(ScriptIn(root)) {
+		if strings.HasPrefix(field, "/") {
+			assert.True(t, strings.HasPrefix(field, root+"/"), "script path %s", field)
+		}
+	}
+	assert.Equal(t, strings.ReplaceAll(ScriptIn(root), root, ""), Script(), "the same script, moved")
+}
