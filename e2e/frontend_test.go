@@ -128,7 +128,9 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil))
 	api, worker := liveRevision(t), liveRevisionOf(t, sandbox.Worker)
 	t.Setenv("E2E_WEBHOOK", "http://localhost:4566"+sandbox.WebhooksPath+"?token=e2e-secret-token")
-	r := inSandbox(t, "release", "--env", "sandbox", "--skip-tests", "--tag", unique("e2e-release"), "--poll-interval", "1s",
+	// --force: TestBackend left both services on an image of this same
+	// source, which a release without it rightly leaves alone.
+	r := inSandbox(t, "release", "--env", "sandbox", "--skip-tests", "--force", "--tag", unique("e2e-release"), "--poll-interval", "1s",
 		"--notify", "env:E2E_WEBHOOK")
 	var res struct {
 		Outcome  string            `json:"outcome"`
@@ -138,6 +140,9 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(ok(t, r)), &res), r.stdout)
 	assert.Equal(t, release.OutcomeSucceeded, res.Outcome)
 	require.Len(t, res.Backend, 2)
+	for _, rec := range res.Backend {
+		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome, rec.Target)
+	}
 	shipped := res.Backend[0].Backend.Image
 	assert.NotEqual(t, api, liveRevision(t))
 	assert.NotEqual(t, worker, liveRevisionOf(t, sandbox.Worker))
