@@ -83,10 +83,13 @@ lint:
 generate:
 	./scripts/dagger-regen "$(ROOT)"
 
-# e2e starts the engine (the CLI does, on first use), compiles the suites and
-# runs them where the CLI runs. It prints the sandbox's log on failure.
-e2e:
+# e2e starts the engine (the CLI does, on first use), builds the simulator
+# for the suite's sandbox (run on the host beside the servers make tools
+# installs), compiles the suites and runs them where the CLI runs. It prints
+# the sandbox's log on failure.
+e2e: tools
 	"$(DAGGER)" version
+	$(GO) build -o .cache/bin/awssim ./cmd/awssim
 	$(GO) test -c -tags e2e -o .cache/e2e.test ./e2e
 	$(GO) test -c -tags e2e -o .cache/pipelines-e2e.test ./pipelines
 	cd pipelines && DAGGER="$(DAGGER)" $(E2E_EXEC) ../.cache/pipelines-e2e.test -test.v -test.run TestPipelines_CallsParseUnderTheRealCLI

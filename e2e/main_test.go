@@ -5,10 +5,17 @@
 // then in S3, ECR and ECS. `make e2e` runs it; it needs a Dagger engine and
 // the CLI in $DAGGER (default: dagger on PATH).
 //
-// TestMain starts `dagger call sandbox up --ports 4566:4566` for the whole
-// run; each test passes --sandbox tcp://localhost:4566 and inspects the
-// sandbox on 127.0.0.1:4566. Tests do not depend on each other's state:
-// each uses its own tags, prefixes or checks the state before it acts.
+// TestMain runs the sandbox on the host for the whole run: the same script
+// and files the sandbox service runs in the engine (internal/sandbox), with
+// the binaries `make e2e` puts in .cache/bin, on 127.0.0.1:4566. Each test
+// passes --sandbox tcp://localhost:4566, as a user does after `dagger call
+// sandbox up`, and inspects the sandbox there. Not through `sandbox up`
+// itself: Dagger's port forward carries every connection on one gRPC stream
+// and writes to them in turn, so one reader that stops (we suspect a partly
+// read image blob) stalls them all; two runs hung 12 minutes that way.
+// TestSandboxUp proves `sandbox up` on a port of its own.
+// Tests do not depend on each other's state: each uses its own tags,
+// prefixes or checks the state before it acts.
 package e2e
 
 import (
@@ -48,44 +55,78 @@ func run(m *testing.M) int {
 	if daggerCLI == "" {
 		daggerCLI = "dagger"
 	}
-	up := exec.Command(daggerCLI, "--progress", "plain", "call", "sandbox", "up", "--ports", "4566:4566")
-	up.Dir = root
 	log, err := os.Create(filepath.Join(os.TempDir(), "esteira-e2e-sandbox.log"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
 	defer log.Close()
-	up.Stdout, up.Stderr = log, log
-	up.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := up.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: start the sandbox with %s: %v\n", daggerCLI, err)
-		return 1
-	}
-	defer func() {
-		_ = syscall.Kill(-up.Process.Pid, syscall.SIGTERM)
-		_ = up.Wait()
-	}()
-	started := time.Now()
-	if err := waitForSandbox(up, 20*time.Minute); err != nil {
+	stop, err := startSandbox(log)
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v (its log: %s)\n", err, log.Name())
 		return 1
 	}
-	fmt.Fprintf(os.Stderr, "e2e: sandbox up in %s\n", time.Since(started).Round(time.Second))
+	defer stop()
 	return m.Run()
 }
 
-func waitForSandbox(up *exec.Cmd, limit time.Duration) error {
+// startSandbox runs internal/sandbox's script on the host, its files in a
+// temporary folder, with .cache/bin first on PATH, and waits until it answers.
+func startSandbox(log *os.File) (stop func(), err error) {
+	dir, err := os.MkdirTemp("", "esteira-e2e-sandbox-")
+	if err != nil {
+		return nil, err
+	}
+	files, err := sandbox.FilesIn(dir)
+	if err != nil {
+		return nil, err
+	}
+	files[dir+"/run.sh"] = sandbox.ScriptIn(dir)
+	for path, content := range files {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	bin := filepath.Join(root, ".cache", "bin")
+	for _, name := range []string{"awssim", "versitygw", "registry"} {
+		if _, err := os.Stat(filepath.Join(bin, name)); err != nil {
+			return nil, fmt.Errorf("%s is not in %s: run the suite with make e2e, which installs it", name, bin)
+		}
+	}
+	cmd := exec.Command("sh", dir+"/run.sh")
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the sandbox: %w", err)
+	}
+	stop = func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait()
+		_ = os.RemoveAll(dir)
+	}
+	if err := waitForSandbox(cmd, endpoint, time.Minute); err != nil {
+		stop()
+		return nil, err
+	}
+	return stop, nil
+}
+
+// waitForSandbox polls the sandbox's rules endpoint until it answers.
+func waitForSandbox(cmd *exec.Cmd, base string, limit time.Duration) error {
 	exited := make(chan struct{})
-	go func() { _, _ = up.Process.Wait(); close(exited) }()
+	go func() { _, _ = cmd.Process.Wait(); close(exited) }()
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			return fmt.Errorf("dagger call sandbox up exited before the sandbox answered")
+			return fmt.Errorf("%s exited before the sandbox answered", strings.Join(cmd.Args, " "))
 		case <-time.After(time.Second):
 		}
-		resp, err := http.Get(endpoint + sandbox.RulesPath)
+		resp, err := http.Get(base + sandbox.RulesPath)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -93,7 +134,7 @@ func waitForSandbox(up *exec.Cmd, limit time.Duration) error {
 			}
 		}
 	}
-	return fmt.Errorf("the sandbox did not answer on %s within %s", endpoint, limit)
+	return fmt.Errorf("the sandbox did not answer on %s within %s", base, limit)
 }
 
 // result is what one dagger call printed and how it exited.
