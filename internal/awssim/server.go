@@ -59,6 +59,7 @@ type Server struct {
 	STS     *STS
 	Secrets *Secrets
 	Logs    *Logs
+	RDS     *RDS
 
 	mu       sync.Mutex
 	services map[string]jsonService // by X-Amz-Target prefix
@@ -85,6 +86,7 @@ func New(opts Options) *Server {
 	s.STS = newSTS(s)
 	s.Secrets = newSecrets(s)
 	s.Logs = newLogs(s)
+	s.RDS = newRDS(s)
 	s.services["AmazonEC2ContainerServiceV20141113"] = s.ECS
 	s.services["AmazonEC2ContainerRegistry_V20150921"] = s.ECR
 	s.services["secretsmanager"] = s.Secrets
@@ -189,6 +191,11 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte)
 		writeQueryError(w, clientError("MalformedQueryString", "%v", err))
 		return
 	}
+	if signedFor(r) == "rds" {
+		s.record("rds", form.Get("Action"), body)
+		s.RDS.serve(w, form)
+		return
+	}
 	s.record("sts", form.Get("Action"), body)
 	s.STS.serve(w, form, r.Header.Get("X-Amz-Security-Token"))
 }
@@ -256,7 +263,11 @@ func (s *Server) verifySignature(r *http.Request, body []byte) *APIError {
 	if scope[2] != s.opts.Region {
 		return badSignature("Credential should be scoped to a valid region, not '%s'.", scope[2])
 	}
-	if want := signingName(r.Header.Get("X-Amz-Target")); scope[3] != want {
+	want := signingName(r.Header.Get("X-Amz-Target"))
+	if query && scope[3] == "rds" { // the Query services: STS and RDS
+		want = "rds"
+	}
+	if scope[3] != want {
 		return badSignature("Credential should be scoped to correct service: '%s'.", want)
 	}
 	signingTime, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
