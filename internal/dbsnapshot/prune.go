@@ -1,0 +1,104 @@
+package dbsnapshot
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+)
+
+// taken is one of esteira's snapshots of a DB.
+type taken struct {
+	id      string
+	status  string
+	created time.Time
+}
+
+// Prune deletes esteira's snapshots of db (those tagged TagRelease) beyond
+// the newest keep, and never latest, the one the current release took.
+// Snapshots another tool took, and any not yet available, are left alone.
+// It returns the identifiers it deleted; keep < 1 is an error.
+func Prune(ctx context.Context, c API, db DB, keep int, latest string) ([]string, error) {
+	if keep < 1 {
+		return nil, fmt.Errorf("keep %d snapshots: keep at least 1 (the latest release's)", keep)
+	}
+	all, err := list(ctx, c, db)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(all, func(i, j int) bool { // newest first; ids name the release, which sorts by time
+		if !all[i].created.Equal(all[j].created) {
+			return all[i].created.After(all[j].created)
+		}
+		return all[i].id > all[j].id
+	})
+	var deleted []string
+	kept := 0
+	for _, s := range all {
+		if s.id == latest || kept < keep {
+			kept++
+			continue
+		}
+		if s.status != "available" {
+			continue
+		}
+		if err := remove(ctx, c, db, s.id); err != nil {
+			return deleted, fmt.Errorf("delete old snapshot %s of %s: %w", s.id, db, err)
+		}
+		deleted = append(deleted, s.id)
+	}
+	return deleted, nil
+}
+
+func list(ctx context.Context, c API, db DB) ([]taken, error) {
+	var out []taken
+	mine := func(tags []types.Tag) bool {
+		for _, t := range tags {
+			if aws.ToString(t.Key) == TagRelease {
+				return true
+			}
+		}
+		return false
+	}
+	if db.Cluster {
+		p := rds.NewDescribeDBClusterSnapshotsPaginator(c, &rds.DescribeDBClusterSnapshotsInput{DBClusterIdentifier: aws.String(db.ID), SnapshotType: aws.String("manual")})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list snapshots of %s: %w", db, err)
+			}
+			for _, s := range page.DBClusterSnapshots {
+				if mine(s.TagList) {
+					out = append(out, taken{aws.ToString(s.DBClusterSnapshotIdentifier), aws.ToString(s.Status), aws.ToTime(s.SnapshotCreateTime)})
+				}
+			}
+		}
+		return out, nil
+	}
+	p := rds.NewDescribeDBSnapshotsPaginator(c, &rds.DescribeDBSnapshotsInput{DBInstanceIdentifier: aws.String(db.ID), SnapshotType: aws.String("manual")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list snapshots of %s: %w", db, err)
+		}
+		for _, s := range page.DBSnapshots {
+			if mine(s.TagList) {
+				out = append(out, taken{aws.ToString(s.DBSnapshotIdentifier), aws.ToString(s.Status), aws.ToTime(s.SnapshotCreateTime)})
+			}
+		}
+	}
+	return out, nil
+}
+
+func remove(ctx context.Context, c API, db DB, id string) error {
+	if db.Cluster {
+		_, err := c.DeleteDBClusterSnapshot(ctx, &rds.DeleteDBClusterSnapshotInput{DBClusterSnapshotIdentifier: aws.String(id)})
+		return err
+	}
+	_, err := c.DeleteDBSnapshot(ctx, &rds.DeleteDBSnapshotInput{DBSnapshotIdentifier: aws.String(id)})
+	return err
+}
