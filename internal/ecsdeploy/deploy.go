@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/futuraplataforma/esteira/internal/dbsnapshot"
 	"github.com/futuraplataforma/esteira/internal/migration"
 	"github.com/futuraplataforma/esteira/internal/redact"
 	"github.com/futuraplataforma/esteira/internal/release"
@@ -40,6 +41,8 @@ type deploy struct {
 	// container is the target container; before the live revision ARN.
 	container, before string
 	unlock            func()
+	// db is what the snapshot before the migration is of (nil: none).
+	db *dbsnapshot.DB
 }
 
 // Deploy releases o.Image to the service. It returns the release record
@@ -167,12 +170,16 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 			detail += "; migration logs unavailable"
 		}
 	}
-	return detail, nil
+	db, err := d.findDB(ctx)
+	return detail + db, err
 }
 
 func (d *deploy) printPlan() {
 	fmt.Fprintf(d.o.Out, "==> plan (dry run, nothing changed):\n    register a copy of %s with %s = %s\n", revName(d.before), d.container, d.o.Image)
 	if len(d.o.MigrateCommand) > 0 {
+		if d.db != nil {
+			fmt.Fprintf(d.o.Out, "    snapshot %s as %s and wait until it is available; keep %d of esteira's snapshots of it\n", d.db, dbsnapshot.Name(d.db.ID, d.rec.ID), d.o.SnapshotKeep)
+		}
 		fmt.Fprintf(d.o.Out, "    run migration %q as a one-off task of the new revision\n", strings.Join(redact.Command(d.o.MigrateCommand, d.o.Redact...), " "))
 	}
 	fmt.Fprintf(d.o.Out, "    update service %s/%s and wait up to %s; on failure roll back to %s\n", d.o.Cluster, d.o.Service, d.o.Timeout, revName(d.before))

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/require"
 
@@ -48,7 +49,8 @@ func (s *syncBuffer) String() string {
 }
 
 // env is the simulator with a cluster "main" and a service "api" (2 tasks)
-// running revision v1 of family "api", plus real SDK clients.
+// running revision v1 of family "api", a DB instance "orders", plus real
+// SDK clients.
 type env struct {
 	sim     *awssim.Server
 	ecs     *ecs.Client
@@ -81,7 +83,9 @@ func newEnvWith(t *testing.T, spec awssim.ServiceSpec, mutate func(*env, *ecs.Re
 	}
 	logs := cloudwatchlogs.New(cloudwatchlogs.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
 	sm := secretsmanager.New(secretsmanager.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
-	e.clients = ecsdeploy.Clients{ECS: e.ecs, Logs: logs, Secrets: sm}
+	db := rds.New(rds.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
+	e.clients = ecsdeploy.Clients{ECS: e.ecs, Logs: logs, Secrets: sm, RDS: db}
+	sim.RDS.AddDBInstance("orders", "postgres")
 	in := appTaskDef()
 	// The live revision's secret exists unless a test says otherwise.
 	in.ContainerDefinitions[0].Secrets[0].ValueFrom = aws.String(sim.Secrets.Put("prod/db", "postgres://u:p@db/app"))

@@ -59,6 +59,9 @@ func shownOut(out io.Writer, cmd, redactNames []string) io.Writer {
 // migrate is step 4. On failure the service is never touched and the new
 // revision is deregistered.
 func (d *deploy) migrate(ctx context.Context, next *types.TaskDefinition) error {
+	if err := d.snapshot(ctx); err != nil {
+		return &wrapped{msg: fmt.Sprintf("%v; the migration did not run; %s", err, d.abandon(ctx, next)), err: err}
+	}
 	var res *migration.Result
 	err := step(d.o.Out, d.rec, "migrate", func() (string, error) {
 		var err error
@@ -75,15 +78,19 @@ func (d *deploy) migrate(ctx context.Context, next *types.TaskDefinition) error 
 	if err == nil {
 		return nil
 	}
+	what, tail := migrationFailure(err, res)
+	return &wrapped{msg: fmt.Sprintf("%s; %s%s; fix the migration and deploy again%s", what, d.abandon(ctx, next), d.snapshotNote(), tail), err: err}
+}
+
+// abandon deregisters the new revision of a deploy that stops before the
+// rollout, and says where the service is.
+func (d *deploy) abandon(ctx context.Context, next *types.TaskDefinition) string {
 	nextARN := aws.ToString(next.TaskDefinitionArn)
 	state := fmt.Sprintf("the service was not changed (still on %s)", revName(d.before))
 	if derr := deregister(context.WithoutCancel(ctx), d.c.ECS, nextARN); derr != nil {
-		state += fmt.Sprintf("; revision %s could NOT be deregistered (%v): deregister it by hand", revName(nextARN), derr)
-	} else {
-		state += fmt.Sprintf("; revision %s was deregistered", revName(nextARN))
+		return state + fmt.Sprintf("; revision %s could NOT be deregistered (%v): deregister it by hand", revName(nextARN), derr)
 	}
-	what, tail := migrationFailure(err, res)
-	return &wrapped{msg: fmt.Sprintf("%s; %s; fix the migration and deploy again%s", what, state, tail), err: err}
+	return state + fmt.Sprintf("; revision %s was deregistered", revName(nextARN))
 }
 
 // wrapped rewords an error for the user and keeps it for errors.As

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/futuraplataforma/esteira/internal/dbsnapshot"
 	"github.com/futuraplataforma/esteira/internal/migration"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/secrets"
@@ -19,6 +20,8 @@ type Clients struct {
 	Logs migration.LogsAPI
 	// Secrets checks secrets[].valueFrom before anything changes; nil skips the check.
 	Secrets secrets.DescribeAPI
+	// RDS takes the snapshot before the migration; needed with SnapshotDB.
+	RDS dbsnapshot.API
 }
 
 // DeployOptions configure Deploy.
@@ -31,6 +34,13 @@ type DeployOptions struct {
 	// MigrateCommand, when not empty, runs as a one-off task of the new revision
 	// before the service changes; the deploy stops if it fails.
 	MigrateCommand []string
+	// SnapshotDB names the RDS DB instance or Aurora cluster (or one of its
+	// instances) snapshotted before the migration runs: the migration starts
+	// only once the snapshot is available. SnapshotKeep is how many of
+	// esteira's snapshots of it are kept (default 10; the latest release's
+	// always is).
+	SnapshotDB   string
+	SnapshotKeep int
 	// Redact names flags or variables of MigrateCommand whose values are
 	// hidden wherever esteira shows or stores the command (beside the names
 	// that look like credentials: --password, PGPASSWORD, URLs with a password).
@@ -58,6 +68,9 @@ func (o *DeployOptions) defaults() {
 	o.Timeout, o.PollInterval, o.Out = timing(o.Timeout, o.PollInterval, o.Out)
 	if o.FailureThreshold <= 0 {
 		o.FailureThreshold = 3
+	}
+	if o.SnapshotKeep == 0 {
+		o.SnapshotKeep = 10
 	}
 }
 
@@ -94,6 +107,12 @@ func (o *DeployOptions) check(withImage bool) error {
 	}
 	if len(o.MigrateCommand) > 0 && strings.TrimSpace(o.MigrateCommand[0]) == "" {
 		errs = append(errs, errors.New("migrate command starts with an empty word: give the command, e.g. [\"./app\",\"migrate\"], or leave it out"))
+	}
+	if o.SnapshotDB != "" && len(o.MigrateCommand) == 0 {
+		errs = append(errs, fmt.Errorf("snapshot DB %s is taken before the migration, and there is none: give the migration command too, or leave the snapshot out", o.SnapshotDB))
+	}
+	if o.SnapshotKeep < 0 {
+		errs = append(errs, fmt.Errorf("snapshot keep %d: keep at least 1 snapshot (default 10)", o.SnapshotKeep))
 	}
 	if o.Releases != nil && o.Who == "" {
 		errs = append(errs, errors.New("who is empty: set it to user@host or the CI job URL so the deploy lock names its holder"))

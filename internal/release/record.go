@@ -97,6 +97,19 @@ type BackendRecord struct {
 	AfterRevision  string           `json:"afterRevision,omitempty"`
 	Image          string           `json:"image"`
 	Migration      *MigrationRecord `json:"migration,omitempty"`
+	// Snapshot is the RDS snapshot taken before the migration, if any.
+	Snapshot *SnapshotRecord `json:"snapshot,omitempty"`
+}
+
+// SnapshotRecord names the RDS snapshot of a release's database, taken
+// (and available) before its migration ran.
+type SnapshotRecord struct {
+	ID      string `json:"id"`
+	ARN     string `json:"arn,omitempty"`
+	DB      string `json:"db"`
+	Cluster bool   `json:"cluster,omitempty"`
+	// Restore is the AWS CLI command that restores it beside the database.
+	Restore string `json:"restore"`
 }
 
 // MigrationRecord is the outcome of the one-off migration task.
