@@ -12,8 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/teststack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -187,4 +189,30 @@ func TestGateway_S3WithAnAssumedRoleSession(t *testing.T) {
 		Credentials: credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), "esteira-sim-session-999")})
 	_, err = forged.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("x.txt"), Body: strings.NewReader("x")})
 	require.Error(t, err, "a session the simulator never handed out is refused")
+}
+
+// -db-instances creates the sandbox's databases; /_sandbox/snapshots
+// scripts their next snapshots, and a typo is refused.
+func TestGateway_SnapshotRulesScriptTheNextSnapshots(t *testing.T) {
+	o := awssim.DefaultOptions()
+	url := start(t, "-addr", "127.0.0.1:0", "-db-instances", "app-db:postgres")
+	put := func(body string) int {
+		req, _ := http.NewRequest(http.MethodPut, url+snapshotsPath, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, put(`{"snapshots":[{"db":"app-db","refuse":"SnapshotQuotaExceeded"}]}`))
+	assert.Equal(t, http.StatusBadRequest, put(`{"snapshots":[{"db":"app-db","fial":true}]}`))
+	db := rds.New(rds.Options{Region: o.Region, BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, "")})
+	_, err := db.CreateDBSnapshot(t.Context(), &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("app-db"), DBSnapshotIdentifier: aws.String("s1")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "SnapshotQuotaExceeded")
+
+	assert.Equal(t, http.StatusOK, put(`{"snapshots":[]}`))
+	out, err := db.CreateDBSnapshot(t.Context(), &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("app-db"), DBSnapshotIdentifier: aws.String("s1")})
+	require.NoError(t, err)
+	assert.Equal(t, "app-db", aws.ToString(out.DBSnapshot.DBInstanceIdentifier))
 }

@@ -58,6 +58,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	buckets := fs.String("buckets", "", "Comma-separated buckets to create on -s3-upstream at start.")
 	registryPassword := fs.String("registry-password", "", "Password the registry accepts for user AWS; returned as the ECR token.")
 	repositories := fs.String("repositories", "", "Comma-separated ECR repositories to create at start, e.g. backend,frontend.")
+	dbInstances := fs.String("db-instances", "", "Comma-separated RDS DB instances to create at start, as name:engine, e.g. app-db:postgres.")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,6 +89,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			addr = u.Host
 		}
 		sim.ECR.UseRegistryAt(*registry, addr, *registryPassword)
+	}
+	for _, spec := range strings.Split(*dbInstances, ",") {
+		if spec = strings.TrimSpace(spec); spec == "" {
+			continue
+		}
+		name, engine, ok := strings.Cut(spec, ":")
+		if !ok || name == "" || engine == "" {
+			return fmt.Errorf("-db-instances %q: give name:engine, e.g. app-db:postgres", spec)
+		}
+		sim.RDS.AddDBInstance(name, engine)
 	}
 	for _, name := range strings.Split(*repositories, ",") {
 		if name = strings.TrimSpace(name); name != "" {

@@ -26,13 +26,17 @@ import (
 //     next rollout never gets healthy.
 //   - faultsPath: GET lists the S3 upload faults, PUT replaces them
 //     ({"faults": [...]}, see awssim.S3Fault): a publish breaks midway.
+//   - snapshotsPath: GET lists the RDS snapshot rules, PUT replaces them
+//     ({"snapshots": [...]}, see awssim.SnapshotRule): the next snapshot of
+//     a DB is slow, fails or is refused.
 //   - webhooksPath: POST records a notification (as a chat webhook would
 //     receive it), GET lists the last ones: where a release's notification
 //     goes in the sandbox.
 const (
-	rulesPath    = "/_sandbox/rules"
-	faultsPath   = "/_sandbox/faults"
-	webhooksPath = "/_sandbox/webhooks"
+	rulesPath     = "/_sandbox/rules"
+	faultsPath    = "/_sandbox/faults"
+	snapshotsPath = "/_sandbox/snapshots"
+	webhooksPath  = "/_sandbox/webhooks"
 )
 
 // maxWebhooks is how many notifications the sandbox keeps.
@@ -80,6 +84,19 @@ func gateway(sim *awssim.Server, s3Upstream, registryUpstream string) (http.Hand
 			}
 		}
 		return map[string]any{"faults": front.S3Faults()}, nil
+	}))
+	var snapshotRules []awssim.SnapshotRule
+	mux.HandleFunc(snapshotsPath, control(func(body []byte) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if body != nil {
+			r, err := sim.RDS.ScriptJSON(body)
+			if err != nil {
+				return nil, err
+			}
+			snapshotRules = r
+		}
+		return map[string]any{"snapshots": append([]awssim.SnapshotRule{}, snapshotRules...)}, nil
 	}))
 	var hooks []json.RawMessage
 	mux.HandleFunc(webhooksPath, func(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,8 @@
 package awssim
 
 import (
+	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -33,12 +35,42 @@ type RDS struct {
 // SnapshotBehavior is how a new snapshot of one DB behaves.
 type SnapshotBehavior struct {
 	// Steps is how many describes it stays "creating" for (0: one).
-	Steps int
+	Steps int `json:"steps,omitempty"`
 	// Fail ends it "failed" instead of "available".
-	Fail bool
+	Fail bool `json:"fail,omitempty"`
 	// Refuse makes CreateDB(Cluster)Snapshot itself fail with this error code
 	// (e.g. "SnapshotQuotaExceeded"); no snapshot is created.
-	Refuse string
+	Refuse string `json:"refuse,omitempty"`
+}
+
+// SnapshotRule scripts, from outside the process (the sandbox's control
+// endpoint), how new snapshots of one DB behave.
+type SnapshotRule struct {
+	DB string `json:"db"`
+	SnapshotBehavior
+}
+
+// ScriptJSON sets the snapshot rules from a JSON body {"snapshots": [...]}
+// (none: every snapshot becomes available at the first describe) and
+// returns them. Unknown fields are refused.
+func (x *RDS) ScriptJSON(body []byte) ([]SnapshotRule, error) {
+	var in struct {
+		Snapshots []SnapshotRule `json:"snapshots"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, fmt.Errorf("parse snapshots: %w", err)
+	}
+	byDB := map[string]SnapshotBehavior{}
+	for i, r := range in.Snapshots {
+		if r.DB == "" {
+			return nil, fmt.Errorf("snapshot rule %d: db is required", i)
+		}
+		byDB[r.DB] = r.SnapshotBehavior
+	}
+	x.OnSnapshot(func(db string) SnapshotBehavior { return byDB[db] })
+	return in.Snapshots, nil
 }
 
 type dbInstance struct {

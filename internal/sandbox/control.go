@@ -25,6 +25,12 @@ func SetFaults(ctx context.Context, endpoint string, faults []awssim.S3Fault) er
 	return putControl(ctx, endpoint+FaultsPath, map[string]any{"faults": nonNil(faults)})
 }
 
+// SetSnapshots replaces the sandbox's RDS snapshot rules (nil: every
+// snapshot becomes available at once).
+func SetSnapshots(ctx context.Context, endpoint string, rules []awssim.SnapshotRule) error {
+	return putControl(ctx, endpoint+SnapshotsPath, map[string]any{"snapshots": nonNil(rules)})
+}
+
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}

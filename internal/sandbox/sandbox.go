@@ -41,6 +41,11 @@ const (
 	// LogGroup is where the seeded task definition's awslogs go.
 	LogGroup = "/ecs/backend"
 
+	// DB and ProdDB are the RDS DB instances (postgres) the sandbox's
+	// clusters migrate, snapshotted before each migration.
+	DB     = "sandbox-db"
+	ProdDB = "production-db"
+
 	SiteBucket    = "sandbox-www"
 	BackupBucket  = "sandbox-www-backups"
 	ReleaseBucket = "sandbox-releases"
@@ -50,6 +55,9 @@ const (
 	// awssim.Rule), PUT {"faults": [...]} breaks S3 uploads (awssim.S3Fault).
 	RulesPath  = "/_sandbox/rules"
 	FaultsPath = "/_sandbox/faults"
+	// SnapshotsPath scripts the next RDS snapshots: PUT {"snapshots":
+	// [{"db": "sandbox-db", "fail": true}]} (see awssim.SnapshotRule).
+	SnapshotsPath = "/_sandbox/snapshots"
 	// WebhooksPath keeps the notifications posted to it (POST), listed by GET.
 	WebhooksPath = "/_sandbox/webhooks"
 
@@ -85,8 +93,8 @@ exec awssim -addr 0.0.0.0:%[4]d -region %[3]s -account %[5]s -access-key %[1]s -
   -seed %[10]s/etc/esteira-sandbox/seed.json -tick 1s \
   -s3-upstream http://127.0.0.1:7070 -buckets %[6]s \
   -registry-upstream http://127.0.0.1:5000 -registry %[7]s -registry-password %[8]s \
-  -repositories %[9]s
-`, AccessKeyID, SecretAccessKey, Region, Port, AccountID, strings.Join(Buckets, ","), Registry, registryPassword, Repository, root)
+  -repositories %[9]s -db-instances %[11]s:postgres,%[12]s:postgres
+`, AccessKeyID, SecretAccessKey, Region, Port, AccountID, strings.Join(Buckets, ","), Registry, registryPassword, Repository, root, DB, ProdDB)
 }
 
 // FilesIn are the files ScriptIn(root) reads, by absolute path under root.
