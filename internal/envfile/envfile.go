@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -49,6 +50,10 @@ type Backend struct {
 	Services   []string
 	Container  string
 	Migrate    []string // the migration command, run once before the rollout
+	// SnapshotDB is the RDS DB instance or Aurora cluster snapshotted
+	// before the migration; SnapshotKeep how many such snapshots are kept.
+	SnapshotDB   string
+	SnapshotKeep int
 }
 
 // Frontend is the static site.
@@ -204,6 +209,18 @@ func (p *parser) list(dst *[]string) func(*yaml.Node, string) {
 	}
 }
 
+// count is a whole number of at least 1.
+func (p *parser) count(dst *int) func(*yaml.Node, string) {
+	return func(n *yaml.Node, key string) {
+		v, err := strconv.Atoi(n.Value)
+		if n.Kind != yaml.ScalarNode || err != nil || v < 1 {
+			p.fail(n, key, "must be a whole number of at least 1")
+			return
+		}
+		*dst = v
+	}
+}
+
 // folder is a path inside the project: relative, without "..".
 func (p *parser) folder(dst *string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
@@ -242,7 +259,11 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 			p.mapping(n, key+".", map[string]func(*yaml.Node, string){
 				"source": p.folder(&b.Source), "dockerfile": p.str(&b.Dockerfile), "cluster": p.str(&b.Cluster),
 				"services": p.list(&b.Services), "container": p.str(&b.Container), "migrate": p.list(&b.Migrate),
+				"snapshotDb": p.str(&b.SnapshotDB), "snapshotKeep": p.count(&b.SnapshotKeep),
 			}, "cluster", "services")
+			if b.SnapshotDB != "" && len(b.Migrate) == 0 {
+				p.fail(n, key+".snapshotDb", "is taken before the migration, and there is none: add %s.migrate, or leave the snapshot out", key)
+			}
 			env.Backend = b
 		},
 		"frontend": func(n *yaml.Node, key string) {

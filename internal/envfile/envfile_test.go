@@ -32,6 +32,8 @@ const full = `environments:
       services: [api, worker]
       container: app
       migrate: [migrate]
+      snapshotDb: orders
+      snapshotKeep: 5
     frontend:
       source: examples/frontend
       buildDir: dist
@@ -51,7 +53,7 @@ func TestParse_ReadsAnEnvironment(t *testing.T) {
 		Repository: "backend", URL: "https://staging.acme.example",
 		Gate: &Gate{Image: "debian:bookworm", Command: []string{"sh", "-c", `test -n "$ESTEIRA_URL"`}},
 		Backend: &Backend{Source: "examples/backend", Dockerfile: "Dockerfile", Cluster: "staging", Services: []string{"api", "worker"},
-			Container: "app", Migrate: []string{"migrate"}},
+			Container: "app", Migrate: []string{"migrate"}, SnapshotDB: "orders", SnapshotKeep: 5},
 		Frontend: &Frontend{Source: "examples/frontend", BuildDir: "dist", Bucket: "acme-www-staging", Prefix: "site",
 			BackupBucket: "acme-www-backups", DistributionID: "E2ABCDEF123456"}}, env)
 	prod, err := Parse("esteira.yaml", []byte(full), "production")
@@ -77,7 +79,7 @@ func TestParse_NamesFileLineAndKeyOfEveryMistake(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		`esteira.yaml:5: environments.staging.backend.source: "../elsewhere" must be a folder inside the project`,
-		"esteira.yaml:7: environments.staging.backend.servces: unknown key: use one of cluster, container, dockerfile, migrate, services, source",
+		"esteira.yaml:7: environments.staging.backend.servces: unknown key: use one of cluster, container, dockerfile, migrate, services, snapshotDb, snapshotKeep, source",
 		"esteira.yaml:5: environments.staging.backend.services: is required",
 		"esteira.yaml:10: environments.staging.frontend.bucket: must be a non-empty string",
 		"esteira.yaml:9: environments.staging.frontend.backupBucket: is required",
@@ -93,6 +95,10 @@ func TestParse_NamesFileLineAndKeyOfEveryMistake(t *testing.T) {
 		{"environments: [a]\n", "a", "esteira.yaml:1: environments: must map"},
 		{"environments:\n  s:\n    backend: {cluster: c, services: []}\n", "s", "environments.s.backend.services: must be a non-empty list"},
 		{"{{{", "s", "esteira.yaml: not valid YAML"},
+		{"environments:\n  s:\n    backend: {cluster: c, services: [a], snapshotDb: orders}\n", "s",
+			"esteira.yaml:3: environments.s.backend.snapshotDb: is taken before the migration, and there is none: add environments.s.backend.migrate"},
+		{"environments:\n  s:\n    backend: {cluster: c, services: [a], migrate: [m], snapshotKeep: 0}\n", "s",
+			"environments.s.backend.snapshotKeep: must be a whole number of at least 1"},
 	} {
 		_, err := Parse("esteira.yaml", []byte(c.doc), c.name)
 		require.Error(t, err, c.doc)
