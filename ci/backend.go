@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
@@ -21,10 +22,12 @@ import (
 // the exact revision that ran before. Steps: build, test and publish the
 // image (or take --image); take the service's deploy lock; register a
 // task-definition revision that differs from the live one only in the
-// image; run the migration command as a one-off task of that revision and
-// stop if it fails (the service is never touched then); update the service
-// and follow the rollout, failing fast on rollout failures; roll back to
-// the recorded live revision on any failure; write the release record.
+// image; with --snapshot-db, snapshot the database and wait until the
+// snapshot is available; run the migration command as a one-off task of
+// that revision and stop if it fails (the service is never touched then);
+// update the service and follow the rollout, failing fast on rollout
+// failures; roll back to the recorded live revision on any failure; write
+// the release record.
 // Returns the release record as JSON (with several services, a JSON array
 // of their records).
 //
@@ -64,6 +67,13 @@ func (m *Esteira) DeployBackend(
 	// Names of flags or variables in --migrate-command whose values esteira hides wherever it shows or stores the command, e.g. --dsn,DB_CONN. Values of names like --password, PGPASSWORD or API_TOKEN and the passwords of URLs are always hidden. Better: give the migration its database credentials as Secrets Manager references in the task definition.
 	// +optional
 	redact []string,
+	// RDS DB instance or Aurora cluster (or one of its instances) to snapshot before the migration runs. The migration starts only once the snapshot is available; the snapshot is named after the release and recorded in it, and a failed migration's error names it with the command that restores it.
+	// +optional
+	snapshotDb string,
+	// How many of esteira's snapshots of --snapshot-db to keep; older ones are deleted after a new one is available, never the latest release's nor snapshots esteira did not take.
+	// +optional
+	// +default=10
+	snapshotKeep int,
 	// Redeploy even if the image already runs.
 	// +optional
 	force bool,
@@ -113,7 +123,7 @@ func (m *Esteira) DeployBackend(
 	clients := m.ecsClients(s)
 	opts := ecsdeploy.DeployOptions{
 		Cluster: cluster, Service: service[0], Container: container, Image: image,
-		MigrateCommand: migrateCommand, Redact: redact, Force: force, DryRun: dryRun,
+		MigrateCommand: migrateCommand, Redact: redact, SnapshotDB: snapshotDb, SnapshotKeep: snapshotKeep, Force: force, DryRun: dryRun,
 		Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"], FailureThreshold: failureThreshold,
 		Releases: m.releases(s), LockStaleAfter: durations["--lock-stale-after"], BreakLock: breakLock, Who: s.who,
 		Out: progress(),
@@ -277,5 +287,6 @@ func (m *Esteira) ecsClients(s *awsSession) ecsdeploy.Clients {
 		ECS:     ecs.NewFromConfig(s.cfg),
 		Logs:    cloudwatchlogs.NewFromConfig(s.cfg),
 		Secrets: secretsmanager.NewFromConfig(s.cfg),
+		RDS:     rds.NewFromConfig(s.cfg),
 	}
 }

@@ -698,6 +698,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg redact", err))
 				}
 			}
+			var snapshotDb string
+			if inputArgs["snapshotDb"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["snapshotDb"]), &snapshotDb)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg snapshotDb", err))
+				}
+			}
+			var snapshotKeep int
+			if inputArgs["snapshotKeep"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["snapshotKeep"]), &snapshotKeep)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg snapshotKeep", err))
+				}
+			}
 			var force bool
 			if inputArgs["force"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
@@ -754,7 +768,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
 				}
 			}
-			return (*Esteira).DeployBackend(&parent, ctx, cluster, service, source, repository, tag, dockerfile, allowOverwrite, image, container, migrateCommand, redact, force, skipTests, dryRun, timeout, pollInterval, failureThreshold, breakLock, lockStaleAfter)
+			return (*Esteira).DeployBackend(&parent, ctx, cluster, service, source, repository, tag, dockerfile, allowOverwrite, image, container, migrateCommand, redact, snapshotDb, snapshotKeep, force, skipTests, dryRun, timeout, pollInterval, failureThreshold, breakLock, lockStaleAfter)
 		case "DeployFrontend":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

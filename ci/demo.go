@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 	"github.com/futuraplataforma/esteira/internal/awsenv"
@@ -112,7 +114,7 @@ func (d *demo) script(ctx context.Context, rule awssim.Rule) error {
 
 func (d *demo) deployBackend(ctx context.Context, source *dagger.Directory, image string) (string, error) {
 	return d.m.DeployBackend(ctx, sandbox.Cluster, []string{sandbox.Service}, source, sandbox.Repository, "demo-1", "Dockerfile", false,
-		image, "", []string{"migrate"}, nil, image != "", source == nil, false, "5m", "1s", 3, false, "1h")
+		image, "", []string{"migrate"}, nil, sandbox.DB, 10, image != "", source == nil, false, "5m", "1s", 3, false, "1h")
 }
 
 func (d *demo) live(ctx context.Context) (string, int, error) {
@@ -135,7 +137,14 @@ func (d *demo) deploy(ctx context.Context) error {
 		return fmt.Errorf("no release record after the deploy: %v", err)
 	}
 	d.image, d.revision = recs[0].Backend.Image, rev
-	say("OK: built, tested, pushed %s, migrated, and %s now runs %s", d.image, sandbox.Service, rev)
+	snap := recs[0].Backend.Snapshot
+	if snap == nil {
+		return fmt.Errorf("the release record names no snapshot of %s", sandbox.DB)
+	}
+	if _, err := rds.NewFromConfig(d.s.cfg).DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(snap.ID)}); err != nil {
+		return fmt.Errorf("the snapshot %s the record names is not in RDS: %w", snap.ID, err)
+	}
+	say("OK: built, tested, pushed %s, snapshotted %s as %s, migrated, and %s now runs %s", d.image, sandbox.DB, snap.ID, sandbox.Service, rev)
 	return nil
 }
 
@@ -144,7 +153,7 @@ func (d *demo) unhealthy(ctx context.Context) error {
 	if err := d.script(ctx, awssim.Rule{Service: &awssim.TaskBehavior{Unhealthy: true}}); err != nil {
 		return err
 	}
-	return d.expectFailure(ctx, "rolled back")
+	return d.expectFailure(ctx, "rolled back", "")
 }
 
 func (d *demo) failedMigration(ctx context.Context) error {
@@ -155,17 +164,21 @@ func (d *demo) failedMigration(ctx context.Context) error {
 	}}); err != nil {
 		return err
 	}
-	return d.expectFailure(ctx, "untouched")
+	return d.expectFailure(ctx, "untouched", "restore-db-instance-from-db-snapshot")
 }
 
-// expectFailure redeploys the image, expects the deploy to fail and the
-// service to be on the revision it ran before, with one deployment.
-func (d *demo) expectFailure(ctx context.Context, how string) error {
+// expectFailure redeploys the image, expects the deploy to fail (saying
+// mention) and the service to be on the revision it ran before, with one
+// deployment.
+func (d *demo) expectFailure(ctx context.Context, how, mention string) error {
 	_, err := d.deployBackend(ctx, nil, d.image)
 	if err == nil {
 		return errors.New("the deploy succeeded; it should have failed")
 	}
 	say("the deploy failed, as it should: %s", firstLine(err.Error()))
+	if !strings.Contains(err.Error(), mention) {
+		return fmt.Errorf("the deploy's error does not say %q", mention)
+	}
 	if err := d.script(ctx, awssim.Rule{}); err != nil {
 		return err
 	}
@@ -192,7 +205,7 @@ func (d *demo) twoServices(ctx context.Context) error {
 		return err
 	}
 	_, err = d.m.DeployBackend(ctx, sandbox.Cluster, []string{sandbox.Service, sandbox.Worker}, nil, sandbox.Repository, "", "Dockerfile", false,
-		d.image, "", []string{"migrate"}, nil, true, true, false, "5m", "1s", 3, false, "1h")
+		d.image, "", []string{"migrate"}, nil, sandbox.DB, 10, true, true, false, "5m", "1s", 3, false, "1h")
 	if rerr := sandbox.SetRules(ctx, d.s.endpoint, nil); rerr != nil {
 		return rerr
 	}

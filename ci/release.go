@@ -297,7 +297,7 @@ func (m *Esteira) backendPart(ctx context.Context, s *awsSession, c ecsdeploy.Cl
 	e *envfile.Environment, image, tag string, skipTests bool) (*envrelease.BackendPart, error) {
 	b := e.Backend
 	o := ecsdeploy.DeployOptions{Cluster: b.Cluster, Container: b.Container, Image: image, MigrateCommand: b.Migrate,
-		Releases: m.releases(s), Who: s.who, Out: progress()}
+		SnapshotDB: b.SnapshotDB, SnapshotKeep: b.SnapshotKeep, Releases: m.releases(s), Who: s.who, Out: progress()}
 	for _, svc := range b.Services {
 		po := o
 		po.Service = svc

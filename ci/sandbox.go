@@ -16,26 +16,29 @@ const (
 	registryPackage  = "github.com/distribution/distribution/v3/cmd/registry@v3.1.2"
 )
 
-// Start a local AWS for esteira: ECS, ECR, S3, Secrets Manager, Logs and STS on one port.
+// Start a local AWS for esteira: ECS, ECR, S3, RDS, Secrets Manager, Logs and STS on one port.
 //
-// The esteira simulator (ECS, the ECR API, Secrets Manager, CloudWatch
-// Logs, STS) answers on port 4566 in front of a real S3 server (versitygw)
+// The esteira simulator (ECS, the ECR API, RDS snapshots, Secrets Manager,
+// CloudWatch Logs, STS) answers on port 4566 in front of a real S3 server (versitygw)
 // and a real OCI registry, so one endpoint and one set of keys serve every
 // AWS call the module makes. It comes up with cluster "sandbox" running the
-// services "backend" and "worker", ECR repository "backend" and the
-// buckets sandbox-www, sandbox-www-backups and sandbox-releases; state
-// lives as long as the service.
+// services "backend" and "worker" (cluster "production" too), ECR
+// repository "backend", the RDS DB instances sandbox-db and production-db
+// and the buckets sandbox-www, sandbox-www-backups and sandbox-releases;
+// state lives as long as the service.
 //
 // Expose it to your machine and point the other functions at it:
 //
 //	dagger call sandbox up --ports 4566:4566
 //	dagger call --sandbox tcp://localhost:4566 deploy-backend --cluster sandbox --service backend \
-//	  --source ./examples/backend --repository backend --migrate-command migrate
+//	  --source ./examples/backend --repository backend --migrate-command migrate --snapshot-db sandbox-db
 //
 // The AWS CLI works against it too: region eu-west-1, access key
 // AKIAESTEIRASANDBOX01, secret key esteira-sandbox-secret-key, endpoint
 // http://localhost:4566. PUT {"rules": [...]} to /_sandbox/rules scripts
-// failures (a migration that exits 1, tasks that never get healthy).
+// failures (a migration that exits 1, tasks that never get healthy), PUT
+// {"snapshots": [{"db": "sandbox-db", "fail": true}]} to
+// /_sandbox/snapshots a snapshot that fails.
 func (m *Esteira) Sandbox(
 	ctx context.Context,
 	// esteira's own source, which the simulator is built from.

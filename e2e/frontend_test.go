@@ -143,6 +143,8 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	for _, rec := range res.Backend {
 		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome, rec.Target)
 	}
+	require.NotNil(t, res.Backend[0].Backend.Snapshot, "the file's snapshotDb was snapshotted before the one migration")
+	assert.Equal(t, sandbox.DB, res.Backend[0].Backend.Snapshot.DB)
 	shipped := res.Backend[0].Backend.Image
 	assert.NotEqual(t, api, liveRevision(t))
 	assert.NotEqual(t, worker, liveRevisionOf(t, sandbox.Worker))
