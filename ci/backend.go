@@ -181,7 +181,8 @@ func (m *Esteira) buildTestPublish(ctx context.Context, s *awsSession, source *d
 // The command runs as a one-off task of the service's task definition (with
 // the image changed when --image is given, or a given --revision), with the
 // service's network settings. It streams the task's logs and fails unless
-// every essential container exits 0. Returns the task's result as JSON.
+// every essential container exits 0; with --snapshot-db, the database is
+// snapshotted first. Returns the task's result (and the snapshot) as JSON.
 //
 // +cache="never"
 func (m *Esteira) Migrate(
@@ -195,6 +196,13 @@ func (m *Esteira) Migrate(
 	// Names of flags or variables in --migrate-command whose values esteira hides wherever it shows or stores the command, e.g. --dsn,DB_CONN. Values of names like --password, PGPASSWORD or API_TOKEN and the passwords of URLs are always hidden. Better: give the migration its database credentials as Secrets Manager references in the task definition.
 	// +optional
 	redact []string,
+	// RDS DB instance or Aurora cluster (or one of its instances) to snapshot before the command runs; the command starts only once the snapshot is available, and the result names it.
+	// +optional
+	snapshotDb string,
+	// How many of esteira's snapshots of --snapshot-db to keep; older ones are deleted after a new one is available, never the latest nor snapshots esteira did not take.
+	// +optional
+	// +default=10
+	snapshotKeep int,
 	// Image to run the migration with (registered as a temporary revision, deregistered afterwards). Default: the service's live image.
 	// +optional
 	image string,
@@ -229,7 +237,8 @@ func (m *Esteira) Migrate(
 	}
 	res, err := ecsdeploy.Migrate(ctx, m.ecsClients(s), ecsdeploy.MigrateOptions{
 		Cluster: cluster, Service: service, Container: container, Image: image, Revision: revision,
-		Command: migrateCommand, Redact: redact, Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"],
+		Command: migrateCommand, Redact: redact, SnapshotDB: snapshotDb, SnapshotKeep: snapshotKeep,
+		Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"],
 		Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Out: progress(),
 	})
 	if err != nil {

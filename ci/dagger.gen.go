@@ -964,6 +964,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg redact", err))
 				}
 			}
+			var snapshotDb string
+			if inputArgs["snapshotDb"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["snapshotDb"]), &snapshotDb)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg snapshotDb", err))
+				}
+			}
+			var snapshotKeep int
+			if inputArgs["snapshotKeep"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["snapshotKeep"]), &snapshotKeep)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg snapshotKeep", err))
+				}
+			}
 			var image string
 			if inputArgs["image"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
@@ -1006,7 +1020,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*Esteira).Migrate(&parent, ctx, cluster, service, migrateCommand, redact, image, revision, container, timeout, pollInterval, breakLock)
+			return (*Esteira).Migrate(&parent, ctx, cluster, service, migrateCommand, redact, snapshotDb, snapshotKeep, image, revision, container, timeout, pollInterval, breakLock)
 		case "PlanFrontend":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,6 +52,22 @@ func TestDeployBackend_SnapshotsTheDatabaseBeforeTheMigration(t *testing.T) {
 		assert.NotContains(t, functionOutput(r.stderr), "==> migrate", "no migration without its snapshot")
 		assert.Equal(t, before, liveRevision(t))
 		assert.Equal(t, updates, serviceEvents(t))
+	})
+
+	t.Run("migrate --snapshot-db snapshots first and returns the snapshot", func(t *testing.T) {
+		before := liveRevision(t)
+		out := ok(t, inSandbox(t, "migrate", "--cluster", sandbox.Cluster, "--service", sandbox.Service,
+			"--migrate-command", "migrate", "--snapshot-db", sandbox.DB, "--poll-interval", "1s"))
+		var res struct {
+			Succeeded bool                    `json:"succeeded"`
+			Snapshot  *release.SnapshotRecord `json:"snapshot"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+		assert.True(t, res.Succeeded)
+		require.NotNil(t, res.Snapshot, out)
+		_, err := rdsClient().DescribeDBSnapshots(t.Context(), &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(res.Snapshot.ID)})
+		require.NoError(t, err)
+		assert.Equal(t, before, liveRevision(t))
 	})
 
 	t.Run("an unknown database is refused before anything changes", func(t *testing.T) {

@@ -170,8 +170,9 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 			detail += "; migration logs unavailable"
 		}
 	}
-	db, err := d.findDB(ctx)
-	return detail + db, err
+	db, dbDetail, err := findDB(ctx, d.c.RDS, d.o.SnapshotDB)
+	d.db = db
+	return detail + dbDetail, err
 }
 
 func (d *deploy) printPlan() {

@@ -59,11 +59,13 @@ func shownOut(out io.Writer, cmd, redactNames []string) io.Writer {
 // migrate is step 4. On failure the service is never touched and the new
 // revision is deregistered.
 func (d *deploy) migrate(ctx context.Context, next *types.TaskDefinition) error {
-	if err := d.snapshot(ctx); err != nil {
+	snap, err := takeSnapshot(ctx, d.o.Out, d.rec, d.c.RDS, d.db, d.o.SnapshotKeep, d.o.Timeout)
+	if err != nil {
 		return &wrapped{msg: fmt.Sprintf("%v; the migration did not run; %s", err, d.abandon(ctx, next)), err: err}
 	}
+	d.rec.Backend.Snapshot = snap
 	var res *migration.Result
-	err := step(d.o.Out, d.rec, "migrate", func() (string, error) {
+	err = step(d.o.Out, d.rec, "migrate", func() (string, error) {
 		var err error
 		out := shownOut(d.o.Out, d.o.MigrateCommand, d.o.Redact)
 		spec := gateSpec(d.live, next, d.container, d.o.MigrateCommand, d.rec.ID, d.o.Timeout, d.o.PollInterval, out)
@@ -79,7 +81,7 @@ func (d *deploy) migrate(ctx context.Context, next *types.TaskDefinition) error 
 		return nil
 	}
 	what, tail := migrationFailure(err, res)
-	return &wrapped{msg: fmt.Sprintf("%s; %s%s; fix the migration and deploy again%s", what, d.abandon(ctx, next), d.snapshotNote(), tail), err: err}
+	return &wrapped{msg: fmt.Sprintf("%s; %s%s; fix the migration and deploy again%s", what, d.abandon(ctx, next), snapshotNote(snap), tail), err: err}
 }
 
 // abandon deregisters the new revision of a deploy that stops before the

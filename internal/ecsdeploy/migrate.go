@@ -2,6 +2,7 @@ package ecsdeploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/futuraplataforma/esteira/internal/dbsnapshot"
 	"github.com/futuraplataforma/esteira/internal/migration"
 	"github.com/futuraplataforma/esteira/internal/release"
 )
@@ -25,7 +27,11 @@ type MigrateOptions struct {
 	// Redact names flags or variables of Command whose values are hidden
 	// wherever esteira shows or stores the command (beside the names that
 	// look like credentials: --password, PGPASSWORD, URLs with a password).
-	Redact                []string
+	Redact []string
+	// SnapshotDB, when set, is snapshotted (and available) before the
+	// command runs; SnapshotKeep as for DeployOptions (default 10).
+	SnapshotDB            string
+	SnapshotKeep          int
 	Timeout, PollInterval time.Duration
 	// Releases, when set, holds the service's deploy lock while the
 	// migration runs, so it never runs alongside a deploy's migration or
@@ -37,13 +43,40 @@ type MigrateOptions struct {
 	Out            io.Writer
 }
 
+// Migrated is what Migrate did: the task's result and, with SnapshotDB,
+// the snapshot taken before it ran.
+type Migrated struct {
+	*migration.Result
+	Snapshot *release.SnapshotRecord
+}
+
+// MarshalJSON is the result's JSON (see migration.Result) with "snapshot".
+func (m Migrated) MarshalJSON() ([]byte, error) {
+	data, err := json.Marshal(m.Result)
+	if err != nil || m.Snapshot == nil {
+		return data, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, err
+	}
+	if fields["snapshot"], err = json.Marshal(m.Snapshot); err != nil {
+		return nil, err
+	}
+	return json.Marshal(fields)
+}
+
 // Migrate runs Command as a one-off task on the service's network and
 // returns the result; the error of a failed task carries the log tail.
-func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*migration.Result, error) {
+func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*Migrated, error) {
 	o.Timeout, o.PollInterval, o.Out = timing(o.Timeout, o.PollInterval, o.Out)
+	if o.SnapshotKeep == 0 {
+		o.SnapshotKeep = 10
+	}
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	var db *dbsnapshot.DB
 	rec := newRecord(o.Cluster, o.Service, nil) // for step timings and the release id only
 	var l *liveService
 	var td *types.TaskDefinition
@@ -58,7 +91,11 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*migration.Resul
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s in %s; %s", container, revName(aws.ToString(td.TaskDefinitionArn)), checked), nil
+		var dbDetail string
+		if db, dbDetail, err = findDB(ctx, c.RDS, o.SnapshotDB); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s in %s; %s%s", container, revName(aws.ToString(td.TaskDefinitionArn)), checked, dbDetail), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was changed", err)
@@ -84,6 +121,10 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*migration.Resul
 			fmt.Fprintf(o.Out, "    deregistered the temporary revision %s\n", revName(aws.ToString(td.TaskDefinitionArn)))
 		}()
 	}
+	snap, err := takeSnapshot(ctx, o.Out, rec, c.RDS, db, o.SnapshotKeep, o.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("%w; the migration did not run, the service was not changed", err)
+	}
 	var res *migration.Result
 	err = step(o.Out, rec, "migrate", func() (string, error) {
 		out := shownOut(o.Out, o.Command, o.Redact)
@@ -96,9 +137,9 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*migration.Resul
 	})
 	if err != nil {
 		what, tail := migrationFailure(err, res)
-		return res, &wrapped{msg: fmt.Sprintf("%s; the service was not changed%s", what, tail), err: err}
+		return &Migrated{res, snap}, &wrapped{msg: fmt.Sprintf("%s; the service was not changed%s%s", what, snapshotNote(snap), tail), err: err}
 	}
-	return res, nil
+	return &Migrated{res, snap}, nil
 }
 
 func (o *MigrateOptions) validate() error {
@@ -108,6 +149,9 @@ func (o *MigrateOptions) validate() error {
 	}
 	if o.Releases != nil && o.Who == "" {
 		errs = append(errs, errors.New("who is empty: set it to user@host or the CI job URL so the deploy lock names its holder"))
+	}
+	if o.SnapshotKeep < 0 {
+		errs = append(errs, fmt.Errorf("snapshot keep %d: keep at least 1 snapshot (default 10)", o.SnapshotKeep))
 	}
 	if o.Image != "" && o.Revision != "" {
 		errs = append(errs, errors.New("give either an image or a revision, not both"))

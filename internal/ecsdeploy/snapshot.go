@@ -4,61 +4,61 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"time"
 
 	"github.com/futuraplataforma/esteira/internal/dbsnapshot"
 	"github.com/futuraplataforma/esteira/internal/release"
 )
 
 // findDB is the snapshot's preflight: the DB must be found before anything
-// changes. It returns a detail for the check step.
-func (d *deploy) findDB(ctx context.Context) (string, error) {
-	if d.o.SnapshotDB == "" {
-		return "", nil
+// changes. It returns nil without a name, and a detail for the check step.
+func findDB(ctx context.Context, api dbsnapshot.API, name string) (*dbsnapshot.DB, string, error) {
+	if name == "" {
+		return nil, "", nil
 	}
-	if d.c.RDS == nil {
-		return "", errors.New("a snapshot DB is set but no RDS client was given")
+	if api == nil {
+		return nil, "", errors.New("a snapshot DB is set but no RDS client was given")
 	}
-	db, err := dbsnapshot.Find(ctx, d.c.RDS, d.o.SnapshotDB)
+	db, err := dbsnapshot.Find(ctx, api, name)
 	if err != nil {
-		return "", fmt.Errorf("snapshot DB %s: %w", d.o.SnapshotDB, err)
+		return nil, "", fmt.Errorf("snapshot DB %s: %w", name, err)
 	}
-	d.db = &db
-	return "; " + db.String() + " is snapshotted before the migration", nil
+	return &db, "; " + db.String() + " is snapshotted before the migration", nil
 }
 
-// snapshot is the step before the migration: the release's snapshot of the
-// DB, available, then esteira's older ones pruned beyond SnapshotKeep. A
-// failed prune is a warning: the release has what it needs.
-func (d *deploy) snapshot(ctx context.Context) error {
-	if d.db == nil {
-		return nil
+// takeSnapshot is the step before a migration: the release's snapshot of
+// db, available, then esteira's older ones pruned beyond keep. A failed
+// prune is a warning: the release has what it needs. Without db it does
+// nothing and returns nil.
+func takeSnapshot(ctx context.Context, out io.Writer, rec *release.Record, api dbsnapshot.API, db *dbsnapshot.DB, keep int, timeout time.Duration) (*release.SnapshotRecord, error) {
+	if db == nil {
+		return nil, nil
 	}
 	var s dbsnapshot.Snapshot
-	err := step(d.o.Out, d.rec, "snapshot", func() (string, error) {
+	err := step(out, rec, "snapshot", func() (string, error) {
 		var err error
-		if s, err = dbsnapshot.Take(ctx, d.c.RDS, *d.db, d.rec.ID, d.o.Timeout); err != nil {
+		if s, err = dbsnapshot.Take(ctx, api, *db, rec.ID, timeout); err != nil {
 			return "", err
 		}
-		return s.ID + " of " + d.db.String() + " is available", nil
+		return s.ID + " of " + db.String() + " is available", nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	d.rec.Backend.Snapshot = &release.SnapshotRecord{ID: s.ID, ARN: s.ARN, DB: s.DB, Cluster: s.Cluster, Restore: s.RestoreCommand()}
-	deleted, err := dbsnapshot.Prune(ctx, d.c.RDS, *d.db, d.o.SnapshotKeep, s.ID)
+	deleted, err := dbsnapshot.Prune(ctx, api, *db, keep, s.ID)
 	switch {
 	case err != nil:
-		fmt.Fprintf(d.o.Out, "    warning: %v; the release goes on (delete old esteira-* snapshots by hand)\n", err)
+		fmt.Fprintf(out, "    warning: %v; the release goes on (delete old esteira-* snapshots by hand)\n", err)
 	case len(deleted) > 0:
-		fmt.Fprintf(d.o.Out, "    pruned %d older snapshot(s) of %s, keeping %d: %s\n", len(deleted), d.db, d.o.SnapshotKeep, strings.Join(deleted, ", "))
+		fmt.Fprintf(out, "    pruned %d older snapshot(s) of %s, keeping %d: %s\n", len(deleted), db, keep, strings.Join(deleted, ", "))
 	}
-	return nil
+	return &release.SnapshotRecord{ID: s.ID, ARN: s.ARN, DB: s.DB, Cluster: s.Cluster, Restore: s.RestoreCommand()}, nil
 }
 
 // snapshotNote is what a failed migration's error says of the snapshot.
-func (d *deploy) snapshotNote() string {
-	s := d.rec.Backend.Snapshot
+func snapshotNote(s *release.SnapshotRecord) string {
 	if s == nil {
 		return ""
 	}

@@ -1,8 +1,10 @@
 package ecsdeploy_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/futuraplataforma/esteira/internal/awssim"
@@ -127,4 +129,33 @@ func TestDeploy_DryRunNamesTheSnapshotAndTakesNone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, e.out.String(), "snapshot DB instance orders as esteira-orders-")
 	assert.Empty(t, e.sim.RDS.Snapshots("orders"))
+}
+
+func TestMigrate_SnapshotsFirstAndReturnsTheSnapshot(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	o := ecsdeploy.MigrateOptions{Cluster: "main", Service: "api", Command: []string{"./app", "migrate"}, SnapshotDB: "orders",
+		Timeout: 20 * time.Second, PollInterval: time.Millisecond, Out: e.out}
+	res, err := ecsdeploy.Migrate(t.Context(), e.clients, o)
+	require.NoError(t, err)
+	require.NotNil(t, res.Snapshot)
+	assert.True(t, res.Succeeded)
+	assert.Equal(t, []string{res.Snapshot.ID}, e.sim.RDS.Snapshots("orders"))
+	reqs := e.sim.Requests()
+	assert.Less(t, indexOf(reqs, "rds", "CreateDBSnapshot"), indexOf(reqs, "ecs", "RunTask"))
+	out, err := json.Marshal(res)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"snapshot":{"id":"`+res.Snapshot.ID+`"`)
+	assert.Contains(t, string(out), `"succeeded":true`, "the result's own fields are kept")
+
+	e.sim.RDS.OnSnapshot(func(string) awssim.SnapshotBehavior { return awssim.SnapshotBehavior{Refuse: "SnapshotQuotaExceeded"} })
+	runs := e.sim.Count("ecs", "RunTask")
+	_, err = ecsdeploy.Migrate(t.Context(), e.clients, o)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the migration did not run")
+	assert.Equal(t, runs, e.sim.Count("ecs", "RunTask"))
+
+	o.SnapshotDB = "nope"
+	_, err = ecsdeploy.Migrate(t.Context(), e.clients, o)
+	assert.ErrorContains(t, err, `no RDS DB instance or Aurora cluster is named "nope"`)
+	assert.Equal(t, runs, e.sim.Count("ecs", "RunTask"))
 }
