@@ -213,6 +213,9 @@ func (d *demo) twoServices(ctx context.Context) error {
 		return errors.New("the release succeeded; it should have failed")
 	}
 	say("the release failed, as it should: %s", firstLine(err.Error()))
+	if !strings.Contains(err.Error(), "FAILED: "+sandbox.Worker+":") {
+		return fmt.Errorf("the release failed, but not because of the worker's rollout: %s", firstLine(err.Error()))
+	}
 	api, _, err := d.live(ctx)
 	if err != nil {
 		return err

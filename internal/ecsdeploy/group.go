@@ -53,7 +53,7 @@ func deployGroup(ctx context.Context, c Clients, o DeployOptions, services []str
 		so.Service = svc
 		so.Out = prefixed(o.Out, "["+svc+"] ")
 		if i > 0 {
-			so.MigrateCommand = nil // the migration runs once, in the first service's revision
+			so.MigrateCommand, so.SnapshotDB = nil, "" // the migration (and its snapshot) runs once, in the first service's revision
 		}
 		if err := so.validate(); err != nil {
 			return nil, err

@@ -122,3 +122,19 @@ func TestDeployGroup_RefusesBadServicesBeforeAnyChange(t *testing.T) {
 	_, err = ecsdeploy.DeployGroup(t.Context(), e.clients, e.opts(imgV2), nil)
 	assert.ErrorContains(t, err, "no service given")
 }
+
+// Several services, one migration: one snapshot, before it, in the first
+// service's record.
+func TestDeployGroup_SnapshotsOnceBeforeTheOneMigration(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	withWorker(t, e)
+	o := e.opts(imgV2)
+	o.MigrateCommand, o.SnapshotDB = []string{"./app", "migrate"}, "orders"
+	recs, err := ecsdeploy.DeployGroup(t.Context(), e.clients, o, []string{"api", "worker"})
+	require.NoError(t, err, e.out.String())
+	require.Len(t, recs, 2)
+	require.NotNil(t, recs[0].Backend.Snapshot)
+	assert.Nil(t, recs[1].Backend.Snapshot)
+	assert.Equal(t, []string{recs[0].Backend.Snapshot.ID}, e.sim.RDS.Snapshots("orders"))
+	assert.Equal(t, 1, e.sim.Count("rds", "CreateDBSnapshot"))
+}
