@@ -153,7 +153,7 @@ func (d *demo) unhealthy(ctx context.Context) error {
 	if err := d.script(ctx, awssim.Rule{Service: &awssim.TaskBehavior{Unhealthy: true}}); err != nil {
 		return err
 	}
-	return d.expectFailure(ctx, "rolled back", "")
+	return d.expectFailure(ctx, "rolled back", "rolled back to")
 }
 
 func (d *demo) failedMigration(ctx context.Context) error {
