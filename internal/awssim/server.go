@@ -60,6 +60,8 @@ type Server struct {
 	Secrets *Secrets
 	Logs    *Logs
 	RDS     *RDS
+	Lambda  *Lambda
+	Alarms  *Alarms
 
 	mu       sync.Mutex
 	services map[string]jsonService // by X-Amz-Target prefix
@@ -87,6 +89,8 @@ func New(opts Options) *Server {
 	s.Secrets = newSecrets(s)
 	s.Logs = newLogs(s)
 	s.RDS = newRDS(s)
+	s.Lambda = newLambda(s)
+	s.Alarms = newAlarms(s)
 	s.services["AmazonEC2ContainerServiceV20141113"] = s.ECS
 	s.services["AmazonEC2ContainerRegistry_V20150921"] = s.ECR
 	s.services["secretsmanager"] = s.Secrets
@@ -149,7 +153,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if r.Header.Get("X-Amz-Target") == "" {
+	switch service, query := protocolOf(r); {
+	case service == "lambda":
+		s.serveREST(w, r, body, s.Lambda.route)
+		return
+	case service == "monitoring":
+		s.serveCBOR(w, r, body)
+		return
+	case query:
 		s.serveQuery(w, r, body)
 		return
 	}
@@ -231,7 +242,7 @@ func (s *Server) verifySignature(r *http.Request, body []byte) *APIError {
 	auth := r.Header.Get("Authorization")
 	// The JSON services and the Query service (STS) name the same failures
 	// differently, and STS answers them with 403 (AWS common errors).
-	query := r.Header.Get("X-Amz-Target") == ""
+	want, query := protocolOf(r)
 	invalid := clientError("UnrecognizedClientException", "The security token included in the request is invalid.")
 	badSignature := func(format string, args ...any) *APIError {
 		if query {
@@ -263,7 +274,6 @@ func (s *Server) verifySignature(r *http.Request, body []byte) *APIError {
 	if scope[2] != s.opts.Region {
 		return badSignature("Credential should be scoped to a valid region, not '%s'.", scope[2])
 	}
-	want := signingName(r.Header.Get("X-Amz-Target"))
 	if query && scope[3] == "rds" { // the Query services: STS and RDS
 		want = "rds"
 	}
@@ -314,6 +324,22 @@ func (s *Server) verifySignature(r *http.Request, body []byte) *APIError {
 
 // signingName is the SigV4 service name a request must be scoped to, from
 // its X-Amz-Target prefix ("" for the Query protocol, which only STS uses here).
+// protocolOf tells which service a request is for (its signing name) and
+// whether it speaks the Query protocol: JSON services name their target,
+// Lambda (REST-JSON) is known by its path, CloudWatch (Smithy RPC v2 CBOR)
+// by its protocol header; the rest is Query (STS, or RDS by its scope).
+func protocolOf(r *http.Request) (service string, query bool) {
+	switch {
+	case r.Header.Get("X-Amz-Target") != "":
+		return signingName(r.Header.Get("X-Amz-Target")), false
+	case strings.HasPrefix(r.URL.Path, lambdaPrefix):
+		return "lambda", false
+	case r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor":
+		return "monitoring", false
+	}
+	return "sts", true
+}
+
 func signingName(target string) string {
 	prefix, _, _ := strings.Cut(target, ".")
 	switch prefix {

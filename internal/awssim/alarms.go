@@ -1,0 +1,139 @@
+package awssim
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/aws/smithy-go/encoding/cbor"
+)
+
+// Alarms simulates CloudWatch's DescribeAlarms, the call a canary watches
+// during its bake time. The SDK speaks Smithy RPC v2 CBOR to CloudWatch.
+// An alarm is OK until scripted (Set, or FireAfter: ALARM after a number
+// of describes, as a rising error rate would).
+type Alarms struct {
+	s *Server
+
+	mu     sync.Mutex
+	alarms map[string]*metricAlarm
+}
+
+type metricAlarm struct {
+	name, state, reason string
+	fireAfter           int // describes left before ALARM; 0: never
+	fireReason          string
+}
+
+func newAlarms(s *Server) *Alarms { return &Alarms{s: s, alarms: map[string]*metricAlarm{}} }
+
+// Set creates or changes an alarm: state OK, ALARM or INSUFFICIENT_DATA.
+func (x *Alarms) Set(name, state, reason string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.alarms[name] = &metricAlarm{name: name, state: state, reason: reason}
+}
+
+// FireAfter makes the alarm go to ALARM once it has been described n times.
+func (x *Alarms) FireAfter(name string, n int, reason string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	a := x.alarms[name]
+	if a == nil {
+		a = &metricAlarm{name: name, state: "OK"}
+		x.alarms[name] = a
+	}
+	a.fireAfter, a.fireReason = n, reason
+}
+
+const cloudWatchPath = "/service/GraniteServiceVersion20100801/operation/"
+
+func (s *Server) serveCBOR(w http.ResponseWriter, r *http.Request, body []byte) {
+	fail := func(e *APIError) {
+		w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+		w.Header().Set("Content-Type", "application/cbor")
+		w.WriteHeader(e.Status)
+		_, _ = w.Write(cbor.Encode(cbor.Map{"__type": cbor.String(e.Code), "message": cbor.String(e.Message)}))
+	}
+	if apiErr := s.verifySignature(r, body); apiErr != nil {
+		fail(apiErr)
+		return
+	}
+	op, ok := strings.CutPrefix(r.URL.Path, cloudWatchPath)
+	s.record("monitoring", op, body)
+	if !ok || op != "DescribeAlarms" {
+		fail(clientError("UnknownOperationException", "%s is not simulated", r.URL.Path))
+		return
+	}
+	var names []string
+	if len(body) > 0 {
+		v, err := cbor.Decode(body)
+		in, isMap := v.(cbor.Map)
+		if err != nil || !isMap {
+			fail(clientError("SerializationException", "the body is not a CBOR map"))
+			return
+		}
+		if list, ok := in["AlarmNames"].(cbor.List); ok {
+			for _, n := range list {
+				if str, ok := n.(cbor.String); ok {
+					names = append(names, string(str))
+				}
+			}
+		}
+	}
+	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+	w.Header().Set("Content-Type", "application/cbor")
+	_, _ = w.Write(cbor.Encode(cbor.Map{"MetricAlarms": s.Alarms.describe(names)}))
+}
+
+func (x *Alarms) describe(names []string) cbor.List {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	out := cbor.List{}
+	for _, name := range names {
+		a := x.alarms[name]
+		if a == nil {
+			continue // DescribeAlarms leaves out names it does not know
+		}
+		if a.fireAfter > 0 {
+			if a.fireAfter--; a.fireAfter == 0 {
+				a.state, a.reason = "ALARM", a.fireReason
+			}
+		}
+		out = append(out, cbor.Map{
+			"AlarmName": cbor.String(a.name), "StateValue": cbor.String(a.state), "StateReason": cbor.String(a.reason),
+			"AlarmArn": cbor.String("arn:aws:cloudwatch:" + x.s.opts.Region + ":" + x.s.opts.AccountID + ":alarm:" + a.name),
+		})
+	}
+	return out
+}
+
+// serveREST answers a REST-JSON service (Lambda): route gets the method,
+// path, query and body and returns the status and the JSON to send.
+func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, body []byte, route func(method, path string, query url.Values, body []byte) (int, any, error)) {
+	fail := func(e *APIError) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-ErrorType", e.Code)
+		w.WriteHeader(e.Status)
+		_ = json.NewEncoder(w).Encode(map[string]string{"Type": "User", "message": e.Message})
+	}
+	if apiErr := s.verifySignature(r, body); apiErr != nil {
+		fail(apiErr)
+		return
+	}
+	s.record("lambda", lambdaOperation(r.Method, r.URL.Path), body)
+	status, out, err := route(r.Method, r.URL.Path, r.URL.Query(), body)
+	if err != nil {
+		apiErr, ok := err.(*APIError)
+		if !ok {
+			apiErr = &APIError{Status: http.StatusInternalServerError, Code: "ServiceException", Message: err.Error()}
+		}
+		fail(apiErr)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(out)
+}
