@@ -21,6 +21,7 @@ const (
 	KindBackend     = "backend"
 	KindFrontend    = "frontend"
 	KindEnvironment = "environment"
+	KindLambda      = "lambda"
 )
 
 // Step outcomes written by Record.Step.
@@ -86,6 +87,21 @@ type Record struct {
 	Backend     *BackendRecord     `json:"backend,omitempty"`
 	Frontend    *FrontendRecord    `json:"frontend,omitempty"`
 	Environment *EnvironmentRecord `json:"environment,omitempty"`
+	Lambda      *LambdaRecord      `json:"lambda,omitempty"`
+}
+
+// LambdaRecord is what a function release changed: the alias moved from
+// BeforeVersion (empty: the alias was created) to AfterVersion.
+type LambdaRecord struct {
+	Function      string   `json:"function"`
+	Alias         string   `json:"alias"`
+	BeforeVersion string   `json:"beforeVersion,omitempty"`
+	AfterVersion  string   `json:"afterVersion,omitempty"`
+	CodeSha256    string   `json:"codeSha256,omitempty"`
+	Image         string   `json:"image,omitempty"` // the image URI, for an image function
+	Canary        float64  `json:"canary,omitempty"`
+	Bake          string   `json:"bake,omitempty"`
+	Alarms        []string `json:"alarms,omitempty"`
 }
 
 // BackendRecord is what a backend (ECS) release changed.

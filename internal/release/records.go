@@ -134,12 +134,12 @@ func (s *Store) getRecord(ctx context.Context, key string) (*Record, error) {
 
 // recordDir returns "<prefix>/<kind>/<target>/" after checking kind and target.
 func (s *Store) recordDir(kind, target string) (string, error) {
-	if kind != KindBackend && kind != KindFrontend && kind != KindEnvironment {
-		return "", fmt.Errorf("invalid kind %q: use %q, %q or %q", kind, KindBackend, KindFrontend, KindEnvironment)
+	if kind != KindBackend && kind != KindFrontend && kind != KindEnvironment && kind != KindLambda {
+		return "", fmt.Errorf("invalid kind %q: use %q, %q, %q or %q", kind, KindBackend, KindFrontend, KindEnvironment, KindLambda)
 	}
 	target = strings.Trim(target, "/")
 	if err := validatePath("target", target); err != nil {
-		return "", fmt.Errorf("%w (a target is \"cluster/service\", \"bucket/prefix\" or an environment name)", err)
+		return "", fmt.Errorf("%w (a target is \"cluster/service\", \"bucket/prefix\", a function name or an environment name)", err)
 	}
 	return s.prefix + "/" + kind + "/" + target + "/", nil
 }

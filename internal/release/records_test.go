@@ -118,7 +118,7 @@ func TestPut_RejectsBadRecordsBeforeTouchingS3(t *testing.T) {
 		want   string
 	}{
 		{"bad bucket", "Bad_Bucket", release.Record{Kind: "backend", Target: "a/b"}, "invalid bucket name"},
-		{"unknown kind", "records-bucket", release.Record{Kind: "lambda", Target: "a/b"}, `invalid kind "lambda"`},
+		{"unknown kind", "records-bucket", release.Record{Kind: "cron", Target: "a/b"}, `invalid kind "cron"`},
 		{"empty target", "records-bucket", release.Record{Kind: "frontend"}, "target is empty"},
 		{"traversal target", "records-bucket", release.Record{Kind: "frontend", Target: "a/../b"}, "invalid target"},
 		{"bad id", "records-bucket", release.Record{ID: "x/y", Kind: "frontend", Target: "a"}, "use NewID"},

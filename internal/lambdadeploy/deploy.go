@@ -1,0 +1,261 @@
+package lambdadeploy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+type deploy struct {
+	c   Clients
+	o   Options
+	rec *release.Record
+	// before is the version the alias pointed at (empty: no alias yet).
+	before string
+	env    map[string]string // the function's environment before
+}
+
+// Deploy releases the new code to the function's alias and returns the
+// release record (also written to o.Releases) with the error, if any.
+func Deploy(ctx context.Context, c Clients, o Options) (*release.Record, error) {
+	o.defaults()
+	if err := o.validate(c); err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	d := &deploy{c: c, o: o, rec: &release.Record{ID: release.NewID(now), Kind: release.KindLambda, Target: o.Function, StartedAt: now,
+		Steps: append([]release.Step(nil), o.PriorSteps...),
+		Lambda: &release.LambdaRecord{Function: o.Function, Alias: o.Alias, Image: o.ImageURI, Canary: o.Canary, Alarms: o.Alarms}}}
+	if o.Bake > 0 {
+		d.rec.Lambda.Bake = o.Bake.String()
+	}
+	if len(o.Zip) > 0 {
+		sum := sha256.Sum256(o.Zip)
+		d.rec.Lambda.CodeSha256 = base64.StdEncoding.EncodeToString(sum[:])
+	}
+	outcome, err := d.run(ctx)
+	return finish(ctx, o.Releases, d.rec, outcome, err, o.Out)
+}
+
+func (d *deploy) run(ctx context.Context) (string, error) {
+	same := false
+	if err := step(d.o.Out, d.rec, "check", func() (string, error) {
+		return d.preflight(ctx, &same)
+	}); err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
+	if same && !d.o.Force {
+		fmt.Fprintf(d.o.Out, "==> %s:%s already runs this code (version %s); nothing to do (force redeploys)\n", d.o.Function, d.o.Alias, d.before)
+		d.rec.Lambda.AfterVersion = d.before
+		return release.OutcomeNoChange, nil
+	}
+	unlock, err := lock(ctx, d.o, d.rec)
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
+	defer unlock()
+	untouched := fmt.Sprintf("the alias %s was not changed (still on %s)", d.o.Alias, orNone(d.before))
+	if d.o.Environment != nil {
+		if err := step(d.o.Out, d.rec, "configure", func() (string, error) { return d.configure(ctx) }); err != nil {
+			return release.OutcomeFailed, fmt.Errorf("%w; %s", err, untouched)
+		}
+	}
+	if err := step(d.o.Out, d.rec, "code", func() (string, error) { return d.updateCode(ctx) }); err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; nothing was published, %s", err, untouched)
+	}
+	var version string
+	if err := step(d.o.Out, d.rec, "publish", func() (string, error) {
+		var err error
+		version, err = d.publish(ctx)
+		return "version " + version, err
+	}); err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; %s", err, untouched)
+	}
+	d.rec.Lambda.AfterVersion = version
+	return d.shift(ctx, version)
+}
+
+// preflight checks the function, its package type, the alias and the
+// alarms before anything changes; same reports that the alias already
+// runs this code.
+func (d *deploy) preflight(ctx context.Context, same *bool) (string, error) {
+	fn, err := d.c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(d.o.Function)})
+	if err != nil {
+		if code(err) == "ResourceNotFoundException" {
+			return "", fmt.Errorf("function %s does not exist in this account and region: create it first (esteira releases functions, it does not create them)", d.o.Function)
+		}
+		return "", fmt.Errorf("get function %s: %w", d.o.Function, err)
+	}
+	switch pt := fn.Configuration.PackageType; {
+	case pt == types.PackageTypeImage && d.o.ImageURI == "":
+		return "", fmt.Errorf("function %s runs a container image: give --image, not a folder to zip", d.o.Function)
+	case pt != types.PackageTypeImage && d.o.ImageURI != "":
+		return "", fmt.Errorf("function %s runs a zip package: give --source (a folder to zip), not an image", d.o.Function)
+	}
+	if fn.Configuration.Environment != nil {
+		d.env = fn.Configuration.Environment.Variables
+	}
+	detail := fmt.Sprintf("%s (%s)", d.o.Function, fn.Configuration.PackageType)
+	a, err := d.c.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(d.o.Function), Name: aws.String(d.o.Alias)})
+	switch {
+	case code(err) == "ResourceNotFoundException":
+		if d.o.Canary > 0 {
+			return "", fmt.Errorf("alias %s of %s does not exist, so there is no version to run a canary beside: release without --canary once (it creates the alias)", d.o.Alias, d.o.Function)
+		}
+		detail += "; alias " + d.o.Alias + " will be created"
+	case err != nil:
+		return "", fmt.Errorf("get alias %s of %s: %w", d.o.Alias, d.o.Function, err)
+	default:
+		d.before = aws.ToString(a.FunctionVersion)
+		d.rec.Lambda.BeforeVersion = d.before
+		if a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0 {
+			return "", fmt.Errorf("alias %s of %s already routes traffic to two versions (%s): a canary is in progress or was left half-way; finish or undo it (aws lambda update-alias --routing-config AdditionalVersionWeights={}) first",
+				d.o.Alias, d.o.Function, weights(d.before, a.RoutingConfig.AdditionalVersionWeights))
+		}
+		detail += "; alias " + d.o.Alias + " on version " + d.before
+		if *same, err = d.runsAlready(ctx); err != nil {
+			return "", err
+		}
+	}
+	if len(d.o.Alarms) > 0 {
+		if err := d.checkAlarms(ctx); err != nil {
+			return "", err
+		}
+		detail += "; alarms " + strings.Join(d.o.Alarms, ", ")
+	}
+	return detail, nil
+}
+
+// runsAlready tells whether the alias's version has this code and the
+// environment asked for.
+func (d *deploy) runsAlready(ctx context.Context) (bool, error) {
+	v, err := d.c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(d.o.Function), Qualifier: aws.String(d.before)})
+	if err != nil {
+		return false, fmt.Errorf("get version %s of %s: %w", d.before, d.o.Function, err)
+	}
+	if d.o.Environment != nil {
+		var have map[string]string
+		if v.Configuration.Environment != nil {
+			have = v.Configuration.Environment.Variables
+		}
+		if !maps.Equal(have, merged(have, d.o.Environment)) {
+			return false, nil
+		}
+	}
+	if d.o.ImageURI != "" {
+		return v.Code != nil && aws.ToString(v.Code.ImageUri) == d.o.ImageURI, nil
+	}
+	return aws.ToString(v.Configuration.CodeSha256) == d.rec.Lambda.CodeSha256, nil
+}
+
+func merged(base, over map[string]string) map[string]string {
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, over)
+	return out
+}
+
+func (d *deploy) configure(ctx context.Context) (string, error) {
+	env := merged(d.env, d.o.Environment)
+	if _, err := d.c.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+		FunctionName: aws.String(d.o.Function), Environment: &types.Environment{Variables: env}}); err != nil {
+		return "", fmt.Errorf("update the configuration of %s: %w", d.o.Function, err)
+	}
+	if err := d.waitUpdated(ctx, "configuration"); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d environment variable(s) set", len(d.o.Environment)), nil
+}
+
+func (d *deploy) updateCode(ctx context.Context) (string, error) {
+	in := &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(d.o.Function)}
+	if d.o.ImageURI != "" {
+		in.ImageUri = aws.String(d.o.ImageURI)
+	} else {
+		in.ZipFile = d.o.Zip
+	}
+	out, err := d.c.Lambda.UpdateFunctionCode(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("update the code of %s: %w", d.o.Function, err)
+	}
+	d.rec.Lambda.CodeSha256 = aws.ToString(out.CodeSha256)
+	if err := d.waitUpdated(ctx, "code"); err != nil {
+		return "", err
+	}
+	return "LastUpdateStatus Successful", nil
+}
+
+// waitUpdated waits until LastUpdateStatus is Successful; Failed is an
+// error with Lambda's reason.
+func (d *deploy) waitUpdated(ctx context.Context, what string) error {
+	w := lambda.NewFunctionUpdatedV2Waiter(d.c.Lambda, func(o *lambda.FunctionUpdatedV2WaiterOptions) {
+		o.MinDelay, o.MaxDelay = d.o.PollInterval, max(d.o.PollInterval, 4*d.o.PollInterval)
+	})
+	werr := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(d.o.Function)}, d.o.Timeout)
+	if werr == nil {
+		return nil
+	}
+	cfg, err := d.c.Lambda.GetFunctionConfiguration(context.WithoutCancel(ctx), &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(d.o.Function)})
+	if err != nil {
+		return fmt.Errorf("the %s update of %s did not finish: %w", what, d.o.Function, werr)
+	}
+	if cfg.LastUpdateStatus == types.LastUpdateStatusFailed {
+		return fmt.Errorf("the %s update of %s failed: %s (%s)", what, d.o.Function, aws.ToString(cfg.LastUpdateStatusReason), cfg.LastUpdateStatusReasonCode)
+	}
+	return fmt.Errorf("the %s update of %s is still %s after %s", what, d.o.Function, cfg.LastUpdateStatus, d.o.Timeout)
+}
+
+func (d *deploy) publish(ctx context.Context) (string, error) {
+	out, err := d.c.Lambda.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(d.o.Function),
+		CodeSha256: aws.String(d.rec.Lambda.CodeSha256), Description: aws.String("esteira release " + d.rec.ID)})
+	if err != nil {
+		return "", fmt.Errorf("publish a version of %s: %w", d.o.Function, err)
+	}
+	version := aws.ToString(out.Version)
+	w := lambda.NewPublishedVersionActiveWaiter(d.c.Lambda, func(o *lambda.PublishedVersionActiveWaiterOptions) {
+		o.MinDelay, o.MaxDelay = d.o.PollInterval, max(d.o.PollInterval, 4*d.o.PollInterval)
+	})
+	if err := w.Wait(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(d.o.Function), Qualifier: aws.String(version)}, d.o.Timeout); err != nil {
+		return version, fmt.Errorf("version %s of %s did not become Active: %w", version, d.o.Function, err)
+	}
+	return version, nil
+}
+
+func orNone(v string) string {
+	if v == "" {
+		return "no version: it does not exist yet"
+	}
+	return "version " + v
+}
+
+func weights(primary string, extra map[string]float64) string {
+	var parts []string
+	total := 1.0
+	for v, w := range extra {
+		parts = append(parts, pct(w)+"% to version "+v)
+		total -= w
+	}
+	return pct(total) + "% to version " + primary + ", " + strings.Join(parts, ", ")
+}
+
+func code(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
+}

@@ -1,0 +1,99 @@
+package lambdadeploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// RollbackOptions configure Rollback.
+type RollbackOptions struct {
+	Function string
+	Alias    string // default "live"
+	// ToVersion is where the alias goes; empty: the version the last
+	// release that moved it replaced, from the release records.
+	ToVersion      string
+	Releases       *release.Store
+	Who            string
+	LockStaleAfter time.Duration
+	BreakLock      bool
+	Out            io.Writer
+}
+
+// Rollback moves the alias, with all its traffic, back to ToVersion or to
+// the version the last release replaced.
+func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Record, error) {
+	opts := Options{Function: o.Function, Alias: o.Alias, Releases: o.Releases, Who: o.Who, LockStaleAfter: o.LockStaleAfter, BreakLock: o.BreakLock, Out: o.Out}
+	opts.defaults()
+	if o.Function == "" {
+		return nil, errors.New("rollback-lambda: function is empty: name the Lambda function")
+	}
+	if o.ToVersion == "" && o.Releases == nil {
+		return nil, fmt.Errorf("rollback-lambda %s: give --to-version, or a release bucket whose records say what the last release replaced", o.Function)
+	}
+	now := time.Now().UTC()
+	rec := &release.Record{ID: release.NewID(now), Kind: release.KindLambda, Target: o.Function, StartedAt: now,
+		Lambda: &release.LambdaRecord{Function: o.Function, Alias: opts.Alias}}
+	outcome, err := rollback(ctx, c, opts, o.ToVersion, rec)
+	return finish(ctx, opts.Releases, rec, outcome, err, opts.Out)
+}
+
+func rollback(ctx context.Context, c Clients, o Options, to string, rec *release.Record) (string, error) {
+	err := step(o.Out, rec, "resolve", func() (string, error) {
+		a, err := c.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(o.Function), Name: aws.String(o.Alias)})
+		if err != nil {
+			return "", fmt.Errorf("get alias %s of %s: %w", o.Alias, o.Function, err)
+		}
+		rec.Lambda.BeforeVersion = aws.ToString(a.FunctionVersion)
+		if to == "" {
+			if to, err = lastReplaced(ctx, o.Releases, o.Function, o.Alias); err != nil {
+				return "", err
+			}
+		}
+		if _, err := c.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(o.Function), Qualifier: aws.String(to)}); err != nil {
+			return "", fmt.Errorf("version %s of %s: %w", to, o.Function, err)
+		}
+		rec.Lambda.AfterVersion = to
+		return fmt.Sprintf("%s is on version %s; going back to %s", o.Alias, rec.Lambda.BeforeVersion, to), nil
+	})
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
+	unlock, err := lock(ctx, o, rec)
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
+	defer unlock()
+	err = step(o.Out, rec, "alias", func() (string, error) {
+		_, err := c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(o.Function), Name: aws.String(o.Alias),
+			FunctionVersion: aws.String(to), RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{}}})
+		return o.Alias + " on version " + to, err
+	})
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("move alias %s of %s to version %s: %w; it is still on version %s", o.Alias, o.Function, to, err, rec.Lambda.BeforeVersion)
+	}
+	return release.OutcomeSucceeded, nil
+}
+
+// lastReplaced is the version the newest release that moved the alias replaced.
+func lastReplaced(ctx context.Context, store *release.Store, function, alias string) (string, error) {
+	recs, err := store.List(ctx, release.KindLambda, function)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range recs {
+		l := r.Lambda
+		if r.Outcome == release.OutcomeSucceeded && l != nil && l.Alias == alias && l.BeforeVersion != "" && l.BeforeVersion != l.AfterVersion {
+			return l.BeforeVersion, nil
+		}
+	}
+	return "", fmt.Errorf("no release of %s:%s in the records moved the alias from an earlier version: give --to-version", function, alias)
+}
