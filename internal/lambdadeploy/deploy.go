@@ -36,7 +36,7 @@ func Deploy(ctx context.Context, c Clients, o Options) (*release.Record, error) 
 	}
 	now := time.Now().UTC()
 	d := &deploy{c: c, o: o, rec: &release.Record{ID: release.NewID(now), Kind: release.KindLambda, Target: o.Function, StartedAt: now,
-		Steps: append([]release.Step(nil), o.PriorSteps...),
+		Steps:  append([]release.Step(nil), o.PriorSteps...),
 		Lambda: &release.LambdaRecord{Function: o.Function, Alias: o.Alias, Image: o.ImageURI, Canary: o.Canary, Alarms: o.Alarms}}}
 	if o.Bake > 0 {
 		d.rec.Lambda.Bake = o.Bake.String()

@@ -101,7 +101,9 @@ func TestDeploy_AnAlarmDuringTheBakePutsTheAliasBack(t *testing.T) {
 
 func TestDeploy_AFailedUpdatePublishesNothing(t *testing.T) {
 	e := newEnv(t)
-	e.sim.Lambda.OnUpdate(func(string) awssim.UpdateBehavior { return awssim.UpdateBehavior{Steps: 2, Fail: "bootstrap: exec format error"} })
+	e.sim.Lambda.OnUpdate(func(string) awssim.UpdateBehavior {
+		return awssim.UpdateBehavior{Steps: 2, Fail: "bootstrap: exec format error"}
+	})
 	rec, err := lambdadeploy.Deploy(t.Context(), e.clients, e.opts("PK broken"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the code update of resize failed: bootstrap: exec format error")
