@@ -11,7 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -215,4 +217,32 @@ func TestGateway_SnapshotRulesScriptTheNextSnapshots(t *testing.T) {
 	out, err := db.CreateDBSnapshot(t.Context(), &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("app-db"), DBSnapshotIdentifier: aws.String("s1")})
 	require.NoError(t, err)
 	assert.Equal(t, "app-db", aws.ToString(out.DBSnapshot.DBInstanceIdentifier))
+}
+
+// -functions and -alarms seed Lambda and CloudWatch; /_sandbox/lambda
+// scripts the next update's failure and an alarm that fires.
+func TestGateway_LambdaRulesScriptUpdatesAndAlarms(t *testing.T) {
+	o := awssim.DefaultOptions()
+	url := start(t, "-addr", "127.0.0.1:0", "-functions", "resize:Zip", "-alarms", "resize-errors")
+	put := func(body string) int {
+		req, _ := http.NewRequest(http.MethodPut, url+lambdaPath, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusBadRequest, put(`{"alarms":[{"name":"resize-errors","state":"RED"}]}`))
+	assert.Equal(t, http.StatusOK, put(`{"updates":[{"function":"resize","fail":"exec format error"}],"alarms":[{"name":"resize-errors","state":"ALARM","reason":"drill"}]}`))
+	creds := credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, "")
+	cw := cloudwatch.New(cloudwatch.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
+	out, err := cw.DescribeAlarms(t.Context(), &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"resize-errors"}})
+	require.NoError(t, err)
+	require.Len(t, out.MetricAlarms, 1)
+	assert.Equal(t, "ALARM", string(out.MetricAlarms[0].StateValue))
+	fn := lambda.New(lambda.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
+	_, err = fn.UpdateFunctionCode(t.Context(), &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("resize"), ZipFile: []byte("PK")})
+	require.NoError(t, err)
+	cfg, err := fn.GetFunctionConfiguration(t.Context(), &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("resize")})
+	require.NoError(t, err)
+	assert.Equal(t, "exec format error", aws.ToString(cfg.LastUpdateStatusReason))
 }

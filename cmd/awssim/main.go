@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	buckets := fs.String("buckets", "", "Comma-separated buckets to create on -s3-upstream at start.")
 	registryPassword := fs.String("registry-password", "", "Password the registry accepts for user AWS; returned as the ECR token.")
 	repositories := fs.String("repositories", "", "Comma-separated ECR repositories to create at start, e.g. backend,frontend.")
+	functions := fs.String("functions", "", "Comma-separated Lambda functions to create at start, as name:Zip or name:Image, each with version 1 and alias live.")
+	alarms := fs.String("alarms", "", "Comma-separated CloudWatch alarms to create at start, in state OK.")
 	dbInstances := fs.String("db-instances", "", "Comma-separated RDS DB instances to create at start, as name:engine, e.g. app-db:postgres.")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -99,6 +101,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("-db-instances %q: give name:engine, e.g. app-db:postgres", spec)
 		}
 		sim.RDS.AddDBInstance(name, engine)
+	}
+	for _, spec := range strings.Split(*functions, ",") {
+		if spec = strings.TrimSpace(spec); spec == "" {
+			continue
+		}
+		name, kind, _ := strings.Cut(spec, ":")
+		if name == "" || (kind != "Zip" && kind != "Image") {
+			return fmt.Errorf("-functions %q: give name:Zip or name:Image", spec)
+		}
+		sim.Lambda.AddFunction(name, kind)
+	}
+	for _, name := range strings.Split(*alarms, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			sim.Alarms.Set(name, "OK", "")
+		}
 	}
 	for _, name := range strings.Split(*repositories, ",") {
 		if name = strings.TrimSpace(name); name != "" {

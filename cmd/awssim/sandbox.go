@@ -29,6 +29,9 @@ import (
 //   - snapshotsPath: GET lists the RDS snapshot rules, PUT replaces them
 //     ({"snapshots": [...]}, see awssim.SnapshotRule): the next snapshot of
 //     a DB is slow, fails or is refused.
+//   - lambdaPath: GET lists the Lambda rules, PUT replaces them
+//     ({"updates": [...], "alarms": [...]}, see awssim.LambdaRules): the
+//     next update of a function fails, an alarm fires during a bake.
 //   - webhooksPath: POST records a notification (as a chat webhook would
 //     receive it), GET lists the last ones: where a release's notification
 //     goes in the sandbox.
@@ -36,6 +39,7 @@ const (
 	rulesPath     = "/_sandbox/rules"
 	faultsPath    = "/_sandbox/faults"
 	snapshotsPath = "/_sandbox/snapshots"
+	lambdaPath    = "/_sandbox/lambda"
 	webhooksPath  = "/_sandbox/webhooks"
 )
 
@@ -97,6 +101,24 @@ func gateway(sim *awssim.Server, s3Upstream, registryUpstream string) (http.Hand
 			snapshotRules = r
 		}
 		return map[string]any{"snapshots": append([]awssim.SnapshotRule{}, snapshotRules...)}, nil
+	}))
+	lambdaRules := awssim.LambdaRules{Updates: []awssim.UpdateRule{}, Alarms: []awssim.AlarmRule{}}
+	mux.HandleFunc(lambdaPath, control(func(body []byte) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if body != nil {
+			var in awssim.LambdaRules
+			dec := json.NewDecoder(bytes.NewReader(body))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&in); err != nil {
+				return nil, fmt.Errorf("parse lambda rules: %w", err)
+			}
+			if err := sim.ScriptLambda(in); err != nil {
+				return nil, err
+			}
+			lambdaRules = in
+		}
+		return lambdaRules, nil
 	}))
 	var hooks []json.RawMessage
 	mux.HandleFunc(webhooksPath, func(w http.ResponseWriter, r *http.Request) {

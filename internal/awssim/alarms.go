@@ -1,7 +1,9 @@
 package awssim
 
 import (
+	"cmp"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,6 +48,57 @@ func (x *Alarms) FireAfter(name string, n int, reason string) {
 		x.alarms[name] = a
 	}
 	a.fireAfter, a.fireReason = n, reason
+}
+
+// LambdaRules script, from outside the process (the sandbox's control
+// endpoint), how the next function updates end and when alarms fire.
+type LambdaRules struct {
+	Updates []UpdateRule `json:"updates"`
+	Alarms  []AlarmRule  `json:"alarms"`
+}
+
+// UpdateRule is how the next updates of one function end.
+type UpdateRule struct {
+	Function string `json:"function"`
+	UpdateBehavior
+}
+
+// AlarmRule sets an alarm's state, or makes it fire after FireAfter describes.
+type AlarmRule struct {
+	Name      string `json:"name"`
+	State     string `json:"state,omitempty"` // default OK
+	FireAfter int    `json:"fireAfter,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// ScriptLambda applies rules: updates not named succeed, alarms not named
+// keep their state.
+func (s *Server) ScriptLambda(rules LambdaRules) error {
+	byFunction := map[string]UpdateBehavior{}
+	for i, u := range rules.Updates {
+		if u.Function == "" {
+			return fmt.Errorf("update rule %d: function is required", i)
+		}
+		byFunction[u.Function] = u.UpdateBehavior
+	}
+	for i, a := range rules.Alarms {
+		switch a.State {
+		case "", "OK", "ALARM", "INSUFFICIENT_DATA":
+		default:
+			return fmt.Errorf("alarm rule %d: state %q is not OK, ALARM or INSUFFICIENT_DATA", i, a.State)
+		}
+		if a.Name == "" {
+			return fmt.Errorf("alarm rule %d: name is required", i)
+		}
+	}
+	s.Lambda.OnUpdate(func(fn string) UpdateBehavior { return byFunction[fn] })
+	for _, a := range rules.Alarms {
+		s.Alarms.Set(a.Name, cmp.Or(a.State, "OK"), a.Reason)
+		if a.FireAfter > 0 {
+			s.Alarms.FireAfter(a.Name, a.FireAfter, a.Reason)
+		}
+	}
+	return nil
 }
 
 const cloudWatchPath = "/service/GraniteServiceVersion20100801/operation/"

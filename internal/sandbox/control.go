@@ -31,6 +31,13 @@ func SetSnapshots(ctx context.Context, endpoint string, rules []awssim.SnapshotR
 	return putControl(ctx, endpoint+SnapshotsPath, map[string]any{"snapshots": nonNil(rules)})
 }
 
+// SetLambda replaces the sandbox's Lambda rules: how the next updates of
+// functions end, and alarm states (empty: every update succeeds).
+func SetLambda(ctx context.Context, endpoint string, rules awssim.LambdaRules) error {
+	rules.Updates, rules.Alarms = nonNil(rules.Updates), nonNil(rules.Alarms)
+	return putControl(ctx, endpoint+LambdaPath, rules)
+}
+
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}

@@ -46,6 +46,13 @@ const (
 	DB     = "sandbox-db"
 	ProdDB = "production-db"
 
+	// Function is the sandbox's Lambda function (a zip package, alias
+	// "live" on version 1); FunctionAlarm the CloudWatch alarm a canary of
+	// it watches.
+	Function      = "resize"
+	FunctionAlias = "live"
+	FunctionAlarm = "resize-errors"
+
 	SiteBucket    = "sandbox-www"
 	BackupBucket  = "sandbox-www-backups"
 	ReleaseBucket = "sandbox-releases"
@@ -58,6 +65,10 @@ const (
 	// SnapshotsPath scripts the next RDS snapshots: PUT {"snapshots":
 	// [{"db": "sandbox-db", "fail": true}]} (see awssim.SnapshotRule).
 	SnapshotsPath = "/_sandbox/snapshots"
+	// LambdaPath scripts the next function updates and the alarms: PUT
+	// {"updates": [{"function": "resize", "fail": "..."}], "alarms":
+	// [{"name": "resize-errors", "fireAfter": 2}]} (see awssim.LambdaRules).
+	LambdaPath = "/_sandbox/lambda"
 	// WebhooksPath keeps the notifications posted to it (POST), listed by GET.
 	WebhooksPath = "/_sandbox/webhooks"
 
@@ -93,8 +104,10 @@ exec awssim -addr 0.0.0.0:%[4]d -region %[3]s -account %[5]s -access-key %[1]s -
   -seed %[10]s/etc/esteira-sandbox/seed.json -tick 1s \
   -s3-upstream http://127.0.0.1:7070 -buckets %[6]s \
   -registry-upstream http://127.0.0.1:5000 -registry %[7]s -registry-password %[8]s \
-  -repositories %[9]s -db-instances %[11]s:postgres,%[12]s:postgres
-`, AccessKeyID, SecretAccessKey, Region, Port, AccountID, strings.Join(Buckets, ","), Registry, registryPassword, Repository, root, DB, ProdDB)
+  -repositories %[9]s -db-instances %[11]s:postgres,%[12]s:postgres \
+  -functions %[13]s:Zip -alarms %[14]s
+`, AccessKeyID, SecretAccessKey, Region, Port, AccountID, strings.Join(Buckets, ","), Registry, registryPassword, Repository, root, DB, ProdDB,
+		Function, FunctionAlarm)
 }
 
 // FilesIn are the files ScriptIn(root) reads, by absolute path under root.
