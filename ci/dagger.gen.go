@@ -902,6 +902,97 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, buildDir, backupMode, maxDelete, concurrency, cacheControl, precompress, distributionId, listFiles, dryRun, breakLock, lockStaleAfter)
+		case "DeployLambda":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var function string
+			if inputArgs["function"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["function"]), &function)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg function", err))
+				}
+			}
+			var alias string
+			if inputArgs["alias"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["alias"]), &alias)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg alias", err))
+				}
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			var env []string
+			if inputArgs["env"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["env"]), &env)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg env", err))
+				}
+			}
+			var canary string
+			if inputArgs["canary"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["canary"]), &canary)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg canary", err))
+				}
+			}
+			var bake string
+			if inputArgs["bake"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["bake"]), &bake)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bake", err))
+				}
+			}
+			var alarm []string
+			if inputArgs["alarm"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["alarm"]), &alarm)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg alarm", err))
+				}
+			}
+			var force bool
+			if inputArgs["force"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
+				}
+			}
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var pollInterval string
+			if inputArgs["pollInterval"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			return (*Esteira).DeployLambda(&parent, ctx, function, alias, source, image, env, canary, bake, alarm, force, timeout, pollInterval, breakLock)
 		case "Env":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1392,6 +1483,41 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Esteira).RollbackFrontend(&parent, ctx, bucket, backupBucket, prefix, backup, concurrency, distributionId, listFiles, breakLock)
+		case "RollbackLambda":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var function string
+			if inputArgs["function"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["function"]), &function)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg function", err))
+				}
+			}
+			var alias string
+			if inputArgs["alias"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["alias"]), &alias)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg alias", err))
+				}
+			}
+			var toVersion string
+			if inputArgs["toVersion"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["toVersion"]), &toVersion)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg toVersion", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			return (*Esteira).RollbackLambda(&parent, ctx, function, alias, toVersion, breakLock)
 		case "Sandbox":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/internal/lambdadeploy"
+)
+
+// Release a Lambda function behind an alias, at once or as a watched canary.
+//
+// Steps: check the function exists and its package type matches the code
+// (--source for a zip function, --image for an image function), the alias
+// and the alarms; take the function's lock; set --env on the function and
+// update its code, waiting until LastUpdateStatus is Successful (a Failed
+// update stops here with Lambda's reason, and nothing is published);
+// publish a version; move the alias to it. With --canary 10% the alias
+// first routes that share to the new version for --bake while --alarm is
+// watched, then takes all traffic. An alarm during the bake, or any failure
+// once the alias moved, puts the alias back on the exact version it pointed
+// to, and says so. Returns the release record as JSON.
+//
+// +cache="never"
+func (m *Esteira) DeployLambda(
+	ctx context.Context,
+	// Lambda function name or ARN.
+	function string,
+	// Alias to move to the new version; created (without a canary) when it does not exist.
+	// +optional
+	// +default="live"
+	alias string,
+	// Folder packaged as the function's zip (for a zip function), e.g. ./examples/lambda/dist. The same files always make the same zip, so a release of unchanged code changes nothing.
+	// +optional
+	source *dagger.Directory,
+	// Container image for an image function, best by digest: the reference publish returns.
+	// +optional
+	image string,
+	// Environment variables set on the function before the version is published, NAME=value, comma-separated; merged over the ones it has. Plain values: keep secrets in Secrets Manager.
+	// +optional
+	env []string,
+	// Share of the alias's traffic the new version gets first, e.g. 10%. Without it the alias moves at once.
+	// +optional
+	canary string,
+	// How long the alarms are watched, at the canary share or after the move, e.g. 10m. Default 5m with --canary.
+	// +optional
+	bake string,
+	// CloudWatch alarms that, in ALARM during the bake, put the alias back. Several, comma-separated.
+	// +optional
+	alarm []string,
+	// Release even if the alias already runs this code.
+	// +optional
+	force bool,
+	// How long to wait for each Lambda update, e.g. 5m.
+	// +optional
+	// +default="5m"
+	timeout string,
+	// How often to poll Lambda and the alarms, e.g. 5s.
+	// +optional
+	// +default="5s"
+	pollInterval string,
+	// Break a lock left by a crashed run. Check first that no other release of this function is running.
+	// +optional
+	breakLock bool,
+) (string, error) {
+	durations, err := parseDurations(map[string]string{"--timeout": timeout, "--poll-interval": pollInterval})
+	if err != nil {
+		return "", err
+	}
+	o := lambdadeploy.Options{Function: function, Alias: alias, ImageURI: image, Alarms: alarm, Force: force,
+		Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"], BreakLock: breakLock, Out: progress()}
+	if o.Canary, err = parseShare(canary); err != nil {
+		return "", err
+	}
+	if bake != "" {
+		if o.Bake, err = time.ParseDuration(bake); err != nil || o.Bake <= 0 {
+			return "", fmt.Errorf("--bake %q is not a positive duration: use a value like 5m", bake)
+		}
+	}
+	if o.Environment, err = parseEnv(env); err != nil {
+		return "", err
+	}
+	if (source == nil) == (image == "") {
+		return "", errors.New("pass either --source (a folder to zip, for a zip function) or --image (for an image function)")
+	}
+	if source != nil {
+		if o.Zip, err = zipFolder(ctx, source); err != nil {
+			return "", err
+		}
+	}
+	s, err := m.aws(ctx)
+	if err != nil {
+		return "", err
+	}
+	o.Releases, o.Who = m.releases(s), s.who
+	return recordJSON(lambdadeploy.Deploy(ctx, lambdaClients(s), o))
+}
+
+// Put a Lambda alias back on the version the last release replaced.
+//
+// The version comes from the release records in --release-bucket, or from
+// --to-version; the alias takes all traffic again (a canary's routing is
+// cleared). Returns the release record as JSON.
+//
+// +cache="never"
+func (m *Esteira) RollbackLambda(
+	ctx context.Context,
+	// Lambda function name or ARN.
+	function string,
+	// Alias to move back.
+	// +optional
+	// +default="live"
+	alias string,
+	// Published version to put the alias on, e.g. 41, instead of the one the release records name.
+	// +optional
+	toVersion string,
+	// Break a lock left by a crashed run.
+	// +optional
+	breakLock bool,
+) (string, error) {
+	s, err := m.aws(ctx)
+	if err != nil {
+		return "", err
+	}
+	return recordJSON(lambdadeploy.Rollback(ctx, lambdaClients(s), lambdadeploy.RollbackOptions{
+		Function: function, Alias: alias, ToVersion: toVersion, Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Out: progress(),
+	}))
+}
+
+func lambdaClients(s *awsSession) lambdadeploy.Clients {
+	return lambdadeploy.Clients{Lambda: lambda.NewFromConfig(s.cfg), Alarms: cloudwatch.NewFromConfig(s.cfg)}
+}
+
+// parseShare reads --canary: a percentage like 10% (or 2.5%).
+func parseShare(v string) (float64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "%"), 64)
+	if err != nil || !strings.HasSuffix(v, "%") || n <= 0 || n >= 100 {
+		return 0, fmt.Errorf("--canary %q: give the share of traffic as a percentage between 0%% and 100%%, e.g. 10%%", v)
+	}
+	return n / 100, nil
+}
+
+// parseEnv reads --env NAME=value pairs.
+func parseEnv(pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	env := map[string]string{}
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--env %q: give NAME=value", p)
+		}
+		env[k] = v
+	}
+	return env, nil
+}
+
+// zipFolder packages the folder as the engine's zip (lambdadeploy.ZipDir).
+func zipFolder(ctx context.Context, source *dagger.Directory) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "esteira-lambda-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if _, err := source.Export(ctx, dir); err != nil {
+		return nil, fmt.Errorf("read --source: %s", why(err))
+	}
+	zip, err := lambdadeploy.ZipDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--source: %w", err)
+	}
+	return zip, nil
+}
