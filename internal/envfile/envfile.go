@@ -33,6 +33,8 @@ type Environment struct {
 	// URL is where the environment answers; the gate gets it as ESTEIRA_URL.
 	URL  string
 	Gate *Gate
+	// Functions are the Lambda functions released with the environment.
+	Functions []*Function
 }
 
 // Gate is the environment's quality gate: a container run after the
@@ -274,12 +276,18 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 			}, "source", "bucket", "backupBucket")
 			env.Frontend = f
 		},
+		"functions": func(n *yaml.Node, key string) { env.Functions = p.functions(n, key) },
 	})
 	if env.Backend != nil && env.Backend.Source != "" && env.Repository == "" {
 		p.fail(n, prefix+".repository", "is required with backend.source: the ECR repository the image is pushed to")
 	}
-	if env.Backend == nil && env.Frontend == nil {
-		p.fail(n, prefix, "releases nothing: give it a backend, a frontend or both")
+	for i, f := range env.Functions {
+		if f.Image == BackendImage && env.Backend == nil {
+			p.fail(n, fmt.Sprintf("%s.functions[%d].image", prefix, i), "is %q, but the environment has no backend to take the image from", BackendImage)
+		}
+	}
+	if env.Backend == nil && env.Frontend == nil && len(env.Functions) == 0 {
+		p.fail(n, prefix, "releases nothing: give it a backend, a frontend, functions or several")
 	}
 	return env
 }

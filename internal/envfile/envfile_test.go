@@ -41,6 +41,9 @@ const full = `environments:
       prefix: site
       backupBucket: acme-www-backups
       distributionId: E2ABCDEF123456
+    functions:
+      - {name: resize, alias: live, source: examples/lambda, env: {SIZES: "320,640"}, canary: 10%, bake: 5m, alarms: [resize-errors]}
+      - {name: events, image: backend}
   production:
     region: eu-west-1
     frontend: {source: examples/frontend, bucket: acme-www, backupBucket: acme-www-backups}
@@ -55,7 +58,10 @@ func TestParse_ReadsAnEnvironment(t *testing.T) {
 		Backend: &Backend{Source: "examples/backend", Dockerfile: "Dockerfile", Cluster: "staging", Services: []string{"api", "worker"},
 			Container: "app", Migrate: []string{"migrate"}, SnapshotDB: "orders", SnapshotKeep: 5},
 		Frontend: &Frontend{Source: "examples/frontend", BuildDir: "dist", Bucket: "acme-www-staging", Prefix: "site",
-			BackupBucket: "acme-www-backups", DistributionID: "E2ABCDEF123456"}}, env)
+			BackupBucket: "acme-www-backups", DistributionID: "E2ABCDEF123456"},
+		Functions: []*Function{
+			{Name: "resize", Alias: "live", Source: "examples/lambda", Env: map[string]string{"SIZES": "320,640"}, Canary: "10%", Bake: "5m", Alarms: []string{"resize-errors"}},
+			{Name: "events", Image: BackendImage}}}, env)
 	prod, err := Parse("esteira.yaml", []byte(full), "production")
 	require.NoError(t, err)
 	assert.Nil(t, prod.Backend)
@@ -156,4 +162,42 @@ func TestRead_TheProjectsOwnFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"backend", "worker"}, env.Backend.Services)
 	assert.Equal(t, "examples/frontend", env.Frontend.Source)
+}
+
+// The schema's function keys are the parser's: every key of a function is
+// accepted, and the schema lists exactly those.
+func TestSchema_KnowsTheFunctionKeys(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "esteira.schema.json"))
+	require.NoError(t, err)
+	var schema struct {
+		Defs map[string]struct {
+			Properties map[string]any `json:"properties"`
+		} `json:"$defs"`
+	}
+	require.NoError(t, json.Unmarshal(data, &schema))
+	keys := []string{"alarms", "alias", "bake", "canary", "env", "image", "name", "source"}
+	var props []string
+	for k := range schema.Defs["function"].Properties {
+		props = append(props, k)
+	}
+	slices.Sort(props)
+	assert.Equal(t, keys, props)
+	_, err = Parse("esteira.yaml", []byte("environments:\n  s:\n    functions: [{name: f, source: a, nme: x}]\n"), "s")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "unknown key: use one of "+strings.Join(keys, ", "))
+}
+
+func TestParse_NamesFunctionMistakes(t *testing.T) {
+	for doc, want := range map[string]string{
+		"environments:\n  s:\n    functions: [{name: f}]\n":                                  "environments.s.functions[0]: give source",
+		"environments:\n  s:\n    functions: [{name: f, source: a, image: b}]\n":             "environments.s.functions[0]: give source",
+		"environments:\n  s:\n    functions: [{name: f, image: backend}]\n":                  "environments.s.functions[0].image: is \"backend\", but the environment has no backend",
+		"environments:\n  s:\n    functions: [{name: f, source: a, canary: 10}]\n":           `environments.s.functions[0].canary: "10" must be a percentage`,
+		"environments:\n  s:\n    functions: [{name: f, source: a, bake: soon}]\n":           `environments.s.functions[0].bake: "soon" must be a duration`,
+		"environments:\n  s:\n    functions: [{name: f, source: a}, {name: f, source: b}]\n": `environments.s.functions[1].name: "f" is listed twice`,
+	} {
+		_, err := Parse("esteira.yaml", []byte(doc), "s")
+		require.Error(t, err, doc)
+		assert.Contains(t, err.Error(), want, doc)
+	}
 }
