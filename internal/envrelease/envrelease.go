@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
+	"github.com/futuraplataforma/esteira/internal/lambdadeploy"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
@@ -23,6 +24,8 @@ import (
 type Plan struct {
 	Backend  *BackendPart
 	Frontend *sitepublish.Options
+	// Functions are released after the services and the site, in order.
+	Functions []lambdadeploy.Options
 	// Gate, when set, runs after everything rolled out; its error (a
 	// non-zero exit) rolls the whole release back. It returns its output.
 	Gate func(ctx context.Context) (string, error)
@@ -53,14 +56,16 @@ type BackendPart struct {
 type Clients struct {
 	ECS      ecsdeploy.Clients
 	Frontend sitepublish.Clients
+	Lambda   lambdadeploy.Clients
 }
 
 // Result is what each part did.
 type Result struct {
-	Outcome  string            `json:"outcome"`
-	Backend  []*release.Record `json:"backend,omitempty"`
-	Frontend *release.Record   `json:"frontend,omitempty"`
-	Gate     *GateResult       `json:"gate,omitempty"`
+	Outcome   string            `json:"outcome"`
+	Backend   []*release.Record `json:"backend,omitempty"`
+	Frontend  *release.Record   `json:"frontend,omitempty"`
+	Functions []*release.Record `json:"functions,omitempty"`
+	Gate      *GateResult       `json:"gate,omitempty"`
 	// Undone lists what was rolled back because a later part failed.
 	Undone []*release.Record `json:"undone,omitempty"`
 	// Record is the environment's record of this release, when stored.
@@ -76,7 +81,7 @@ func Run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 		p.Out = io.Discard
 	}
 	res, err := run(ctx, c, p)
-	if res == nil || p.Store == nil || p.Env == "" || (res.Backend == nil && res.Frontend == nil) {
+	if res == nil || p.Store == nil || p.Env == "" || (res.Backend == nil && res.Frontend == nil && res.Functions == nil) {
 		return res, err
 	}
 	rec := &release.Record{ID: release.NewID(started), Kind: release.KindEnvironment, Target: p.Env,
@@ -92,6 +97,9 @@ func Run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 	}
 	if f := res.Frontend; f != nil && f.Frontend != nil {
 		rec.Environment.Site, rec.Environment.BuildDigest = f.Target, f.Frontend.BuildDigest
+		rec.Environment.Parts = append(rec.Environment.Parts, f.ID)
+	}
+	for _, f := range res.Functions {
 		rec.Environment.Parts = append(rec.Environment.Parts, f.ID)
 	}
 	if res.Gate != nil {
@@ -130,8 +138,8 @@ func run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 	if p.Out == nil {
 		p.Out = io.Discard
 	}
-	if p.Backend == nil && p.Frontend == nil {
-		return nil, errors.New("release: nothing to release: the environment has no backend and no frontend")
+	if p.Backend == nil && p.Frontend == nil && len(p.Functions) == 0 {
+		return nil, errors.New("release: nothing to release: the environment has no backend, no frontend and no functions")
 	}
 	res := &Result{Outcome: release.OutcomeSucceeded}
 	if p.Frontend != nil {
@@ -176,6 +184,10 @@ func run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 	if p.Frontend != nil && siteErr != nil {
 		return res, undoAfter(ctx, c, p, res, fmt.Errorf("frontend: %w", siteErr))
 	}
+	if err := releaseFunctions(ctx, c, p, res); err != nil {
+		res.Outcome = release.OutcomeFailed
+		return res, undoLater(ctx, c, p, res, err)
+	}
 	if p.Gate == nil {
 		return res, nil
 	}
@@ -187,17 +199,7 @@ func run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 		return res, nil
 	}
 	res.Gate.Error = err.Error()
-	undoneSite, uerr := undoFrontend(ctx, c, p, res.Frontend)
-	if undoneSite != nil {
-		res.Undone = append(res.Undone, undoneSite)
-	}
-	err = fmt.Errorf("the quality gate failed: %w", err)
-	if uerr != nil {
-		err = fmt.Errorf("%w; restoring the site ALSO failed: %v", err, uerr)
-	} else if undoneSite != nil {
-		err = fmt.Errorf("%w; the site was restored to the release before", err)
-	}
-	return res, undoAfter(ctx, c, p, res, err)
+	return res, undoLater(ctx, c, p, res, fmt.Errorf("the quality gate failed: %w", err))
 }
 
 // backendFailed says where everything is after the services failed (and
@@ -309,6 +311,11 @@ func (r *Result) Summary(env string, err error) string {
 	}
 	if r.Frontend != nil {
 		parts = append(parts, fmt.Sprintf("site %s release %s", r.Frontend.Target, r.Frontend.ID))
+	}
+	for _, f := range r.Functions {
+		if l := f.Lambda; l != nil {
+			parts = append(parts, fmt.Sprintf("%s:%s on version %s", l.Function, l.Alias, l.AfterVersion))
+		}
 	}
 	return fmt.Sprintf("esteira: release of %s %s: %s", env, r.Outcome, strings.Join(parts, ", "))
 }
