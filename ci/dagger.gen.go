@@ -614,7 +614,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg frontend", err))
 				}
 			}
-			return (*Esteira).Demo(&parent, ctx, esteiraSource, backend, frontend)
+			var lambda *dagger.Directory
+			if inputArgs["lambda"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["lambda"]), &lambda)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lambda", err))
+				}
+			}
+			return (*Esteira).Demo(&parent, ctx, esteiraSource, backend, frontend, lambda)
 		case "DeployBackend":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

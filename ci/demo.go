@@ -28,7 +28,9 @@ import (
 // the API and the worker released together with a worker that never gets
 // healthy (both rolled back), a frontend release, a frontend publish that breaks midway (site restored
 // byte-identical), a frontend rollback, and a release of staging from an
-// environment file with its quality gate, promoted to production. Each drill is checked against
+// environment file with its quality gate, promoted to production, and a
+// function release then a canary whose alarm fires (the alias goes back).
+// Each drill is checked against
 // the sandbox's state; the demo fails if one does not end as it should.
 // Returns a table of the releases and their outcomes.
 //
@@ -46,12 +48,15 @@ func (m *Esteira) Demo(
 	// +defaultPath="/examples/frontend"
 	// +ignore=["node_modules", "dist"]
 	frontend *dagger.Directory,
+	// The Lambda function to release: a folder packaged as its zip.
+	// +defaultPath="/examples/lambda"
+	lambda *dagger.Directory,
 ) (string, error) {
 	svc, err := m.Sandbox(ctx, esteiraSource)
 	if err != nil {
 		return "", err
 	}
-	d := &demo{m: &Esteira{Target: svc, ReleasePrefix: "esteira"}, backend: backend, frontend: frontend}
+	d := &demo{m: &Esteira{Target: svc, ReleasePrefix: "esteira"}, backend: backend, frontend: frontend, lambda: lambda}
 	say("starting the sandbox (the first run builds it: a few minutes)")
 	if d.s, err = d.m.aws(ctx); err != nil {
 		return "", err
@@ -70,6 +75,7 @@ func (m *Esteira) Demo(
 		{"a frontend publish that breaks midway", d.brokenPublish},
 		{"rollback-frontend", d.rollbackSite},
 		{"release staging from esteira.yaml (quality gate included), then promote it to production", d.promote},
+		{"deploy-lambda: a function release, then a canary whose alarm fires", d.function},
 	} {
 		d.n++
 		fmt.Fprintf(progress(), "\n=== %d. %s\n", d.n, step.title)
@@ -85,6 +91,7 @@ type demo struct {
 	s                 *awsSession
 	ecs               *ecs.Client
 	backend, frontend *dagger.Directory
+	lambda            *dagger.Directory
 	n                 int
 	image, revision   string
 	firstSite         sandbox.Site
@@ -325,6 +332,11 @@ func (d *demo) table(ctx context.Context) (string, error) {
 		return "", err
 	}
 	backend = append(backend, worker...)
+	functions, err := store.List(ctx, release.KindLambda, sandbox.Function)
+	if err != nil {
+		return "", err
+	}
+	backend = append(backend, functions...)
 	for _, env := range []string{"staging", "production"} {
 		recs, err := store.List(ctx, release.KindEnvironment, env)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/internal/envfile"
 	"github.com/futuraplataforma/esteira/internal/lambdadeploy"
 )
 
@@ -182,4 +183,40 @@ func zipFolder(ctx context.Context, source *dagger.Directory) ([]byte, error) {
 		return nil, fmt.Errorf("--source: %w", err)
 	}
 	return zip, nil
+}
+
+// functionsPart is the environment's functions, checked before anything
+// changes: zips packaged from the project, image "backend" resolved to the
+// image this release ships.
+func (t target) functionsPart(ctx context.Context, project *dagger.Directory, c lambdadeploy.Clients, backendImage string) ([]lambdadeploy.Options, error) {
+	var out []lambdadeploy.Options
+	for _, f := range t.e.Functions {
+		o := lambdadeploy.Options{Function: f.Name, Alias: f.Alias, Environment: f.Env, Alarms: f.Alarms, Force: t.force,
+			Timeout: t.timeout, PollInterval: t.poll, Releases: t.in.releases(t.s), Who: t.s.who, BreakLock: t.breakLock, Out: progress()}
+		var err error
+		if o.Canary, err = parseShare(f.Canary); err != nil {
+			return nil, fmt.Errorf("function %s: %w", f.Name, err)
+		}
+		if f.Bake != "" {
+			o.Bake, _ = time.ParseDuration(f.Bake) // the file's parser checked it
+		}
+		switch {
+		case f.Source != "":
+			if o.Zip, err = zipFolder(ctx, project.Directory(f.Source)); err != nil {
+				return nil, fmt.Errorf("function %s: %w", f.Name, err)
+			}
+		case f.Image == envfile.BackendImage:
+			if backendImage == "" {
+				return nil, fmt.Errorf("function %s takes the backend's image, and this release ships none", f.Name)
+			}
+			o.ImageURI = backendImage
+		default:
+			o.ImageURI = f.Image
+		}
+		if err := lambdadeploy.Preflight(ctx, c, o); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }

@@ -64,6 +64,9 @@ func (m *Esteira) Promote(
 	if err != nil {
 		return "", err
 	}
+	if len(dst.Functions) > 0 {
+		return "", fmt.Errorf("%s has functions, and promote does not carry functions yet (their zips are not kept): release %s with release --env %s; nothing was changed", to, to, to)
+	}
 	store := inFrom.releases(sFrom)
 	if store == nil {
 		return "", fmt.Errorf("%s has no release bucket, so no record says what passed its gate: set releaseBucket in the file", from)

@@ -101,6 +101,15 @@ func (m *Esteira) Release(
 		defer os.RemoveAll(dir)
 		plan.Frontend = t.site(dir, prior)
 	}
+	if len(e.Functions) > 0 {
+		var img string
+		if plan.Backend != nil {
+			img = plan.Backend.Deploy.Image
+		}
+		if plan.Functions, err = t.functionsPart(ctx, project, clients.Lambda, img); err != nil {
+			return "", err
+		}
+	}
 	return t.ship(ctx, plan, clients)
 }
 
@@ -120,7 +129,7 @@ type target struct {
 
 // plan starts the environment's plan: clients, gate, record.
 func (t target) plan(ctx context.Context) (envrelease.Plan, envrelease.Clients, error) {
-	clients := envrelease.Clients{ECS: t.in.ecsClients(t.s), Frontend: t.in.siteClients(t.s, "")}
+	clients := envrelease.Clients{ECS: t.in.ecsClients(t.s), Frontend: t.in.siteClients(t.s, ""), Lambda: lambdaClients(t.s)}
 	if f := t.e.Frontend; f != nil && f.DistributionID != "" {
 		clients.Frontend = t.in.siteClients(t.s, f.DistributionID)
 	}

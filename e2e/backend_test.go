@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func TestBackend(t *testing.T) {
 	script := func(t *testing.T, rule awssim.Rule) {
 		rule.Family = sandbox.Service
 		require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{rule}))
-		t.Cleanup(func() { _ = sandbox.SetRules(t.Context(), endpoint, nil) })
+		t.Cleanup(func() { _ = sandbox.SetRules(context.Background(), endpoint, nil) })
 	}
 	var image string
 
@@ -142,7 +143,7 @@ func TestBackend(t *testing.T) {
 		apiBefore, workerBefore := liveRevision(t), liveRevisionOf(t, sandbox.Worker)
 
 		require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
-		t.Cleanup(func() { _ = sandbox.SetRules(t.Context(), endpoint, nil) })
+		t.Cleanup(func() { _ = sandbox.SetRules(context.Background(), endpoint, nil) })
 		fails(t, group(), "FAILED: worker:", "every service is back on its recorded revision")
 		assert.Equal(t, apiBefore, liveRevision(t), "the API, which rolled out fine, was rolled back with the worker")
 		assert.Equal(t, workerBefore, liveRevisionOf(t, sandbox.Worker))

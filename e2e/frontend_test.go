@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -76,7 +77,7 @@ func TestFrontend(t *testing.T) {
 
 	t.Run("a publish that breaks midway is restored byte-identical", func(t *testing.T) {
 		require.NoError(t, sandbox.SetFaults(t.Context(), endpoint, []awssim.S3Fault{{KeyContains: prefix + "/assets/app.", Status: 403}}))
-		t.Cleanup(func() { _ = sandbox.SetFaults(t.Context(), endpoint, nil) })
+		t.Cleanup(func() { _ = sandbox.SetFaults(context.Background(), endpoint, nil) })
 		src := copyDir(t, "examples/frontend")
 		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "app.js"), []byte("console.log('e2e release 3')\n"), 0o644))
 		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "extra.txt"), []byte("uploaded before the failure\n"), 0o644))
@@ -111,14 +112,16 @@ func TestDemo_TellsTheStoryAndEndsWithTheTable(t *testing.T) {
 	r := dagger(t, "demo")
 	out := ok(t, r)
 	for _, step := range []string{"rolled back: backend still runs exactly", "untouched: backend still runs exactly", "both rolled back: backend runs", "promoted to production: the same image by digest",
-		"the site is byte-identical to release 2", "the site is byte-identical to release 1 again"} {
+		"the site is byte-identical to release 2", "the site is byte-identical to release 1 again",
+		"the alarm fired during the bake: alias live is back on exactly version"} {
 		assert.Contains(t, r.stderr, "demo: OK: "+step, "the demo tells each step as it happens")
 	}
 	for _, want := range []string{"every one ended where it should", "rolled-back", "failed", "succeeded", "sandbox-www/site"} {
 		assert.Contains(t, out, want)
 	}
 	releases := regexp.MustCompile(`(?m)^\d{8}T\d{6}Z-[0-9a-f]{6} `).FindAllString(out, -1)
-	assert.Len(t, releases, 13, "one line per release record of the story (a two-service release has two, an environment release one more):\n%s", out)
+	assert.Len(t, releases, 15, "one line per release record of the story (a two-service release has two, an environment release one more):\n%s", out)
+	assert.Contains(t, out, "canary failed; live back on version")
 	assert.Contains(t, out, "promoted from staging/")
 }
 
@@ -133,9 +136,10 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	r := inSandbox(t, "release", "--env", "sandbox", "--skip-tests", "--force", "--tag", unique("e2e-release"), "--poll-interval", "1s",
 		"--notify", "env:E2E_WEBHOOK")
 	var res struct {
-		Outcome  string            `json:"outcome"`
-		Backend  []*release.Record `json:"backend"`
-		Frontend *release.Record   `json:"frontend"`
+		Outcome   string            `json:"outcome"`
+		Backend   []*release.Record `json:"backend"`
+		Frontend  *release.Record   `json:"frontend"`
+		Functions []*release.Record `json:"functions"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(ok(t, r)), &res), r.stdout)
 	assert.Equal(t, release.OutcomeSucceeded, res.Outcome)
@@ -149,6 +153,8 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	assert.NotEqual(t, api, liveRevision(t))
 	assert.NotEqual(t, worker, liveRevisionOf(t, sandbox.Worker))
 	require.NotNil(t, res.Frontend)
+	require.Len(t, res.Functions, 1, "the file's function is released after the services and the site")
+	assert.Contains(t, []string{release.OutcomeSucceeded, release.OutcomeNoChange}, res.Functions[0].Outcome)
 	site := snapshot(t, "release")
 	assert.Contains(t, site, "index.html")
 	assert.Contains(t, r.stderr, "notified the webhook")
@@ -161,7 +167,7 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 
 	api, worker = liveRevision(t), liveRevisionOf(t, sandbox.Worker)
 	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
-	t.Cleanup(func() { _ = sandbox.SetRules(t.Context(), endpoint, nil) })
+	t.Cleanup(func() { _ = sandbox.SetRules(context.Background(), endpoint, nil) })
 	fails(t, inSandbox(t, "release", "--env", "sandbox", "--skip-tests", "--force", "--tag", unique("e2e-release"), "--poll-interval", "1s"),
 		"FAILED: worker:", "the site, published beside the rollout, was restored to the release before")
 	assert.Equal(t, api, liveRevision(t))

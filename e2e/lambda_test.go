@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,7 +24,7 @@ import (
 // and bad input refused before any change.
 func TestLambda(t *testing.T) {
 	require.NoError(t, sandbox.SetLambda(t.Context(), endpoint, awssim.LambdaRules{}))
-	t.Cleanup(func() { _ = sandbox.SetLambda(t.Context(), endpoint, awssim.LambdaRules{}) })
+	t.Cleanup(func() { _ = sandbox.SetLambda(context.Background(), endpoint, awssim.LambdaRules{}) })
 	// changed is a copy of the example with one file changed: new code.
 	changed := func(t *testing.T, what string) string {
 		dir := copyDir(t, "examples/lambda")

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 
@@ -45,7 +46,7 @@ func TestDeployBackend_SnapshotsTheDatabaseBeforeTheMigration(t *testing.T) {
 
 	t.Run("a snapshot that fails stops the deploy before the migration", func(t *testing.T) {
 		require.NoError(t, sandbox.SetSnapshots(t.Context(), endpoint, []awssim.SnapshotRule{{DB: sandbox.DB, SnapshotBehavior: awssim.SnapshotBehavior{Steps: 2, Fail: true}}}))
-		t.Cleanup(func() { _ = sandbox.SetSnapshots(t.Context(), endpoint, nil) })
+		t.Cleanup(func() { _ = sandbox.SetSnapshots(context.Background(), endpoint, nil) })
 		before, updates := liveRevision(t), serviceEvents(t)
 		r := deploy("--snapshot-db", sandbox.DB)
 		fails(t, r, "did not become available: its status is failed", "the migration did not run", "the service was not changed")

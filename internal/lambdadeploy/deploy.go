@@ -259,3 +259,19 @@ func code(err error) string {
 	}
 	return ""
 }
+
+// Preflight checks, without changing anything, what Deploy checks first:
+// the options, the function and its package type, the alias and the
+// alarms. A release of several parts runs it before any part changes.
+func Preflight(ctx context.Context, c Clients, o Options) error {
+	o.defaults()
+	if err := o.validate(c); err != nil {
+		return err
+	}
+	d := &deploy{c: c, o: o, rec: &release.Record{Lambda: &release.LambdaRecord{}}}
+	var same bool
+	if _, err := d.preflight(ctx, &same); err != nil {
+		return fmt.Errorf("deploy-lambda %s: %w; nothing was changed", o.Function, err)
+	}
+	return nil
+}

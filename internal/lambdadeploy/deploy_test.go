@@ -162,3 +162,12 @@ func TestDeploy_CreatesAMissingAliasAndRollbackGoesBack(t *testing.T) {
 	_, err = lambdadeploy.Rollback(t.Context(), e.clients, lambdadeploy.RollbackOptions{Function: "resize", ToVersion: "9", Out: e.out})
 	assert.ErrorContains(t, err, "nothing was changed")
 }
+
+func TestPreflight_ChecksWithoutChanging(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, lambdadeploy.Preflight(t.Context(), e.clients, e.opts("PK v2")))
+	o := e.opts("PK v2")
+	o.Function = "rsize"
+	assert.ErrorContains(t, lambdadeploy.Preflight(t.Context(), e.clients, o), "function rsize does not exist")
+	assert.Zero(t, e.sim.Count("lambda", "UpdateFunctionCode")+e.sim.Count("lambda", "UpdateAlias"))
+}

@@ -94,6 +94,10 @@ func summary(r *release.Record) string {
 		return "promoted from " + r.Environment.PromotedFrom
 	case r.Environment != nil && r.Outcome == release.OutcomeSucceeded && r.Environment.Gate != nil:
 		return "services, site and quality gate passed"
+	case r.Lambda != nil && r.Outcome == release.OutcomeSucceeded:
+		return fmt.Sprintf("%s on version %s (was %s)", r.Lambda.Alias, r.Lambda.AfterVersion, r.Lambda.BeforeVersion)
+	case r.Lambda != nil && r.Outcome == release.OutcomeRolledBack:
+		return fmt.Sprintf("canary failed; %s back on version %s", r.Lambda.Alias, r.Lambda.BeforeVersion)
 	case r.Frontend != nil && r.Outcome == release.OutcomeSucceeded:
 		return fmt.Sprintf("%d uploaded, %d unchanged, %d deleted", r.Frontend.Uploaded, r.Frontend.Skipped, r.Frontend.Deleted)
 	}
