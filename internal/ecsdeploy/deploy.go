@@ -233,37 +233,13 @@ func (d *deploy) change(ctx context.Context) (string, error) {
 	return release.OutcomeSucceeded, nil
 }
 
-// step runs f as one named step: it prints "==> name ok (1.2s) detail" and
-// appends the step to the record.
+// step runs f as one named step of the record (see release.RunStep).
 func step(out io.Writer, rec *release.Record, name string, f func() (string, error)) error {
-	start := time.Now()
-	detail, err := f()
-	rec.Step(name, start, err, detail)
-	status := "ok"
-	if err != nil {
-		status = "FAIL"
-		detail, _, _ = strings.Cut(err.Error(), "\n")
-		if len(detail) > 160 {
-			detail = detail[:160] + "…"
-		}
-	}
-	if detail != "" {
-		detail = "  " + detail
-	}
-	fmt.Fprintf(out, "==> %-9s %-4s (%s)%s\n", name, status, roundDuration(time.Since(start)), detail)
-	return err
+	return release.RunStep(out, rec, name, f)
 }
 
-// roundDuration keeps step durations readable: 12ms, 3.4s, 1m12s.
-func roundDuration(d time.Duration) time.Duration {
-	switch {
-	case d < time.Second:
-		return d.Round(time.Millisecond)
-	case d < time.Minute:
-		return d.Round(100 * time.Millisecond)
-	}
-	return d.Round(time.Second)
-}
+// roundDuration keeps durations readable: 12ms, 3.4s, 1m12s.
+func roundDuration(d time.Duration) time.Duration { return release.RoundDuration(d) }
 
 // explainUnstable turns "the service is mid-deployment" into "another
 // deploy holds the lock" when that is the reason, so the second of two

@@ -2,10 +2,8 @@ package ecsdeploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -24,37 +22,9 @@ func newRecord(cluster, service string, prior []release.Step) *release.Record {
 	}
 }
 
-// finish completes the record and writes it to the store (not for dry
-// runs). A record that cannot be written is reported, never hidden.
+// finish completes the record and writes it to the store (see release.Finish).
 func finish(ctx context.Context, store *release.Store, rec *release.Record, outcome string, err error, out io.Writer) (*release.Record, error) {
-	rec.FinishedAt, rec.Outcome = time.Now().UTC(), outcome
-	if err != nil {
-		rec.Error = err.Error()
-	}
-	fmt.Fprintf(out, "==> %s %s in %s\n", rec.Kind, outcome, roundDuration(rec.FinishedAt.Sub(rec.StartedAt)))
-	if store == nil || !worthRecording(rec) {
-		return rec, err
-	}
-	uri, perr := store.Put(context.WithoutCancel(ctx), rec)
-	if perr != nil {
-		perr = fmt.Errorf("write release record %s (outcome %s): %w", rec.ID, outcome, perr)
-		if err == nil {
-			return rec, fmt.Errorf("the release itself %s, but %w; rollback-backend will need --to-revision", outcome, perr)
-		}
-		return rec, errors.Join(err, perr)
-	}
-	fmt.Fprintf(out, "==> record    %s\n", uri)
-	return rec, err
-}
-
-// worthRecording: a release is recorded when it found nothing to do or got
-// as far as taking the lock. Bad input, a refused lock and dry runs leave
-// no trace in the bucket.
-func worthRecording(rec *release.Record) bool {
-	if rec.Outcome == release.OutcomeNoChange {
-		return true
-	}
-	return slices.ContainsFunc(rec.Steps, func(s release.Step) bool { return s.Name == "lock" && s.Outcome == release.StepOK })
+	return release.Finish(ctx, store, rec, outcome, err, out, "rollback-backend will need --to-revision")
 }
 
 // lock takes the per-service deploy lock (when store is set) and returns
