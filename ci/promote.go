@@ -64,9 +64,6 @@ func (m *Esteira) Promote(
 	if err != nil {
 		return "", err
 	}
-	if len(dst.Functions) > 0 {
-		return "", fmt.Errorf("%s has functions, and promote does not carry functions yet (their zips are not kept): release %s with release --env %s; nothing was changed", to, to, to)
-	}
 	store := inFrom.releases(sFrom)
 	if store == nil {
 		return "", fmt.Errorf("%s has no release bucket, so no record says what passed its gate: set releaseBucket in the file", from)
@@ -74,6 +71,9 @@ func (m *Esteira) Promote(
 	rec, err := envrelease.Promotable(ctx, store, from)
 	if err != nil {
 		return "", fmt.Errorf("nothing to promote, nothing was changed: %w", err)
+	}
+	if len(dst.Functions) > 0 {
+		return "", fmt.Errorf("%s has functions, and promote does not carry functions yet (their zips are not kept): release %s with release --env %s; nothing was changed", to, to, to)
 	}
 	fmt.Fprintf(progress(), "==> promote: %s release %s (gate passed) to %s\n", from, rec.ID, to)
 	t := target{env: to, e: dst, in: inTo, s: sTo, timeout: durations["--timeout"], poll: durations["--poll-interval"],
