@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -45,7 +43,7 @@ func (m *Esteira) DeployLambda(
 	// Container image for an image function, best by digest: the reference publish returns.
 	// +optional
 	image string,
-	// Environment variables set on the function before the version is published, NAME=value, comma-separated; merged over the ones it has. Plain values: keep secrets in Secrets Manager.
+	// Environment variables set on the function before the version is published, NAME=value, comma-separated (a word without = continues the value before it: SIZES=320,640 is one variable); merged over the ones it has. Plain values: keep secrets in Secrets Manager.
 	// +optional
 	env []string,
 	// Share of the alias's traffic the new version gets first, e.g. 10%. Without it the alias moves at once.
@@ -78,7 +76,7 @@ func (m *Esteira) DeployLambda(
 	}
 	o := lambdadeploy.Options{Function: function, Alias: alias, ImageURI: image, Alarms: alarm, Force: force,
 		Timeout: durations["--timeout"], PollInterval: durations["--poll-interval"], BreakLock: breakLock, Out: progress()}
-	if o.Canary, err = parseShare(canary); err != nil {
+	if o.Canary, err = lambdadeploy.ParseShare(canary); err != nil {
 		return "", err
 	}
 	if bake != "" {
@@ -86,7 +84,7 @@ func (m *Esteira) DeployLambda(
 			return "", fmt.Errorf("--bake %q is not a positive duration: use a value like 5m", bake)
 		}
 	}
-	if o.Environment, err = parseEnv(env); err != nil {
+	if o.Environment, err = lambdadeploy.ParseEnv(env); err != nil {
 		return "", err
 	}
 	if (source == nil) == (image == "") {
@@ -140,34 +138,6 @@ func lambdaClients(s *awsSession) lambdadeploy.Clients {
 	return lambdadeploy.Clients{Lambda: lambda.NewFromConfig(s.cfg), Alarms: cloudwatch.NewFromConfig(s.cfg)}
 }
 
-// parseShare reads --canary: a percentage like 10% (or 2.5%).
-func parseShare(v string) (float64, error) {
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "%"), 64)
-	if err != nil || !strings.HasSuffix(v, "%") || n <= 0 || n >= 100 {
-		return 0, fmt.Errorf("--canary %q: give the share of traffic as a percentage between 0%% and 100%%, e.g. 10%%", v)
-	}
-	return n / 100, nil
-}
-
-// parseEnv reads --env NAME=value pairs.
-func parseEnv(pairs []string) (map[string]string, error) {
-	if len(pairs) == 0 {
-		return nil, nil
-	}
-	env := map[string]string{}
-	for _, p := range pairs {
-		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--env %q: give NAME=value", p)
-		}
-		env[k] = v
-	}
-	return env, nil
-}
-
 // zipFolder packages the folder as the engine's zip (lambdadeploy.ZipDir).
 func zipFolder(ctx context.Context, source *dagger.Directory) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "esteira-lambda-")
@@ -194,7 +164,7 @@ func (t target) functionsPart(ctx context.Context, project *dagger.Directory, c 
 		o := lambdadeploy.Options{Function: f.Name, Alias: f.Alias, Environment: f.Env, Alarms: f.Alarms, Force: t.force,
 			Timeout: t.timeout, PollInterval: t.poll, Releases: t.in.releases(t.s), Who: t.s.who, BreakLock: t.breakLock, Out: progress()}
 		var err error
-		if o.Canary, err = parseShare(f.Canary); err != nil {
+		if o.Canary, err = lambdadeploy.ParseShare(f.Canary); err != nil {
 			return nil, fmt.Errorf("function %s: %w", f.Name, err)
 		}
 		if f.Bake != "" {
