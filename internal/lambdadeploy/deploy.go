@@ -24,7 +24,10 @@ type deploy struct {
 	rec *release.Record
 	// before is the version the alias pointed at (empty: no alias yet).
 	before string
-	env    map[string]string // the function's environment before
+	env    map[string]string // $LATEST's environment
+	// releasedEnv is the environment of the alias's version ($LATEST's
+	// when there is no alias yet): what the new version starts from.
+	releasedEnv map[string]string
 }
 
 // Deploy releases the new code to the function's alias and returns the
@@ -66,9 +69,12 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
 	defer unlock()
+	if err := d.recheck(ctx); err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
 	untouched := fmt.Sprintf("the alias %s was not changed (still on %s)", d.o.Alias, orNone(d.before))
-	if d.o.Environment != nil {
-		if err := step(d.o.Out, d.rec, "configure", func() (string, error) { return d.configure(ctx) }); err != nil {
+	if env := merged(d.releasedEnv, d.o.Environment); !maps.Equal(env, nonNil(d.env)) {
+		if err := step(d.o.Out, d.rec, "configure", func() (string, error) { return d.configure(ctx, env) }); err != nil {
 			return release.OutcomeFailed, fmt.Errorf("%w; %s", err, untouched)
 		}
 	}
@@ -84,13 +90,48 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 		return release.OutcomeFailed, fmt.Errorf("%w; %s", err, untouched)
 	}
 	d.rec.Lambda.AfterVersion = version
+	if version == d.before {
+		fmt.Fprintf(d.o.Out, "==> version %s, which %s runs, already has this code and environment: nothing to move\n", version, d.o.Alias)
+		return release.OutcomeNoChange, nil
+	}
 	return d.shift(ctx, version)
+}
+
+// recheck reads the alias again under the lock: a release that finished
+// between the preflight and the lock moved it, and this one would undo to
+// a version that no longer runs.
+func (d *deploy) recheck(ctx context.Context) error {
+	a, err := d.c.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(d.o.Function), Name: aws.String(d.o.Alias)})
+	now := ""
+	switch {
+	case err == nil:
+		now = aws.ToString(a.FunctionVersion)
+		if a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0 {
+			return fmt.Errorf("alias %s of %s started routing to two versions while this release was starting: run it again once that release is done", d.o.Alias, d.o.Function)
+		}
+	case code(err) != "ResourceNotFoundException":
+		return fmt.Errorf("get alias %s of %s: %w", d.o.Alias, d.o.Function, err)
+	}
+	if now != d.before {
+		return fmt.Errorf("alias %s of %s moved while this release was starting (it was on %s, now %s): run the release again", d.o.Alias, d.o.Function, orNone(d.before), orNone(now))
+	}
+	return nil
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }
 
 // preflight checks the function, its package type, the alias and the
 // alarms before anything changes; same reports that the alias already
 // runs this code.
 func (d *deploy) preflight(ctx context.Context, same *bool) (string, error) {
+	if d.o.ImageURI != "" && !strings.Contains(d.o.ImageURI, "@sha256:") {
+		fmt.Fprintf(d.o.Out, "    warning: image %s has no digest: Lambda resolves the tag once, and a tag moved since the alias's version is not seen as new code; pass repo@sha256:<digest>\n", d.o.ImageURI)
+	}
 	fn, err := d.c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(d.o.Function)})
 	if err != nil {
 		if code(err) == "ResourceNotFoundException" {
@@ -107,6 +148,7 @@ func (d *deploy) preflight(ctx context.Context, same *bool) (string, error) {
 	if fn.Configuration.Environment != nil {
 		d.env = fn.Configuration.Environment.Variables
 	}
+	d.releasedEnv = d.env
 	detail := fmt.Sprintf("%s (%s)", d.o.Function, fn.Configuration.PackageType)
 	a, err := d.c.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(d.o.Function), Name: aws.String(d.o.Alias)})
 	switch {
@@ -145,14 +187,12 @@ func (d *deploy) runsAlready(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("get version %s of %s: %w", d.before, d.o.Function, err)
 	}
-	if d.o.Environment != nil {
-		var have map[string]string
-		if v.Configuration.Environment != nil {
-			have = v.Configuration.Environment.Variables
-		}
-		if !maps.Equal(have, merged(have, d.o.Environment)) {
-			return false, nil
-		}
+	d.releasedEnv = nil
+	if v.Configuration.Environment != nil {
+		d.releasedEnv = v.Configuration.Environment.Variables
+	}
+	if !maps.Equal(nonNil(d.releasedEnv), merged(d.releasedEnv, d.o.Environment)) {
+		return false, nil
 	}
 	if d.o.ImageURI != "" {
 		return v.Code != nil && aws.ToString(v.Code.ImageUri) == d.o.ImageURI, nil
@@ -169,8 +209,10 @@ func merged(base, over map[string]string) map[string]string {
 	return out
 }
 
-func (d *deploy) configure(ctx context.Context) (string, error) {
-	env := merged(d.env, d.o.Environment)
+// configure sets the environment the new version gets: the released
+// version's (not what a failed release may have left on $LATEST) with the
+// release's variables over it.
+func (d *deploy) configure(ctx context.Context, env map[string]string) (string, error) {
 	if _, err := d.c.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
 		FunctionName: aws.String(d.o.Function), Environment: &types.Environment{Variables: env}}); err != nil {
 		return "", fmt.Errorf("update the configuration of %s: %w", d.o.Function, err)
@@ -178,7 +220,7 @@ func (d *deploy) configure(ctx context.Context) (string, error) {
 	if err := d.waitUpdated(ctx, "configuration"); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d environment variable(s) set", len(d.o.Environment)), nil
+	return fmt.Sprintf("%d environment variable(s)", len(env)), nil
 }
 
 func (d *deploy) updateCode(ctx context.Context) (string, error) {

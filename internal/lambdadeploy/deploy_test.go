@@ -171,3 +171,59 @@ func TestPreflight_ChecksWithoutChanging(t *testing.T) {
 	assert.ErrorContains(t, lambdadeploy.Preflight(t.Context(), e.clients, o), "function rsize does not exist")
 	assert.Zero(t, e.sim.Count("lambda", "UpdateFunctionCode")+e.sim.Count("lambda", "UpdateAlias"))
 }
+
+// --force with unchanged code publishes no new version: nothing to move,
+// and a canary of it is not a failure.
+func TestDeploy_ForcedUnchangedCodeIsANoChange(t *testing.T) {
+	e := newEnv(t)
+	_, err := lambdadeploy.Deploy(t.Context(), e.clients, e.opts("PK v2"))
+	require.NoError(t, err)
+	o := e.opts("PK v2")
+	o.Force, o.Canary, o.Bake = true, 0.1, time.Millisecond
+	rec, err := lambdadeploy.Deploy(t.Context(), e.clients, o)
+	require.NoError(t, err)
+	assert.Equal(t, release.OutcomeNoChange, rec.Outcome)
+	v, w := e.sim.Lambda.Alias("resize", "live")
+	assert.Equal(t, "2", v)
+	assert.Empty(t, w)
+}
+
+func TestDeploy_AnAlarmAlreadyFiringIsRefusedFirst(t *testing.T) {
+	e := newEnv(t)
+	e.sim.Alarms.Set("resize-errors", "ALARM", "Threshold Crossed")
+	o := e.opts("PK v2")
+	o.Canary, o.Alarms = 0.1, []string{"resize-errors"}
+	_, err := lambdadeploy.Deploy(t.Context(), e.clients, o)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "alarm resize-errors is already in ALARM (Threshold Crossed)")
+	assert.Zero(t, e.sim.Count("lambda", "UpdateFunctionCode"))
+}
+
+// The new version starts from the released version's environment, not
+// from what a failed release left on $LATEST.
+func TestDeploy_StartsFromTheReleasedEnvironment(t *testing.T) {
+	e := newEnv(t)
+	o := e.opts("PK v2")
+	o.Environment = map[string]string{"LOG": "info"}
+	_, err := lambdadeploy.Deploy(t.Context(), e.clients, o)
+	require.NoError(t, err)
+	e.sim.Lambda.OnUpdate(func(string) awssim.UpdateBehavior { return awssim.UpdateBehavior{Fail: "broken"} })
+	o = e.opts("PK broken")
+	o.Environment = map[string]string{"DEBUG": "1"}
+	_, err = lambdadeploy.Deploy(t.Context(), e.clients, o) // leaves DEBUG=1 on $LATEST
+	require.Error(t, err)
+	e.sim.Lambda.OnUpdate(nil)
+	_, err = lambdadeploy.Deploy(t.Context(), e.clients, e.opts("PK v3"))
+	require.NoError(t, err)
+	cfg, err := e.clients.Lambda.GetFunctionConfiguration(t.Context(), &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("resize"), Qualifier: aws.String("live")})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"LOG": "info"}, cfg.Environment.Variables, "the failed release's DEBUG is not published")
+}
+
+func TestDeploy_RefusesAnARN(t *testing.T) {
+	e := newEnv(t)
+	o := e.opts("PK v2")
+	o.Function = "arn:aws:lambda:eu-west-1:123456789012:function:resize"
+	_, err := lambdadeploy.Deploy(t.Context(), e.clients, o)
+	assert.ErrorContains(t, err, "give the function's name")
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -99,8 +100,11 @@ func (o *Options) defaults() {
 // validate checks what needs no AWS call.
 func (o *Options) validate(c Clients) error {
 	var errs []error
-	if o.Function == "" {
+	switch {
+	case o.Function == "":
 		errs = append(errs, errors.New("function is empty: name the Lambda function"))
+	case strings.HasPrefix(o.Function, "arn:") || strings.Contains(o.Function, ":"):
+		errs = append(errs, fmt.Errorf("function %q: give the function's name (its lock and records are kept by name), not an ARN or a qualified name", o.Function))
 	}
 	switch {
 	case o.ImageURI == "" && len(o.Zip) == 0:

@@ -18,7 +18,12 @@ func lock(ctx context.Context, o Options, rec *release.Record) (func(), error) {
 	var l *release.Lock
 	err := step(o.Out, rec, "lock", func() (string, error) {
 		var err error
-		h := release.Holder{Who: o.Who, What: fmt.Sprintf("deploy-lambda %s:%s; if it died, check the alias and put it back with rollback-lambda --function %s --alias %s", o.Function, o.Alias, o.Function, o.Alias)}
+		what := fmt.Sprintf("deploy-lambda %s:%s", o.Function, o.Alias)
+		if before := rec.Lambda.BeforeVersion; before != "" {
+			what += fmt.Sprintf("; the alias was on version %s before it: if it died, check the alias and put it back with rollback-lambda --function %s --alias %s --to-version %s --break-lock",
+				before, o.Function, o.Alias, before)
+		}
+		h := release.Holder{Who: o.Who, What: what}
 		if l, err = o.Releases.Acquire(ctx, release.KindLambda+"/"+o.Function, h, release.LockOptions{StaleAfter: o.LockStaleAfter, Break: o.BreakLock}); err != nil {
 			return "", err
 		}

@@ -49,3 +49,24 @@ func TestDeploy_RecordsLocksAndRollsBackFromTheRecords(t *testing.T) {
 	v, _ := e.sim.Lambda.Alias("resize", "live")
 	assert.Equal(t, "2", v)
 }
+
+// A second rollback does not undo the first: rollbacks are skipped, and
+// only a release that put the alias where it is counts.
+func TestRollback_TwiceDoesNotReleaseTheBadVersionAgain(t *testing.T) {
+	e := newEnv(t)
+	s3srv := teststack.S3(t)
+	store := release.NewStore(s3srv.Client(t), s3srv.NewBucket(t), "")
+	o := e.opts("PK v2")
+	o.Releases, o.Who = store, "ci"
+	_, err := lambdadeploy.Deploy(t.Context(), e.clients, o)
+	require.NoError(t, err)
+	ro := lambdadeploy.RollbackOptions{Function: "resize", Releases: store, Who: "ci", Out: e.out}
+	_, err = lambdadeploy.Rollback(t.Context(), e.clients, ro)
+	require.NoError(t, err)
+	v, _ := e.sim.Lambda.Alias("resize", "live")
+	require.Equal(t, "1", v)
+	_, err = lambdadeploy.Rollback(t.Context(), e.clients, ro)
+	assert.ErrorContains(t, err, "put the alias on version 1")
+	v, _ = e.sim.Lambda.Alias("resize", "live")
+	assert.Equal(t, "1", v, "still on the good version")
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,7 +55,7 @@ func rollback(ctx context.Context, c Clients, o Options, to string, rec *release
 		}
 		rec.Lambda.BeforeVersion = aws.ToString(a.FunctionVersion)
 		if to == "" {
-			if to, err = lastReplaced(ctx, o.Releases, o.Function, o.Alias); err != nil {
+			if to, err = lastReplaced(ctx, o.Releases, o.Function, o.Alias, rec.Lambda.BeforeVersion); err != nil {
 				return "", err
 			}
 		}
@@ -72,7 +73,7 @@ func rollback(ctx context.Context, c Clients, o Options, to string, rec *release
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
 	defer unlock()
-	err = step(o.Out, rec, "alias", func() (string, error) {
+	err = step(o.Out, rec, "rollback", func() (string, error) {
 		_, err := c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(o.Function), Name: aws.String(o.Alias),
 			FunctionVersion: aws.String(to), RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{}}})
 		return o.Alias + " on version " + to, err
@@ -83,17 +84,23 @@ func rollback(ctx context.Context, c Clients, o Options, to string, rec *release
 	return release.OutcomeSucceeded, nil
 }
 
-// lastReplaced is the version the newest release that moved the alias replaced.
-func lastReplaced(ctx context.Context, store *release.Store, function, alias string) (string, error) {
+// lastReplaced is the version replaced by the newest release that put the
+// alias on live, the version it is on now. Rollbacks are skipped (their
+// step is "rollback"), so a second rollback does not undo the first.
+func lastReplaced(ctx context.Context, store *release.Store, function, alias, live string) (string, error) {
 	recs, err := store.List(ctx, release.KindLambda, function)
 	if err != nil {
 		return "", err
 	}
 	for _, r := range recs {
 		l := r.Lambda
-		if r.Outcome == release.OutcomeSucceeded && l != nil && l.Alias == alias && l.BeforeVersion != "" && l.BeforeVersion != l.AfterVersion {
-			return l.BeforeVersion, nil
+		if r.Outcome != release.OutcomeSucceeded || l == nil || l.Alias != alias || l.AfterVersion != live || l.BeforeVersion == "" || l.BeforeVersion == l.AfterVersion {
+			continue
 		}
+		if slices.ContainsFunc(r.Steps, func(s release.Step) bool { return s.Name == "rollback" }) {
+			continue
+		}
+		return l.BeforeVersion, nil
 	}
-	return "", fmt.Errorf("no release of %s:%s in the records moved the alias from an earlier version: give --to-version", function, alias)
+	return "", fmt.Errorf("no release of %s:%s in the records put the alias on version %s, the one it is on: give --to-version", function, alias, live)
 }

@@ -96,28 +96,49 @@ func (d *deploy) firing(ctx context.Context) (string, error) {
 	if len(d.o.Alarms) == 0 {
 		return "", nil
 	}
-	out, err := d.c.Alarms.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: d.o.Alarms})
+	states, err := d.alarmStates(ctx)
 	if err != nil {
-		return "", fmt.Errorf("describe alarms %s: %w", strings.Join(d.o.Alarms, ", "), err)
+		return "", err
 	}
-	for _, a := range out.MetricAlarms {
-		if a.StateValue == cwtypes.StateValueAlarm {
-			return fmt.Sprintf("%s fired (%s)", aws.ToString(a.AlarmName), aws.ToString(a.StateReason)), nil
+	for _, name := range d.o.Alarms {
+		if st, ok := states[name]; ok && st[0] == string(cwtypes.StateValueAlarm) {
+			return fmt.Sprintf("%s fired (%s)", name, st[1]), nil
 		}
 	}
 	return "", nil
 }
 
-// checkAlarms makes sure every alarm exists before anything changes: a
-// misspelt alarm would watch nothing.
-func (d *deploy) checkAlarms(ctx context.Context) error {
-	out, err := d.c.Alarms.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: d.o.Alarms})
+// alarmStates reads the alarms, metric and composite: name → state, reason.
+func (d *deploy) alarmStates(ctx context.Context) (map[string][2]string, error) {
+	out, err := d.c.Alarms.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: d.o.Alarms,
+		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm}})
 	if err != nil {
-		return fmt.Errorf("describe alarms %s: %w", strings.Join(d.o.Alarms, ", "), err)
+		return nil, fmt.Errorf("describe alarms %s: %w", strings.Join(d.o.Alarms, ", "), err)
+	}
+	states := map[string][2]string{}
+	for _, a := range out.MetricAlarms {
+		states[aws.ToString(a.AlarmName)] = [2]string{string(a.StateValue), aws.ToString(a.StateReason)}
+	}
+	for _, a := range out.CompositeAlarms {
+		states[aws.ToString(a.AlarmName)] = [2]string{string(a.StateValue), aws.ToString(a.StateReason)}
+	}
+	return states, nil
+}
+
+// checkAlarms makes sure, before anything changes, that every alarm exists
+// (a misspelt alarm would watch nothing) and none is already in ALARM (the
+// new version would be blamed for it).
+func (d *deploy) checkAlarms(ctx context.Context) error {
+	states, err := d.alarmStates(ctx)
+	if err != nil {
+		return err
 	}
 	found := map[string]bool{}
-	for _, a := range out.MetricAlarms {
-		found[aws.ToString(a.AlarmName)] = true
+	for name, st := range states {
+		found[name] = true
+		if st[0] == string(cwtypes.StateValueAlarm) {
+			return fmt.Errorf("alarm %s is already in ALARM (%s): a bake would blame the new version for it; release once it is OK", name, st[1])
+		}
 	}
 	var missing []string
 	for _, n := range d.o.Alarms {
