@@ -152,7 +152,7 @@ func (x *Lambda) route(method, path string, query url.Values, body []byte) (int,
 	case op == "PUT configuration":
 		return x.updateConfiguration(f, body)
 	case op == "POST versions":
-		return x.publish(f)
+		return x.publish(f, body)
 	case op == "POST aliases":
 		return x.createAlias(f, body)
 	case method == http.MethodGet && len(parts) == 3 && parts[1] == "aliases":
@@ -251,7 +251,12 @@ func (x *Lambda) getFunction(f *function, qualifier string) (int, any, error) {
 	}
 	code := map[string]any{"RepositoryType": "S3", "Location": "https://awslambda-" + x.s.opts.Region + "-tasks.s3.amazonaws.com/snapshots/" + f.name}
 	if f.packageType == "Image" {
-		code = map[string]any{"RepositoryType": "ECR", "ImageUri": f.latest.imageURI, "ResolvedImageUri": f.latest.imageURI}
+		image := f.latest.imageURI // the qualified version's own image
+		if v, ok := cfg["Version"].(string); ok && v != "$LATEST" {
+			n, _ := strconv.Atoi(v)
+			image = f.versions[n-1].imageURI
+		}
+		code = map[string]any{"RepositoryType": "ECR", "ImageUri": image, "ResolvedImageUri": image}
 	}
 	return http.StatusOK, map[string]any{"Configuration": cfg, "Code": code}, nil
 }
@@ -321,9 +326,16 @@ func (x *Lambda) updateConfiguration(f *function, body []byte) (int, any, error)
 }
 
 // publish freezes $LATEST as a new version, or returns the last version
-// when nothing changed since it (as Lambda does).
-func (x *Lambda) publish(f *function) (int, any, error) {
+// when nothing changed since it (as Lambda does). A CodeSha256 that is not
+// $LATEST's is refused, as Lambda refuses it.
+func (x *Lambda) publish(f *function, body []byte) (int, any, error) {
+	var in struct{ CodeSha256 string }
+	_ = json.Unmarshal(body, &in)
 	f.poll()
+	if in.CodeSha256 != "" && f.status != "InProgress" && in.CodeSha256 != f.latest.sha256 {
+		return 0, nil, &APIError{Status: http.StatusPreconditionFailed, Code: "PreconditionFailedException",
+			Message: "CodeSHA256 (" + in.CodeSha256 + ") is different from current CodeSHA256 in $LATEST (" + f.latest.sha256 + "). Please try again with the CodeSHA256 in $LATEST."}
+	}
 	switch f.status {
 	case "InProgress":
 		return 0, nil, &APIError{Status: http.StatusConflict, Code: "ResourceConflictException",

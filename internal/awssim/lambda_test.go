@@ -116,3 +116,21 @@ func TestAlarms_DescribeAlarmsOverCBOR(t *testing.T) {
 	assert.Equal(t, cwtypes.StateValueAlarm, second.StateValue)
 	assert.Equal(t, "Threshold Crossed: 3 errors", aws.ToString(second.StateReason))
 }
+
+func TestLambda_PublishChecksTheCodeShaAndVersionsKeepTheirImage(t *testing.T) {
+	sim, c, _ := newLambdaClients(t)
+	sim.Lambda.AddFunction("api", "Image")
+	ctx := t.Context()
+	_, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("api"), ImageUri: aws.String("r/api@sha256:2")})
+	require.NoError(t, err)
+	_, err = c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("api")}) // the update finishes
+	require.NoError(t, err)
+	_, err = c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("api"), CodeSha256: aws.String("not-it")})
+	assert.Equal(t, "PreconditionFailedException", apiCode(err))
+	v, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("api")})
+	require.NoError(t, err)
+	assert.Equal(t, "2", aws.ToString(v.Version))
+	one, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("api"), Qualifier: aws.String("1")})
+	require.NoError(t, err)
+	assert.NotEqual(t, "r/api@sha256:2", aws.ToString(one.Code.ImageUri), "version 1 keeps its own image")
+}
