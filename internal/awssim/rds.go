@@ -74,7 +74,18 @@ func (x *RDS) ScriptJSON(body []byte) ([]SnapshotRule, error) {
 }
 
 type dbInstance struct {
-	id, engine, cluster string
+	id, engine, cluster, status string
+}
+
+// SetDBInstanceStatus sets the status an instance is described with, e.g.
+// "modifying"; a snapshot of an instance that is not "available" is
+// refused with InvalidDBInstanceState, as RDS refuses it.
+func (x *RDS) SetDBInstanceStatus(id, status string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if in := x.instances[id]; in != nil {
+		in.status = status
+	}
 }
 
 type dbCluster struct {
@@ -99,7 +110,7 @@ func newRDS(s *Server) *RDS {
 func (x *RDS) AddDBInstance(id, engine string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.instances[id] = &dbInstance{id: id, engine: engine}
+	x.instances[id] = &dbInstance{id: id, engine: engine, status: "available"}
 }
 
 // AddDBCluster creates an available Aurora cluster and its member instances.
@@ -108,7 +119,7 @@ func (x *RDS) AddDBCluster(id, engine string, members ...string) {
 	defer x.mu.Unlock()
 	x.clusters[id] = &dbCluster{id: id, engine: engine}
 	for _, m := range members {
-		x.instances[m] = &dbInstance{id: m, engine: engine, cluster: id}
+		x.instances[m] = &dbInstance{id: m, engine: engine, cluster: id, status: "available"}
 	}
 }
 
@@ -219,7 +230,7 @@ func (x *RDS) describeInstances(id string) (any, error) {
 	var out result
 	for _, in := range x.instances {
 		if id == "" || in.id == id {
-			out.Instances = append(out.Instances, xmlInstance{in.id, "available", in.engine, in.cluster, x.arn("db", in.id)})
+			out.Instances = append(out.Instances, xmlInstance{in.id, in.status, in.engine, in.cluster, x.arn("db", in.id)})
 		}
 	}
 	if id != "" && len(out.Instances) == 0 {

@@ -93,6 +93,9 @@ func (x *RDS) create(cluster bool, db, id string, tags map[string]string) (any, 
 		if !ok {
 			return nil, notFound("DBInstanceNotFound", "DBInstance %s not found.", db)
 		}
+		if in.status != "available" {
+			return nil, clientError("InvalidDBInstanceState", "Cannot create a snapshot because the database instance %s is not currently in the available state.", db)
+		}
 		if in.cluster != "" {
 			return nil, clientError("InvalidParameterCombination", "The specified instance is a member of a cluster and a snapshot cannot be created directly. Please use the CreateDBClusterSnapshot API instead.")
 		}

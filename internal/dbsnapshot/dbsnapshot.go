@@ -73,6 +73,9 @@ func Find(ctx context.Context, c API, name string) (DB, error) {
 		if cl := aws.ToString(i.DBClusterIdentifier); cl != "" {
 			return DB{ID: cl, Cluster: true, Engine: aws.ToString(i.Engine)}, nil
 		}
+		if st := aws.ToString(i.DBInstanceStatus); st != "available" {
+			return DB{}, fmt.Errorf("DB instance %s is %s, and RDS snapshots only an available instance: release once it is available again (aws rds describe-db-instances --db-instance-identifier %s)", name, st, name)
+		}
 		return DB{ID: name, Engine: aws.ToString(i.Engine)}, nil
 	case err != nil && code(err) != "DBInstanceNotFound":
 		return DB{}, fmt.Errorf("describe DB instance %s: %w", name, err)
@@ -149,7 +152,7 @@ func notAvailable(ctx context.Context, c API, s Snapshot, timeout time.Duration,
 		status = st
 	}
 	if status == "creating" {
-		return fmt.Errorf("snapshot %s of %s is still being created after %s (raise the timeout; RDS goes on creating it)", s.ID, dbName(s), timeout)
+		return fmt.Errorf("snapshot %s of %s is still being created after %s (give a longer --timeout; RDS goes on creating it, and the next release's prune leaves it alone)", s.ID, dbName(s), timeout)
 	}
 	return fmt.Errorf("snapshot %s of %s did not become available: its status is %s (%v)", s.ID, dbName(s), status, werr)
 }

@@ -119,3 +119,30 @@ func TestRestoreCommand_NamesTheSnapshot(t *testing.T) {
 	c := dbsnapshot.Snapshot{ID: "esteira-ledger-r1", DB: "ledger", Cluster: true, Engine: "aurora-postgresql"}
 	assert.Contains(t, c.RestoreCommand(), "restore-db-cluster-from-snapshot --db-cluster-identifier ledger-restored --snapshot-identifier esteira-ledger-r1 --engine aurora-postgresql")
 }
+
+func TestFind_RefusesAnInstanceThatIsNotAvailable(t *testing.T) {
+	sim, c := setup(t)
+	sim.RDS.SetDBInstanceStatus("orders", "modifying")
+	_, err := dbsnapshot.Find(t.Context(), c, "orders")
+	assert.ErrorContains(t, err, "DB instance orders is modifying")
+}
+
+// A failed snapshot restores nothing: it never takes a kept place, and is deleted.
+func TestPrune_CountsOnlySnapshotsThatRestore(t *testing.T) {
+	sim, c := setup(t)
+	db := dbsnapshot.DB{ID: "orders"}
+	r1, err := dbsnapshot.Take(t.Context(), c, db, "r1", time.Minute)
+	require.NoError(t, err)
+	time.Sleep(2 * time.Millisecond)
+	sim.RDS.OnSnapshot(func(string) awssim.SnapshotBehavior { return awssim.SnapshotBehavior{Fail: true} })
+	_, err = dbsnapshot.Take(t.Context(), c, db, "r2", time.Minute)
+	require.Error(t, err)
+	sim.RDS.OnSnapshot(nil)
+	time.Sleep(2 * time.Millisecond)
+	r3, err := dbsnapshot.Take(t.Context(), c, db, "r3", time.Minute)
+	require.NoError(t, err)
+	deleted, err := dbsnapshot.Prune(t.Context(), c, db, 2, r3.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"esteira-orders-r2"}, deleted)
+	assert.Equal(t, []string{r1.ID, r3.ID}, sim.RDS.Snapshots("orders"), "two restore points kept")
+}

@@ -19,8 +19,9 @@ type taken struct {
 }
 
 // Prune deletes esteira's snapshots of db (those tagged TagRelease) beyond
-// the newest keep, and never latest, the one the current release took.
-// Snapshots another tool took, and any not yet available, are left alone.
+// the newest keep available ones, and never latest, the one the current
+// release took; failed ones, which restore nothing, are deleted too.
+// Snapshots another tool took, and any still being created, are left alone.
 // It returns the identifiers it deleted; keep < 1 is an error.
 func Prune(ctx context.Context, c API, db DB, keep int, latest string) ([]string, error) {
 	if keep < 1 {
@@ -39,12 +40,15 @@ func Prune(ctx context.Context, c API, db DB, keep int, latest string) ([]string
 	var deleted []string
 	kept := 0
 	for _, s := range all {
-		if s.id == latest || kept < keep {
+		switch {
+		case s.id == latest:
 			kept++
 			continue
-		}
-		if s.status != "available" {
+		case s.status == "available" && kept < keep:
+			kept++ // only a snapshot that can be restored counts as kept
 			continue
+		case s.status != "available" && s.status != "failed":
+			continue // being created, copied or deleted: not ours to touch now
 		}
 		if err := remove(ctx, c, db, s.id); err != nil {
 			return deleted, fmt.Errorf("delete old snapshot %s of %s: %w", s.id, db, err)
