@@ -31,19 +31,19 @@ import (
 // +cache="never"
 func (m *Esteira) DeployLambda(
 	ctx context.Context,
-	// Lambda function name or ARN.
+	// Lambda function name (not an ARN: its lock and records are kept by name).
 	function string,
 	// Alias to move to the new version; created (without a canary) when it does not exist.
 	// +optional
 	// +default="live"
 	alias string,
-	// Folder packaged as the function's zip (for a zip function), e.g. ./examples/lambda/dist. The same files always make the same zip, so a release of unchanged code changes nothing.
+	// Folder packaged as the function's zip (for a zip function), e.g. ./examples/lambda. The same files always make the same zip, so a release of unchanged code changes nothing.
 	// +optional
 	source *dagger.Directory,
 	// Container image for an image function, best by digest: the reference publish returns.
 	// +optional
 	image string,
-	// Environment variables set on the function before the version is published, NAME=value, comma-separated (a word without = continues the value before it: SIZES=320,640 is one variable); merged over the ones it has. Plain values: keep secrets in Secrets Manager.
+	// Environment variables set on the function before the version is published, NAME=value, comma-separated (a word without = continues the value before it: SIZES=320,640 is one variable, so a value may hold commas but a name may not follow one without its =); merged over the ones it has. Plain values: keep secrets in Secrets Manager.
 	// +optional
 	env []string,
 	// Share of the alias's traffic the new version gets first, e.g. 10%. Without it the alias moves at once.
@@ -112,7 +112,7 @@ func (m *Esteira) DeployLambda(
 // +cache="never"
 func (m *Esteira) RollbackLambda(
 	ctx context.Context,
-	// Lambda function name or ARN.
+	// Lambda function name.
 	function string,
 	// Alias to move back.
 	// +optional

@@ -20,19 +20,22 @@ import (
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
 
-// Release a whole environment of esteira.yaml: its services and its frontend.
+// Release a whole environment of esteira.yaml: services, frontend and functions.
 //
 // The environment file names the region, the release bucket, the ECR
-// repository, the ECS services deployed from the backend image and the
-// static frontend. The image is built, tested and pushed once (or --image
-// is taken); every service is checked, locked and given a new revision; the
-// migration runs once; the services roll out together and the frontend is
-// published beside them (its build is checked before anything changes);
-// then the environment's quality gate (a container run against its url)
-// must pass.
+// repository, the ECS services deployed from the backend image, the static
+// frontend and the Lambda functions. The image is built, tested and pushed
+// once (or --image is taken); every service, the frontend build and every
+// function are checked before anything changes; each service is locked and
+// given a new revision; the database is snapshotted (backend.snapshotDb)
+// and the migration runs once; the services roll out together and the
+// frontend is published beside them; then the functions are released, each
+// behind its alias (with its canary and bake); then the environment's
+// quality gate (a container run against its url) must pass.
 // If any part fails, everything that changed is brought back: the services
-// to the revisions they ran before, the site to its backup. Returns what each part
-// did as JSON. Settings given before the function name win over the file's.
+// to the revisions they ran before, the site to its backup, each alias to
+// its version. Returns what each part did as JSON. Settings given before
+// the function name win over the file's.
 //
 // +cache="never"
 func (m *Esteira) Release(
@@ -56,7 +59,7 @@ func (m *Esteira) Release(
 	// Do not run the Go tests before publishing.
 	// +optional
 	skipTests bool,
-	// Redeploy the services even if they already run the image.
+	// Redeploy the services, and release the functions, even if they already run this image and code.
 	// +optional
 	force bool,
 	// How long to wait for the migration and for each rollout, e.g. 15m.

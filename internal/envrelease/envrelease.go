@@ -313,7 +313,7 @@ func (r *Result) Summary(env string, err error) string {
 		parts = append(parts, fmt.Sprintf("site %s release %s", r.Frontend.Target, r.Frontend.ID))
 	}
 	for _, f := range r.Functions {
-		if l := f.Lambda; l != nil {
+		if l := f.Lambda; l != nil && (f.Outcome == release.OutcomeSucceeded || f.Outcome == release.OutcomeNoChange) {
 			parts = append(parts, fmt.Sprintf("%s:%s on version %s", l.Function, l.Alias, l.AfterVersion))
 		}
 	}

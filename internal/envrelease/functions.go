@@ -33,7 +33,11 @@ func undoFunctions(ctx context.Context, c Clients, p Plan, res *Result) (string,
 	var errs []error
 	for i, r := range res.Functions {
 		l := r.Lambda
-		if r.Outcome != release.OutcomeSucceeded || l == nil || l.BeforeVersion == "" || l.BeforeVersion == l.AfterVersion {
+		if r.Outcome != release.OutcomeSucceeded || l == nil || l.BeforeVersion == l.AfterVersion {
+			continue
+		}
+		if l.BeforeVersion == "" {
+			back = append(back, fmt.Sprintf("%s:%s, created by this release, stays on version %s (there is none before it)", l.Function, l.Alias, l.AfterVersion))
 			continue
 		}
 		o := p.Functions[i]
