@@ -293,7 +293,10 @@ func (m *Esteira) Status(
 	if f := e.Frontend; f != nil {
 		where.Site = strings.TrimSuffix(f.Bucket+"/"+strings.Trim(f.Prefix, "/"), "/")
 	}
-	st, err := envrelease.ReadStatus(ctx, in.ecsClients(s), in.releases(s), where)
+	for _, f := range e.Functions {
+		where.Functions = append(where.Functions, envrelease.FunctionRef{Name: f.Name, Alias: f.Alias})
+	}
+	st, err := envrelease.ReadStatus(ctx, envrelease.Clients{ECS: in.ecsClients(s), Lambda: lambdaClients(s)}, in.releases(s), where)
 	if err != nil {
 		return "", err
 	}

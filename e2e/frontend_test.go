@@ -175,8 +175,9 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	assert.Empty(t, site.Diff(snapshot(t, "release")))
 
 	var st struct {
-		Services []struct{ Service, Revision, Image string }
-		Site     *release.Record
+		Services  []struct{ Service, Revision, Image string }
+		Functions []struct{ Function, Alias, Version string }
+		Site      *release.Record
 		Releases []*release.Record
 		Locks    map[string]any
 	}
@@ -184,12 +185,16 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	require.Len(t, st.Services, 2)
 	assert.Equal(t, api, st.Services[0].Revision)
 	assert.Equal(t, worker, st.Services[1].Revision)
+	require.Len(t, st.Functions, 1)
+	assert.Equal(t, sandbox.Function, st.Functions[0].Function)
+	assert.Equal(t, res.Functions[0].Lambda.AfterVersion, st.Functions[0].Version, "the alias is where the release put it")
 	require.NotNil(t, st.Site)
 	assert.Equal(t, res.Frontend.ID, st.Site.ID, "the site's live release is the one release published")
 	assert.NotEmpty(t, st.Releases)
 	assert.Empty(t, st.Locks)
 	text := ok(t, inSandbox(t, "status", "--env", "sandbox"))
 	assert.Contains(t, text, "SERVICE")
+	assert.Contains(t, text, "FUNCTION")
 	assert.Contains(t, text, "no deploy lock is held")
 
 	// A failing quality gate: everything goes back, the gate's output is shown.

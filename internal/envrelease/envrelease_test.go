@@ -161,7 +161,7 @@ func TestReadStatus_SaysWhatRunsWhere(t *testing.T) {
 	_, err := envrelease.Run(t.Context(), e.clients, e.plan())
 	require.NoError(t, err)
 	where := envrelease.Where{Cluster: "main", Services: []string{"api", "worker"}, Site: e.site + "/www"}
-	st, err := envrelease.ReadStatus(t.Context(), e.clients.ECS, e.store, where)
+	st, err := envrelease.ReadStatus(t.Context(), e.clients, e.store, where)
 	require.NoError(t, err)
 	require.Len(t, st.Services, 2)
 	assert.Equal(t, "api:2", st.Services[0].Revision)
@@ -175,7 +175,7 @@ func TestReadStatus_SaysWhatRunsWhere(t *testing.T) {
 	held, err := e.store.Acquire(t.Context(), "backend/main/worker", release.Holder{Who: "bob@ci", What: "deploy-backend"}, release.LockOptions{})
 	require.NoError(t, err)
 	defer held.Release(t.Context())
-	st, err = envrelease.ReadStatus(t.Context(), e.clients.ECS, e.store, where)
+	st, err = envrelease.ReadStatus(t.Context(), e.clients, e.store, where)
 	require.NoError(t, err)
 	require.Contains(t, st.Locks, "backend/main/worker")
 	text := st.Text()

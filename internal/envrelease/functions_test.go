@@ -83,3 +83,20 @@ func TestRun_AFailingGatePutsTheFunctionsBack(t *testing.T) {
 	assert.Equal(t, "1", v)
 	assert.Equal(t, release.OutcomeRolledBack, res.Outcome)
 }
+
+// status shows where each function's alias points, and its lock and releases.
+func TestReadStatus_ShowsTheFunctions(t *testing.T) {
+	e := newEnv(t)
+	p := e.plan()
+	withFunction(t, e, &p, "PK v2")
+	_, err := envrelease.Run(t.Context(), e.clients, p)
+	require.NoError(t, err)
+	st, err := envrelease.ReadStatus(t.Context(), e.clients, e.store, envrelease.Where{Cluster: "main",
+		Functions: []envrelease.FunctionRef{{Name: "resize"}}})
+	require.NoError(t, err)
+	require.Len(t, st.Functions, 1)
+	assert.Equal(t, "2", st.Functions[0].Version)
+	assert.Contains(t, st.Text(), "resize    live   version 2")
+	require.NotEmpty(t, st.Releases)
+	assert.Equal(t, release.KindLambda, st.Releases[0].Kind)
+}

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
+	"github.com/futuraplataforma/esteira/internal/lambdadeploy"
 	"github.com/futuraplataforma/esteira/internal/release"
 )
 
@@ -18,12 +19,18 @@ type Where struct {
 	Services           []string
 	// Site is "bucket/prefix" (the frontend's records and lock), "" for none.
 	Site string
+	// Functions are the Lambda functions, each with its alias ("" is live).
+	Functions []FunctionRef
 }
+
+// FunctionRef names a function and the alias it is released behind.
+type FunctionRef struct{ Name, Alias string }
 
 // Status is what runs where: each service's live revision and image, the
 // site's live release, the last releases and the locks held.
 type Status struct {
-	Services []*ecsdeploy.ServiceState `json:"services,omitempty"`
+	Services  []*ecsdeploy.ServiceState  `json:"services,omitempty"`
+	Functions []*lambdadeploy.AliasState `json:"functions,omitempty"`
 	// Site is the newest frontend release that changed the site, if any.
 	Site     *release.Record            `json:"site,omitempty"`
 	Releases []*release.Record          `json:"releases"`
@@ -35,14 +42,21 @@ const lastN = 3
 
 // ReadStatus reads the environment's state; it changes nothing. Without a
 // release store there are no records or locks to report.
-func ReadStatus(ctx context.Context, c ecsdeploy.Clients, store *release.Store, w Where) (*Status, error) {
+func ReadStatus(ctx context.Context, c Clients, store *release.Store, w Where) (*Status, error) {
 	st := &Status{Locks: map[string]*release.Holder{}}
 	for _, svc := range w.Services {
-		s, err := ecsdeploy.State(ctx, c, w.Cluster, svc, w.Container)
+		s, err := ecsdeploy.State(ctx, c.ECS, w.Cluster, svc, w.Container)
 		if err != nil {
 			return nil, err
 		}
 		st.Services = append(st.Services, s)
+	}
+	for _, f := range w.Functions {
+		a, err := lambdadeploy.State(ctx, c.Lambda.Lambda, f.Name, f.Alias)
+		if err != nil {
+			return nil, err
+		}
+		st.Functions = append(st.Functions, a)
 	}
 	if store == nil {
 		return st, nil
@@ -54,6 +68,9 @@ func ReadStatus(ctx context.Context, c ecsdeploy.Clients, store *release.Store, 
 	}
 	if w.Site != "" {
 		targets = append(targets, target{release.KindFrontend, w.Site})
+	}
+	for _, f := range w.Functions {
+		targets = append(targets, target{release.KindLambda, f.Name})
 	}
 	for _, t := range targets {
 		recs, err := store.List(ctx, t.kind, t.name)
@@ -89,6 +106,15 @@ func (s *Status) Text() string {
 		fmt.Fprintf(w, "%s\t%s\t%d/%d\t%s\t%s\n", svc.Service, svc.Revision, svc.Running, svc.Desired, orDash(svc.Rollout), svc.Image)
 	}
 	_ = w.Flush()
+	if len(s.Functions) > 0 {
+		b.WriteString("\n")
+		w = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "FUNCTION\tALIAS\tTRAFFIC")
+		for _, f := range s.Functions {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", f.Function, f.Alias, f.Text())
+		}
+		_ = w.Flush()
+	}
 	if s.Site != nil {
 		fmt.Fprintf(&b, "\nsite %s: release %s (%s)\n", s.Site.Target, s.Site.ID, s.Site.FinishedAt.Format("2006-01-02 15:04:05Z"))
 	}
