@@ -178,8 +178,8 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 		Services  []struct{ Service, Revision, Image string }
 		Functions []struct{ Function, Alias, Version string }
 		Site      *release.Record
-		Releases []*release.Record
-		Locks    map[string]any
+		Releases  []*release.Record
+		Locks     map[string]any
 	}
 	require.NoError(t, json.Unmarshal([]byte(ok(t, inSandbox(t, "status", "--env", "sandbox", "--format", "json"))), &st))
 	require.Len(t, st.Services, 2)
