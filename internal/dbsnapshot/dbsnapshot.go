@@ -104,6 +104,18 @@ func Name(db, releaseID string) string {
 
 var invalidRun = regexp.MustCompile(`[^a-z0-9]+`)
 
+// createFailed phrases a refused CreateDB(Cluster)Snapshot, with what to do
+// for the refusals a release meets.
+func createFailed(id string, db DB, err error) error {
+	switch code(err) {
+	case "SnapshotQuotaExceeded", "SnapshotQuotaExceededFault":
+		return fmt.Errorf("create snapshot %s of %s: RDS holds as many manual snapshots as the account may (%w): delete old ones (esteira's are named esteira-%s-*; --snapshot-keep prunes them after a snapshot succeeds) or raise the quota", id, db, err, db.ID)
+	case "InvalidDBInstanceState", "InvalidDBClusterStateFault":
+		return fmt.Errorf("create snapshot %s of %s: it is busy (%w): release again once it is available", id, db, err)
+	}
+	return fmt.Errorf("create snapshot %s of %s: %w", id, db, err)
+}
+
 // Take snapshots db for the release and waits up to timeout until the
 // snapshot is available. A snapshot that fails, or does not become
 // available in time, is an error that says which and what RDS reported.
@@ -114,7 +126,7 @@ func Take(ctx context.Context, c API, db DB, releaseID string, timeout time.Dura
 	if db.Cluster {
 		out, err := c.CreateDBClusterSnapshot(ctx, &rds.CreateDBClusterSnapshotInput{DBClusterIdentifier: aws.String(db.ID), DBClusterSnapshotIdentifier: aws.String(id), Tags: tags})
 		if err != nil {
-			return s, fmt.Errorf("create snapshot %s of %s: %w", id, db, err)
+			return s, createFailed(id, db, err)
 		}
 		s.ARN = aws.ToString(out.DBClusterSnapshot.DBClusterSnapshotArn)
 		w := rds.NewDBClusterSnapshotAvailableWaiter(c, func(o *rds.DBClusterSnapshotAvailableWaiterOptions) { o.MinDelay, o.MaxDelay = delays(timeout) })
@@ -125,7 +137,7 @@ func Take(ctx context.Context, c API, db DB, releaseID string, timeout time.Dura
 	}
 	out, err := c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String(db.ID), DBSnapshotIdentifier: aws.String(id), Tags: tags})
 	if err != nil {
-		return s, fmt.Errorf("create snapshot %s of %s: %w", id, db, err)
+		return s, createFailed(id, db, err)
 	}
 	s.ARN = aws.ToString(out.DBSnapshot.DBSnapshotArn)
 	w := rds.NewDBSnapshotAvailableWaiter(c, func(o *rds.DBSnapshotAvailableWaiterOptions) { o.MinDelay, o.MaxDelay = delays(timeout) })

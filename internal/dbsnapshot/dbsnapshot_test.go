@@ -85,6 +85,7 @@ func TestTake_SaysWhatBecameOfASnapshotThatFailed(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "create snapshot esteira-orders-r3 of DB instance orders")
 	assert.Contains(t, err.Error(), "SnapshotQuotaExceeded")
+	assert.Contains(t, err.Error(), "delete old ones (esteira's are named esteira-orders-*")
 }
 
 func TestPrune_KeepsTheNewestAndNeverTheLatestOrOthersSnapshots(t *testing.T) {
