@@ -838,11 +838,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildDir", err))
 				}
 			}
-			var backupMode string
-			if inputArgs["backupMode"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["backupMode"]), &backupMode)
+			var keep int
+			if inputArgs["keep"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["keep"]), &keep)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backupMode", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keep", err))
 				}
 			}
 			var maxDelete int
@@ -908,7 +908,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
 				}
 			}
-			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, buildDir, backupMode, maxDelete, concurrency, cacheControl, precompress, distributionId, listFiles, dryRun, breakLock, lockStaleAfter)
+			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, buildDir, keep, maxDelete, concurrency, cacheControl, precompress, distributionId, listFiles, dryRun, breakLock, lockStaleAfter)
 		case "DeployLambda":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1252,6 +1252,55 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Esteira).Promote(&parent, ctx, from, to, project, file, timeout, pollInterval, breakLock, notify)
+		case "PruneFrontend":
+			var parent Esteira
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var bucket string
+			if inputArgs["bucket"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["bucket"]), &bucket)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bucket", err))
+				}
+			}
+			var backupBucket string
+			if inputArgs["backupBucket"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backupBucket"]), &backupBucket)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backupBucket", err))
+				}
+			}
+			var keep int
+			if inputArgs["keep"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["keep"]), &keep)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keep", err))
+				}
+			}
+			var prefix string
+			if inputArgs["prefix"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["prefix"]), &prefix)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prefix", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			return (*Esteira).PruneFrontend(&parent, ctx, bucket, backupBucket, keep, prefix, dryRun, breakLock)
 		case "Publish":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

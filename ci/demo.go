@@ -241,7 +241,7 @@ func (d *demo) twoServices(ctx context.Context) error {
 
 func (d *demo) deployFrontend(ctx context.Context, source *dagger.Directory) error {
 	_, err := d.m.DeployFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, source, nil,
-		"node:22-bookworm-slim", "npm run build", "dist", "full", 1000, 64, "", nil, "", false, false, false, "1h")
+		"node:22-bookworm-slim", "npm run build", "dist", 0, 1000, 64, "", nil, "", false, false, false, "1h")
 	return err
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,12 +18,18 @@ import (
 // Publish a static site to S3, backed up, verified and restored on failure.
 //
 // The site is never left empty or lost: take the site's deploy lock; build
-// the site (or take --dist);
-// back up the live site server-side and verify the backup; upload only the
-// files whose content changed, assets first and HTML last; delete files no
-// longer in the build; verify the site equals the build; on any failure
-// restore the backup and verify it byte for byte; optionally invalidate
-// CloudFront; write the release record. Returns the release record as JSON.
+// the site (or take --dist); back up the live site and verify the backup;
+// upload only the files whose content changed, assets first and HTML last;
+// delete files no longer in the build; verify what was written and deleted;
+// on any failure restore the backup and verify it byte for byte; optionally
+// invalidate CloudFront; write the release record. Returns the release
+// record as JSON.
+//
+// Backups are by reference: each distinct content is stored once in the
+// backup bucket (under .esteira/content/, named by its SHA-256) and a
+// backup is a manifest of every path of the site, so a small release of a
+// large site copies only what changed since the last backup, and every
+// backup still restores the whole site on its own. --keep prunes old ones.
 //
 // +cache="never"
 func (m *Esteira) DeployFrontend(
@@ -53,10 +60,9 @@ func (m *Esteira) DeployFrontend(
 	// +optional
 	// +default="dist"
 	buildDir string,
-	// What the backup copies: full (every object of the live site, so each backup restores on its own) or changed (only what the release replaces or deletes: much faster for a small change to a large site, but a rollback further than one release then also needs the later backups).
+	// After a release, keep the site's newest N backups and delete older ones with the contents no kept backup refers to (see prune-frontend). 0 keeps every backup.
 	// +optional
-	// +default="full"
-	backupMode string,
+	keep int,
 	// Refuse the release if it would delete more than this many files (0 refuses any delete).
 	// +optional
 	// +default=1000
@@ -106,7 +112,7 @@ func (m *Esteira) DeployFrontend(
 	}
 	defer os.RemoveAll(dir)
 	rec, err := sitepublish.Deploy(ctx, m.siteClients(s, distributionId), sitepublish.Options{
-		Dir: dir, Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, BackupMode: backupMode,
+		Dir: dir, Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, Keep: keep,
 		MaxDelete: maxDelete, Concurrency: concurrency, CacheControl: rules, Precompress: precompress,
 		DistributionID: distributionId, DryRun: dryRun, ListFiles: listFiles,
 		Releases: m.releases(s), LockStaleAfter: durations["--lock-stale-after"], BreakLock: breakLock, Who: s.who,
@@ -216,6 +222,49 @@ func (m *Esteira) RollbackFrontend(
 		Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Concurrency: concurrency, Out: progress(), ListFiles: listFiles,
 	})
 	return recordJSON(rec, err)
+}
+
+// Delete a site's old backups, keeping the newest --keep.
+//
+// Under the site's deploy lock, so no release runs meanwhile: the newest
+// --keep backups stay, older ones are deleted (manifest first), then the
+// stored contents no remaining backup refers to. Contents copied in the last
+// six hours are left for a later prune, in case a release is about to refer
+// to them. Every remaining backup still restores the whole site on its own.
+// Returns what was deleted as JSON.
+//
+// +cache="never"
+func (m *Esteira) PruneFrontend(
+	ctx context.Context,
+	// S3 bucket that serves the site.
+	bucket string,
+	// S3 bucket the backups were written to.
+	backupBucket string,
+	// How many of the site's newest backups to keep (1 or more).
+	keep int,
+	// Key prefix of the site inside the bucket.
+	// +optional
+	prefix string,
+	// Print what would be deleted; delete nothing.
+	// +optional
+	dryRun bool,
+	// Break a deploy lock left by a crashed run.
+	// +optional
+	breakLock bool,
+) (string, error) {
+	s, err := m.aws(ctx)
+	if err != nil {
+		return "", err
+	}
+	res, err := sitepublish.Prune(ctx, m.siteClients(s, ""), sitepublish.PruneOptions{
+		Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, Keep: keep, DryRun: dryRun,
+		Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Out: progress(),
+	})
+	if err != nil {
+		return "", err
+	}
+	out, err := json.MarshalIndent(res, "", "  ")
+	return string(out), err
 }
 
 // siteFolder builds or takes the site and copies it into a local folder

@@ -147,7 +147,7 @@ func (t target) plan(ctx context.Context) (envrelease.Plan, envrelease.Clients, 
 func (t target) site(dir string, prior []release.Step) *sitepublish.Options {
 	f := t.e.Frontend
 	return &sitepublish.Options{Dir: dir, Bucket: f.Bucket, Prefix: f.Prefix, BackupBucket: f.BackupBucket,
-		DistributionID: f.DistributionID, MaxDelete: 1000, Releases: t.in.releases(t.s), Who: t.s.who, BreakLock: t.breakLock,
+		Keep: f.Keep, DistributionID: f.DistributionID, MaxDelete: 1000, Releases: t.in.releases(t.s), Who: t.s.who, BreakLock: t.breakLock,
 		PriorSteps: prior, Out: progress()}
 }
 

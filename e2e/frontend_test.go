@@ -17,6 +17,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/futuraplataforma/esteira/internal/sitepublish"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -89,6 +90,28 @@ func TestFrontend(t *testing.T) {
 		rec := record(t, ok(t, inSandbox(t, append([]string{"rollback-frontend", "--backup-bucket", sandbox.BackupBucket}, site...)...)))
 		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 		assert.Empty(t, first.Diff(snapshot(t, prefix)), "the site is release 1 again")
+	})
+
+	t.Run("prune-frontend keeps the newest backups, and a kept one still restores the whole site", func(t *testing.T) {
+		prune := func(extra ...string) sitepublish.Pruned {
+			var res sitepublish.Pruned
+			out := ok(t, inSandbox(t, append(append([]string{"prune-frontend", "--backup-bucket", sandbox.BackupBucket}, site...), extra...)...))
+			require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+			return res
+		}
+		dry := prune("--keep", "1", "--dry-run")
+		require.Len(t, dry.Kept, 1)
+		assert.GreaterOrEqual(t, len(dry.Deleted), 3, "the deploys and the rollback each took a backup")
+		res := prune("--keep", "2")
+		require.Len(t, res.Kept, 2)
+		assert.Equal(t, dry.Kept[0], res.Kept[0], "the dry run deleted nothing")
+		assert.Len(t, res.Deleted, len(dry.Deleted)-1)
+		fails(t, inSandbox(t, append([]string{"prune-frontend", "--backup-bucket", sandbox.BackupBucket, "--keep", "0"}, site...)...), "--keep 1 or more")
+
+		// The newest backup is the rollback's: the site as release 2 left it.
+		rec := record(t, ok(t, inSandbox(t, append([]string{"rollback-frontend", "--backup-bucket", sandbox.BackupBucket, "--backup", res.Kept[0]}, site...)...)))
+		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
+		assert.Empty(t, second.Diff(snapshot(t, prefix)), "the site is release 2 again")
 	})
 
 	t.Run("a build with a link out of it is refused by name", func(t *testing.T) {

@@ -66,6 +66,9 @@ type Frontend struct {
 	Prefix         string
 	BackupBucket   string
 	DistributionID string
+	// Keep, when set, prunes after each release: the site's newest Keep
+	// backups stay (0 keeps every one).
+	Keep int
 }
 
 // Error is a mistake in the file: where it is and what to do.
@@ -273,6 +276,7 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 			p.mapping(n, key+".", map[string]func(*yaml.Node, string){
 				"source": p.folder(&f.Source), "buildDir": p.str(&f.BuildDir), "bucket": p.str(&f.Bucket),
 				"prefix": p.str(&f.Prefix), "backupBucket": p.str(&f.BackupBucket), "distributionId": p.str(&f.DistributionID),
+				"keep": p.count(&f.Keep),
 			}, "source", "bucket", "backupBucket")
 			env.Frontend = f
 		},

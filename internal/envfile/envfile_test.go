@@ -41,6 +41,7 @@ const full = `environments:
       prefix: site
       backupBucket: acme-www-backups
       distributionId: E2ABCDEF123456
+      keep: 20
     functions:
       - {name: resize, alias: live, source: examples/lambda, env: {SIZES: "320,640"}, canary: 10%, bake: 5m, alarms: [resize-errors]}
       - {name: events, image: backend}
@@ -58,7 +59,7 @@ func TestParse_ReadsAnEnvironment(t *testing.T) {
 		Backend: &Backend{Source: "examples/backend", Dockerfile: "Dockerfile", Cluster: "staging", Services: []string{"api", "worker"},
 			Container: "app", Migrate: []string{"migrate"}, SnapshotDB: "orders", SnapshotKeep: 5},
 		Frontend: &Frontend{Source: "examples/frontend", BuildDir: "dist", Bucket: "acme-www-staging", Prefix: "site",
-			BackupBucket: "acme-www-backups", DistributionID: "E2ABCDEF123456"},
+			BackupBucket: "acme-www-backups", DistributionID: "E2ABCDEF123456", Keep: 20},
 		Functions: []*Function{
 			{Name: "resize", Alias: "live", Source: "examples/lambda", Env: map[string]string{"SIZES": "320,640"}, Canary: "10%", Bake: "5m", Alarms: []string{"resize-errors"}},
 			{Name: "events", Image: BackendImage}}}, env)

@@ -6,20 +6,17 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
 
-// A backup holds the bytes of the live site as it was before a release,
-// plus a manifest recording the whole site (paths, sizes, ETags, SHA-256s,
-// headers). By default (BackupFull) it holds every object, so each backup
-// restores on its own. With BackupChanged it holds only the objects the
-// release overwrites or deletes: the others stay where they are (the live
-// site, or a later release's backup once that release changes them), so a
-// backup costs what the release changes, and restores find the bytes
-// across backups by SHA-256. Either way the manifest is written last, after
-// the copies verified, and restores verify the result against it byte for
-// byte before they report success.
+// Backups are by reference (content.go). Older backups (manifest version
+// 1) hold copies under their own folder: every object, or only those their
+// release overwrote or deleted, whose other bytes restores find across
+// later backups by SHA-256. Either way the manifest is written last, after
+// the copies verified, and restores verify the result against it before
+// they report success.
 
 // copyJob copies one object; replace (optional) sets new headers.
 type copyJob struct {
@@ -66,31 +63,58 @@ func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, 
 	return nil
 }
 
-// backupSite copies the given paths of the resolved live site to dst,
-// verifies the copies (same keys, sizes and content), then writes dst's
-// manifest: the whole site state plus which paths dst stores. The manifest
-// is written last and marks the backup as verified.
-func backupSite(ctx context.Context, st objectStore, site location, remote remoteSet, rels []string, dst location, conc int, rep report) error {
-	rels = slices.Sorted(slices.Values(rels))
-	jobs := make([]copyJob, len(rels))
-	want := make(remoteSet, len(rels))
-	for i, rel := range rels {
-		jobs[i] = copyJob{src: site, dst: dst, srcRel: rel, dstRel: rel}
-		want[rel] = remote[rel]
-	}
-	m := rep.meter("backup", len(jobs))
-	err := copyAll(ctx, st, jobs, false, conc, m, nil)
-	m.stop()
+// backupSite backs up the resolved live site to dst by reference: it
+// copies into the root's content store the contents the store does not hold
+// yet and verifies them, checks the store still holds the contents of the
+// paths the release will replace (touched: what a restore after a failed
+// publish copies back), then writes dst's manifest, the whole site. The
+// manifest is written last and marks the backup as verified. It returns how
+// many contents it copied.
+func backupSite(ctx context.Context, st objectStore, site location, remote remoteSet, touched []string, dst location, conc int, rep report) (int, error) {
+	root := backupRoot(dst)
+	content := contentAt(root)
+	known, err := storedContent(ctx, st, site, root)
 	if err != nil {
-		return fmt.Errorf("back up %s to %s: %w", site, dst, err)
+		return 0, fmt.Errorf("back up %s: %w", site, err)
 	}
-	if _, err := verifyLocation(ctx, st, want, dst, sameBytes, conc, rep); err != nil {
-		return fmt.Errorf("backup of %s: %w", site, err)
+	if err := recheckStored(ctx, st, content, remote, touched, known, conc); err != nil {
+		return 0, fmt.Errorf("back up %s: %w", site, err)
 	}
-	if err := writeManifest(ctx, st, dst, remote, append([]string{}, rels...)); err != nil {
-		return fmt.Errorf("write backup manifest in %s: %w", dst, err)
+	n, err := storeContent(ctx, st, site, remote, known, content, conc, rep)
+	if err != nil {
+		return 0, fmt.Errorf("back up %s to %s: %w", site, dst, err)
 	}
-	return nil
+	if err := writeBackupManifest(ctx, st, dst, site, remote, content); err != nil {
+		return n, fmt.Errorf("write backup manifest in %s: %w", dst, err)
+	}
+	return n, nil
+}
+
+// recheckStored HEADs the stored content of each touched path the store is
+// known to hold; one that is gone or has another size is copied again.
+func recheckStored(ctx context.Context, st objectStore, content location, remote remoteSet, touched []string, known map[string]bool, conc int) error {
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(conc)
+	for _, rel := range touched {
+		o := remote[rel]
+		if !known[o.SHA256] {
+			continue
+		}
+		g.Go(func() error {
+			got, err := st.Head(gctx, content.Bucket, content.key(o.SHA256))
+			if err != nil && !errors.Is(err, errNotFound) {
+				return err
+			}
+			if err != nil || got.Size != o.Size {
+				mu.Lock()
+				delete(known, o.SHA256)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // backupSnapshot is a backup read back: the site state it recorded and
@@ -99,6 +123,9 @@ type backupSnapshot struct {
 	loc    location
 	state  remoteSet
 	stored map[string]bool
+	// content is the content store of a backup by reference (nil for a
+	// backup by copy): it holds the bytes of every path.
+	content *location
 }
 
 func readBackup(ctx context.Context, st objectStore, loc location) (*backupSnapshot, error) {
@@ -109,11 +136,19 @@ func readBackup(ctx context.Context, st objectStore, loc location) (*backupSnaps
 	case err != nil:
 		return nil, fmt.Errorf("read backup %s: %w", loc, err)
 	}
+	return snapshotOf(loc, m), nil
+}
+
+func snapshotOf(loc location, m manifest) *backupSnapshot {
 	b := &backupSnapshot{loc: loc, state: m.state(newLocation(loc.Bucket, "")), stored: map[string]bool{}}
+	if m.Content != "" {
+		c := location{Bucket: loc.Bucket, Prefix: m.Content}
+		b.content = &c
+	}
 	for _, rel := range m.Stored {
 		b.stored[rel] = true
 	}
-	return b, nil
+	return b
 }
 
 // changesTo lists what must change for the live site to equal state:
@@ -137,6 +172,14 @@ func changesTo(live, state remoteSet) (copies, deletes []string) {
 type sourceIndex map[string]copyJob
 
 func (ix sourceIndex) add(b *backupSnapshot) {
+	if b.content != nil {
+		for _, o := range b.state {
+			if _, ok := ix[o.SHA256]; !ok {
+				ix[o.SHA256] = copyJob{src: *b.content, srcRel: o.SHA256}
+			}
+		}
+		return
+	}
 	for _, rel := range slices.Sorted(maps.Keys(b.stored)) {
 		o := b.state[rel]
 		if _, ok := ix[o.SHA256]; !ok && o.SHA256 != "" {

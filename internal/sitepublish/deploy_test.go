@@ -16,13 +16,6 @@ func memOptions(dir string) Options {
 	return Options{Dir: dir, Bucket: "site", Prefix: "www", BackupBucket: "backups", Concurrency: 4, MaxDelete: 1000}
 }
 
-// changedOptions back up only what each release replaces.
-func changedOptions(dir string) Options {
-	o := memOptions(dir)
-	o.BackupMode = BackupChanged
-	return o
-}
-
 // deployMem publishes files to a memStore and returns the store.
 func deployMem(t *testing.T, st *memStore, files map[string]string) {
 	t.Helper()
@@ -181,7 +174,7 @@ func TestDeploy_RejectsBadInputBeforeAnyChange(t *testing.T) {
 		{"backup inside site", func(o *Options) { o.BackupBucket, o.BackupPrefix = "site", "www/backups" }, "inside the site"},
 		{"backup in site bucket root", func(o *Options) { o.BackupBucket, o.Prefix = "site", "" }, "inside the site"},
 		{"brotli", func(o *Options) { o.Precompress = []string{"br"} }, "Brotli"},
-		{"unknown backup mode", func(o *Options) { o.BackupMode = "incremental" }, `backup mode "incremental" is unknown`},
+		{"negative keep", func(o *Options) { o.Keep = -1 }, "keep -1 is negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := newMemStore("site", "backups")
@@ -221,66 +214,13 @@ func TestRollback_RestoresNamedBackupAndKeepsTheReplacedSite(t *testing.T) {
 	assert.Equal(t, siteV2(), st.snapshot("site", "www/"), "rolling the rollback back loses nothing")
 }
 
-func TestRollback_ChangedBackupFindsBytesInLaterBackups(t *testing.T) {
-	st := newMemStore("site", "backups")
-	deployMem(t, st, siteV1())
-	v1 := st.snapshot("site", "www/")
-	rec2, err := deploy(context.Background(), st, nil, changedOptions(writeTree(t, siteV2())))
-	require.NoError(t, err)
-	v3 := siteV2()
-	v3["about/index.html"] = "<html>about v3</html>" // unchanged by v2: its v1 bytes are only in v3's backup
-	_, err = deploy(context.Background(), st, nil, changedOptions(writeTree(t, v3)))
-	require.NoError(t, err)
-
-	_, err = rollback(context.Background(), st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups",
-		Backup: backupID(t, rec2.Frontend.BackupURI)})
-	require.NoError(t, err)
-	assert.Equal(t, v1, st.snapshot("site", "www/"))
-}
-
-func TestDeploy_ChangedBackupStoresOnlyWhatTheReleaseReplacesOrDeletes(t *testing.T) {
-	st := newMemStore("site", "backups")
-	deployMem(t, st, siteV1())
-	rec, err := deploy(context.Background(), st, nil, changedOptions(writeTree(t, siteV2())))
-	require.NoError(t, err)
-
-	stored := st.snapshot("backups", "www/"+backupID(t, rec.Frontend.BackupURI)+"/")
-	assert.Equal(t, map[string]string{"index.html": "<html>v1</html>", "assets/app-1a2b3c4d.js": "console.log(1)", "old.txt": "stale"}, stored)
-}
-
-func TestDeploy_FullBackupIsTheWholeSiteAndRestoresOnItsOwn(t *testing.T) {
-	st := newMemStore("site", "backups")
-	deployMem(t, st, siteV1())
-	v1 := st.snapshot("site", "www/")
-	rec2, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
-	require.NoError(t, err)
-	id2 := backupID(t, rec2.Frontend.BackupURI)
-	assert.Equal(t, v1, st.snapshot("backups", "www/"+id2+"/"), "the default backup holds every object of the live site")
-
-	v3 := siteV2()
-	v3["about/index.html"] = "<html>about v3</html>"
-	rec3, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, v3)))
-	require.NoError(t, err)
-	// Lose every other backup: a full backup must not need them.
-	id3 := backupID(t, rec3.Frontend.BackupURI)
-	var others []string
-	for key := range st.snapshot("backups", "www/"+id3+"/") {
-		others = append(others, "www/"+id3+"/"+key)
-	}
-	require.NoError(t, st.Delete(context.Background(), "backups", others))
-
-	_, err = rollback(context.Background(), st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: id2})
-	require.NoError(t, err)
-	assert.Equal(t, v1, st.snapshot("site", "www/"))
-}
-
 func TestRollback_RefusesBackupMissingBytesBeforeAnyChange(t *testing.T) {
 	st := newMemStore("site", "backups")
 	deployMem(t, st, siteV1())
 	rec, err := deploy(context.Background(), st, nil, memOptions(writeTree(t, siteV2())))
 	require.NoError(t, err)
 	id := backupID(t, rec.Frontend.BackupURI)
-	require.NoError(t, st.Delete(context.Background(), "backups", []string{"www/" + id + "/old.txt"}))
+	require.NoError(t, st.Delete(context.Background(), "backups", []string{"www/.esteira/content/" + hashBytes([]byte("stale"))}))
 	st.log = nil
 
 	_, err = rollback(context.Background(), st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: id})

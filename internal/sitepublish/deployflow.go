@@ -59,7 +59,22 @@ func deploy(ctx context.Context, st objectStore, cf CloudFrontAPI, o Options) (*
 	var note string
 	defer func() { unlock(note) }()
 	err = releaseSite(ctx, r, st, cf, site, bak, files, o)
+	if o.Keep > 0 && r.rec.Outcome == release.OutcomeSucceeded {
+		pruneAfter(ctx, r, st, site, bak, o)
+	}
 	return r.rec, record(ctx, r, o.Releases, err, &note)
+}
+
+// pruneAfter prunes the backups after a release, still under its lock. A
+// prune that fails leaves every backup restorable and the release stands:
+// it says so and the next prune tries again.
+func pruneAfter(ctx context.Context, r *run, st objectStore, site, bak location, o Options) {
+	started := time.Now()
+	res, err := pruneBackups(ctx, st, site, backupRoot(bak), o.Keep, time.Now(), false)
+	r.step("prune", started, err, res.String())
+	if err != nil {
+		fmt.Fprintf(o.Out, "warning: the release stands, but pruning its backups failed (every backup is still whole; prune-frontend retries): %v\n", err)
+	}
 }
 
 // planAndCheck plans and applies the --max-delete guard.
@@ -94,12 +109,8 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 		return nil
 	}
 	started := time.Now()
-	saved, what := p.remote.sortedKeys(), "every one of the site's"
-	if o.BackupMode == BackupChanged {
-		saved, what = p.touched(), "the objects the release replaces or deletes, of"
-	}
-	err = backupSite(ctx, st, site, p.remote, saved, bak, o.Concurrency, o.report())
-	r.step("backup", started, err, fmt.Sprintf("%d objects (%s %d) to %s, verified", len(saved), what, len(p.remote), bak))
+	copied, err := backupSite(ctx, st, site, p.remote, p.touched(), bak, o.Concurrency, o.report())
+	r.step("backup", started, err, fmt.Sprintf("the site's %d objects to %s by reference, %d new contents copied, verified", len(p.remote), bak, copied))
 	if err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("the backup failed, so the site was not changed: %w", err)
@@ -137,11 +148,15 @@ func publishAndVerify(ctx context.Context, r *run, st objectStore, site location
 		return err
 	}
 	started = time.Now()
-	got, err := verifyLocation(ctx, st, want, site, sameObject, o.Concurrency, o.report())
-	if err == nil {
-		err = writeManifest(ctx, st, site, got, nil)
+	written := make([]string, len(p.Upload))
+	for i, c := range p.Upload {
+		written[i] = c.Path
 	}
-	r.step("verify", started, err, fmt.Sprintf("%d objects equal the build", len(want)))
+	err = verifyChanged(ctx, st, site, want, written, p.Delete, sameObject, o.Concurrency, o.report())
+	if err == nil {
+		err = writeManifest(ctx, st, site, want)
+	}
+	r.step("verify", started, err, fmt.Sprintf("%d written and %d deleted as planned; %d objects equal the build", len(written), len(p.Delete), len(want)))
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -109,11 +110,50 @@ func TestDeployS3_BackupIsTheWholeSiteWithHeadersAndMetadata(t *testing.T) {
 	rec, err := e.deploy(t, e.options(writeTree(t, siteV2())))
 	require.NoError(t, err)
 
-	backup := snapshot(t, e.direct, e.backups, strings.TrimPrefix(rec.Frontend.BackupURI, "s3://"+e.backups+"/"))
-	require.Len(t, backup, len(v1), "every object of the live site is backed up")
-	for rel, f := range backup {
-		assert.Equal(t, v1[rel], f, "%s: same bytes, Content-Type, Cache-Control, sha256 metadata", rel)
+	bak := strings.TrimPrefix(rec.Frontend.BackupURI, "s3://"+e.backups+"/")
+	m, err := loadManifest(context.Background(), newS3Store(e.direct, 0), newLocation(e.backups, bak))
+	require.NoError(t, err)
+	assert.True(t, m.Backup)
+	assert.Equal(t, "www/.esteira/content/", m.Content)
+	require.Len(t, m.Objects, len(v1), "the manifest records every object of the live site")
+	stored := snapshot(t, e.direct, e.backups, "")
+	for rel, f := range v1 {
+		e := m.Objects[rel]
+		assert.Equal(t, f.SHA256, e.SHA256, rel)
+		assert.Equal(t, f.ContentType+"\n"+f.CacheControl+"\n"+f.ContentEncoding, e.Headers, "%s: headers recorded", rel)
+		assert.Empty(t, stored[rel], "%s: bytes are not copied per path", rel)
 	}
+	content := contentObjects(t, e.direct, e.backups, "www/.esteira/content/")
+	assert.Len(t, content, distinct(bodies(v1)), "one object per distinct content")
+	for rel, f := range v1 {
+		assert.Equal(t, f.Body, content[f.SHA256], "%s: its bytes are stored under its sha256", rel)
+	}
+}
+
+// contentObjects returns sha256 → body of the content store under prefix.
+func contentObjects(t *testing.T, c *s3.Client, bucket, prefix string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]string{}
+	objs, err := newS3Store(c, 0).List(ctx, bucket, prefix)
+	require.NoError(t, err)
+	for _, o := range objs {
+		g, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key)})
+		require.NoError(t, err)
+		b, err := io.ReadAll(g.Body)
+		g.Body.Close()
+		require.NoError(t, err)
+		out[strings.TrimPrefix(o.Key, prefix)] = string(b)
+	}
+	return out
+}
+
+func distinct(bodies map[string]string) int {
+	seen := map[string]bool{}
+	for _, b := range bodies {
+		seen[b] = true
+	}
+	return len(seen)
 }
 
 func TestRollbackS3_DefaultRestoresTheSiteAsItWasBeforeTheLastRelease(t *testing.T) {

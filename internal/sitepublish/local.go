@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -27,7 +26,6 @@ type localFile struct {
 	Data    []byte // variant content
 	Size    int64
 	SHA256  string // hex
-	MD5     string // hex, equals the ETag of a single-part upload
 	Headers headers
 }
 
@@ -114,18 +112,18 @@ func hashFile(f *localFile) error {
 		return fmt.Errorf("read build file %s: %w: fix its permissions or remove it from the build", f.Rel, err)
 	}
 	defer r.Close()
-	s, m := sha256.New(), md5.New()
-	n, err := io.Copy(io.MultiWriter(s, m), r)
+	s := sha256.New()
+	n, err := io.Copy(s, r)
 	if err != nil {
 		return fmt.Errorf("read build file %s: %w: fix its permissions or remove it from the build", f.Rel, err)
 	}
-	f.Size, f.SHA256, f.MD5 = n, hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(m.Sum(nil))
+	f.Size, f.SHA256 = n, hex.EncodeToString(s.Sum(nil))
 	return nil
 }
 
-func hashBytes(b []byte) (sha, md string) {
-	s, m := sha256.Sum256(b), md5.Sum(b)
-	return hex.EncodeToString(s[:]), hex.EncodeToString(m[:])
+func hashBytes(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
 
 func headersFor(rel string, cm *cacheMatcher) headers {
@@ -151,7 +149,7 @@ func precompressed(f localFile, encodings []string) ([]localFile, error) {
 		}
 		v := localFile{Rel: f.Rel + ".gz", Data: buf.Bytes(), Size: int64(buf.Len()), Headers: f.Headers}
 		v.Headers.ContentEncoding, v.Headers.Metadata = "gzip", map[string]string{}
-		v.SHA256, v.MD5 = hashBytes(v.Data)
+		v.SHA256 = hashBytes(v.Data)
 		out = append(out, v)
 	}
 	return out, nil

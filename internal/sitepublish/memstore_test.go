@@ -8,9 +8,11 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // memStore is an in-memory objectStore for unit tests. failAt["put"] = 3
@@ -33,6 +35,7 @@ type memStore struct {
 type memObject struct {
 	data []byte
 	h    headers
+	mod  time.Time
 }
 
 var errInjected = errors.New("injected failure")
@@ -76,11 +79,31 @@ func (m *memStore) List(_ context.Context, bucket, prefix string) ([]object, err
 	var out []object
 	for k, o := range b {
 		if strings.HasPrefix(k, prefix) {
-			out = append(out, object{Key: k, Size: int64(len(o.data)), ETag: etagOf(o.data)})
+			out = append(out, object{Key: k, Size: int64(len(o.data)), ETag: etagOf(o.data), Modified: o.mod})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
+}
+
+func (m *memStore) Dirs(_ context.Context, bucket, prefix string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("list"); err != nil {
+		return nil, err
+	}
+	b, err := m.bucket(bucket)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for k := range b {
+		rest, ok := strings.CutPrefix(k, prefix)
+		if i := strings.Index(rest, "/"); ok && i >= 0 {
+			seen[prefix+rest[:i+1]] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 func (m *memStore) Head(_ context.Context, bucket, key string) (object, error) {
@@ -131,7 +154,7 @@ func (m *memStore) Put(_ context.Context, bucket, key string, bd body, h headers
 		return "", err
 	}
 	h.Metadata = maps.Clone(h.Metadata)
-	b[key] = memObject{data: data, h: h}
+	b[key] = memObject{data: data, h: h, mod: time.Now()}
 	m.log = append(m.log, "put "+key)
 	if m.afterPut != nil {
 		defer m.afterPut(key) // deferred calls run in reverse: after the unlock
@@ -168,6 +191,7 @@ func (m *memStore) Copy(_ context.Context, srcBucket, srcKey, dstBucket, dstKey 
 		o.data = append([]byte(nil), o.data...)
 		o.data[0] ^= 0xff
 	}
+	o.mod = time.Now()
 	db[dstKey] = o
 	m.log = append(m.log, "copy "+dstKey)
 	return etagOf(o.data), nil
@@ -198,6 +222,20 @@ func (m *memStore) snapshot(bucket, prefix string) map[string]string {
 	for k, o := range m.buckets[bucket] {
 		if strings.HasPrefix(k, prefix) && !strings.Contains(k, reservedDir) {
 			out[strings.TrimPrefix(k, prefix)] = string(o.data)
+		}
+	}
+	return out
+}
+
+// objects returns key → content of every object under prefix, esteira's
+// own included, keyed without the prefix.
+func (m *memStore) objects(bucket, prefix string) map[string]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]string{}
+	for k, o := range m.buckets[bucket] {
+		if rest, ok := strings.CutPrefix(k, prefix); ok {
+			out[rest] = string(o.data)
 		}
 	}
 	return out

@@ -23,14 +23,11 @@ type Options struct {
 	// Prefix, or to esteira-backups/<Prefix> when BackupBucket is the site
 	// bucket. The backup may not lie inside the site (nor the site inside it).
 	BackupBucket, BackupPrefix string
-	// BackupMode is what the backup copies: BackupFull (the default) every
-	// object of the live site, so each backup restores on its own; or
-	// BackupChanged only the objects the release overwrites or deletes, plus
-	// the manifest of the whole site. BackupChanged makes a small release of a
-	// large site much faster, but rolling back further than one release then
-	// also needs the later releases' backups (rollback checks, and refuses
-	// before changing anything, if one is gone).
-	BackupMode string
+	// Keep, when above 0, prunes after a release that took a backup: the
+	// site's newest Keep backups stay, older ones are deleted, and so are the
+	// contents no remaining backup refers to (see Prune). 0 keeps every
+	// backup.
+	Keep int
 	// MaxDelete refuses a release deleting more objects than this, before
 	// any change: 0 refuses any delete (as --max-delete 0 asks), -1 means no
 	// limit. deploy-frontend passes its --max-delete, 1000 by default.
@@ -68,12 +65,6 @@ type Options struct {
 
 func (o Options) report() report { return report{out: o.Out, files: o.ListFiles} }
 
-// Backup modes.
-const (
-	BackupFull    = "full"
-	BackupChanged = "changed"
-)
-
 const (
 	defaultConcurrency       = 64
 	defaultInvalidationLimit = 50
@@ -109,12 +100,8 @@ func (o Options) withDefaults(needBackup bool) (Options, error) {
 			return o, fmt.Errorf("precompress %q is unknown: the supported value is gzip", enc)
 		}
 	}
-	switch o.BackupMode {
-	case "":
-		o.BackupMode = BackupFull
-	case BackupFull, BackupChanged:
-	default:
-		return o, fmt.Errorf("backup mode %q is unknown: use %s (every object, the default) or %s (only what the release replaces)", o.BackupMode, BackupFull, BackupChanged)
+	if o.Keep < 0 {
+		return o, fmt.Errorf("keep %d is negative: pass how many backups to keep, or 0 to keep every one", o.Keep)
 	}
 	if o.PartSize != 0 && o.PartSize < defaultPartSize {
 		return o, fmt.Errorf("part size %d is below S3's minimum of %d bytes: pass a larger part size or 0 for the default", o.PartSize, defaultPartSize)

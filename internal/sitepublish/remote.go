@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -97,11 +98,17 @@ func checkNoneEnclosed(site location, remote remoteSet) error {
 // size and ETag still match, anything else falls back to HEAD.
 //
 // A backup's manifest (Backup true) also is the backup's record: Objects is
-// the whole site as it was before the release, Stored the paths whose bytes
-// were copied into the backup (the ones the release overwrote or deleted).
+// the whole site as it was before the release. A backup by reference
+// (version 2) names Content, the key prefix of the content store in the
+// same bucket holding every object's bytes as <Content><sha256>, and Site,
+// the bucket/prefix it backed up. A backup by copy (version 1) lists in
+// Stored the paths whose bytes were copied into its own folder.
 type manifest struct {
 	Version int                      `json:"version"`
 	Backup  bool                     `json:"backup,omitempty"`
+	Site    string                   `json:"site,omitempty"`
+	Content string                   `json:"content,omitempty"`
+	Taken   time.Time                `json:"taken,omitzero"`
 	Objects map[string]manifestEntry `json:"objects"`
 	Stored  []string                 `json:"stored,omitempty"`
 }
@@ -139,9 +146,22 @@ func loadManifest(ctx context.Context, st objectStore, loc location) (manifest, 
 	return m, nil
 }
 
-// writeManifest writes set as loc's manifest; stored != nil marks a backup.
-func writeManifest(ctx context.Context, st objectStore, loc location, set remoteSet, stored []string) error {
-	m := manifest{Version: 1, Backup: stored != nil, Stored: stored, Objects: make(map[string]manifestEntry, len(set))}
+// writeManifest writes set as the site loc's manifest.
+func writeManifest(ctx context.Context, st objectStore, loc location, set remoteSet) error {
+	return putManifest(ctx, st, loc, manifest{Version: 1}, set)
+}
+
+// writeBackupManifest writes the manifest of a backup by reference at dst:
+// site's state set, its bytes in content.
+func writeBackupManifest(ctx context.Context, st objectStore, dst, site location, set remoteSet, content location) error {
+	if content.Bucket != dst.Bucket {
+		return fmt.Errorf("content store %s is not in the backup's bucket %s", content, dst.Bucket)
+	}
+	return putManifest(ctx, st, dst, manifest{Version: 2, Backup: true, Site: target(site), Content: content.Prefix, Taken: time.Now().UTC()}, set)
+}
+
+func putManifest(ctx context.Context, st objectStore, loc location, m manifest, set remoteSet) error {
+	m.Objects = make(map[string]manifestEntry, len(set))
 	for rel, o := range set {
 		if o.SHA256 != "" {
 			m.Objects[rel] = manifestEntry{Size: o.Size, ETag: o.ETag, SHA256: o.SHA256, Headers: o.Headers.sig()}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"sync"
 
@@ -109,11 +108,11 @@ func checkSources(ctx context.Context, st objectStore, jobs []copyJob, state rem
 			src, err := st.Head(gctx, j.src.Bucket, j.src.key(j.srcRel))
 			switch {
 			case errors.Is(err, errNotFound):
-				return fmt.Errorf("backup object %s%s is missing: the backup is incomplete, nothing was changed", j.src, j.srcRel)
+				return fmt.Errorf("backup object %s%s (the bytes of %s) is missing: the backup is incomplete, nothing was changed", j.src, j.srcRel, j.dstRel)
 			case err != nil:
 				return err
 			case src.Size != want.Size:
-				return fmt.Errorf("backup object %s%s has %d bytes, the backup recorded %d: the backup is damaged, nothing was changed", j.src, j.srcRel, src.Size, want.Size)
+				return fmt.Errorf("backup object %s%s (the bytes of %s) has %d bytes, the backup recorded %d: the backup is damaged, nothing was changed", j.src, j.srcRel, j.dstRel, src.Size, want.Size)
 			}
 			j.replace = nil
 			if src.Headers.sig() != want.Headers.sig() {
@@ -156,14 +155,23 @@ func executeRestore(ctx context.Context, st objectStore, site location, p *resto
 		return stats, fmt.Errorf("restore %s from %s: %w", site, p.target.loc, err)
 	}
 	stats.Deleted = len(keys)
-	got, err := verifyLocation(ctx, st, p.target.state, site, sameBytes, conc, rep)
-	if err == nil {
-		err = verifyHeaders(ctx, st, site, copiedPaths(p.jobs), p.target.state, conc)
+	// The site now is the backup's state: the copied paths with the ETags
+	// the backup recorded (a copy keeps an MD5 ETag), the others as listed.
+	copied := copiedPaths(p.jobs)
+	got := make(remoteSet, len(p.target.state))
+	for rel, o := range p.target.state {
+		if l, ok := p.live[rel]; ok {
+			o.Key, o.ETag = l.Key, l.ETag
+		}
+		got[rel] = o
 	}
-	if err != nil {
+	for _, rel := range copied {
+		got[rel] = p.target.state[rel]
+	}
+	if err := verifyChanged(ctx, st, site, got, copied, p.deletes, sameBytes, conc, rep); err != nil {
 		return stats, fmt.Errorf("restored site: %w", err)
 	}
-	return stats, writeManifest(ctx, st, site, got, nil)
+	return stats, writeManifest(ctx, st, site, got)
 }
 
 // restoreSite makes the site equal to the backup at src (every source in
@@ -181,28 +189,26 @@ func restoreSite(ctx context.Context, st objectStore, site, src location, conc i
 }
 
 // listBackups reads every verified backup under root except skip, newest
-// first (release ids sort by time).
+// first.
 func listBackups(ctx context.Context, st objectStore, root location, skip location) ([]*backupSnapshot, error) {
-	objs, err := st.List(ctx, root.Bucket, root.Prefix)
+	ids, err := backupDirs(ctx, st, root)
 	if err != nil {
 		return nil, err
 	}
-	suffix := "/" + reservedDir + "manifest.json"
-	var dirs []string
-	for _, o := range objs {
-		if dir, ok := strings.CutSuffix(o.Key, suffix); ok && dir+"/" != skip.Prefix {
-			dirs = append(dirs, dir)
-		}
-	}
-	slices.Sort(dirs)
-	slices.Reverse(dirs)
-	var out []*backupSnapshot
-	for _, dir := range dirs {
-		b, err := readBackup(ctx, st, newLocation(root.Bucket, dir))
+	var entries []backupEntry
+	for _, id := range ids {
+		e, err := readEntry(ctx, st, root, id)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, b)
+		if e != nil && e.m.Backup && e.loc != skip {
+			entries = append(entries, *e)
+		}
+	}
+	sortNewestFirst(entries)
+	var out []*backupSnapshot
+	for _, e := range entries {
+		out = append(out, snapshotOf(e.loc, e.m))
 	}
 	return out, nil
 }

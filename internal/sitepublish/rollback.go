@@ -25,9 +25,6 @@ type RollbackOptions struct {
 	// Releases: the last successful one, or a later one that failed with the
 	// site half new.
 	Backup string
-	// BackupMode is what the safety backup of the current site copies, as in
-	// Options: BackupFull (default) or BackupChanged.
-	BackupMode string
 	// Releases stores the deploy lock and the release record; nil means neither.
 	Releases  *release.Store
 	Who       string
@@ -70,13 +67,6 @@ func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
 	}
 	if o.Backup == "" && o.Releases == nil {
 		return o, fmt.Errorf("no backup named and no release records to find the last one: pass --backup <release-id>")
-	}
-	switch o.BackupMode {
-	case "":
-		o.BackupMode = BackupFull
-	case BackupFull, BackupChanged:
-	default:
-		return o, fmt.Errorf("backup mode %q is unknown: use %s or %s", o.BackupMode, BackupFull, BackupChanged)
 	}
 	o.BackupPrefix = defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix)
 	o.Concurrency = orDefault(o.Concurrency, defaultConcurrency)
@@ -143,12 +133,8 @@ func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI,
 		return fmt.Errorf("nothing was changed: %w", err)
 	}
 	started = time.Now()
-	saved := p.live.sortedKeys()
-	if o.BackupMode == BackupChanged {
-		saved = p.touched()
-	}
-	err = backupSite(ctx, st, site, p.live, saved, safety, o.Concurrency, report{out: o.Out, files: o.ListFiles})
-	r.step("backup", started, err, fmt.Sprintf("%d of the site's %d objects to %s, verified", len(saved), len(p.live), safety))
+	copied, err := backupSite(ctx, st, site, p.live, p.touched(), safety, o.Concurrency, report{out: o.Out, files: o.ListFiles})
+	r.step("backup", started, err, fmt.Sprintf("the site's %d objects to %s by reference, %d new contents copied, verified", len(p.live), safety, copied))
 	if err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("backup of the current site did not verify, nothing was changed: %w", err)

@@ -51,10 +51,30 @@ func (s *s3Store) List(ctx context.Context, bucket, prefix string) ([]object, er
 			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
-			objs = append(objs, object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: cleanETag(o.ETag)})
+			objs = append(objs, object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: cleanETag(o.ETag),
+				Modified: aws.ToTime(o.LastModified)})
 		}
 	}
 	return objs, nil
+}
+
+func (s *s3Store) Dirs(ctx context.Context, bucket, prefix string) ([]string, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Delimiter: aws.String("/")}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	var dirs []string
+	p := s3.NewListObjectsV2Paginator(s.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, cp := range page.CommonPrefixes {
+			dirs = append(dirs, aws.ToString(cp.Prefix))
+		}
+	}
+	return dirs, nil
 }
 
 func (s *s3Store) Head(ctx context.Context, bucket, key string) (object, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
@@ -70,6 +71,8 @@ type object struct {
 	ETag    string // without quotes
 	SHA256  string // hex, "" when unknown
 	Headers headers
+	// Modified is the object's LastModified (List fills it).
+	Modified time.Time
 }
 
 // singlePart reports whether the ETag is the MD5 of the content (objects
@@ -100,6 +103,8 @@ func (nopSeekCloser) Close() error { return nil }
 // remoteStore). Keys are full object keys.
 type objectStore interface {
 	List(ctx context.Context, bucket, prefix string) ([]object, error)
+	// Dirs lists the common prefixes one "/" below prefix (each ends in "/").
+	Dirs(ctx context.Context, bucket, prefix string) ([]string, error)
 	Head(ctx context.Context, bucket, key string) (object, error)
 	Read(ctx context.Context, bucket, key string) (io.ReadCloser, error)
 	// Put uploads b with h and returns the new ETag.

@@ -2,6 +2,7 @@ package sitepublish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,18 +23,15 @@ const (
 	sameBytes
 )
 
-// verifyLocation lists dst and checks it holds exactly want's paths with the
-// same content: equal sizes, and equal MD5 ETags or else (per mode) the same
-// ETag as our write or a SHA-256 of the bytes read back.
-//
-// It returns dst's listing with want's hashes and headers filled in, ready to
-// be written as dst's manifest.
-func verifyLocation(ctx context.Context, st objectStore, want remoteSet, dst location, mode verifyMode, conc int, rep report) (remoteSet, error) {
-	got, err := listLocation(ctx, st, dst)
-	if err != nil {
-		return nil, err
-	}
-	m := rep.meter("verify", len(want))
+// verifyChanged checks, with one HEAD each, that every written path holds
+// what want records (its size; the ETag of our own write, or per mode an
+// equal MD5 ETag or the SHA-256 of the bytes read back; its Content-Type,
+// Cache-Control and Content-Encoding) and that every deleted path is gone.
+// The paths a release did not touch are as the plan's listing found them:
+// the deploy lock keeps other releases out, so listing the whole site again
+// would only repeat it. Written paths get the ETag S3 now reports in want.
+func verifyChanged(ctx context.Context, st objectStore, loc location, want remoteSet, written, deleted []string, mode verifyMode, conc int, rep report) error {
+	m := rep.meter("verify", len(written)+len(deleted))
 	defer m.stop()
 	var mu sync.Mutex
 	var problems []string
@@ -42,92 +40,72 @@ func verifyLocation(ctx context.Context, st objectStore, want remoteSet, dst loc
 		problems = append(problems, fmt.Sprintf(format, args...))
 		mu.Unlock()
 	}
-	for rel := range got {
-		if _, ok := want[rel]; !ok {
-			report("%s: unexpected object", rel)
-		}
-	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
-	for _, rel := range want.sortedKeys() {
-		m.tick()
-		w, g2 := want[rel], got[rel]
-		switch {
-		case g2.Key == "":
-			report("%s: missing", rel)
-		case w.Size != g2.Size:
-			report("%s: size %d, want %d", rel, g2.Size, w.Size)
-		case w.ETag != "" && w.ETag == g2.ETag && (w.singlePart() || mode == sameObject):
-			// Same MD5, or (after our own write) the very object we wrote.
-		default:
-			// Different or multipart ETags (copies, SSE-KMS): read the bytes back.
-			g.Go(func() error {
-				h, err := readHash(gctx, st, dst.Bucket, g2.Key)
-				if err != nil {
-					return err
-				}
-				if h != w.SHA256 {
-					report("%s: sha256 %s, want %s", rel, h, w.SHA256)
-				}
-				return nil
-			})
-		}
-	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("verify %s: %w", dst, err)
-	}
-	if len(problems) > 0 {
-		more := ""
-		if len(problems) > 5 {
-			more = fmt.Sprintf(" (and %d more)", len(problems)-5)
-			problems = problems[:5]
-		}
-		return nil, fmt.Errorf("verify %s: %w: %s%s", dst, errVerify, strings.Join(problems, "; "), more)
-	}
-	for rel, o := range got {
-		o.SHA256, o.Headers = want[rel].SHA256, want[rel].Headers
-		got[rel] = o
-	}
-	return got, nil
-}
-
-// verifyHeaders HEADs rels under loc and checks each has the Content-Type,
-// Cache-Control and Content-Encoding that want records. verifyLocation
-// compares bytes only; a restore also checks the headers of what it copied
-// (the paths it did not copy already had the recorded headers).
-func verifyHeaders(ctx context.Context, st objectStore, loc location, rels []string, want remoteSet, conc int) error {
-	var mu sync.Mutex
-	var problems []string
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(conc)
-	for _, rel := range rels {
+	etags := make([]string, len(written))
+	for i, rel := range written {
+		w := want[rel]
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
 			got, err := st.Head(gctx, loc.Bucket, loc.key(rel))
-			if err != nil {
+			switch {
+			case errors.Is(err, errNotFound):
+				report("%s: missing", rel)
+				return nil
+			case err != nil:
+				return err
+			case got.Size != w.Size:
+				report("%s: size %d, want %d", rel, got.Size, w.Size)
+				return nil
+			case got.Headers.sig() != w.Headers.sig():
+				report("%s: headers %q, want %q", rel, got.Headers.sig(), w.Headers.sig())
+				return nil
+			}
+			if !(w.ETag != "" && w.ETag == got.ETag && (w.singlePart() || mode == sameObject)) {
+				h, err := readHash(gctx, st, loc.Bucket, got.Key)
+				if err != nil {
+					return err
+				}
+				if h != w.SHA256 {
+					report("%s: sha256 %s, want %s", rel, h, w.SHA256)
+					return nil
+				}
+			}
+			etags[i] = got.ETag
+			m.tick()
+			return nil
+		})
+	}
+	for _, rel := range deleted {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
 				return err
 			}
-			if got.Headers.sig() != want[rel].Headers.sig() {
-				mu.Lock()
-				problems = append(problems, fmt.Sprintf("%s: headers %q, want %q", rel, got.Headers.sig(), want[rel].Headers.sig()))
-				mu.Unlock()
+			_, err := st.Head(gctx, loc.Bucket, loc.key(rel))
+			switch {
+			case errors.Is(err, errNotFound):
+				m.tick()
+				return nil
+			case err != nil:
+				return err
 			}
+			report("%s: still there after its delete", rel)
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return fmt.Errorf("verify headers in %s: %w", loc, err)
+		return fmt.Errorf("verify %s: %w", loc, err)
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		more := ""
-		if len(problems) > 5 {
-			more = fmt.Sprintf(" (and %d more)", len(problems)-5)
-			problems = problems[:5]
-		}
-		return fmt.Errorf("verify %s: %w: %s%s", loc, errVerify, strings.Join(problems, "; "), more)
+		return fmt.Errorf("verify %s: %w: %s%s", loc, errVerify, strings.Join(problems[:min(5, len(problems))], "; "), moreText(len(problems)-5))
+	}
+	for i, rel := range written {
+		w := want[rel]
+		w.Key, w.ETag = loc.key(rel), etags[i]
+		want[rel] = w
 	}
 	return nil
 }

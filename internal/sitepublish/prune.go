@@ -1,0 +1,205 @@
+package sitepublish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// pruneGrace protects content copied into the store recently: a release
+// copies new contents before it writes the manifest that refers to them, so
+// content younger than this is never deleted, referred to or not. A
+// release's backup takes seconds; the margin is for one that stalls.
+const pruneGrace = 6 * time.Hour
+
+// Pruned is what a prune deleted (or, in a dry run, would delete).
+type Pruned struct {
+	// Kept and Deleted are the site's backups (release ids), newest first.
+	Kept    []string `json:"kept"`
+	Deleted []string `json:"deleted"`
+	// Contents and Bytes are the stored contents no remaining backup
+	// refers to, and their size.
+	Contents int   `json:"contents"`
+	Bytes    int64 `json:"bytes"`
+	// Recent counts unreferenced contents left alone because they are
+	// younger than the grace period (a release may be about to refer to them).
+	Recent int `json:"recent"`
+}
+
+func (p Pruned) String() string {
+	return fmt.Sprintf("kept %d backups, deleted %d; deleted %d unreferenced contents (%.1f MB), left %d recent ones",
+		len(p.Kept), len(p.Deleted), p.Contents, float64(p.Bytes)/1e6, p.Recent)
+}
+
+// pruneBackups keeps the site's newest keep backups under root, deletes the
+// older ones (the manifest first, so a backup stops counting as verified
+// before any of its bytes go), then deletes the stored contents that no
+// remaining backup (of any site sharing the root) refers to and that are
+// older than pruneGrace at now. A folder without a manifest is left alone:
+// it is not a verified backup, and may be one being written. It refuses,
+// deleting nothing, when a manifest cannot be read: it could not tell what
+// that backup needs.
+func pruneBackups(ctx context.Context, st objectStore, site, root location, keep int, now time.Time, dryRun bool) (Pruned, error) {
+	var res Pruned
+	if keep < 1 {
+		return res, fmt.Errorf("keep %d would delete every backup: keep at least 1", keep)
+	}
+	ids, err := backupDirs(ctx, st, root)
+	if err != nil {
+		return res, fmt.Errorf("list the backups in %s: %w", root, err)
+	}
+	var all []backupEntry
+	for _, id := range ids {
+		e, err := readEntry(ctx, st, root, id)
+		if err != nil {
+			return res, fmt.Errorf("nothing was pruned: %w", err)
+		}
+		if e != nil {
+			all = append(all, *e)
+		}
+	}
+	sortNewestFirst(all)
+	var remaining, drop []backupEntry
+	for _, e := range all {
+		mine := e.m.Backup && (e.m.Site == target(site) || e.m.Site == "")
+		switch {
+		case mine && len(res.Kept) < keep:
+			res.Kept = append(res.Kept, e.id)
+			remaining = append(remaining, e)
+		case mine:
+			res.Deleted = append(res.Deleted, e.id)
+			drop = append(drop, e)
+		default:
+			remaining = append(remaining, e)
+		}
+	}
+	referenced := map[string]bool{}
+	for _, e := range remaining {
+		if e.m.Content != "" {
+			for _, o := range e.m.Objects {
+				referenced[o.SHA256] = true
+			}
+		}
+	}
+	content := contentAt(root)
+	stored, err := st.List(ctx, content.Bucket, content.Prefix)
+	if err != nil {
+		return res, fmt.Errorf("nothing was pruned: list %s: %w", content, err)
+	}
+	var unreferenced []string
+	for _, o := range stored {
+		sha := strings.TrimPrefix(o.Key, content.Prefix)
+		switch {
+		case referenced[sha]:
+		case now.Sub(o.Modified) < pruneGrace:
+			res.Recent++
+		default:
+			unreferenced = append(unreferenced, o.Key)
+			res.Contents++
+			res.Bytes += o.Size
+		}
+	}
+	if dryRun {
+		return res, nil
+	}
+	for _, e := range drop {
+		if err := deleteBackup(ctx, st, e); err != nil {
+			return res, err
+		}
+	}
+	if err := st.Delete(ctx, content.Bucket, unreferenced); err != nil {
+		return res, fmt.Errorf("delete unreferenced contents from %s: %w", content, err)
+	}
+	return res, nil
+}
+
+// deleteBackup deletes a backup's manifest, then whatever else its folder
+// holds (a backup by copy keeps its bytes there).
+func deleteBackup(ctx context.Context, st objectStore, e backupEntry) error {
+	if err := st.Delete(ctx, e.loc.Bucket, []string{e.loc.manifestKey()}); err != nil {
+		return fmt.Errorf("delete backup %s: %w", e.loc, err)
+	}
+	if e.m.Content != "" {
+		return nil
+	}
+	objs, err := st.List(ctx, e.loc.Bucket, e.loc.Prefix)
+	if err != nil {
+		return fmt.Errorf("delete backup %s: %w", e.loc, err)
+	}
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		keys[i] = o.Key
+	}
+	if err := st.Delete(ctx, e.loc.Bucket, keys); err != nil {
+		return fmt.Errorf("delete backup %s: %w", e.loc, err)
+	}
+	return nil
+}
+
+// PruneOptions configure Prune.
+type PruneOptions struct {
+	// Bucket and Prefix are the live site whose backups to prune.
+	Bucket, Prefix string
+	// BackupBucket and BackupPrefix are where Deploy wrote its backups
+	// (BackupPrefix defaults as in Options).
+	BackupBucket, BackupPrefix string
+	// Keep is how many of the site's newest backups stay (at least 1).
+	Keep int
+	// Releases stores the deploy lock, taken so no release of the site
+	// runs meanwhile; nil means no lock.
+	Releases  *release.Store
+	Who       string
+	BreakLock bool
+	// DryRun reports what would be deleted and deletes nothing.
+	DryRun bool
+	// Out receives progress lines; nil discards them.
+	Out io.Writer
+}
+
+// Prune deletes the site's backups beyond the newest o.Keep and the stored
+// contents no remaining backup refers to, under the site's deploy lock.
+// Every remaining backup still restores the whole site on its own.
+func Prune(ctx context.Context, c Clients, o PruneOptions) (Pruned, error) {
+	if c.S3 == nil {
+		return Pruned{}, errors.New("no S3 client: pass Clients.S3")
+	}
+	return prune(ctx, newS3Store(c.S3, 0), o, time.Now())
+}
+
+func prune(ctx context.Context, st objectStore, o PruneOptions, now time.Time) (Pruned, error) {
+	switch {
+	case o.Bucket == "":
+		return Pruned{}, fmt.Errorf("bucket is empty: pass --bucket, the S3 bucket that serves the site")
+	case o.BackupBucket == "":
+		return Pruned{}, fmt.Errorf("backup bucket is empty: pass --backup-bucket, where deploy-frontend wrote its backups")
+	case o.Keep < 1:
+		return Pruned{}, fmt.Errorf("keep %d would delete every backup: pass --keep 1 or more", o.Keep)
+	}
+	if err := validatePrefix("--prefix", o.Prefix); err != nil {
+		return Pruned{}, err
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	site := newLocation(o.Bucket, o.Prefix)
+	root := newLocation(o.BackupBucket, defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix))
+	if err := checkApart(site, root); err != nil {
+		return Pruned{}, err
+	}
+	r := newRun("frontend", site, nil, o.Out)
+	what := fmt.Sprintf("prune-frontend %s --keep %d; it deletes only backups beyond the newest %d and contents none of them refers to", target(site), o.Keep, o.Keep)
+	unlock, _, err := lock(ctx, r, o.Releases, site, release.Holder{Who: whoOrDefault(o.Who), What: what}, 0, o.BreakLock)
+	if err != nil {
+		return Pruned{}, fmt.Errorf("nothing was pruned: %w", err)
+	}
+	defer unlock("")
+	started := time.Now()
+	res, err := pruneBackups(ctx, st, site, root, o.Keep, now, o.DryRun)
+	r.step("prune", started, err, res.String())
+	return res, err
+}
