@@ -69,13 +69,15 @@ func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, 
 // paths the release will replace (touched: what a restore after a failed
 // publish copies back), then writes dst's manifest, the whole site. The
 // manifest is written last and marks the backup as verified. It returns how
-// many contents it copied.
-func backupSite(ctx context.Context, st objectStore, site location, remote remoteSet, touched []string, dst location, conc int, rep report) (int, error) {
+// many contents it copied. known is what the store holds (nil: read it).
+func backupSite(ctx context.Context, st objectStore, site location, remote remoteSet, touched []string, dst location, known map[string]bool, conc int, rep report) (int, error) {
 	root := backupRoot(dst)
 	content := contentAt(root)
-	known, err := storedContent(ctx, st, site, root)
-	if err != nil {
-		return 0, fmt.Errorf("back up %s: %w", site, err)
+	if known == nil {
+		var err error
+		if known, err = storedContent(ctx, st, site, root); err != nil {
+			return 0, fmt.Errorf("back up %s: %w", site, err)
+		}
 	}
 	if err := recheckStored(ctx, st, content, remote, touched, known, conc); err != nil {
 		return 0, fmt.Errorf("back up %s: %w", site, err)

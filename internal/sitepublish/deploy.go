@@ -71,6 +71,18 @@ func (r *run) step(name string, started time.Time, err error, detail string) {
 	fmt.Fprintf(r.out, "==> %-10s %s (%s) %s\n", name, status, time.Since(started).Round(time.Millisecond), detail)
 }
 
+// stepTook is step for a step that ran concurrently with others and took
+// took from started.
+func (r *run) stepTook(name string, started time.Time, took time.Duration, err error, detail string) {
+	r.rec.Step(name, started, err, detail)
+	r.rec.Steps[len(r.rec.Steps)-1].Duration = took
+	status := "ok"
+	if err != nil {
+		status = "FAILED"
+	}
+	fmt.Fprintf(r.out, "==> %-10s %s (%s) %s\n", name, status, took.Round(time.Millisecond), detail)
+}
+
 // finish sets the outcome and the error text.
 func (r *run) finish(outcome string, err error) {
 	r.rec.Outcome, r.rec.FinishedAt = outcome, time.Now()
@@ -89,6 +101,15 @@ func scanBuild(ctx context.Context, o Options) ([]localFile, error) {
 
 // planSite lists the site, resolves its content hashes and diffs the build.
 func planSite(ctx context.Context, st objectStore, site location, files []localFile, conc int) (*SitePlan, resolveStats, error) {
+	remote, stats, err := readRemote(ctx, st, site, conc)
+	if err != nil {
+		return nil, stats, err
+	}
+	return buildPlan(site, files, remote), stats, nil
+}
+
+// readRemote lists the site and resolves its content hashes.
+func readRemote(ctx context.Context, st objectStore, site location, conc int) (remoteSet, resolveStats, error) {
 	remote, err := listLocation(ctx, st, site)
 	if err != nil {
 		return nil, resolveStats{}, err
@@ -97,10 +118,7 @@ func planSite(ctx context.Context, st objectStore, site location, files []localF
 		return nil, resolveStats{}, err
 	}
 	stats, err := resolveHashes(ctx, st, site, remote, conc)
-	if err != nil {
-		return nil, stats, err
-	}
-	return buildPlan(site, files, remote), stats, nil
+	return remote, stats, err
 }
 
 // lock takes the site's deploy lock when a release store is configured.

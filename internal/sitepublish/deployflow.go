@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"golang.org/x/sync/errgroup"
 )
 
 // restoreTimeout bounds a restore after a failed publish. The restore runs
@@ -32,15 +33,15 @@ func deploy(ctx context.Context, st objectStore, cf CloudFrontAPI, o Options) (*
 		r.rec.Frontend.BackupURI = bak.String()
 	}
 	started := time.Now()
-	files, err := scanBuild(ctx, o)
-	r.step("hash", started, err, fmt.Sprintf("%d files in %s", len(files), o.Dir))
+	h, err := startHashing(ctx, o)
 	if err != nil {
+		r.step("hash", started, err, o.Dir)
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("read the build, nothing was changed: %w", err)
 	}
-	r.rec.Frontend.BuildDigest = buildDigest(files)
+	defer h.stop()
 	if o.DryRun {
-		p, err := planAndCheck(ctx, r, st, site, files, o)
+		p, _, err := planAndCheck(ctx, r, st, site, nil, h, o)
 		r.finish("dry-run", err)
 		if err == nil {
 			fmt.Fprint(o.Out, p.String(), "DRY RUN OK: nothing was changed\n")
@@ -58,7 +59,7 @@ func deploy(ctx context.Context, st objectStore, cf CloudFrontAPI, o Options) (*
 	}
 	var note string
 	defer func() { unlock(note) }()
-	err = releaseSite(ctx, r, st, cf, site, bak, files, o)
+	err = releaseSite(ctx, r, st, cf, site, bak, h, o)
 	if o.Keep > 0 && r.rec.Outcome == release.OutcomeSucceeded {
 		pruneAfter(ctx, r, st, site, bak, o)
 	}
@@ -77,25 +78,49 @@ func pruneAfter(ctx context.Context, r *run, st objectStore, site, bak location,
 	}
 }
 
-// planAndCheck plans and applies the --max-delete guard.
-func planAndCheck(ctx context.Context, r *run, st objectStore, site location, files []localFile, o Options) (*SitePlan, error) {
+// planAndCheck lists the site and resolves its hashes, and (bak non-nil)
+// reads which contents the backup store holds, while the build is hashed;
+// then plans and applies the --max-delete guard.
+func planAndCheck(ctx context.Context, r *run, st objectStore, site location, bak *location, h *hashing, o Options) (*SitePlan, map[string]bool, error) {
 	started := time.Now()
-	p, stats, err := planSite(ctx, st, site, files, o.Concurrency)
-	if err == nil && o.MaxDelete >= 0 && len(p.Delete) > o.MaxDelete {
-		err = fmt.Errorf("the release would delete %d objects from %s, more than --max-delete %d: check --prefix and the build, or raise --max-delete", len(p.Delete), site, o.MaxDelete)
+	var remote remoteSet
+	var stats resolveStats
+	var known map[string]bool
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		remote, stats, err = readRemote(gctx, st, site, o.Concurrency)
+		return err
+	})
+	if bak != nil {
+		g.Go(func() (err error) {
+			known, err = storedContent(gctx, st, site, backupRoot(*bak))
+			return err
+		})
+	}
+	err := g.Wait()
+	files, herr := h.wait(r, o)
+	if herr != nil {
+		return nil, nil, herr
+	}
+	var p *SitePlan
+	if err == nil {
+		p = buildPlan(site, files, remote)
+		if o.MaxDelete >= 0 && len(p.Delete) > o.MaxDelete {
+			err = fmt.Errorf("the release would delete %d objects from %s, more than --max-delete %d: check --prefix and the build, or raise --max-delete", len(p.Delete), site, o.MaxDelete)
+		}
 	}
 	detail := stats.String()
 	if p != nil {
 		detail = fmt.Sprintf("%d to upload, %d unchanged, %d to delete; %s", len(p.Upload), len(p.Skipped), len(p.Delete), stats)
 	}
 	r.step("plan", started, err, detail)
-	return p, err
+	return p, known, err
 }
 
 // releaseSite runs plan → backup → publish → verify (→ restore) → invalidate
 // and sets the record's outcome.
-func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, bak location, files []localFile, o Options) error {
-	p, err := planAndCheck(ctx, r, st, site, files, o)
+func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, bak location, h *hashing, o Options) error {
+	p, known, err := planAndCheck(ctx, r, st, site, &bak, h, o)
 	if err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("nothing was changed: %w", err)
@@ -109,7 +134,7 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 		return nil
 	}
 	started := time.Now()
-	copied, err := backupSite(ctx, st, site, p.remote, p.touched(), bak, o.Concurrency, o.report())
+	copied, err := backupSite(ctx, st, site, p.remote, p.touched(), bak, known, o.Concurrency, o.report())
 	r.step("backup", started, err, fmt.Sprintf("the site's %d objects to %s by reference, %d new contents copied, verified", len(p.remote), bak, copied))
 	if err != nil {
 		r.finish("failed", err)

@@ -260,7 +260,7 @@ func TestDeployS3_MissingBucketsAreRefusedWithNothingChanged(t *testing.T) {
 		want []string
 	}{
 		{"site bucket", func(o *Options) { o.Bucket = "esteira-no-such-site" }, []string{"nothing was changed", "esteira-no-such-site", "NoSuchBucket"}},
-		{"backup bucket", func(o *Options) { o.BackupBucket = "esteira-no-such-backups" }, []string{"the site was not changed", "esteira-no-such-backups", "NoSuchBucket"}},
+		{"backup bucket", func(o *Options) { o.BackupBucket = "esteira-no-such-backups" }, []string{"nothing was changed", "list the backups in s3://esteira-no-such-backups/", "NoSuchBucket"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.proxy.reset()

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,6 +42,17 @@ const reservedDir = ".esteira/"
 
 // scanDir lists and hashes every regular file under dir, in parallel.
 func scanDir(ctx context.Context, dir string, cm *cacheMatcher, precompress []string, conc int, rep report) ([]localFile, error) {
+	files, err := walkDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return hashFiles(ctx, files, cm, precompress, conc, rep)
+}
+
+// walkDir lists every regular file under dir and refuses, by name, what
+// cannot be published (links out of the build, special files, esteira's
+// reserved folder) and an empty build: the checks that need no hashing.
+func walkDir(dir string) ([]localFile, error) {
 	var files []localFile
 	var refused []string
 	realRoot, err := filepath.EvalSymlinks(dir)
@@ -76,6 +88,13 @@ func scanDir(ctx context.Context, dir string, cm *cacheMatcher, precompress []st
 	if len(files) == 0 {
 		return nil, fmt.Errorf("build folder %s is empty (no files): check the folder the build writes (--build-dir) or --dist", dir)
 	}
+	return files, nil
+}
+
+// hashFiles hashes the walked files in parallel, sets their headers and
+// adds the precompressed variants.
+func hashFiles(ctx context.Context, files []localFile, cm *cacheMatcher, precompress []string, conc int, rep report) ([]localFile, error) {
+	files = slices.Clone(files)
 	m := rep.meter("hash", len(files))
 	defer m.stop()
 	g, ctx := errgroup.WithContext(ctx)
@@ -113,13 +132,27 @@ func hashFile(f *localFile) error {
 	}
 	defer r.Close()
 	s := sha256.New()
-	n, err := io.Copy(s, r)
-	if err != nil {
-		return fmt.Errorf("read build file %s: %w: fix its permissions or remove it from the build", f.Rel, err)
+	// A pooled buffer: io.Copy would allocate one per file (through
+	// os.File's WriteTo), and at 50,000 files the collector's work showed.
+	buf := hashBuffers.Get().(*[]byte)
+	defer hashBuffers.Put(buf)
+	var n int64
+	for {
+		k, err := r.Read(*buf)
+		s.Write((*buf)[:k])
+		n += int64(k)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read build file %s: %w: fix its permissions or remove it from the build", f.Rel, err)
+		}
 	}
 	f.Size, f.SHA256 = n, hex.EncodeToString(s.Sum(nil))
 	return nil
 }
+
+var hashBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 func hashBytes(b []byte) string {
 	s := sha256.Sum256(b)

@@ -133,7 +133,7 @@ func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI,
 		return fmt.Errorf("nothing was changed: %w", err)
 	}
 	started = time.Now()
-	copied, err := backupSite(ctx, st, site, p.live, p.touched(), safety, o.Concurrency, report{out: o.Out, files: o.ListFiles})
+	copied, err := backupSite(ctx, st, site, p.live, p.touched(), safety, nil, o.Concurrency, report{out: o.Out, files: o.ListFiles})
 	r.step("backup", started, err, fmt.Sprintf("the site's %d objects to %s by reference, %d new contents copied, verified", len(p.live), safety, copied))
 	if err != nil {
 		r.finish("failed", err)

@@ -3,6 +3,7 @@ package sitepublish
 import (
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -233,4 +234,32 @@ func TestRollbackS3_MultipartFileIsBackedUpAndCopiedBackByteIdentical(t *testing
 	require.NoError(t, err)
 	assert.Equal(t, 2, rb.Frontend.Uploaded, "both files copied back")
 	assert.Equal(t, before, snapshot(t, e.direct, e.site, "www/"))
+}
+
+func TestS3Store_ListByFoldersEqualsOneFlatListing(t *testing.T) {
+	srv := teststack.S3(t)
+	c, bucket := srv.Client(t), srv.NewBucket(t)
+	keys := []string{"root.txt", "www/index.html", "www/only/one/deep/a.js", "www/only/one/b.js", "www/x/1", "www/y/2", "www/y/z/3", "www/.esteira/manifest.json"}
+	for i := range 30 {
+		keys = append(keys, fmt.Sprintf("www/d%02d/f%d.css", i%7, i))
+	}
+	for _, k := range keys {
+		_, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: strings.NewReader(k)})
+		require.NoError(t, err)
+	}
+	st := newS3Store(c, 0)
+	for _, prefix := range []string{"", "www/", "www/only/", "www/y/", "nothing/"} {
+		got, err := st.List(context.Background(), bucket, prefix)
+		require.NoError(t, err)
+		var flat []object
+		p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(5)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(context.Background())
+			require.NoError(t, err)
+			for _, o := range page.Contents {
+				flat = append(flat, object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: cleanETag(o.ETag), Modified: aws.ToTime(o.LastModified)})
+			}
+		}
+		assert.Equal(t, flat, got, "prefix %q", prefix)
+	}
 }

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 )
 
 // errNotFound is returned by Head and Read for a missing key.
@@ -38,43 +41,78 @@ func newS3Store(api S3API, partSize int64) *s3Store {
 	})}
 }
 
+// List lists every object under prefix. ListObjectsV2 pages are read one
+// after the other, so a large site is listed by its folders in parallel:
+// one delimited listing of the top (descending while it holds a single
+// folder), then each folder's listing at once.
 func (s *s3Store) List(ctx context.Context, bucket, prefix string) ([]object, error) {
+	var objs []object
+	dirs := []string{prefix}
+	for depth := 0; len(dirs) == 1 && depth < maxListDepth; depth++ {
+		top, sub, err := s.listPages(ctx, bucket, dirs[0], "/")
+		if err != nil {
+			return nil, err
+		}
+		objs, dirs = append(objs, top...), sub
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(listConcurrency)
+	for _, d := range dirs {
+		g.Go(func() error {
+			got, _, err := s.listPages(gctx, bucket, d, "")
+			mu.Lock()
+			objs = append(objs, got...)
+			mu.Unlock()
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(objs, func(a, b object) int { return strings.Compare(a.Key, b.Key) })
+	return objs, nil
+}
+
+// maxListDepth and listConcurrency bound List: how far it descends through
+// single folders, and how many folders it lists at once.
+const (
+	maxListDepth    = 3
+	listConcurrency = 16
+)
+
+// listPages reads every page of one listing; with a delimiter it also
+// returns the common prefixes.
+func (s *s3Store) listPages(ctx context.Context, bucket, prefix, delimiter string) ([]object, []string, error) {
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}
 	if prefix != "" {
 		in.Prefix = aws.String(prefix)
 	}
+	if delimiter != "" {
+		in.Delimiter = aws.String(delimiter)
+	}
 	var objs []object
-	p := s3.NewListObjectsV2Paginator(s.api, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
-		}
-		for _, o := range page.Contents {
-			objs = append(objs, object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: cleanETag(o.ETag),
-				Modified: aws.ToTime(o.LastModified)})
-		}
-	}
-	return objs, nil
-}
-
-func (s *s3Store) Dirs(ctx context.Context, bucket, prefix string) ([]string, error) {
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Delimiter: aws.String("/")}
-	if prefix != "" {
-		in.Prefix = aws.String(prefix)
-	}
 	var dirs []string
 	p := s3.NewListObjectsV2Paginator(s.api, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+			return nil, nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			objs = append(objs, object{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ETag: cleanETag(o.ETag),
+				Modified: aws.ToTime(o.LastModified)})
 		}
 		for _, cp := range page.CommonPrefixes {
 			dirs = append(dirs, aws.ToString(cp.Prefix))
 		}
 	}
-	return dirs, nil
+	return objs, dirs, nil
+}
+
+func (s *s3Store) Dirs(ctx context.Context, bucket, prefix string) ([]string, error) {
+	_, dirs, err := s.listPages(ctx, bucket, prefix, "/")
+	return dirs, err
 }
 
 func (s *s3Store) Head(ctx context.Context, bucket, key string) (object, error) {

@@ -31,6 +31,9 @@ const (
 // the deploy lock keeps other releases out, so listing the whole site again
 // would only repeat it. Written paths get the ETag S3 now reports in want.
 func verifyChanged(ctx context.Context, st objectStore, loc location, want remoteSet, written, deleted []string, mode verifyMode, conc int, rep report) error {
+	if mode == sameObject && len(written)+len(deleted) > listInsteadOfHeads {
+		return verifyListed(ctx, st, loc, want, written, deleted)
+	}
 	m := rep.meter("verify", len(written)+len(deleted))
 	defer m.stop()
 	var mu sync.Mutex
@@ -106,6 +109,42 @@ func verifyChanged(ctx context.Context, st objectStore, loc location, want remot
 		w := want[rel]
 		w.Key, w.ETag = loc.key(rel), etags[i]
 		want[rel] = w
+	}
+	return nil
+}
+
+// listInsteadOfHeads: past this many changed paths, one listing of the
+// site is cheaper than a HEAD each.
+const listInsteadOfHeads = 1000
+
+// verifyListed is verifyChanged for a large publish: one listing, and each
+// written path must be listed with its size and the ETag of our own write
+// (that very object: its headers came with it), each deleted one not at all.
+func verifyListed(ctx context.Context, st objectStore, loc location, want remoteSet, written, deleted []string) error {
+	got, err := listLocation(ctx, st, loc)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", loc, err)
+	}
+	var problems []string
+	for _, rel := range written {
+		w, g := want[rel], got[rel]
+		switch {
+		case g.Key == "":
+			problems = append(problems, rel+": missing")
+		case g.Size != w.Size:
+			problems = append(problems, fmt.Sprintf("%s: size %d, want %d", rel, g.Size, w.Size))
+		case g.ETag != w.ETag:
+			problems = append(problems, fmt.Sprintf("%s: ETag %s, not the one of our upload (%s)", rel, g.ETag, w.ETag))
+		}
+	}
+	for _, rel := range deleted {
+		if _, ok := got[rel]; ok {
+			problems = append(problems, rel+": still there after its delete")
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return fmt.Errorf("verify %s: %w: %s%s", loc, errVerify, strings.Join(problems[:min(5, len(problems))], "; "), moreText(len(problems)-5))
 	}
 	return nil
 }
