@@ -9,8 +9,10 @@
 //	  -registry-upstream http://127.0.0.1:5000 -registry localhost:4566 -registry-password demo
 //
 // Point the AWS CLI or SDK at the printed endpoint with the printed
-// credentials. Without -tick, time moves only when a client observes it
-// (DescribeTasks, DescribeServices), exactly as in tests.
+// credentials (a Go CloudFront KeyValueStore client also needs the
+// resolver awsenv.KeyValueStoreEndpoints returns). Without -tick, time moves
+// only when a client observes it (DescribeTasks, DescribeServices),
+// exactly as in tests.
 package main
 
 import (
@@ -61,6 +63,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	functions := fs.String("functions", "", "Comma-separated Lambda functions to create at start, as name:Zip or name:Image, each with version 1 and alias live.")
 	alarms := fs.String("alarms", "", "Comma-separated CloudWatch alarms to create at start, in state OK.")
 	dbInstances := fs.String("db-instances", "", "Comma-separated RDS DB instances to create at start, as name:engine, e.g. app-db:postgres.")
+	keyValueStores := fs.String("key-value-stores", "", "Comma-separated CloudFront KeyValueStores to create at start, empty; their ARNs are printed.")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -122,6 +125,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			sim.ECR.CreateRepository(name)
 		}
 	}
+	var stores []string // "name arn", printed once listening
+	for _, name := range strings.Split(*keyValueStores, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			continue
+		}
+		storeARN, err := sim.KVS.CreateStore(name)
+		if err != nil {
+			return fmt.Errorf("-key-value-stores: %w", err)
+		}
+		stores = append(stores, name+" "+storeARN)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on -addr %s: %w", *addr, err)
@@ -129,6 +143,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "awssim endpoint http://%s region %s account %s\n", ln.Addr(), opts.Region, opts.AccountID)
 	fmt.Fprintf(out, "export AWS_ENDPOINT_URL=http://%s AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n",
 		ln.Addr(), opts.Region, opts.AccessKeyID, opts.SecretAccessKey)
+	for _, store := range stores {
+		fmt.Fprintf(out, "key-value-store %s\n", store)
+	}
 	if *buckets != "" {
 		if err := createBuckets(ctx, *s3Upstream, opts, strings.Split(*buckets, ",")); err != nil {
 			return err

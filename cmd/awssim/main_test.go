@@ -21,6 +21,18 @@ import (
 // start runs the command with args and returns its endpoint URL.
 func start(t *testing.T, args ...string) string {
 	t.Helper()
+	url, rest := startWithOutput(t, args...)
+	go func() {
+		for range rest {
+		}
+	}()
+	return url
+}
+
+// startWithOutput is start that also returns the lines printed after the
+// endpoint; the caller must read them all (the command waits on its output).
+func startWithOutput(t *testing.T, args ...string) (string, <-chan string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -47,17 +59,13 @@ func start(t *testing.T, args ...string) string {
 		if !ok {
 			t.Fatalf("awssim exited before printing its endpoint: %v", <-done)
 		}
-		go func() {
-			for range lines {
-			}
-		}()
 		f := strings.Fields(line)
 		require.GreaterOrEqual(t, len(f), 3, "first line: %q", line)
-		return f[2]
+		return f[2], lines
 	case <-time.After(10 * time.Second):
 		t.Fatal("awssim printed no endpoint within 10s")
 	}
-	return ""
+	return "", nil
 }
 
 func TestRun_ServesTheSeededServiceAndTicksOnTheWallClock(t *testing.T) {

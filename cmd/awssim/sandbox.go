@@ -32,6 +32,9 @@ import (
 //   - lambdaPath: GET lists the Lambda rules, PUT replaces them
 //     ({"updates": [...], "alarms": [...]}, see awssim.LambdaRules): the
 //     next update of a function fails, an alarm fires during a bake.
+//   - kvsPath: GET lists the CloudFront KeyValueStores (name, ARN, ETag,
+//     keys) and the KeyValueStore faults, PUT replaces the faults
+//     ({"faults": [...]}, see awssim.KVSFault): the next PutKey fails.
 //   - webhooksPath: POST records a notification (as a chat webhook would
 //     receive it), GET lists the last ones: where a release's notification
 //     goes in the sandbox.
@@ -40,6 +43,7 @@ const (
 	faultsPath    = "/_sandbox/faults"
 	snapshotsPath = "/_sandbox/snapshots"
 	lambdaPath    = "/_sandbox/lambda"
+	kvsPath       = "/_sandbox/kvs"
 	webhooksPath  = "/_sandbox/webhooks"
 )
 
@@ -119,6 +123,14 @@ func gateway(sim *awssim.Server, s3Upstream, registryUpstream string) (http.Hand
 			lambdaRules = in
 		}
 		return lambdaRules, nil
+	}))
+	mux.HandleFunc(kvsPath, control(func(body []byte) (any, error) {
+		if body != nil {
+			if err := sim.KVS.ScriptJSON(body); err != nil {
+				return nil, err
+			}
+		}
+		return map[string]any{"stores": sim.KVS.Stores(), "faults": sim.KVS.Faults()}, nil
 	}))
 	var hooks []json.RawMessage
 	mux.HandleFunc(webhooksPath, func(w http.ResponseWriter, r *http.Request) {

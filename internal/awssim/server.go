@@ -4,10 +4,11 @@
 //
 // It speaks the services' wire protocols (JSON 1.1 over HTTP, and the Query
 // protocol for STS) to the real aws-sdk-go-v2 clients, checks SigV4
-// signatures against the credentials it was given, and keeps its state in
-// memory so a test can script both the happy path and the failures that a
-// deploy tool must survive. Tests run it in-process (httptest); cmd/awssim
-// serves it on a port for demos.
+// signatures (SigV4A for the CloudFront KeyValueStore data plane) against
+// the credentials it was given, and keeps its state in memory so a test
+// can script both the happy path and the failures that a deploy tool must
+// survive. Tests run it in-process (httptest); cmd/awssim serves it on a
+// port for demos.
 package awssim
 
 import (
@@ -62,6 +63,7 @@ type Server struct {
 	RDS     *RDS
 	Lambda  *Lambda
 	Alarms  *Alarms
+	KVS     *KVS
 
 	mu       sync.Mutex
 	services map[string]jsonService // by X-Amz-Target prefix
@@ -91,6 +93,7 @@ func New(opts Options) *Server {
 	s.RDS = newRDS(s)
 	s.Lambda = newLambda(s)
 	s.Alarms = newAlarms(s)
+	s.KVS = newKVS(s)
 	s.services["AmazonEC2ContainerServiceV20141113"] = s.ECS
 	s.services["AmazonEC2ContainerRegistry_V20150921"] = s.ECR
 	s.services["secretsmanager"] = s.Secrets
@@ -159,6 +162,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case service == "monitoring":
 		s.serveCBOR(w, r, body)
+		return
+	case service == kvsSigningName:
+		s.serveKVS(w, r, body)
 		return
 	case query:
 		s.serveQuery(w, r, body)
@@ -326,14 +332,17 @@ func (s *Server) verifySignature(r *http.Request, body []byte) *APIError {
 // its X-Amz-Target prefix ("" for the Query protocol, which only STS uses here).
 // protocolOf tells which service a request is for (its signing name) and
 // whether it speaks the Query protocol: JSON services name their target,
-// Lambda (REST-JSON) is known by its path, CloudWatch (Smithy RPC v2 CBOR)
-// by its protocol header; the rest is Query (STS, or RDS by its scope).
+// Lambda and the CloudFront KeyValueStore data plane (REST-JSON) are known
+// by their paths, CloudWatch (Smithy RPC v2 CBOR) by its protocol header;
+// the rest is Query (STS, or RDS by its scope).
 func protocolOf(r *http.Request) (service string, query bool) {
 	switch {
 	case r.Header.Get("X-Amz-Target") != "":
 		return signingName(r.Header.Get("X-Amz-Target")), false
 	case strings.HasPrefix(r.URL.Path, lambdaPrefix):
 		return "lambda", false
+	case strings.HasPrefix(r.URL.Path, kvsPrefix):
+		return kvsSigningName, false
 	case r.Header.Get("Smithy-Protocol") == "rpc-v2-cbor":
 		return "monitoring", false
 	}

@@ -151,6 +151,10 @@ type FrontendRecord struct {
 	// BuildDigest identifies the build's content (paths and SHA-256s of its
 	// files): what a promotion checks it copies.
 	BuildDigest string `json:"buildDigest,omitempty"`
+	// Release and Previous are, for an atomic release (or its rollback),
+	// the release folder the live pointer names after it and before it.
+	Release  string `json:"release,omitempty"`
+	Previous string `json:"previous,omitempty"`
 }
 
 // EnvironmentRecord is what a release of a whole environment shipped: what

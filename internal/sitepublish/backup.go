@@ -29,7 +29,7 @@ type copyJob struct {
 // copyAll runs the copies; into a live site (ordered) in upload phase
 // order (assets, HTML, root index.html) so a restore never serves a page
 // before its assets, into a backup all at once.
-func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, conc int, m *meter, onDone func(copyJob)) error {
+func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, conc int, m *meter, onDone func(j copyJob, etag string)) error {
 	byPhase := make([][]copyJob, 3)
 	for _, j := range jobs {
 		ph := phaseAsset
@@ -46,12 +46,12 @@ func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, 
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				_, err := st.Copy(gctx, j.src.Bucket, j.src.key(j.srcRel), j.dst.Bucket, j.dst.key(j.dstRel), j.replace)
+				etag, err := st.Copy(gctx, j.src.Bucket, j.src.key(j.srcRel), j.dst.Bucket, j.dst.key(j.dstRel), j.replace)
 				if err == nil {
 					m.tick()
 				}
 				if err == nil && onDone != nil {
-					onDone(j)
+					onDone(j, etag)
 				}
 				return err
 			})

@@ -20,7 +20,7 @@ func Deploy(ctx context.Context, c Clients, o Options) (*release.Record, error) 
 	if c.S3 == nil {
 		return nil, errors.New("no S3 client: pass Clients.S3")
 	}
-	return deploy(ctx, newS3Store(c.S3, o.PartSize), c.CloudFront, o)
+	return deployWith(ctx, newS3Store(c.S3, o.PartSize), c.CloudFront, c.KeyValueStore, o)
 }
 
 // Plan computes what Deploy would upload, skip and delete and changes

@@ -2,6 +2,7 @@ package sitepublish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,6 +16,10 @@ import (
 const restoreTimeout = 15 * time.Minute
 
 func deploy(ctx context.Context, st objectStore, cf CloudFrontAPI, o Options) (*release.Record, error) {
+	return deployWith(ctx, st, cf, nil, o)
+}
+
+func deployWith(ctx context.Context, st objectStore, cf CloudFrontAPI, kv KeyValueStoreAPI, o Options) (*release.Record, error) {
 	o, err := o.withDefaults(!o.DryRun)
 	if err != nil {
 		return nil, err
@@ -22,11 +27,14 @@ func deploy(ctx context.Context, st objectStore, cf CloudFrontAPI, o Options) (*
 	if o.DistributionID != "" && cf == nil {
 		return nil, fmt.Errorf("distribution %s was given but there is no CloudFront client: pass Clients.CloudFront", o.DistributionID)
 	}
+	if o.Atomic && kv == nil {
+		return nil, errors.New("an atomic release was asked for but there is no CloudFront KeyValueStore client: pass Clients.KeyValueStore")
+	}
 	site := newLocation(o.Bucket, o.Prefix)
 	r := newRun("frontend", site, o.PriorSteps, o.Out)
 	bak := backupAt(o.BackupBucket, o.BackupPrefix, r.rec.ID)
 	r.rec.Frontend = &release.FrontendRecord{Bucket: o.Bucket, Prefix: site.Prefix}
-	if !o.DryRun {
+	if !o.DryRun && !o.Atomic {
 		if err := checkApart(site, newLocation(o.BackupBucket, o.BackupPrefix)); err != nil {
 			return nil, err
 		}
@@ -40,13 +48,16 @@ func deploy(ctx context.Context, st objectStore, cf CloudFrontAPI, o Options) (*
 		return r.rec, fmt.Errorf("read the build, nothing was changed: %w", err)
 	}
 	defer h.stop()
-	if o.DryRun {
+	if o.DryRun && !o.Atomic {
 		p, _, err := planAndCheck(ctx, r, st, site, nil, h, o)
 		r.finish("dry-run", err)
 		if err == nil {
 			fmt.Fprint(o.Out, p.String(), "DRY RUN OK: nothing was changed\n")
 		}
 		return r.rec, err
+	}
+	if o.Atomic {
+		return deployAtomic(ctx, r, st, pointer{api: kv, arn: o.KeyValueStore, key: o.PointerKey}, site, h, o)
 	}
 	// A deploy killed mid-publish writes no record: its lock is what points
 	// the next one at the backup of the site as it was.

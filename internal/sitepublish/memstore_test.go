@@ -19,11 +19,11 @@ import (
 // makes the third Put fail (likewise "copy", "delete", "list", "head");
 // corruptCopies flips a byte in every copy; log records every change in order.
 type memStore struct {
-	mu      sync.Mutex
-	buckets map[string]map[string]memObject
-	failAt  map[string]int
-	calls   map[string]int
-	log     []string
+	mu, hookMu sync.Mutex
+	buckets    map[string]map[string]memObject
+	failAt     map[string]int
+	calls      map[string]int
+	log        []string
 
 	corruptCopies bool
 	// copiesLoseHeaders: a Copy that keeps the source's headers (nil replace)
@@ -144,6 +144,17 @@ func (m *memStore) Put(_ context.Context, bucket, key string, bd body, h headers
 	}
 	data, _ := io.ReadAll(r)
 	r.Close()
+	etag, err := m.put(bucket, key, data, h)
+	if err == nil && m.afterPut != nil {
+		// One call at a time, outside the store's lock: the hook may read it.
+		m.hookMu.Lock()
+		m.afterPut(key)
+		m.hookMu.Unlock()
+	}
+	return etag, err
+}
+
+func (m *memStore) put(bucket, key string, data []byte, h headers) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.fail("put"); err != nil {
@@ -156,9 +167,6 @@ func (m *memStore) Put(_ context.Context, bucket, key string, bd body, h headers
 	h.Metadata = maps.Clone(h.Metadata)
 	b[key] = memObject{data: data, h: h, mod: time.Now()}
 	m.log = append(m.log, "put "+key)
-	if m.afterPut != nil {
-		defer m.afterPut(key) // deferred calls run in reverse: after the unlock
-	}
 	return etagOf(data), nil
 }
 

@@ -28,6 +28,16 @@ type Options struct {
 	// contents no remaining backup refers to (see Prune). 0 keeps every
 	// backup.
 	Keep int
+	// Atomic releases to an immutable folder of its own, <Prefix>/<release
+	// id>/, and then switches the live pointer in one step: the key
+	// PointerKey (default bucket/prefix) of the CloudFront KeyValueStore
+	// KeyValueStore (its ARN; needs Clients.KeyValueStore), read by the
+	// CloudFront Function in examples/cloudfront. Unchanged files are copied
+	// server-side from the live release, never uploaded; no backup is taken
+	// (the live release's folder is never changed) and no invalidation is
+	// needed (each release has its own paths). Keep then counts releases.
+	Atomic                    bool
+	KeyValueStore, PointerKey string
 	// MaxDelete refuses a release deleting more objects than this, before
 	// any change: 0 refuses any delete (as --max-delete 0 asks), -1 means no
 	// limit. deploy-frontend passes its --max-delete, 1000 by default.
@@ -87,6 +97,15 @@ func (o Options) withDefaults(needBackup bool) (Options, error) {
 	}
 	if err := checkDir(o.Dir); err != nil {
 		return o, err
+	}
+	if o.Atomic {
+		if err := checkAtomic(o.KeyValueStore, o.PointerKey, o.DistributionID); err != nil {
+			return o, err
+		}
+		needBackup = false
+		if o.PointerKey == "" {
+			o.PointerKey = target(newLocation(o.Bucket, o.Prefix))
+		}
 	}
 	if needBackup && o.BackupBucket == "" {
 		return o, fmt.Errorf("backup bucket is empty: pass --backup-bucket, where the live site is copied before it changes")

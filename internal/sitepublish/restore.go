@@ -137,7 +137,7 @@ func executeRestore(ctx context.Context, st objectStore, site location, p *resto
 	var stats restoreStats
 	var mu sync.Mutex
 	m := rep.meter("restore", len(p.jobs))
-	err := copyAll(ctx, st, p.jobs, true, conc, m, func(j copyJob) {
+	err := copyAll(ctx, st, p.jobs, true, conc, m, func(j copyJob, _ string) {
 		mu.Lock()
 		stats.Copied++
 		rep.file("    restored %s\n", j.dstRel)

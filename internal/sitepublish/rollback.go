@@ -25,6 +25,12 @@ type RollbackOptions struct {
 	// Releases: the last successful one, or a later one that failed with the
 	// site half new.
 	Backup string
+	// KeyValueStore (an ARN) makes this the rollback of an atomic site: a
+	// switch of its live pointer (PointerKey, default bucket/prefix) back
+	// to the release Backup names, or by default to the one the live
+	// release replaced (needs Clients.KeyValueStore). No backup is taken
+	// and nothing is copied.
+	KeyValueStore, PointerKey string
 	// Releases stores the deploy lock and the release record; nil means neither.
 	Releases  *release.Store
 	Who       string
@@ -49,7 +55,38 @@ func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Recor
 	if c.S3 == nil {
 		return nil, errors.New("no S3 client: pass Clients.S3")
 	}
+	if o.KeyValueStore != "" {
+		if c.KeyValueStore == nil {
+			return nil, errors.New("an atomic rollback was asked for but there is no CloudFront KeyValueStore client: pass Clients.KeyValueStore")
+		}
+		return rollbackPointer(ctx, newS3Store(c.S3, 0), c.KeyValueStore, o)
+	}
 	return rollback(ctx, newS3Store(c.S3, 0), c.CloudFront, o)
+}
+
+// rollbackPointer checks the options of an atomic rollback and runs it.
+func rollbackPointer(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o RollbackOptions) (*release.Record, error) {
+	switch {
+	case o.Bucket == "":
+		return nil, fmt.Errorf("bucket is empty: pass --bucket, the S3 bucket that serves the site")
+	case o.DistributionID != "":
+		return nil, errors.New("an atomic rollback needs no invalidation (each release has its own paths): leave --distribution-id out")
+	}
+	if err := validatePrefix("--prefix", o.Prefix); err != nil {
+		return nil, err
+	}
+	site := newLocation(o.Bucket, o.Prefix)
+	if o.PointerKey == "" {
+		o.PointerKey = target(site)
+	}
+	if err := checkAtomic(o.KeyValueStore, o.PointerKey, ""); err != nil {
+		return nil, err
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	o.Who = whoOrDefault(o.Who)
+	return rollbackAtomic(ctx, st, pointer{api: kv, arn: o.KeyValueStore, key: o.PointerKey}, site, o)
 }
 
 func (o RollbackOptions) withDefaults() (RollbackOptions, error) {

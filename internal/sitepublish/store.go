@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -28,16 +29,26 @@ type CloudFrontAPI interface {
 	CreateInvalidation(ctx context.Context, in *cloudfront.CreateInvalidationInput, optFns ...func(*cloudfront.Options)) (*cloudfront.CreateInvalidationOutput, error)
 }
 
+// KeyValueStoreAPI is the subset of *cloudfrontkeyvaluestore.Client that
+// atomic releases use to read and switch the live pointer.
+type KeyValueStoreAPI interface {
+	DescribeKeyValueStore(ctx context.Context, in *cloudfrontkeyvaluestore.DescribeKeyValueStoreInput, optFns ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.DescribeKeyValueStoreOutput, error)
+	GetKey(ctx context.Context, in *cloudfrontkeyvaluestore.GetKeyInput, optFns ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.GetKeyOutput, error)
+	PutKey(ctx context.Context, in *cloudfrontkeyvaluestore.PutKeyInput, optFns ...func(*cloudfrontkeyvaluestore.Options)) (*cloudfrontkeyvaluestore.PutKeyOutput, error)
+}
+
 // Clients holds the AWS clients the publisher calls. A nil CloudFront means
-// no invalidation.
+// no invalidation; KeyValueStore is needed by atomic releases only.
 type Clients struct {
-	S3         S3API
-	CloudFront CloudFrontAPI
+	S3            S3API
+	CloudFront    CloudFrontAPI
+	KeyValueStore KeyValueStoreAPI
 }
 
 var (
-	_ S3API         = (*s3.Client)(nil)
-	_ CloudFrontAPI = (*cloudfront.Client)(nil)
+	_ S3API            = (*s3.Client)(nil)
+	_ CloudFrontAPI    = (*cloudfront.Client)(nil)
+	_ KeyValueStoreAPI = (*cloudfrontkeyvaluestore.Client)(nil)
 )
 
 // metaSHA256 is the user-metadata key holding the object's content SHA-256
