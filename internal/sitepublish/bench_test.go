@@ -17,7 +17,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/futuraplataforma/esteira/internal/awsenv"
+	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/teststack"
 	"github.com/stretchr/testify/require"
@@ -84,7 +88,8 @@ func benchSize(b *testing.B, srv *teststack.S3Server, cli func(...string) error,
 	dir, total := generateSite(b, n)
 	fmt.Printf("\n== %d files, %.1f MB; concurrency %d; median of %d interleaved runs\n", n, float64(total)/1e6, defaultConcurrency, runs)
 	tools := []benchTool{
-		{"esteira", func(s *benchSite) ([]time.Duration, error) { return esteiraRun(s) }},
+		{"esteira", func(s *benchSite) ([]time.Duration, error) { return esteiraRun(s, nil) }},
+		{"esteira --atomic", func(s *benchSite) ([]time.Duration, error) { return esteiraRun(s, atomicPointer(b)) }},
 		{"aws s3 sync", func(s *benchSite) ([]time.Duration, error) { return awsRun(s, cli) }},
 		{"floor", floorRun},
 	}
@@ -97,7 +102,7 @@ func benchSize(b *testing.B, srv *teststack.S3Server, cli func(...string) error,
 		for _, t := range tools {
 			s := &benchSite{dir: dir, bucket: srv.NewBucket(b), backups: srv.NewBucket(b), c: srv.Client(b)}
 			s.change, s.undo = oneFileChange(dir)
-			stop := sampleHeap(&peak, t.name == "esteira")
+			stop := sampleHeap(&peak, strings.HasPrefix(t.name, "esteira"))
 			d, err := t.run(s)
 			stop()
 			require.NoError(b, err, "%s, run %d", t.name, r+1)
@@ -109,7 +114,7 @@ func benchSize(b *testing.B, srv *teststack.S3Server, cli func(...string) error,
 			}
 		}
 	}
-	fmt.Printf("%-18s %10s %12s %10s %14s %14s\n", "seconds", "esteira", "aws s3 sync", "floor", "aws ÷ esteira", "esteira ÷ floor")
+	fmt.Printf("%-18s %9s %9s %12s %8s %14s %16s %15s\n", "seconds", "esteira", "--atomic", "aws s3 sync", "floor", "aws ÷ esteira", "esteira ÷ floor", "aws ÷ --atomic")
 	for i, ph := range benchPhases {
 		phase := func(tool string) time.Duration {
 			if times[tool] == nil {
@@ -117,13 +122,19 @@ func benchSize(b *testing.B, srv *teststack.S3Server, cli func(...string) error,
 			}
 			return median(times[tool][i])
 		}
-		e, a, f := phase("esteira"), phase("aws s3 sync"), phase("floor")
-		if e == 0 {
-			e = 1 // esteira not run: ratios say nothing
-		}
-		fmt.Printf("%-18s %10.2f %12.2f %10.2f %13.1fx %13.2fx\n", ph, e.Seconds(), a.Seconds(), f.Seconds(), a.Seconds()/e.Seconds(), e.Seconds()/f.Seconds())
+		e, x, a, f := phase("esteira"), phase("esteira --atomic"), phase("aws s3 sync"), phase("floor")
+		fmt.Printf("%-18s %9.2f %9.2f %12.2f %8.2f %13.1fx %15.2fx %14.1fx\n", ph, e.Seconds(), x.Seconds(), a.Seconds(), f.Seconds(),
+			ratio(a, e), ratio(e, f), ratio(a, x))
 	}
 	fmt.Printf("esteira's peak Go heap in use: %.0f MB\n", float64(peak.Load())/1e6)
+}
+
+// ratio is a/b, 0 when either was not run.
+func ratio(a, b time.Duration) float64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	return a.Seconds() / b.Seconds()
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -173,18 +184,45 @@ func phases(steps ...func() error) ([]time.Duration, error) {
 	return out, nil
 }
 
-func esteiraRun(s *benchSite) ([]time.Duration, error) {
+// atomicPointer is a KeyValueStore in the simulator, reached through the
+// real client (SigV4A and all), for esteira --atomic.
+func atomicPointer(b *testing.B) *benchPointer {
+	sim := awssim.New(awssim.DefaultOptions())
+	arn, err := sim.KVS.CreateStore(fmt.Sprintf("bench-%d", time.Now().UnixNano()))
+	require.NoError(b, err)
+	creds := sim.Credentials()
+	return &benchPointer{arn: arn, client: cloudfrontkeyvaluestore.New(cloudfrontkeyvaluestore.Options{
+		BaseEndpoint: aws.String(sim.Start(b)), EndpointResolverV2: awsenv.KeyValueStoreEndpoints(), Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, ""),
+	})}
+}
+
+type benchPointer struct {
+	arn    string
+	client *cloudfrontkeyvaluestore.Client
+}
+
+func esteiraRun(s *benchSite, atomic *benchPointer) ([]time.Duration, error) {
 	o := Options{Dir: s.dir, Bucket: s.bucket, Prefix: "www", BackupBucket: s.backups, MaxDelete: 1000}
+	c := Clients{S3: s.c}
+	name := "esteira"
+	if atomic != nil {
+		o.Atomic, o.KeyValueStore, c.KeyValueStore, name = true, atomic.arn, atomic.client, "esteira --atomic"
+	}
 	ctx := context.Background()
 	var backup string
 	steps := map[string]string{}
 	publishAs := func(phase string) func() error {
 		return func() error {
-			rec, err := Deploy(ctx, Clients{S3: s.c}, o)
+			rec, err := Deploy(ctx, c, o)
 			if err == nil {
 				steps[phase] = stepTimes(rec.Steps)
-				if rec.Frontend.BackupURI != "" {
+				switch {
+				case rec.Outcome != release.OutcomeSucceeded:
+				case rec.Frontend.BackupURI != "":
 					backup = path.Base(rec.Frontend.BackupURI)
+				case rec.Frontend.Previous != "":
+					backup = rec.Frontend.Previous // atomic: the release before the one-file one
 				}
 			}
 			return err
@@ -196,12 +234,16 @@ func esteiraRun(s *benchSite) ([]time.Duration, error) {
 		func() error { return errorsJoin(s.change(), publishAs("one-file release")()) },
 		publishAs("no-op release"),
 		func() error {
-			_, err := Rollback(ctx, Clients{S3: s.c}, RollbackOptions{Bucket: s.bucket, Prefix: "www", BackupBucket: s.backups, Backup: backup})
+			ro := RollbackOptions{Bucket: s.bucket, Prefix: "www", BackupBucket: s.backups, Backup: backup}
+			if atomic != nil {
+				ro.KeyValueStore = atomic.arn
+			}
+			_, err := Rollback(ctx, c, ro)
 			return err
 		},
 	)
 	for _, ph := range benchPhases[:4] {
-		fmt.Printf("    esteira %-16s %s\n", ph+":", steps[ph])
+		fmt.Printf("    %s %-16s %s\n", name, ph+":", steps[ph])
 	}
 	return d, errorsJoin(err, s.undo())
 }
