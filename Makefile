@@ -56,6 +56,7 @@ test-ci:
 test-examples:
 	cd examples/backend && $(GO) vet ./... && $(GO) test -count=1 ./...
 	cd examples/frontend && npm ci --no-audit --no-fund && npm run build && npm test
+	cd examples/cloudfront && node --test esteira-router.test.mjs
 
 # check-generated regenerates the Dagger code into a scratch copy of the
 # module and fails if it differs from what is committed.

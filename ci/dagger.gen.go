@@ -845,6 +845,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keep", err))
 				}
 			}
+			var atomic bool
+			if inputArgs["atomic"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["atomic"]), &atomic)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg atomic", err))
+				}
+			}
+			var keyValueStore string
+			if inputArgs["keyValueStore"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["keyValueStore"]), &keyValueStore)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keyValueStore", err))
+				}
+			}
+			var pointerKey string
+			if inputArgs["pointerKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pointerKey"]), &pointerKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pointerKey", err))
+				}
+			}
 			var maxDelete int
 			if inputArgs["maxDelete"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["maxDelete"]), &maxDelete)
@@ -908,7 +929,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
 				}
 			}
-			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, buildDir, keep, maxDelete, concurrency, cacheControl, precompress, distributionId, listFiles, dryRun, breakLock, lockStaleAfter)
+			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, buildDir, keep, atomic, keyValueStore, pointerKey, maxDelete, concurrency, cacheControl, precompress, distributionId, listFiles, dryRun, breakLock, lockStaleAfter)
 		case "DeployLambda":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1265,18 +1286,18 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bucket", err))
 				}
 			}
-			var backupBucket string
-			if inputArgs["backupBucket"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["backupBucket"]), &backupBucket)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backupBucket", err))
-				}
-			}
 			var keep int
 			if inputArgs["keep"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["keep"]), &keep)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keep", err))
+				}
+			}
+			var backupBucket string
+			if inputArgs["backupBucket"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backupBucket"]), &backupBucket)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backupBucket", err))
 				}
 			}
 			var prefix string
@@ -1300,7 +1321,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*Esteira).PruneFrontend(&parent, ctx, bucket, backupBucket, keep, prefix, dryRun, breakLock)
+			var keyValueStore string
+			if inputArgs["keyValueStore"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["keyValueStore"]), &keyValueStore)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keyValueStore", err))
+				}
+			}
+			var pointerKey string
+			if inputArgs["pointerKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pointerKey"]), &pointerKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pointerKey", err))
+				}
+			}
+			return (*Esteira).PruneFrontend(&parent, ctx, bucket, keep, backupBucket, prefix, dryRun, breakLock, keyValueStore, pointerKey)
 		case "Publish":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1538,7 +1573,21 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*Esteira).RollbackFrontend(&parent, ctx, bucket, backupBucket, prefix, backup, concurrency, distributionId, listFiles, breakLock)
+			var keyValueStore string
+			if inputArgs["keyValueStore"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["keyValueStore"]), &keyValueStore)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keyValueStore", err))
+				}
+			}
+			var pointerKey string
+			if inputArgs["pointerKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pointerKey"]), &pointerKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pointerKey", err))
+				}
+			}
+			return (*Esteira).RollbackFrontend(&parent, ctx, bucket, backupBucket, prefix, backup, concurrency, distributionId, listFiles, breakLock, keyValueStore, pointerKey)
 		case "RollbackLambda":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

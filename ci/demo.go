@@ -241,7 +241,7 @@ func (d *demo) twoServices(ctx context.Context) error {
 
 func (d *demo) deployFrontend(ctx context.Context, source *dagger.Directory) error {
 	_, err := d.m.DeployFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, source, nil,
-		"node:22-bookworm-slim", "npm run build", "dist", 0, 1000, 64, "", nil, "", false, false, false, "1h")
+		"node:22-bookworm-slim", "npm run build", "dist", 0, false, "", "", 1000, 64, "", nil, "", false, false, false, "1h")
 	return err
 }
 
@@ -303,7 +303,7 @@ func (d *demo) brokenPublish(ctx context.Context) error {
 }
 
 func (d *demo) rollbackSite(ctx context.Context) error {
-	if _, err := d.m.RollbackFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, "", 64, "", false, false); err != nil {
+	if _, err := d.m.RollbackFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, "", 64, "", false, false, "", ""); err != nil {
 		return err
 	}
 	now, err := d.snapshot(ctx)

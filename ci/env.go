@@ -205,7 +205,7 @@ func (s *EnvironmentSite) Rollback(
 	if err != nil {
 		return "", err
 	}
-	return in.RollbackFrontend(ctx, f.Bucket, f.BackupBucket, f.Prefix, backup, 64, f.DistributionID, false, breakLock)
+	return in.RollbackFrontend(ctx, f.Bucket, f.BackupBucket, f.Prefix, backup, 64, f.DistributionID, false, breakLock, "", "")
 }
 
 // frontend reads the environment's frontend and the settings it implies.

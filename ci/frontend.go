@@ -12,6 +12,7 @@ import (
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 	"github.com/futuraplataforma/esteira/internal/awsenv"
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/sandbox"
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
 
@@ -60,9 +61,18 @@ func (m *Esteira) DeployFrontend(
 	// +optional
 	// +default="dist"
 	buildDir string,
-	// After a release, keep the site's newest N backups and delete older ones with the contents no kept backup refers to (see prune-frontend). 0 keeps every backup.
+	// After a release, keep the site's newest N backups and delete older ones with the contents no kept backup refers to (see prune-frontend); with --atomic, the newest N releases. 0 keeps every one.
 	// +optional
 	keep int,
+	// Release to a folder of its own (prefix/release-id/) and switch the live pointer, a key of a CloudFront KeyValueStore read by the CloudFront Function in examples/cloudfront, in one step once it is complete: visitors never see a mixed site, and rollback-frontend is a switch back. Needs --key-value-store; no backup or invalidation.
+	// +optional
+	atomic bool,
+	// ARN of the CloudFront KeyValueStore holding the live pointer of an atomic site (the sandbox's by default with --sandbox).
+	// +optional
+	keyValueStore string,
+	// Key of the live pointer in the KeyValueStore. Default: bucket/prefix.
+	// +optional
+	pointerKey string,
 	// Refuse the release if it would delete more than this many files (0 refuses any delete).
 	// +optional
 	// +default=1000
@@ -106,6 +116,12 @@ func (m *Esteira) DeployFrontend(
 	if err != nil {
 		return "", err
 	}
+	if atomic {
+		keyValueStore = s.keyValueStore(keyValueStore)
+		if err := sitepublish.CheckAtomic(keyValueStore, pointerKey, distributionId); err != nil {
+			return "", err
+		}
+	}
 	dir, prior, err := m.siteFolder(ctx, source, dist, nodeImage, buildCommand, buildDir)
 	if err != nil {
 		return "", err
@@ -113,6 +129,7 @@ func (m *Esteira) DeployFrontend(
 	defer os.RemoveAll(dir)
 	rec, err := sitepublish.Deploy(ctx, m.siteClients(s, distributionId), sitepublish.Options{
 		Dir: dir, Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, Keep: keep,
+		Atomic: atomic, KeyValueStore: keyValueStore, PointerKey: pointerKey,
 		MaxDelete: maxDelete, Concurrency: concurrency, CacheControl: rules, Precompress: precompress,
 		DistributionID: distributionId, DryRun: dryRun, ListFiles: listFiles,
 		Releases: m.releases(s), LockStaleAfter: durations["--lock-stale-after"], BreakLock: breakLock, Who: s.who,
@@ -191,12 +208,13 @@ func (m *Esteira) RollbackFrontend(
 	ctx context.Context,
 	// S3 bucket that serves the site.
 	bucket string,
-	// S3 bucket the backups were written to.
+	// S3 bucket the backups were written to (not needed for an atomic site).
+	// +optional
 	backupBucket string,
 	// Key prefix of the site inside the bucket.
 	// +optional
 	prefix string,
-	// Release id of the backup to restore (see the release records). Default: the backup taken by the last release.
+	// Release id of the backup to restore (see the release records), or for an atomic site the release to switch back to. Default: the backup taken by the last release, or the release the live one replaced.
 	// +optional
 	backup string,
 	// Parallel S3 requests.
@@ -212,12 +230,19 @@ func (m *Esteira) RollbackFrontend(
 	// Break a deploy lock left by a crashed run.
 	// +optional
 	breakLock bool,
+	// ARN of the CloudFront KeyValueStore of an atomic site: the rollback is then one switch of its live pointer back to the release --backup names, or by default to the release the live one replaced.
+	// +optional
+	keyValueStore string,
+	// Key of the live pointer in the KeyValueStore. Default: bucket/prefix.
+	// +optional
+	pointerKey string,
 ) (string, error) {
 	s, err := m.aws(ctx)
 	if err != nil {
 		return "", err
 	}
 	rec, err := sitepublish.Rollback(ctx, m.siteClients(s, distributionId), sitepublish.RollbackOptions{
+		KeyValueStore: keyValueStore, PointerKey: pointerKey,
 		Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, Backup: backup, DistributionID: distributionId,
 		Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Concurrency: concurrency, Out: progress(), ListFiles: listFiles,
 	})
@@ -238,10 +263,11 @@ func (m *Esteira) PruneFrontend(
 	ctx context.Context,
 	// S3 bucket that serves the site.
 	bucket string,
-	// S3 bucket the backups were written to.
-	backupBucket string,
-	// How many of the site's newest backups to keep (1 or more).
+	// How many of the site's newest backups (or, atomic, releases) to keep (1 or more).
 	keep int,
+	// S3 bucket the backups were written to (not needed for an atomic site).
+	// +optional
+	backupBucket string,
 	// Key prefix of the site inside the bucket.
 	// +optional
 	prefix string,
@@ -251,12 +277,19 @@ func (m *Esteira) PruneFrontend(
 	// Break a deploy lock left by a crashed run.
 	// +optional
 	breakLock bool,
+	// ARN of the CloudFront KeyValueStore of an atomic site: prune its release folders instead, never the live one nor the one before it.
+	// +optional
+	keyValueStore string,
+	// Key of the live pointer in the KeyValueStore. Default: bucket/prefix.
+	// +optional
+	pointerKey string,
 ) (string, error) {
 	s, err := m.aws(ctx)
 	if err != nil {
 		return "", err
 	}
 	res, err := sitepublish.Prune(ctx, m.siteClients(s, ""), sitepublish.PruneOptions{
+		KeyValueStore: keyValueStore, PointerKey: pointerKey,
 		Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, Keep: keep, DryRun: dryRun,
 		Releases: m.releases(s), Who: s.who, BreakLock: breakLock, Out: progress(),
 	})
@@ -298,9 +331,17 @@ func (m *Esteira) siteFolder(ctx context.Context, source, dist *dagger.Directory
 }
 
 func (m *Esteira) siteClients(s *awsSession, distributionID string) sitepublish.Clients {
-	c := sitepublish.Clients{S3: awsenv.S3Client(s.cfg, s.opts)}
+	c := sitepublish.Clients{S3: awsenv.S3Client(s.cfg, s.opts), KeyValueStore: awsenv.KeyValueStoreClient(s.cfg, s.opts)}
 	if distributionID != "" {
 		c.CloudFront = cloudfront.NewFromConfig(s.cfg)
 	}
 	return c
+}
+
+// keyValueStore is the store ARN given, or the sandbox's with --sandbox.
+func (s *awsSession) keyValueStore(arn string) string {
+	if arn == "" && s.sandbox != nil {
+		return sandbox.KeyValueStoreARN
+	}
+	return arn
 }

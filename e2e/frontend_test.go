@@ -274,3 +274,61 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	fails(t, inSandbox(t, "env", "--name", "production", "service", "--name", "nope", "rollback"), `service "nope" is not one of`)
 	fails(t, inSandbox(t, "env", "--name", "nowhere", "status"), `has no environment "nowhere"`, "esteira.yaml")
 }
+
+// deploy-frontend --atomic: each release in its own folder, the sandbox's
+// KeyValueStore pointer switched once it is complete, rollback a switch back.
+func TestFrontendAtomic(t *testing.T) {
+	prefix := unique("e2e-atomic")
+	site := []string{"--bucket", sandbox.SiteBucket, "--prefix", prefix}
+	pointer := func() string {
+		keys, err := sandbox.Pointers(t.Context(), endpoint)
+		require.NoError(t, err)
+		return keys[sandbox.SiteBucket+"/"+prefix]
+	}
+	deploy := func(src string) result {
+		return inSandbox(t, append([]string{"deploy-frontend", "--atomic", "--source", src}, site...)...)
+	}
+
+	first := record(t, ok(t, deploy("./examples/frontend")))
+	assert.Equal(t, release.OutcomeSucceeded, first.Outcome)
+	assert.Equal(t, first.ID, first.Frontend.Release)
+	assert.Equal(t, first.ID, pointer(), "the pointer names the new release")
+	v1 := snapshot(t, prefix+"/"+first.ID)
+	assert.Contains(t, v1, "index.html")
+
+	src := copyDir(t, "examples/frontend")
+	require.NoError(t, os.WriteFile(filepath.Join(src, "src", "news.txt"), []byte("e2e atomic 2\n"), 0o644))
+	second := record(t, ok(t, deploy(src)))
+	assert.Equal(t, second.ID, pointer())
+	assert.Equal(t, first.ID, second.Frontend.Previous)
+	assert.Equal(t, 1, second.Frontend.Uploaded, "unchanged files are copied, not uploaded")
+	assert.Empty(t, v1.Diff(snapshot(t, prefix+"/"+first.ID)), "the first release's folder is untouched")
+
+	t.Run("a switch that fails leaves visitors on the release before", func(t *testing.T) {
+		require.NoError(t, sandbox.SetKeyValueStoreFaults(t.Context(), endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 3}}))
+		t.Cleanup(func() { _ = sandbox.SetKeyValueStoreFaults(context.Background(), endpoint, nil) })
+		src := copyDir(t, "examples/frontend")
+		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "news.txt"), []byte("e2e atomic 3\n"), 0o644))
+		fails(t, deploy(src), "still names release "+second.ID)
+		assert.Equal(t, second.ID, pointer())
+	})
+
+	t.Run("rollback-frontend is a switch back to the release the live one replaced", func(t *testing.T) {
+		rec := record(t, ok(t, inSandbox(t, append([]string{"rollback-frontend", "--key-value-store", sandbox.KeyValueStoreARN}, site...)...)))
+		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
+		assert.Equal(t, first.ID, rec.Frontend.Release)
+		assert.Equal(t, first.ID, pointer())
+	})
+
+	t.Run("prune-frontend keeps the live release and the one before it", func(t *testing.T) {
+		out := ok(t, inSandbox(t, append([]string{"prune-frontend", "--keep", "1", "--key-value-store", sandbox.KeyValueStoreARN}, site...)...))
+		var res sitepublish.Pruned
+		require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+		assert.Contains(t, res.Kept, first.ID, "live")
+		assert.Empty(t, res.Deleted, "the only other release is the one a rollback would need")
+	})
+
+	t.Run("--atomic with an invalidation is refused before the build", func(t *testing.T) {
+		fails(t, inSandbox(t, append([]string{"deploy-frontend", "--atomic", "--dist", "./examples/frontend", "--distribution-id", "E1"}, site...)...), "leave --distribution-id out")
+	})
+}

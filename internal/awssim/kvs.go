@@ -92,9 +92,7 @@ func (x *KVS) CreateStore(name string) (string, error) {
 	if !kvsStoreName.MatchString(name) {
 		return "", fmt.Errorf("key value store name %q: use 1 to 64 of a-z, A-Z, 0-9, - and _", name)
 	}
-	sum := sha256.Sum256([]byte(x.s.opts.AccountID + "/key-value-store/" + name))
-	id := hex.EncodeToString(sum[:16])
-	storeARN := fmt.Sprintf("arn:aws:cloudfront::%s:key-value-store/%s-%s-%s-%s-%s", x.s.opts.AccountID, id[:8], id[8:12], id[12:16], id[16:20], id[20:])
+	storeARN := KVSStoreARN(x.s.opts.AccountID, name)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, st := range x.stores {
@@ -240,4 +238,12 @@ func (st *kvStore) touch() {
 
 func kvsError(code, format string, args ...any) *APIError {
 	return &APIError{Status: kvsErrorStatus[code], Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// KVSStoreARN is the ARN CreateStore gives the store name in account: the
+// same on every start, so a sandbox user can name it before it exists.
+func KVSStoreARN(account, name string) string {
+	sum := sha256.Sum256([]byte(account + "/key-value-store/" + name))
+	id := hex.EncodeToString(sum[:16])
+	return fmt.Sprintf("arn:aws:cloudfront::%s:key-value-store/%s-%s-%s-%s-%s", account, id[:8], id[8:12], id[12:16], id[16:20], id[20:])
 }

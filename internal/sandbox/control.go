@@ -38,6 +38,37 @@ func SetLambda(ctx context.Context, endpoint string, rules awssim.LambdaRules) e
 	return putControl(ctx, endpoint+LambdaPath, rules)
 }
 
+// SetKeyValueStoreFaults makes the next KeyValueStore calls fail (nil:
+// none). The SDK retries a 500 twice: a fault meant to fail one call
+// counts 3.
+func SetKeyValueStoreFaults(ctx context.Context, endpoint string, faults []awssim.KVSFault) error {
+	return putControl(ctx, endpoint+KeyValueStorePath, map[string]any{"faults": nonNil(faults)})
+}
+
+// Pointers returns the keys of the sandbox's KeyValueStore: each atomic
+// site's live pointer, by bucket/prefix.
+func Pointers(ctx context.Context, endpoint string) (map[string]string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+KeyValueStorePath, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("read the sandbox's key value stores: %w", err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Stores []awssim.KVSStore }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("read the sandbox's key value stores: %w", err)
+	}
+	for _, st := range out.Stores {
+		if st.Name == KeyValueStore {
+			return st.Keys, nil
+		}
+	}
+	return nil, fmt.Errorf("the sandbox has no key value store %s", KeyValueStore)
+}
+
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}

@@ -14,6 +14,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/futuraplataforma/esteira/internal/awssim"
 )
 
 // The sandbox's fixed world.
@@ -53,6 +55,10 @@ const (
 	FunctionAlias = "live"
 	FunctionAlarm = "resize-errors"
 
+	// KeyValueStore is the CloudFront KeyValueStore holding the live
+	// pointer of atomic sites (KeyValueStoreARN).
+	KeyValueStore = "sandbox-site"
+
 	SiteBucket    = "sandbox-www"
 	BackupBucket  = "sandbox-www-backups"
 	ReleaseBucket = "sandbox-releases"
@@ -69,6 +75,10 @@ const (
 	// {"updates": [{"function": "resize", "fail": "..."}], "alarms":
 	// [{"name": "resize-errors", "fireAfter": 2}]} (see awssim.LambdaRules).
 	LambdaPath = "/_sandbox/lambda"
+	// KeyValueStorePath lists the KeyValueStores and their keys (GET) and
+	// scripts their failures: PUT {"faults": [{"operation": "PutKey",
+	// "count": 1}]} (see awssim.KVSFault).
+	KeyValueStorePath = "/_sandbox/kvs"
 	// WebhooksPath keeps the notifications posted to it (POST), listed by GET.
 	WebhooksPath = "/_sandbox/webhooks"
 
@@ -79,6 +89,9 @@ const (
 	// the same (and cached) on every call; a test checks the two match.
 	registryHash = "$2a$04$5Y36uGt25qWgHMXN68A6VO9o6gVNY8t5Z037DLqNFI7AoI01ixmnu"
 )
+
+// KeyValueStoreARN is the ARN of KeyValueStore, for --key-value-store.
+var KeyValueStoreARN = awssim.KVSStoreARN(AccountID, KeyValueStore)
 
 // Buckets are created when the sandbox starts.
 var Buckets = []string{SiteBucket, BackupBucket, ReleaseBucket}
@@ -105,9 +118,9 @@ exec awssim -addr 0.0.0.0:%[4]d -region %[3]s -account %[5]s -access-key %[1]s -
   -s3-upstream http://127.0.0.1:7070 -buckets %[6]s \
   -registry-upstream http://127.0.0.1:5000 -registry %[7]s -registry-password %[8]s \
   -repositories %[9]s -db-instances %[11]s:postgres,%[12]s:postgres \
-  -functions %[13]s:Zip -alarms %[14]s
+  -functions %[13]s:Zip -alarms %[14]s -key-value-stores %[15]s
 `, AccessKeyID, SecretAccessKey, Region, Port, AccountID, strings.Join(Buckets, ","), Registry, registryPassword, Repository, root, DB, ProdDB,
-		Function, FunctionAlarm)
+		Function, FunctionAlarm, KeyValueStore)
 }
 
 // FilesIn are the files ScriptIn(root) reads, by absolute path under root.

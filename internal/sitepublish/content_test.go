@@ -187,7 +187,7 @@ func TestPrune_DryRunDeletesNothingAndKeepZeroIsRefused(t *testing.T) {
 	assert.Positive(t, res.Contents)
 	assert.Empty(t, st.changes())
 
-	_, err = prune(context.Background(), st, PruneOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups"}, time.Now())
+	_, err = prune(context.Background(), st, nil, PruneOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups"}, time.Now())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pass --keep 1 or more")
 }

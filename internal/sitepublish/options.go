@@ -99,7 +99,7 @@ func (o Options) withDefaults(needBackup bool) (Options, error) {
 		return o, err
 	}
 	if o.Atomic {
-		if err := checkAtomic(o.KeyValueStore, o.PointerKey, o.DistributionID); err != nil {
+		if err := CheckAtomic(o.KeyValueStore, o.PointerKey, o.DistributionID); err != nil {
 			return o, err
 		}
 		needBackup = false

@@ -24,8 +24,9 @@ type pointer struct {
 // kvsARN is a CloudFront KeyValueStore ARN.
 var kvsARN = regexp.MustCompile(`^arn:aws[\w-]*:cloudfront::\d{12}:key-value-store/[\w-]+$`)
 
-// checkAtomic checks the atomic settings without calling AWS.
-func checkAtomic(arn, key, distributionID string) error {
+// CheckAtomic checks the settings of an atomic release without calling
+// AWS, so a mistake is refused before the build.
+func CheckAtomic(arn, key, distributionID string) error {
 	switch {
 	case arn == "":
 		return errors.New("an atomic release needs the CloudFront KeyValueStore that holds the live pointer: pass --key-value-store arn:aws:cloudfront::<account>:key-value-store/<id>")

@@ -150,6 +150,11 @@ type PruneOptions struct {
 	BackupBucket, BackupPrefix string
 	// Keep is how many of the site's newest backups stay (at least 1).
 	Keep int
+	// KeyValueStore (an ARN) prunes an atomic site instead: its release
+	// folders beyond the newest Keep, never the live one (its PointerKey,
+	// default bucket/prefix) nor the one it replaced (needs
+	// Clients.KeyValueStore and, to know that one, Releases).
+	KeyValueStore, PointerKey string
 	// Releases stores the deploy lock, taken so no release of the site
 	// runs meanwhile; nil means no lock.
 	Releases  *release.Store
@@ -168,14 +173,17 @@ func Prune(ctx context.Context, c Clients, o PruneOptions) (Pruned, error) {
 	if c.S3 == nil {
 		return Pruned{}, errors.New("no S3 client: pass Clients.S3")
 	}
-	return prune(ctx, newS3Store(c.S3, 0), o, time.Now())
+	return prune(ctx, newS3Store(c.S3, 0), c.KeyValueStore, o, time.Now())
 }
 
-func prune(ctx context.Context, st objectStore, o PruneOptions, now time.Time) (Pruned, error) {
+func prune(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o PruneOptions, now time.Time) (Pruned, error) {
+	atomic := o.KeyValueStore != ""
 	switch {
 	case o.Bucket == "":
 		return Pruned{}, fmt.Errorf("bucket is empty: pass --bucket, the S3 bucket that serves the site")
-	case o.BackupBucket == "":
+	case atomic && kv == nil:
+		return Pruned{}, errors.New("an atomic site's prune needs a CloudFront KeyValueStore client: pass Clients.KeyValueStore")
+	case o.BackupBucket == "" && !atomic:
 		return Pruned{}, fmt.Errorf("backup bucket is empty: pass --backup-bucket, where deploy-frontend wrote its backups")
 	case o.Keep < 1:
 		return Pruned{}, fmt.Errorf("keep %d would delete every backup: pass --keep 1 or more", o.Keep)
@@ -188,7 +196,14 @@ func prune(ctx context.Context, st objectStore, o PruneOptions, now time.Time) (
 	}
 	site := newLocation(o.Bucket, o.Prefix)
 	root := newLocation(o.BackupBucket, defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix))
-	if err := checkApart(site, root); err != nil {
+	if atomic {
+		if o.PointerKey == "" {
+			o.PointerKey = target(site)
+		}
+		if err := CheckAtomic(o.KeyValueStore, o.PointerKey, ""); err != nil {
+			return Pruned{}, err
+		}
+	} else if err := checkApart(site, root); err != nil {
 		return Pruned{}, err
 	}
 	r := newRun("frontend", site, nil, o.Out)
@@ -199,7 +214,32 @@ func prune(ctx context.Context, st objectStore, o PruneOptions, now time.Time) (
 	}
 	defer unlock("")
 	started := time.Now()
-	res, err := pruneBackups(ctx, st, site, root, o.Keep, now, o.DryRun)
+	var res Pruned
+	if atomic {
+		res, err = pruneAtomic(ctx, st, pointer{api: kv, arn: o.KeyValueStore, key: o.PointerKey}, site, o)
+	} else {
+		res, err = pruneBackups(ctx, st, site, root, o.Keep, now, o.DryRun)
+	}
 	r.step("prune", started, err, res.String())
 	return res, err
+}
+
+// pruneAtomic reads which release is live and which one it replaced, and
+// prunes the other release folders.
+func pruneAtomic(ctx context.Context, st objectStore, ptr pointer, site location, o PruneOptions) (Pruned, error) {
+	live, _, err := ptr.read(ctx)
+	if err != nil {
+		return Pruned{}, fmt.Errorf("nothing was pruned: %w", err)
+	}
+	if live == "" {
+		return Pruned{}, fmt.Errorf("nothing was pruned: %w", errNoPointer)
+	}
+	previous, err := replacedBy(ctx, o.Releases, site, live)
+	if err != nil {
+		// Without the records the release before the live one is unknown:
+		// keep one more, so a rollback still has where to go.
+		fmt.Fprintf(o.Out, "note: %v; keeping %d releases\n", err, o.Keep+1)
+		o.Keep++
+	}
+	return pruneReleases(ctx, st, site, o.Keep, live, previous, o.DryRun)
 }

@@ -79,7 +79,7 @@ func rollbackPointer(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o
 	if o.PointerKey == "" {
 		o.PointerKey = target(site)
 	}
-	if err := checkAtomic(o.KeyValueStore, o.PointerKey, ""); err != nil {
+	if err := CheckAtomic(o.KeyValueStore, o.PointerKey, ""); err != nil {
 		return nil, err
 	}
 	if o.Out == nil {
