@@ -27,7 +27,9 @@ import (
 // the exact revision), a deploy whose migration fails (service untouched),
 // the API and the worker released together with a worker that never gets
 // healthy (both rolled back), a frontend release, a frontend publish that breaks midway (site restored
-// byte-identical), a frontend rollback, and a release of staging from an
+// byte-identical), a frontend rollback, atomic frontend releases (one whose
+// pointer switch fails: visitors stay on the release before; a rollback
+// that is one switch back), and a release of staging from an
 // environment file with its quality gate, promoted to production, and a
 // function release then a canary whose alarm fires (the alias goes back).
 // Each drill is checked against
@@ -74,6 +76,7 @@ func (m *Esteira) Demo(
 		{"deploy-frontend: the live site, then a new release", d.site},
 		{"a frontend publish that breaks midway", d.brokenPublish},
 		{"rollback-frontend", d.rollbackSite},
+		{"deploy-frontend --atomic: a release, a switch that fails, a rollback that is a switch back", d.atomic},
 		{"release staging from esteira.yaml (quality gate included), then promote it to production", d.promote},
 		{"deploy-lambda: a function release, then a canary whose alarm fires", d.function},
 	} {

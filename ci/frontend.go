@@ -37,7 +37,8 @@ func (m *Esteira) DeployFrontend(
 	ctx context.Context,
 	// S3 bucket that serves the site.
 	bucket string,
-	// S3 bucket for backups of the live site, taken before every release. It may be the site bucket itself only if --prefix is set, so the backup is not inside the site.
+	// S3 bucket for backups of the live site, taken before every release (required, except with --atomic). It may be the site bucket itself only if --prefix is set, so the backup is not inside the site.
+	// +optional
 	backupBucket string,
 	// Key prefix of the site inside the bucket, e.g. www. Empty: the whole bucket.
 	// +optional

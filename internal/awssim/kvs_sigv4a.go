@@ -94,19 +94,13 @@ func (s *Server) verifySigV4A(r *http.Request, body []byte, service string) *API
 	if scope[2] != service {
 		return badSignature("Credential should be scoped to correct service: '%s'.", service)
 	}
-	const amzDate, skew = "20060102T150405Z", 15 * time.Minute
+	const amzDate = "20060102T150405Z"
 	signingTime, err := time.Parse(amzDate, r.Header.Get("X-Amz-Date"))
 	if err != nil || signingTime.Format("20060102") != scope[1] {
 		return clientError("IncompleteSignatureException", "missing or malformed X-Amz-Date, or not the credential scope's date")
 	}
-	now := time.Now().UTC()
-	if signingTime.Before(now.Add(-skew)) {
-		return badSignature("Signature expired: %s is now earlier than %s (%s - 15 min.)",
-			signingTime.Format(amzDate), now.Add(-skew).Format(amzDate), now.Format(amzDate))
-	}
-	if signingTime.After(now.Add(skew)) {
-		return badSignature("Signature not yet current: %s is still later than %s (%s + 15 min.)",
-			signingTime.Format(amzDate), now.Add(skew).Format(amzDate), now.Format(amzDate))
+	if apiErr := checkSigningTime(signingTime, badSignature); apiErr != nil {
+		return apiErr
 	}
 	signed := strings.Split(fields["SignedHeaders"], ";")
 	for _, must := range []string{"host", "x-amz-date", "x-amz-region-set"} {

@@ -290,16 +290,8 @@ func (s *Server) verifySignature(r *http.Request, body []byte) *APIError {
 	if err != nil {
 		return clientError("IncompleteSignatureException", "missing or malformed X-Amz-Date")
 	}
-	// AWS refuses a signature more than 15 minutes off its clock.
-	const amzDate, skew = "20060102T150405Z", 15 * time.Minute
-	now := time.Now().UTC()
-	if signingTime.Before(now.Add(-skew)) {
-		return badSignature("Signature expired: %s is now earlier than %s (%s - 15 min.)",
-			signingTime.Format(amzDate), now.Add(-skew).Format(amzDate), now.Format(amzDate))
-	}
-	if signingTime.After(now.Add(skew)) {
-		return badSignature("Signature not yet current: %s is still later than %s (%s + 15 min.)",
-			signingTime.Format(amzDate), now.Add(skew).Format(amzDate), now.Format(amzDate))
+	if apiErr := checkSigningTime(signingTime, badSignature); apiErr != nil {
+		return apiErr
 	}
 	replay, err := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
@@ -324,6 +316,22 @@ func (s *Server) verifySignature(r *http.Request, body []byte) *APIError {
 	}
 	if replay.Header.Get("Authorization") != auth {
 		return badSignature("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+	}
+	return nil
+}
+
+// checkSigningTime refuses, as AWS does, a signature more than 15 minutes
+// off the clock.
+func checkSigningTime(signingTime time.Time, badSignature func(format string, args ...any) *APIError) *APIError {
+	const amzDate, skew = "20060102T150405Z", 15 * time.Minute
+	now := time.Now().UTC()
+	if signingTime.Before(now.Add(-skew)) {
+		return badSignature("Signature expired: %s is now earlier than %s (%s - 15 min.)",
+			signingTime.Format(amzDate), now.Add(-skew).Format(amzDate), now.Format(amzDate))
+	}
+	if signingTime.After(now.Add(skew)) {
+		return badSignature("Signature not yet current: %s is still later than %s (%s + 15 min.)",
+			signingTime.Format(amzDate), now.Add(skew).Format(amzDate), now.Format(amzDate))
 	}
 	return nil
 }

@@ -129,6 +129,8 @@ func summary(r *release.Record) string {
 		return fmt.Sprintf("%s on version %s (was %s)", r.Lambda.Alias, r.Lambda.AfterVersion, r.Lambda.BeforeVersion)
 	case r.Lambda != nil && r.Outcome == release.OutcomeRolledBack:
 		return fmt.Sprintf("canary failed; %s back on version %s", r.Lambda.Alias, r.Lambda.BeforeVersion)
+	case r.Frontend != nil && r.Outcome == release.OutcomeSucceeded && r.Frontend.Release != "":
+		return fmt.Sprintf("live pointer %s -> %s", orNone(r.Frontend.Previous), r.Frontend.Release)
 	case r.Frontend != nil && r.Outcome == release.OutcomeSucceeded:
 		return fmt.Sprintf("%d uploaded, %d unchanged, %d deleted", r.Frontend.Uploaded, r.Frontend.Skipped, r.Frontend.Deleted)
 	}
@@ -142,3 +144,10 @@ func summary(r *release.Record) string {
 }
 
 func lastPart(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
+func orNone(id string) string {
+	if id == "" {
+		return "(none)"
+	}
+	return id
+}

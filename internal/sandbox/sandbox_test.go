@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -64,4 +65,11 @@ func TestScriptInKeepsEveryPathUnderItsFolder(t *testing.T) {
 		}
 	}
 	assert.Equal(t, strings.ReplaceAll(ScriptIn(root), root, ""), Script(), "the same script, moved")
+}
+
+func TestKeyValueStoreARN_IsTheOneTheREADMEGives(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), KeyValueStoreARN, "the README names the sandbox's KeyValueStore by its ARN")
+	assert.Contains(t, Script(), "-key-value-stores "+KeyValueStore)
 }

@@ -49,33 +49,19 @@ func deployAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, site
 
 // planAtomic prints what an atomic release would upload and copy.
 func planAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, site location, h *hashing, o Options) error {
-	started := time.Now()
-	cur, _, err := ptr.read(ctx)
-	var remote remoteSet
-	var stats resolveStats
-	if err == nil && cur != "" {
-		remote, stats, err = readRemote(ctx, st, releaseAt(site, cur), o.Concurrency)
-	}
-	files, herr := h.wait(r, o)
-	if herr != nil {
-		return herr
-	}
-	var p *SitePlan
-	if err == nil {
-		p = buildPlan(releaseAt(site, r.rec.ID), files, remote)
-	}
-	r.step("plan", started, err, atomicPlanText(p, cur, stats))
+	p, _, _, err := planAgainstLive(ctx, r, st, ptr, site, h, o)
 	if err == nil {
 		fmt.Fprint(o.Out, p.String(), "DRY RUN OK: nothing was changed\n")
 	}
 	return err
 }
 
-// releaseAtomic runs plan → build → verify → switch and sets the record's
-// outcome. Called under the site's lock.
-func releaseAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, site location, h *hashing, o Options) error {
+// planAgainstLive reads the pointer and the live release's folder while
+// the build is hashed, and plans the next release against it: the live
+// release, the store's ETag a switch must match, and the plan.
+func planAgainstLive(ctx context.Context, r *run, st objectStore, ptr pointer, site location, h *hashing, o Options) (p *SitePlan, cur, etag string, err error) {
 	started := time.Now()
-	cur, etag, err := ptr.read(ctx)
+	cur, etag, err = ptr.read(ctx)
 	var remote remoteSet
 	var stats resolveStats
 	if err == nil && cur != "" {
@@ -83,21 +69,26 @@ func releaseAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, sit
 	}
 	files, herr := h.wait(r, o)
 	if herr != nil {
-		r.finish("failed", herr)
-		return fmt.Errorf("nothing was changed: %w", herr)
+		return nil, cur, etag, herr
 	}
-	fr := r.rec.Frontend
-	fr.Previous = cur
-	next := releaseAt(site, r.rec.ID)
-	var p *SitePlan
 	if err == nil {
-		p = buildPlan(next, files, remote)
+		p = buildPlan(releaseAt(site, r.rec.ID), files, remote)
 	}
 	r.step("plan", started, err, atomicPlanText(p, cur, stats))
+	return p, cur, etag, err
+}
+
+// releaseAtomic runs plan → build → verify → switch and sets the record's
+// outcome. Called under the site's lock.
+func releaseAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, site location, h *hashing, o Options) error {
+	p, cur, etag, err := planAgainstLive(ctx, r, st, ptr, site, h, o)
+	fr := r.rec.Frontend
+	fr.Previous = cur
 	if err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("nothing was changed: %w", err)
 	}
+	next := releaseAt(site, r.rec.ID)
 	fr.Skipped = len(p.Skipped)
 	if p.Empty() {
 		fr.Release = cur
@@ -108,7 +99,7 @@ func releaseAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, sit
 	if err := buildRelease(ctx, r, st, releaseAt(site, cur), next, p, o); err != nil {
 		return abandon(ctx, r, st, next, cur, err)
 	}
-	started = time.Now()
+	started := time.Now()
 	err = ptr.swap(ctx, etag, r.rec.ID)
 	if err != nil {
 		// A switch that timed out may still have happened: look before

@@ -22,5 +22,6 @@
 // s3:DeleteObject (plus s3:AbortMultipartUpload for large files); on the
 // backup bucket s3:ListBucket, s3:GetObject, s3:PutObject (and
 // s3:DeleteObject to prune); with a distribution,
-// cloudfront:CreateInvalidation.
+// cloudfront:CreateInvalidation; atomic, cloudfront-keyvaluestore:DescribeKeyValueStore,
+// GetKey and PutKey on the store.
 package sitepublish

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/sandbox"
+)
+
+const demoAtomicPrefix = "atomic"
+
+// atomic releases the frontend atomically: a release, one whose switch the
+// sandbox fails (visitors must stay on the first), a second release, and a
+// rollback that is one switch of the pointer back.
+func (d *demo) atomic(ctx context.Context) error {
+	first, err := d.deployAtomic(ctx, "")
+	if err != nil {
+		return err
+	}
+	if err := d.pointerIs(ctx, first.ID); err != nil {
+		return err
+	}
+	say("OK: release %s built in %s/%s/%s/ and made live by one switch of the pointer in %s", first.ID, sandbox.SiteBucket, demoAtomicPrefix, first.ID, sandbox.KeyValueStore)
+
+	say("scripting the sandbox: the KeyValueStore refuses the next switch")
+	if err := sandbox.SetKeyValueStoreFaults(ctx, d.s.endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 3}}); err != nil {
+		return err
+	}
+	_, err = d.deployAtomic(ctx, "demo: a release whose switch fails")
+	if ferr := sandbox.SetKeyValueStoreFaults(ctx, d.s.endpoint, nil); ferr != nil {
+		return ferr
+	}
+	if err == nil {
+		return errors.New("the release whose switch the sandbox refused succeeded")
+	}
+	say("the release failed, as it should: %s", firstLine(err.Error()))
+	if err := d.pointerIs(ctx, first.ID); err != nil {
+		return err
+	}
+	say("OK: visitors never left release %s: the pointer was not switched and the unused folder is gone", first.ID)
+
+	second, err := d.deployAtomic(ctx, "demo: the second atomic release")
+	if err != nil {
+		return err
+	}
+	say("OK: release %s is live: %d file uploaded, %d copied server-side from release %s", second.ID, second.Frontend.Uploaded, second.Frontend.Skipped, first.ID)
+	out, err := d.m.RollbackFrontend(ctx, sandbox.SiteBucket, "", demoAtomicPrefix, "", 64, "", false, false, sandbox.KeyValueStoreARN, "")
+	if err != nil {
+		return err
+	}
+	var rec release.Record
+	if err := json.Unmarshal([]byte(out), &rec); err != nil || rec.Frontend == nil {
+		return fmt.Errorf("rollback-frontend returned no release record: %v", err)
+	}
+	if err := d.pointerIs(ctx, first.ID); err != nil {
+		return err
+	}
+	say("OK: rollback-frontend switched the pointer back to release %s in %s: nothing copied", first.ID, rec.Steps[len(rec.Steps)-1].Duration)
+	return nil
+}
+
+// deployAtomic releases the frontend (with a news.txt of text, when set)
+// to the atomic prefix and returns its record.
+func (d *demo) deployAtomic(ctx context.Context, news string) (*release.Record, error) {
+	src := d.frontend
+	if news != "" {
+		src = src.WithNewFile("src/news.txt", news+"\n")
+	}
+	out, err := d.m.DeployFrontend(ctx, sandbox.SiteBucket, "", demoAtomicPrefix, src, nil,
+		"node:22-bookworm-slim", "npm run build", "dist", 0, true, "", "", 1000, 64, "", nil, "", false, false, false, "1h")
+	if err != nil {
+		return nil, err
+	}
+	var rec release.Record
+	if err := json.Unmarshal([]byte(out), &rec); err != nil || rec.Frontend == nil {
+		return nil, fmt.Errorf("deploy-frontend returned no release record: %v", err)
+	}
+	return &rec, nil
+}
+
+func (d *demo) pointerIs(ctx context.Context, id string) error {
+	keys, err := sandbox.Pointers(ctx, d.s.endpoint)
+	if err != nil {
+		return err
+	}
+	if got := keys[sandbox.SiteBucket+"/"+demoAtomicPrefix]; got != id {
+		return fmt.Errorf("the live pointer names %q, not release %s", got, id)
+	}
+	return nil
+}
