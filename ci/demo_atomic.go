@@ -27,7 +27,7 @@ func (d *demo) atomic(ctx context.Context) error {
 	say("OK: release %s built in %s/%s/%s/ and made live by one switch of the pointer in %s", first.ID, sandbox.SiteBucket, demoAtomicPrefix, first.ID, sandbox.KeyValueStore)
 
 	say("scripting the sandbox: the KeyValueStore refuses the next switch")
-	if err := sandbox.SetKeyValueStoreFaults(ctx, d.s.endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 3}}); err != nil {
+	if err := sandbox.SetKeyValueStoreFaults(ctx, d.s.endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 1, Code: "AccessDeniedException"}}); err != nil {
 		return err
 	}
 	_, err = d.deployAtomic(ctx, "demo: a release whose switch fails")

@@ -39,8 +39,8 @@ func SetLambda(ctx context.Context, endpoint string, rules awssim.LambdaRules) e
 }
 
 // SetKeyValueStoreFaults makes the next KeyValueStore calls fail (nil:
-// none). The SDK retries a 500 twice: a fault meant to fail one call
-// counts 3.
+// none). Every attempt counts and the module retries a 500 up to 6 times:
+// a 4xx code (AccessDeniedException) fails a call at once.
 func SetKeyValueStoreFaults(ctx context.Context, endpoint string, faults []awssim.KVSFault) error {
 	return putControl(ctx, endpoint+KeyValueStorePath, map[string]any{"faults": nonNil(faults)})
 }
