@@ -330,6 +330,11 @@ func (d *demo) table(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	atomic, err := store.List(ctx, release.KindFrontend, sandbox.SiteBucket+"/"+demoAtomicPrefix)
+	if err != nil {
+		return "", err
+	}
+	frontend = append(frontend, atomic...)
 	worker, err := store.List(ctx, release.KindBackend, sandbox.Cluster+"/"+sandbox.Worker)
 	if err != nil {
 		return "", err
