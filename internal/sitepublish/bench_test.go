@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,6 +130,24 @@ func benchSize(b *testing.B, srv *teststack.S3Server, cli func(...string) error,
 	fmt.Printf("esteira's peak Go heap in use: %.0f MB\n", float64(peak.Load())/1e6)
 }
 
+// profile writes a CPU profile of the one-file release to
+// $ESTEIRA_BENCH_CPUPROFILE.<tool> when that is set.
+func profile(tool string) (stop func()) {
+	base := os.Getenv("ESTEIRA_BENCH_CPUPROFILE")
+	if base == "" {
+		return func() {}
+	}
+	f, err := os.Create(base + "." + strings.ReplaceAll(strings.TrimLeft(tool, "-"), " ", ""))
+	if err != nil {
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
 // ratio is a/b, 0 when either was not run.
 func ratio(a, b time.Duration) float64 {
 	if a == 0 || b == 0 {
@@ -231,7 +250,13 @@ func esteiraRun(s *benchSite, atomic *benchPointer) ([]time.Duration, error) {
 	d, err := phases(
 		publishAs("cold publish"),
 		func() error { return errorsJoin(s.change(), publishAs("first release")()) },
-		func() error { return errorsJoin(s.change(), publishAs("one-file release")()) },
+		func() error {
+			if err := s.change(); err != nil {
+				return err
+			}
+			defer profile(name)()
+			return publishAs("one-file release")()
+		},
 		publishAs("no-op release"),
 		func() error {
 			ro := RollbackOptions{Bucket: s.bucket, Prefix: "www", BackupBucket: s.backups, Backup: backup}
