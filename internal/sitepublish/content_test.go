@@ -222,7 +222,12 @@ func TestRollback_ABackupByCopyOfAnEarlierEsteiraStillRestores(t *testing.T) {
 		_, err := st.Copy(ctx, "site", site.key(rel), "backups", old.key(rel), nil)
 		require.NoError(t, err)
 	}
-	require.NoError(t, putManifest(ctx, st, old, manifest{Version: 1, Backup: true, Stored: live.sortedKeys()}, live))
+	m := manifest{Backup: true, Stored: live.sortedKeys(), Objects: map[string]manifestEntry{}}
+	for rel, o := range live {
+		m.Objects[rel] = manifestEntry{Size: o.Size, ETag: o.ETag, SHA256: o.SHA256, Headers: o.Headers.sig()}
+	}
+	_, err = st.Put(ctx, "backups", old.manifestKey(), bytesBody(legacyJSON(t, 1, m)), headers{ContentType: "application/json"})
+	require.NoError(t, err)
 	deployMem(t, st, siteV2())
 
 	_, err = rollback(ctx, st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: "20261101T000000Z-0ld000"})

@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -92,98 +90,6 @@ func checkNoneEnclosed(site location, remote remoteSet) error {
 		site, len(roots), strings.Join(shown, ", "))
 }
 
-// manifest caches each object's SHA-256 next to the size and ETag it had
-// when esteira wrote it. ListObjectsV2 returns no metadata, so without it
-// every object would need a HEAD; an entry is trusted only while the listed
-// size and ETag still match, anything else falls back to HEAD.
-//
-// A backup's manifest (Backup true) also is the backup's record: Objects is
-// the whole site as it was before the release. A backup by reference
-// (version 2) names Content, the key prefix of the content store in the
-// same bucket holding every object's bytes as <Content><sha256>, and Site,
-// the bucket/prefix it backed up. A backup by copy (version 1) lists in
-// Stored the paths whose bytes were copied into its own folder.
-type manifest struct {
-	Version int                      `json:"version"`
-	Backup  bool                     `json:"backup,omitempty"`
-	Site    string                   `json:"site,omitempty"`
-	Content string                   `json:"content,omitempty"`
-	Taken   time.Time                `json:"taken,omitzero"`
-	Objects map[string]manifestEntry `json:"objects"`
-	Stored  []string                 `json:"stored,omitempty"`
-}
-
-type manifestEntry struct {
-	Size   int64  `json:"size"`
-	ETag   string `json:"etag"`
-	SHA256 string `json:"sha256"`
-	// Headers is headers.sig() at write time, so a changed Cache-Control
-	// rule re-uploads the file even though its bytes did not change.
-	Headers string `json:"headers"`
-}
-
-// readManifest reads loc's manifest; a missing or unreadable one is empty
-// (for a site that is just a cache miss: HEADs still give the truth).
-func readManifest(ctx context.Context, st objectStore, loc location) manifest {
-	m, _ := loadManifest(ctx, st, loc)
-	return m
-}
-
-func loadManifest(ctx context.Context, st objectStore, loc location) (manifest, error) {
-	m := manifest{Objects: map[string]manifestEntry{}}
-	r, err := st.Read(ctx, loc.Bucket, loc.manifestKey())
-	if err != nil {
-		return m, err
-	}
-	defer r.Close()
-	err = json.NewDecoder(r).Decode(&m)
-	if err != nil || m.Objects == nil {
-		m.Objects = map[string]manifestEntry{}
-	}
-	if err != nil {
-		return m, fmt.Errorf("read %s%s: %w", loc, reservedDir+"manifest.json", err)
-	}
-	return m, nil
-}
-
-// writeManifest writes set as the site loc's manifest.
-func writeManifest(ctx context.Context, st objectStore, loc location, set remoteSet) error {
-	return putManifest(ctx, st, loc, manifest{Version: 1}, set)
-}
-
-// writeBackupManifest writes the manifest of a backup by reference at dst:
-// site's state set, its bytes in content.
-func writeBackupManifest(ctx context.Context, st objectStore, dst, site location, set remoteSet, content location) error {
-	if content.Bucket != dst.Bucket {
-		return fmt.Errorf("content store %s is not in the backup's bucket %s", content, dst.Bucket)
-	}
-	return putManifest(ctx, st, dst, manifest{Version: 2, Backup: true, Site: target(site), Content: content.Prefix, Taken: time.Now().UTC()}, set)
-}
-
-func putManifest(ctx context.Context, st objectStore, loc location, m manifest, set remoteSet) error {
-	m.Objects = make(map[string]manifestEntry, len(set))
-	for rel, o := range set {
-		if o.SHA256 != "" {
-			m.Objects[rel] = manifestEntry{Size: o.Size, ETag: o.ETag, SHA256: o.SHA256, Headers: o.Headers.sig()}
-		}
-	}
-	data, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	_, err = st.Put(ctx, loc.Bucket, loc.manifestKey(), bytesBody(data), headers{ContentType: "application/json", CacheControl: "no-store"})
-	return err
-}
-
-// state returns the manifest's objects as a remoteSet under loc.
-func (m manifest) state(loc location) remoteSet {
-	set := make(remoteSet, len(m.Objects))
-	for rel, e := range m.Objects {
-		set[rel] = object{Key: loc.key(rel), Size: e.Size, ETag: e.ETag, SHA256: e.SHA256, Headers: parseSig(e.Headers)}
-	}
-	return set
-}
-
 // resolveStats counts where the hashes came from.
 type resolveStats struct{ Manifest, Head, Read int64 }
 
@@ -198,10 +104,16 @@ func resolveHashes(ctx context.Context, st objectStore, loc location, set remote
 	m := readManifest(ctx, st, loc)
 	var stats resolveStats
 	var heads []string
+	sigs := map[string]headers{}
 	for rel, o := range set {
 		e, ok := m.Objects[rel]
 		if ok && o.ETag != "" && e.ETag == o.ETag && e.Size == o.Size && e.SHA256 != "" {
-			o.SHA256, o.Headers = e.SHA256, parseSig(e.Headers)
+			h, parsed := sigs[e.Headers]
+			if !parsed {
+				h = parseSig(e.Headers)
+				sigs[e.Headers] = h
+			}
+			o.SHA256, o.Headers = e.SHA256, h
 			set[rel] = o
 			stats.Manifest++
 			continue
