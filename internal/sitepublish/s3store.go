@@ -95,7 +95,7 @@ func (s *s3Store) listPages(ctx context.Context, bucket, prefix, delimiter strin
 	var dirs []string
 	p := s3.NewListObjectsV2Paginator(s.api, in)
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		page, err := p.NextPage(ctx, fastList)
 		if err != nil {
 			return nil, nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
 		}
