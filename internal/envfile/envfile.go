@@ -6,8 +6,10 @@
 package envfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"slices"
@@ -98,9 +100,17 @@ func Read(file, name string) (*Environment, error) {
 // Parse reads environment name from data (the content of file, named in
 // errors). It reports every mistake it finds, not just the first.
 func Parse(file string, data []byte, name string) (*Environment, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc, next yaml.Node
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
 		return nil, fmt.Errorf("%s: not valid YAML: %w", file, err)
+	}
+	switch err := dec.Decode(&next); {
+	case err == io.EOF:
+	case err != nil:
+		return nil, fmt.Errorf("%s: not valid YAML: %w", file, err)
+	default: // whatever it says, nobody would read it
+		return nil, fmt.Errorf("%s:%d: a second YAML document (after ---) would be ignored: keep one document, with environments: at its top", file, next.Line)
 	}
 	p := &parser{file: file}
 	if len(doc.Content) == 0 {
@@ -119,8 +129,12 @@ func Parse(file string, data []byte, name string) (*Environment, error) {
 	}
 	var names []string
 	var found *Environment
+	first := map[string]int{}
 	for i := 0; i+1 < len(envs.Content); i += 2 {
 		envName, body := envs.Content[i].Value, envs.Content[i+1]
+		if p.twice(first, envs.Content[i], "environments."+envName) {
+			continue
+		}
 		names = append(names, envName)
 		env := p.environment(body, "environments."+envName)
 		env.Name = envName
@@ -156,7 +170,7 @@ func (p *parser) mapping(n *yaml.Node, prefix string, known map[string]func(*yam
 		p.fail(n, strings.TrimSuffix(prefix, "."), "must be a mapping of keys to values")
 		return
 	}
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		key := prefix + k.Value
@@ -164,18 +178,26 @@ func (p *parser) mapping(n *yaml.Node, prefix string, known map[string]func(*yam
 		switch {
 		case !ok:
 			p.fail(k, key, "unknown key: use one of %s", strings.Join(slices.Sorted(mapKeys(known)), ", "))
-		case seen[k.Value]:
-			p.fail(k, key, "is given twice")
-		default:
-			seen[k.Value] = true
+		case !p.twice(seen, k, key):
 			handle(v, key)
 		}
 	}
 	for _, r := range required {
-		if !seen[r] {
+		if _, ok := seen[r]; !ok {
 			p.fail(n, prefix+r, "is required")
 		}
 	}
+}
+
+// twice reports a key already met in the same mapping (first holds the
+// line of each key met): YAML would let the last one win, silently.
+func (p *parser) twice(first map[string]int, k *yaml.Node, key string) bool {
+	if line, ok := first[k.Value]; ok {
+		p.fail(k, key, "is given twice (first at line %d): keep one, the second would silently replace the first", line)
+		return true
+	}
+	first[k.Value] = k.Line
+	return false
 }
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {
@@ -190,12 +212,32 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 
 func (p *parser) str(dst *string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
-		if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || strings.TrimSpace(n.Value) == "" {
+		if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" || strings.TrimSpace(n.Value) == "" {
 			p.fail(n, key, "must be a non-empty string")
+			return
+		}
+		if p.notString(n, key) {
 			return
 		}
 		*dst = n.Value
 	}
+}
+
+// yamlTypes names the YAML types a plain scalar can resolve to.
+var yamlTypes = map[string]string{"!!bool": "a boolean", "!!int": "a number", "!!float": "a number", "!!timestamp": "a date", "!!binary": "binary data"}
+
+// notString reports a scalar YAML reads as something other than a string
+// (true, 1, 2024-01-01): it would reach AWS as text nobody wrote.
+func (p *parser) notString(n *yaml.Node, key string) bool {
+	if n.ShortTag() == "!!str" {
+		return false
+	}
+	what, ok := yamlTypes[n.ShortTag()]
+	if !ok {
+		what = "of type " + n.ShortTag()
+	}
+	p.fail(n, key, "must be a string, and %s is %s in YAML: quote it (\"%s\") if you mean the text", n.Value, what, n.Value)
+	return true
 }
 
 func (p *parser) list(dst *[]string) func(*yaml.Node, string) {
@@ -205,8 +247,12 @@ func (p *parser) list(dst *[]string) func(*yaml.Node, string) {
 			return
 		}
 		for i, item := range n.Content {
+			ik := fmt.Sprintf("%s[%d]", key, i)
 			if item.Kind != yaml.ScalarNode || strings.TrimSpace(item.Value) == "" {
-				p.fail(item, fmt.Sprintf("%s[%d]", key, i), "must be a non-empty string")
+				p.fail(item, ik, "must be a non-empty string")
+				continue
+			}
+			if p.notString(item, ik) {
 				continue
 			}
 			*dst = append(*dst, item.Value)
@@ -218,7 +264,7 @@ func (p *parser) list(dst *[]string) func(*yaml.Node, string) {
 func (p *parser) count(dst *int) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		v, err := strconv.Atoi(n.Value)
-		if n.Kind != yaml.ScalarNode || err != nil || v < 1 {
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil || v < 1 {
 			p.fail(n, key, "must be a whole number of at least 1")
 			return
 		}
@@ -228,6 +274,12 @@ func (p *parser) count(dst *int) func(*yaml.Node, string) {
 
 // folder is a path inside the project: relative, without "..".
 func (p *parser) folder(dst *string) func(*yaml.Node, string) {
+	return p.inside(dst, "a folder inside the project, relative to the file")
+}
+
+// inside is a path that stays inside the folder it is relative to (what
+// says which): relative, and no ".." that climbs out of it.
+func (p *parser) inside(dst *string, what string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		var v string
 		p.str(&v)(n, key)
@@ -236,7 +288,7 @@ func (p *parser) folder(dst *string) func(*yaml.Node, string) {
 		}
 		clean := path.Clean(v)
 		if path.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, "../") {
-			p.fail(n, key, "%q must be a folder inside the project, relative to the file", v)
+			p.fail(n, key, "%q must be %s", v, what)
 			return
 		}
 		*dst = clean
@@ -262,7 +314,7 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 		"backend": func(n *yaml.Node, key string) {
 			b := &Backend{}
 			p.mapping(n, key+".", map[string]func(*yaml.Node, string){
-				"source": p.folder(&b.Source), "dockerfile": p.str(&b.Dockerfile), "cluster": p.str(&b.Cluster),
+				"source": p.folder(&b.Source), "dockerfile": p.inside(&b.Dockerfile, "a file inside the backend's source folder"), "cluster": p.str(&b.Cluster),
 				"services": p.list(&b.Services), "container": p.str(&b.Container), "migrate": p.list(&b.Migrate),
 				"snapshotDb": p.str(&b.SnapshotDB), "snapshotKeep": p.count(&b.SnapshotKeep),
 			}, "cluster", "services")
@@ -274,7 +326,7 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 		"frontend": func(n *yaml.Node, key string) {
 			f := &Frontend{}
 			p.mapping(n, key+".", map[string]func(*yaml.Node, string){
-				"source": p.folder(&f.Source), "buildDir": p.str(&f.BuildDir), "bucket": p.str(&f.Bucket),
+				"source": p.folder(&f.Source), "buildDir": p.inside(&f.BuildDir, "a folder inside the frontend's source folder"), "bucket": p.str(&f.Bucket),
 				"prefix": p.str(&f.Prefix), "backupBucket": p.str(&f.BackupBucket), "distributionId": p.str(&f.DistributionID),
 				"keep": p.count(&f.Keep),
 			}, "source", "bucket", "backupBucket")

@@ -202,3 +202,60 @@ func TestParse_NamesFunctionMistakes(t *testing.T) {
 		assert.Contains(t, err.Error(), want, doc)
 	}
 }
+
+// What YAML would otherwise read silently into something nobody meant is
+// refused with the file, the line and the key: a key given twice at any
+// level (the last would win), a second document (it would be ignored), a
+// scalar of another YAML type where a string or a number belongs, a path
+// that leaves the folder it is relative to.
+func TestParse_RefusesWhatWouldBeMisreadSilently(t *testing.T) {
+	const fe = "    frontend: {source: web, bucket: b, backupBucket: k}\n"
+	for _, c := range []struct{ name, doc, want string }{
+		{"environment twice", "environments:\n  s:\n    region: eu-west-1\n" + fe + "  s:\n    region: us-east-1\n" + fe,
+			"esteira.yaml:5: environments.s: is given twice (first at line 2)"},
+		{"key twice", "environments:\n  s:\n    region: eu-west-1\n    region: us-east-1\n" + fe,
+			"esteira.yaml:4: environments.s.region: is given twice (first at line 3)"},
+		{"top-level key twice", "environments:\n  s:\n" + fe + "environments:\n  t:\n" + fe,
+			"esteira.yaml:4: environments: is given twice (first at line 1)"},
+		{"function env twice", "environments:\n  s:\n    functions:\n      - name: f\n        source: a\n        env: {A: x, A: y}\n",
+			"esteira.yaml:6: environments.s.functions[0].env.A: is given twice (first at line 6)"},
+		{"second document", "environments:\n  s:\n" + fe + "---\nenvironments:\n  s:\n" + fe,
+			"esteira.yaml:4: a second YAML document (after ---) would be ignored"},
+		{"boolean for a string", "environments:\n  s:\n    frontend: {source: web, bucket: true, backupBucket: k}\n",
+			`esteira.yaml:3: environments.s.frontend.bucket: must be a string, and true is a boolean in YAML`},
+		{"number for a string", "environments:\n  s:\n    region: 1\n" + fe,
+			`esteira.yaml:3: environments.s.region: must be a string, and 1 is a number in YAML`},
+		{"number in a list of strings", "environments:\n  s:\n    backend: {cluster: c, services: [api, 2]}\n",
+			`esteira.yaml:3: environments.s.backend.services[1]: must be a string, and 2 is a number in YAML`},
+		{"number for an env value", "environments:\n  s:\n    functions: [{name: f, source: a, env: {PORT: 8080}}]\n",
+			`esteira.yaml:3: environments.s.functions[0].env.PORT: must be a string, and 8080 is a number in YAML`},
+		{"string for a number", "environments:\n  s:\n    frontend: {source: web, bucket: b, backupBucket: k, keep: \"5\"}\n",
+			`esteira.yaml:3: environments.s.frontend.keep: must be a whole number of at least 1`},
+		{"buildDir escaping", "environments:\n  s:\n    frontend: {source: web, buildDir: ../../etc, bucket: b, backupBucket: k}\n",
+			`esteira.yaml:3: environments.s.frontend.buildDir: "../../etc" must be a folder inside the frontend's source folder`},
+		{"buildDir absolute", "environments:\n  s:\n    frontend: {source: web, buildDir: /etc, bucket: b, backupBucket: k}\n",
+			`esteira.yaml:3: environments.s.frontend.buildDir: "/etc" must be a folder inside the frontend's source folder`},
+		{"dockerfile escaping", "environments:\n  s:\n    repository: r\n    backend: {source: api, dockerfile: ../Dockerfile, cluster: c, services: [a]}\n",
+			`esteira.yaml:4: environments.s.backend.dockerfile: "../Dockerfile" must be a file inside the backend's source folder`},
+		{"function source escaping", "environments:\n  s:\n    functions: [{name: f, source: a/../../x}]\n",
+			`esteira.yaml:3: environments.s.functions[0].source: "a/../../x" must be a folder inside the project`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("esteira.yaml", []byte(c.doc), "s")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+// A quoted value is a string, whatever it looks like; a path that only
+// looks like it leaves (a/../b) stays inside and is kept clean.
+func TestParse_AcceptsQuotedScalarsAndPathsThatStayInside(t *testing.T) {
+	doc := "environments:\n  s:\n    region: \"1\"\n    frontend: {source: web/../site, buildDir: \"./out/../dist\", bucket: \"true\", backupBucket: k}\n" +
+		"    functions: [{name: f, source: fn, env: {PORT: \"8080\"}}]\n"
+	env, err := Parse("esteira.yaml", []byte(doc), "s")
+	require.NoError(t, err)
+	assert.Equal(t, "1", env.Region)
+	assert.Equal(t, &Frontend{Source: "site", BuildDir: "dist", Bucket: "true", BackupBucket: "k"}, env.Frontend)
+	assert.Equal(t, map[string]string{"PORT": "8080"}, env.Functions[0].Env)
+}

@@ -38,7 +38,7 @@ func (p *parser) functions(n *yaml.Node, key string) []*Function {
 		f := &Function{}
 		p.mapping(item, k+".", map[string]func(*yaml.Node, string){
 			"name": p.str(&f.Name), "alias": p.str(&f.Alias), "source": p.folder(&f.Source), "image": p.str(&f.Image),
-			"env": p.strmap(&f.Env), "canary": p.str(&f.Canary), "bake": p.str(&f.Bake), "alarms": p.list(&f.Alarms),
+			"env": p.strmap(&f.Env), "canary": p.share(&f.Canary), "bake": p.str(&f.Bake), "alarms": p.list(&f.Alarms),
 		}, "name")
 		switch {
 		case item.Kind != yaml.MappingNode:
@@ -68,13 +68,32 @@ func (p *parser) strmap(dst *map[string]string) func(*yaml.Node, string) {
 			return
 		}
 		*dst = map[string]string{}
+		first := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if p.twice(first, k, key+"."+k.Value) {
+				continue
+			}
 			if v.Kind != yaml.ScalarNode {
 				p.fail(v, key+"."+k.Value, "must be a string")
 				continue
 			}
+			if p.notString(v, key+"."+k.Value) {
+				continue
+			}
 			(*dst)[k.Value] = v.Value
 		}
+	}
+}
+
+// share is a percentage like "10%"; a bare number (10) is kept as written,
+// for the percentage check to say what to write instead.
+func (p *parser) share(dst *string) func(*yaml.Node, string) {
+	return func(n *yaml.Node, key string) {
+		if t := n.ShortTag(); n.Kind == yaml.ScalarNode && (t == "!!int" || t == "!!float") {
+			*dst = n.Value
+			return
+		}
+		p.str(dst)(n, key)
 	}
 }
