@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/futuraplataforma/esteira/internal/dbsnapshot"
 	"github.com/futuraplataforma/esteira/internal/migration"
-	"github.com/futuraplataforma/esteira/internal/redact"
 	"github.com/futuraplataforma/esteira/internal/release"
 )
 
@@ -94,7 +92,9 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 		return release.OutcomeFailed, err
 	}
 	if d.o.DryRun {
-		d.printPlan()
+		if err := printPlan(ctx, d.o.Out, []*deploy{d}); err != nil {
+			return release.OutcomeFailed, err
+		}
 		return release.OutcomeDryRun, nil
 	}
 	unlock, err := lock(ctx, d.o.Out, d.rec, d.o.Releases, d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter, Break: d.o.BreakLock})
@@ -175,17 +175,6 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 	return detail + dbDetail, err
 }
 
-func (d *deploy) printPlan() {
-	fmt.Fprintf(d.o.Out, "==> plan (dry run, nothing changed):\n    register a copy of %s with %s = %s\n", revName(d.before), d.container, d.o.Image)
-	if len(d.o.MigrateCommand) > 0 {
-		if d.db != nil {
-			fmt.Fprintf(d.o.Out, "    snapshot %s as %s and wait until it is available; keep %d of esteira's snapshots of it\n", d.db, dbsnapshot.Name(d.db.ID, d.rec.ID), d.o.SnapshotKeep)
-		}
-		fmt.Fprintf(d.o.Out, "    run migration %q as a one-off task of the new revision\n", strings.Join(redact.Command(d.o.MigrateCommand, d.o.Redact...), " "))
-	}
-	fmt.Fprintf(d.o.Out, "    update service %s/%s and wait up to %s; on failure roll back to %s\n", d.o.Cluster, d.o.Service, d.o.Timeout, revName(d.before))
-}
-
 // holder names the deploy in its lock, and where the service was before
 // it: a deploy killed mid-rollout writes no record, so its lock is what
 // tells the next one where to go back to.
@@ -200,7 +189,7 @@ func (d *deploy) change(ctx context.Context) (string, error) {
 	var next *types.TaskDefinition
 	err := step(d.o.Out, d.rec, "register", func() (string, error) {
 		var err error
-		next, err = registerCopy(ctx, d.c.ECS, d.live, d.container, d.o.Image)
+		next, err = d.registerNext(ctx)
 		if err != nil {
 			return "", err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -38,30 +39,12 @@ func DeployGroupThen(ctx context.Context, c Clients, o DeployOptions, services [
 }
 
 func deployGroup(ctx context.Context, c Clients, o DeployOptions, services []string, onRollout func()) ([]*release.Record, error) {
-	if len(services) == 0 {
-		return nil, errors.New("deploy: no service given: pass --service, e.g. --service api,worker")
-	}
 	o.defaults()
-	seen := map[string]bool{}
-	g := &group{onRollout: onRollout}
-	for i, svc := range services {
-		if seen[svc] {
-			return nil, fmt.Errorf("deploy: service %s is listed twice: nothing was changed", svc)
-		}
-		seen[svc] = true
-		so := o
-		so.Service = svc
-		so.Out = prefixed(o.Out, "["+svc+"] ")
-		if i > 0 {
-			so.MigrateCommand, so.SnapshotDB = nil, "" // the migration (and its snapshot) runs once, in the first service's revision
-		}
-		if err := so.validate(); err != nil {
-			return nil, err
-		}
-		rec := newRecord(so.Cluster, svc, o.PriorSteps)
-		rec.Backend.Image = so.Image
-		g.ds = append(g.ds, &deploy{c: c, o: so, rec: rec, unlock: func() {}})
+	g, err := newGroup(c, o, services, true)
+	if err != nil {
+		return nil, err
 	}
+	g.onRollout = onRollout
 	outcomes, err := g.run(ctx)
 	var recs []*release.Record
 	var errs []error
@@ -85,6 +68,38 @@ type group struct {
 	ds        []*deploy
 	errs      []error // per service, for its record
 	onRollout func()
+	out       io.Writer // o.Out, for what concerns every service (the plan)
+}
+
+// newGroup validates o for each service (defaults already applied); with
+// prefix, each service's lines start with its name.
+func newGroup(c Clients, o DeployOptions, services []string, prefix bool) (*group, error) {
+	if len(services) == 0 {
+		return nil, errors.New("deploy: no service given: name at least one service, e.g. api,worker")
+	}
+	seen := map[string]bool{}
+	g := &group{out: o.Out}
+	for i, svc := range services {
+		if seen[svc] {
+			return nil, fmt.Errorf("deploy: service %s is listed twice: nothing was changed", svc)
+		}
+		seen[svc] = true
+		so := o
+		so.Service = svc
+		if prefix {
+			so.Out = prefixed(o.Out, "["+svc+"] ")
+		}
+		if i > 0 {
+			so.MigrateCommand, so.SnapshotDB = nil, "" // the migration (and its snapshot) runs once, in the first service's revision
+		}
+		if err := so.validate(); err != nil {
+			return nil, err
+		}
+		rec := newRecord(so.Cluster, svc, o.PriorSteps)
+		rec.Backend.Image = so.Image
+		g.ds = append(g.ds, &deploy{c: c, o: so, rec: rec, unlock: func() {}})
+	}
+	return g, nil
 }
 
 func errOf(errs []error, i int) error {
@@ -134,7 +149,10 @@ func (g *group) all(outcome string) []string {
 	return out
 }
 
-func (g *group) run(ctx context.Context) ([]string, error) {
+// prepare runs the read-only steps of every service: resolve and, unless
+// nothing would change, check. It returns the outcomes when the release
+// ends there (an error, or nothing to do), nil to go on.
+func (g *group) prepare(ctx context.Context) ([]string, error) {
 	if outcomes, err := g.every(release.OutcomeFailed, func(d *deploy) error {
 		if err := step(d.o.Out, d.rec, "resolve", func() (string, error) { return d.resolve(ctx) }); err != nil {
 			return d.explainUnstable(ctx, err)
@@ -148,20 +166,26 @@ func (g *group) run(ctx context.Context) ([]string, error) {
 		changed = changed || !sameImage(aws.ToString(containerDef(d.live.TaskDef, d.container).Image), d.o.Image)
 	}
 	if !changed && !g.ds[0].o.Force {
-		for _, d := range g.ds {
-			fmt.Fprintf(d.o.Out, "==> %s already runs %s; nothing to do (pass --force to redeploy)\n", revName(d.before), d.o.Image)
-			d.rec.Backend.AfterRevision = d.before
-		}
 		return g.all(release.OutcomeNoChange), nil
 	}
-	if outcomes, err := g.every(release.OutcomeFailed, func(d *deploy) error {
+	return g.every(release.OutcomeFailed, func(d *deploy) error {
 		return step(d.o.Out, d.rec, "check", func() (string, error) { return d.preflight(ctx) })
-	}); err != nil {
+	})
+}
+
+func (g *group) run(ctx context.Context) ([]string, error) {
+	if outcomes, err := g.prepare(ctx); outcomes != nil || err != nil {
+		if err == nil { // nothing to do
+			for _, d := range g.ds {
+				fmt.Fprintf(d.o.Out, "==> %s already runs %s; nothing to do (pass --force to redeploy)\n", revName(d.before), d.o.Image)
+				d.rec.Backend.AfterRevision = d.before
+			}
+		}
 		return outcomes, err
 	}
 	if g.ds[0].o.DryRun {
-		for _, d := range g.ds {
-			d.printPlan()
+		if err := printPlan(ctx, g.out, g.ds); err != nil {
+			return g.fail(0, release.OutcomeFailed, err)
 		}
 		return g.all(release.OutcomeDryRun), nil
 	}
@@ -204,7 +228,7 @@ func (g *group) change(ctx context.Context) ([]string, error) {
 	for i, d := range g.ds {
 		err := step(d.o.Out, d.rec, "register", func() (string, error) {
 			var err error
-			if nexts[i], err = registerCopy(ctx, d.c.ECS, d.live, d.container, d.o.Image); err != nil {
+			if nexts[i], err = d.registerNext(ctx); err != nil {
 				return "", err
 			}
 			return revName(aws.ToString(nexts[i].TaskDefinitionArn)), nil

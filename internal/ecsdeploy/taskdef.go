@@ -51,9 +51,25 @@ func registerInput(td *types.TaskDefinition, tags []types.Tag, container, image 
 	}
 }
 
-// registerCopy registers the new revision and returns it.
+// nextInput is the registration of the deploy's new revision: what the
+// deploy registers and what its plan shows.
+func (d *deploy) nextInput() *ecs.RegisterTaskDefinitionInput {
+	return registerInput(d.live.TaskDef, d.live.Tags, d.container, d.o.Image)
+}
+
+// registerNext registers the deploy's new revision and returns it.
+func (d *deploy) registerNext(ctx context.Context) (*types.TaskDefinition, error) {
+	return register(ctx, d.c.ECS, d.live, d.nextInput(), d.o.Image)
+}
+
+// registerCopy registers a copy of l's revision with container's image
+// changed and returns it.
 func registerCopy(ctx context.Context, api ECSAPI, l *liveService, container, image string) (*types.TaskDefinition, error) {
-	out, err := api.RegisterTaskDefinition(ctx, registerInput(l.TaskDef, l.Tags, container, image))
+	return register(ctx, api, l, registerInput(l.TaskDef, l.Tags, container, image), image)
+}
+
+func register(ctx context.Context, api ECSAPI, l *liveService, in *ecs.RegisterTaskDefinitionInput, image string) (*types.TaskDefinition, error) {
+	out, err := api.RegisterTaskDefinition(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("register a copy of %s with image %s: %w", revName(aws.ToString(l.TaskDef.TaskDefinitionArn)), image, err)
 	}

@@ -1,0 +1,229 @@
+package ecsdeploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/futuraplataforma/esteira/internal/dbsnapshot"
+	"github.com/futuraplataforma/esteira/internal/redact"
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// DeployPlan is what a deploy would do, worked out by the deploy's own
+// read-only steps (resolve, check) and the function that builds the new
+// revision's registration, so the plan cannot drift from the deploy.
+type DeployPlan struct {
+	Cluster string `json:"cluster"`
+	Image   string `json:"image"`
+	// NoChange: every service already runs the image and the deploy is not
+	// forced, so it would do nothing.
+	NoChange bool          `json:"noChange,omitempty"`
+	Services []ServicePlan `json:"services"`
+	// Migration is nil when no migration would run.
+	Migration *MigrationPlan `json:"migration,omitempty"`
+	// Timeout bounds each wait of the deploy (migration, rollout, rollback).
+	Timeout time.Duration `json:"timeout"`
+}
+
+// ServicePlan is one service's part of a deploy.
+type ServicePlan struct {
+	Service   string `json:"service"`
+	Container string `json:"container"` // whose image changes
+	Live      string `json:"live"`      // family:revision the service runs, the rollback target
+	LiveImage string `json:"liveImage"`
+	// Changes are the fields of the new revision that differ from Live;
+	// empty when the new revision would be an identical copy (a forced deploy).
+	Changes []FieldChange `json:"changes,omitempty"`
+	// Lock is the service's deploy lock; nil without a release store.
+	Lock *LockState `json:"lock,omitempty"`
+}
+
+// LockState is a deploy lock as a deploy would find it.
+type LockState struct {
+	Name   string          `json:"name"`
+	Holder *release.Holder `json:"holder,omitempty"` // nil: free
+	Stale  bool            `json:"stale,omitempty"`
+	// Break: the deploy is set to break a held lock.
+	Break bool `json:"break,omitempty"`
+}
+
+// MigrationPlan is the migration a deploy would run before the rollout.
+type MigrationPlan struct {
+	// Service is the service whose new revision the one-off task runs.
+	Service string `json:"service"`
+	// Command is the command as shown: credentials redacted.
+	Command  []string      `json:"command"`
+	Snapshot *SnapshotPlan `json:"snapshot,omitempty"`
+}
+
+// SnapshotPlan is the database snapshot taken before the migration.
+type SnapshotPlan struct {
+	DB   string `json:"db"`   // "DB instance orders", "Aurora cluster orders"
+	Name string `json:"name"` // esteira-<db>-<release id>
+	Keep int    `json:"keep"` // esteira's snapshots of the DB kept after it
+}
+
+// Plan is what Deploy would do with o, without changing anything: the
+// live task definition of the service, the revision the deploy would
+// register against it field by field, the migration and its snapshot,
+// and the deploy lock. It runs Deploy's checks, so input a deploy would
+// refuse is refused here with the same error. Progress goes to o.Out.
+func Plan(ctx context.Context, c Clients, o DeployOptions) (*DeployPlan, error) {
+	return PlanGroup(ctx, c, o, []string{o.Service})
+}
+
+// PlanGroup is Plan for DeployGroup: one release of o.Image to every
+// service of services, the migration run once in the first one's revision.
+func PlanGroup(ctx context.Context, c Clients, o DeployOptions, services []string) (*DeployPlan, error) {
+	o.defaults()
+	g, err := newGroup(c, o, services, len(services) > 1)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := g.prepare(ctx); err != nil {
+		if len(g.ds) == 1 {
+			return nil, g.errs[0] // as Deploy says it, without the group's "release of"
+		}
+		return nil, err
+	}
+	return buildPlan(ctx, g.ds)
+}
+
+// buildPlan is the plan of deploys whose resolve (and, unless nothing
+// would change, check) steps have run.
+func buildPlan(ctx context.Context, ds []*deploy) (*DeployPlan, error) {
+	first := ds[0].o
+	p := &DeployPlan{Cluster: first.Cluster, Image: first.Image, Timeout: first.Timeout, NoChange: !first.Force}
+	for _, d := range ds {
+		live := aws.ToString(containerDef(d.live.TaskDef, d.container).Image)
+		p.NoChange = p.NoChange && sameImage(live, d.o.Image)
+		p.Services = append(p.Services, ServicePlan{Service: d.o.Service, Container: d.container, Live: revName(d.before), LiveImage: live})
+	}
+	if p.NoChange {
+		return p, nil
+	}
+	for i, d := range ds {
+		sp := &p.Services[i]
+		current := registerInput(d.live.TaskDef, d.live.Tags, "", "")
+		sp.Changes = diffTaskDef(current, d.nextInput(), d.o.Redact)
+		lock, err := lockState(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		sp.Lock = lock
+	}
+	if len(first.MigrateCommand) > 0 {
+		p.Migration = &MigrationPlan{Service: first.Service, Command: redact.Command(first.MigrateCommand, first.Redact...)}
+		if db := ds[0].db; db != nil {
+			p.Migration.Snapshot = &SnapshotPlan{DB: db.String(), Name: dbsnapshot.Name(db.ID, "") + "-<release id>", Keep: first.SnapshotKeep}
+		}
+	}
+	return p, nil
+}
+
+// lockState reads the service's deploy lock without taking it.
+func lockState(ctx context.Context, d *deploy) (*LockState, error) {
+	if d.o.Releases == nil {
+		return nil, nil
+	}
+	name := "backend/" + d.rec.Target
+	h, err := d.o.Releases.Held(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("read the deploy lock of %s: %w; nothing was changed", d.o.Service, err)
+	}
+	ls := &LockState{Name: name, Holder: h, Break: d.o.BreakLock}
+	if h != nil {
+		stale := d.o.LockStaleAfter
+		if stale <= 0 {
+			stale = release.DefaultStaleAfter
+		}
+		ls.Stale = time.Since(h.Since) > stale
+	}
+	return ls, nil
+}
+
+// String is the plan for people, one line a step, in the order the deploy
+// takes them.
+func (p *DeployPlan) String() string {
+	var b strings.Builder
+	if p.NoChange {
+		for _, s := range p.Services {
+			fmt.Fprintf(&b, "service %s/%s already runs %s (%s): nothing to do unless the deploy is forced\n", p.Cluster, s.Service, p.Image, s.Live)
+		}
+		return b.String()
+	}
+	fmt.Fprintf(&b, "plan: deploy %s to %s in cluster %s\n", p.Image, names(p.Services), p.Cluster)
+	for _, s := range p.Services {
+		fmt.Fprintf(&b, "  service %s runs %s (container %s: %s)\n", s.Service, s.Live, s.Container, s.LiveImage)
+		if len(s.Changes) == 0 {
+			fmt.Fprintf(&b, "    register a new revision of %s identical to %s (forced redeploy)\n", familyOf(s.Live), s.Live)
+		} else {
+			fmt.Fprintf(&b, "    register a new revision of %s; against %s it changes:\n", familyOf(s.Live), s.Live)
+		}
+		for _, c := range s.Changes {
+			fmt.Fprintf(&b, "      %s: %s -> %s\n", c.Field, orNone(c.Before), orNone(c.After))
+		}
+		if s.Lock != nil {
+			fmt.Fprintf(&b, "    deploy lock %s: %s\n", s.Lock.Name, s.Lock)
+		}
+	}
+	if m := p.Migration; m != nil {
+		if s := m.Snapshot; s != nil {
+			fmt.Fprintf(&b, "  snapshot %s as %s and wait until it is available; keep %d of esteira's snapshots of it\n", s.DB, s.Name, s.Keep)
+		}
+		fmt.Fprintf(&b, "  run migration %q as a one-off task of the new revision of %s\n", strings.Join(m.Command, " "), m.Service)
+	}
+	for _, s := range p.Services {
+		fmt.Fprintf(&b, "  update service %s/%s and wait up to %s; on failure roll back to %s\n", p.Cluster, s.Service, p.Timeout, s.Live)
+	}
+	return b.String()
+}
+
+// String says whether the lock is free and what a deploy would do about it.
+func (l *LockState) String() string {
+	if l.Holder == nil {
+		return "free"
+	}
+	held := fmt.Sprintf("HELD by %s since %s", l.Holder.Who, l.Holder.Since.UTC().Format(time.RFC3339))
+	if l.Holder.What != "" {
+		held += fmt.Sprintf(" for %q", l.Holder.What)
+	}
+	switch {
+	case l.Break:
+		return held + "; the deploy would break it"
+	case l.Stale:
+		return held + " (stale); the deploy would stop here: make sure that deploy is no longer running, then break the lock"
+	}
+	return held + "; the deploy would stop here: wait for that deploy to finish"
+}
+
+func names(ss []ServicePlan) string {
+	var n []string
+	for _, s := range ss {
+		n = append(n, s.Service)
+	}
+	return strings.Join(n, ", ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// printPlan is a dry run's end: the plan of ds, then DRY RUN OK.
+func printPlan(ctx context.Context, out io.Writer, ds []*deploy) error {
+	p, err := buildPlan(ctx, ds)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(out, p.String())
+	fmt.Fprintln(out, "==> DRY RUN OK: every check passed; nothing was changed")
+	return nil
+}
