@@ -114,6 +114,9 @@ func (o *Options) validate(c Clients) error {
 	case len(o.Zip) > MaxZip:
 		errs = append(errs, fmt.Errorf("the zip is %.1f MB, more than the 50 MB Lambda takes in one upload: leave out what the function does not need at run time, or ship it as a container image", float64(len(o.Zip))/(1<<20)))
 	}
+	if size, ok := unzippedSize(o.Zip); ok && size > MaxUnzipped {
+		errs = append(errs, tooBig(size))
+	}
 	if o.Canary < 0 || o.Canary >= 1 {
 		errs = append(errs, fmt.Errorf("canary %g: give a share between 0 and 1 (0.1 is 10%%), or none to move all traffic at once", o.Canary))
 	}

@@ -46,3 +46,45 @@ func TestZipDir_RefusesLinksAndEmptyFolders(t *testing.T) {
 	_, err = lambdadeploy.ZipDir(t.TempDir())
 	assert.ErrorContains(t, err, "empty")
 }
+
+// 400 MB of zeros zips to under half a megabyte, and Lambda takes no more
+// than 250 MB unzipped: the folder is refused by its size before anything
+// is read (the file is sparse: nothing is written to disk).
+func TestZipDir_RefusesMoreThanLambdaTakesUnzipped(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("x"), 0o755))
+	f, err := os.Create(filepath.Join(dir, "zeros"))
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(400<<20))
+	require.NoError(t, f.Close())
+	_, err = lambdadeploy.ZipDir(dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "400.0 MB unzipped, more than the 250 MB Lambda takes")
+	assert.Contains(t, err.Error(), "container image")
+}
+
+// A zip built elsewhere is measured by what it unzips to, before the
+// function's configuration or code changes.
+func TestDeploy_RefusesAZipOverLambdasUnzippedLimit(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "zeros", Method: zip.Store, UncompressedSize64: 400 << 20, CompressedSize64: 1}
+	w, err := zw.CreateRaw(h)
+	require.NoError(t, err)
+	_, err = w.Write([]byte{0})
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+
+	e := newEnv(t)
+	o := e.opts("")
+	o.Zip, o.Environment = buf.Bytes(), map[string]string{"LOG_LEVEL": "debug"}
+	for name, err := range map[string]error{
+		"preflight": lambdadeploy.Preflight(t.Context(), e.clients, o),
+		"deploy":    func() error { _, err := lambdadeploy.Deploy(t.Context(), e.clients, o); return err }(),
+	} {
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), "deploy-lambda resize: nothing was changed", name)
+		assert.Contains(t, err.Error(), "the package is 400.0 MB unzipped, more than the 250 MB Lambda takes", name)
+	}
+	assert.Zero(t, e.sim.Count("lambda", "UpdateFunctionConfiguration")+e.sim.Count("lambda", "UpdateFunctionCode"))
+}
