@@ -40,7 +40,9 @@ type MigrateOptions struct {
 	Who            string
 	LockStaleAfter time.Duration
 	BreakLock      bool
-	Out            io.Writer
+	// DryRun resolves and checks, prints the plan and runs nothing.
+	DryRun bool
+	Out    io.Writer
 }
 
 // Migrated is what Migrate did: the task's result and, with SnapshotDB,
@@ -48,10 +50,19 @@ type MigrateOptions struct {
 type Migrated struct {
 	*migration.Result
 	Snapshot *release.SnapshotRecord
+	// Plan is set, and Result nil, after a dry run.
+	Plan *MigratePlan
 }
 
-// MarshalJSON is the result's JSON (see migration.Result) with "snapshot".
+// MarshalJSON is the result's JSON (see migration.Result) with "snapshot";
+// after a dry run {"dryRun":true,"plan":{...}}.
 func (m Migrated) MarshalJSON() ([]byte, error) {
+	if m.Plan != nil {
+		return json.Marshal(struct {
+			DryRun bool         `json:"dryRun"`
+			Plan   *MigratePlan `json:"plan"`
+		}{true, m.Plan})
+	}
 	data, err := json.Marshal(m.Result)
 	if err != nil || m.Snapshot == nil {
 		return data, err
@@ -100,6 +111,14 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*Migrated, error
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was changed", err)
 	}
+	if o.DryRun {
+		p, err := planMigration(ctx, o, td, container, db)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprint(o.Out, p.String()+dryRunOK+"\n")
+		return &Migrated{Plan: p}, nil
+	}
 	h := release.Holder{Who: o.Who, What: fmt.Sprintf("migrate %s/%s in %s", o.Cluster, o.Service, revName(aws.ToString(td.TaskDefinitionArn)))}
 	if o.Image != "" {
 		h.What = fmt.Sprintf("migrate %s/%s with %s", o.Cluster, o.Service, o.Image)
@@ -137,9 +156,9 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*Migrated, error
 	})
 	if err != nil {
 		what, tail := migrationFailure(err, res)
-		return &Migrated{res, snap}, &wrapped{msg: fmt.Sprintf("%s; the service was not changed%s%s", what, snapshotNote(snap), tail), err: err}
+		return &Migrated{Result: res, Snapshot: snap}, &wrapped{msg: fmt.Sprintf("%s; the service was not changed%s%s", what, snapshotNote(snap), tail), err: err}
 	}
-	return &Migrated{res, snap}, nil
+	return &Migrated{Result: res, Snapshot: snap}, nil
 }
 
 func (o *MigrateOptions) validate() error {

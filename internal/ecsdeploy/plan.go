@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/futuraplataforma/esteira/internal/dbsnapshot"
 	"github.com/futuraplataforma/esteira/internal/redact"
 	"github.com/futuraplataforma/esteira/internal/release"
 )
@@ -120,7 +119,7 @@ func buildPlan(ctx context.Context, ds []*deploy) (*DeployPlan, error) {
 	if len(first.MigrateCommand) > 0 {
 		p.Migration = &MigrationPlan{Service: first.Service, Command: redact.Command(first.MigrateCommand, first.Redact...)}
 		if db := ds[0].db; db != nil {
-			p.Migration.Snapshot = &SnapshotPlan{DB: db.String(), Name: dbsnapshot.Name(db.ID, "") + "-<release id>", Keep: first.SnapshotKeep}
+			p.Migration.Snapshot = snapshotPlan(*db, first.SnapshotKeep)
 		}
 	}
 	return p, nil
@@ -128,21 +127,26 @@ func buildPlan(ctx context.Context, ds []*deploy) (*DeployPlan, error) {
 
 // lockState reads the service's deploy lock without taking it.
 func lockState(ctx context.Context, d *deploy) (*LockState, error) {
-	if d.o.Releases == nil {
+	return readLock(ctx, d.o.Releases, d.rec.Target, d.o.LockStaleAfter, d.o.BreakLock)
+}
+
+// readLock reads the deploy lock of target (cluster/service) without
+// taking it; nil without a store.
+func readLock(ctx context.Context, store *release.Store, target string, staleAfter time.Duration, brk bool) (*LockState, error) {
+	if store == nil {
 		return nil, nil
 	}
-	name := "backend/" + d.rec.Target
-	h, err := d.o.Releases.Held(ctx, name)
+	name := "backend/" + target
+	h, err := store.Held(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("read the deploy lock of %s: %w; nothing was changed", d.o.Service, err)
+		return nil, fmt.Errorf("read the deploy lock of %s: %w; nothing was changed", target, err)
 	}
-	ls := &LockState{Name: name, Holder: h, Break: d.o.BreakLock}
+	ls := &LockState{Name: name, Holder: h, Break: brk}
 	if h != nil {
-		stale := d.o.LockStaleAfter
-		if stale <= 0 {
-			stale = release.DefaultStaleAfter
+		if staleAfter <= 0 {
+			staleAfter = release.DefaultStaleAfter
 		}
-		ls.Stale = time.Since(h.Since) > stale
+		ls.Stale = time.Since(h.Since) > staleAfter
 	}
 	return ls, nil
 }
@@ -195,11 +199,11 @@ func (l *LockState) String() string {
 	}
 	switch {
 	case l.Break:
-		return held + "; the deploy would break it"
+		return held + "; it would be broken"
 	case l.Stale:
-		return held + " (stale); the deploy would stop here: make sure that deploy is no longer running, then break the lock"
+		return held + " (stale); this would stop here: make sure its holder is no longer running, then break the lock"
 	}
-	return held + "; the deploy would stop here: wait for that deploy to finish"
+	return held + "; this would stop here: wait for its holder to finish"
 }
 
 func names(ss []ServicePlan) string {
@@ -223,7 +227,6 @@ func printPlan(ctx context.Context, out io.Writer, ds []*deploy) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(out, p.String())
-	fmt.Fprintln(out, "==> DRY RUN OK: every check passed; nothing was changed")
+	fmt.Fprint(out, p.String()+dryRunOK+"\n")
 	return nil
 }

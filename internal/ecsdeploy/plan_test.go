@@ -125,12 +125,12 @@ func TestPlan_NamesTheHolderOfAHeldLock(t *testing.T) {
 	require.NotNil(t, p.Services[0].Lock.Holder)
 	assert.Equal(t, "alice@laptop", p.Services[0].Lock.Holder.Who)
 	assert.Contains(t, p.String(), `deploy lock backend/main/api: HELD by alice@laptop since `)
-	assert.Contains(t, p.String(), `for "deploy api v9"; the deploy would stop here`)
+	assert.Contains(t, p.String(), `for "deploy api v9"; this would stop here`)
 
 	o.BreakLock = true
 	p, err = ecsdeploy.Plan(t.Context(), e.clients, o)
 	require.NoError(t, err)
-	assert.Contains(t, p.String(), "the deploy would break it")
+	assert.Contains(t, p.String(), "it would be broken")
 	held, err := store.Held(t.Context(), "backend/main/api")
 	require.NoError(t, err)
 	assert.Equal(t, "alice@laptop", held.Who, "a plan never breaks the lock")

@@ -52,7 +52,9 @@ type RollbackOptions struct {
 	Releases              *release.Store
 	Who                   string
 	BreakLock             bool
-	Out                   io.Writer
+	// DryRun resolves and checks, prints the plan and changes nothing.
+	DryRun bool
+	Out    io.Writer
 }
 
 // Rollback points the service at an earlier revision and waits until that
@@ -96,6 +98,14 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release
 	if target == rec.Backend.BeforeRevision && primaryCompleted(l) {
 		fmt.Fprintf(o.Out, "==> %s already runs %s; nothing to do\n", o.Service, revName(target))
 		return release.OutcomeNoChange, nil
+	}
+	if o.DryRun {
+		p, err := planRollback(ctx, c, o, rec)
+		if err != nil {
+			return release.OutcomeFailed, err
+		}
+		fmt.Fprint(o.Out, p.String()+dryRunOK+"\n")
+		return release.OutcomeDryRun, nil
 	}
 	h := release.Holder{Who: o.Who, What: fmt.Sprintf("rollback-backend %s/%s to %s", o.Cluster, o.Service, revName(target))}
 	unlock, err := lock(ctx, o.Out, rec, o.Releases, h, release.LockOptions{Break: o.BreakLock})
