@@ -28,6 +28,9 @@ type deploy struct {
 	// releasedEnv is the environment of the alias's version ($LATEST's
 	// when there is no alias yet): what the new version starts from.
 	releasedEnv map[string]string
+	// pkgType and liveCode (image URI or "sha256 <base64>") are the
+	// function's and the alias's version's (or $LATEST's), for the plan.
+	pkgType, liveCode string
 }
 
 // Deploy releases the new code to the function's alias and returns the
@@ -63,6 +66,9 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 		fmt.Fprintf(d.o.Out, "==> %s:%s already runs this code (version %s); nothing to do (force redeploys)\n", d.o.Function, d.o.Alias, d.before)
 		d.rec.Lambda.AfterVersion = d.before
 		return release.OutcomeNoChange, nil
+	}
+	if d.o.DryRun {
+		return d.dryRun(ctx)
 	}
 	unlock, err := lock(ctx, d.o, d.rec)
 	if err != nil {
@@ -149,6 +155,7 @@ func (d *deploy) preflight(ctx context.Context, same *bool) (string, error) {
 		d.env = fn.Configuration.Environment.Variables
 	}
 	d.releasedEnv = d.env
+	d.pkgType, d.liveCode = string(fn.Configuration.PackageType), codeOf(fn)
 	detail := fmt.Sprintf("%s (%s)", d.o.Function, fn.Configuration.PackageType)
 	a, err := d.c.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(d.o.Function), Name: aws.String(d.o.Alias)})
 	switch {
@@ -187,7 +194,7 @@ func (d *deploy) runsAlready(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("get version %s of %s: %w", d.before, d.o.Function, err)
 	}
-	d.releasedEnv = nil
+	d.releasedEnv, d.liveCode = nil, codeOf(v)
 	if v.Configuration.Environment != nil {
 		d.releasedEnv = v.Configuration.Environment.Variables
 	}

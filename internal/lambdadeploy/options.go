@@ -64,8 +64,9 @@ type Options struct {
 	// the whole move without a canary. Default 5m with a canary, else 0.
 	Bake   time.Duration
 	Alarms []string
-	// Force releases code that the alias already runs.
-	Force bool
+	// Force releases code that the alias already runs; DryRun checks,
+	// prints the plan and changes nothing.
+	Force, DryRun bool
 	// Timeout bounds each wait for Lambda (default 5m); PollInterval is the
 	// time between polls (default 5s).
 	Timeout, PollInterval time.Duration

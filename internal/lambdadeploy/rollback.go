@@ -26,7 +26,9 @@ type RollbackOptions struct {
 	Who            string
 	LockStaleAfter time.Duration
 	BreakLock      bool
-	Out            io.Writer
+	// DryRun resolves, prints the move and changes nothing.
+	DryRun bool
+	Out    io.Writer
 }
 
 // Rollback moves the alias, with all its traffic, back to ToVersion or to
@@ -43,6 +45,7 @@ func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Recor
 	now := time.Now().UTC()
 	rec := &release.Record{ID: release.NewID(now), Kind: release.KindLambda, Target: o.Function, StartedAt: now,
 		Lambda: &release.LambdaRecord{Function: o.Function, Alias: opts.Alias}}
+	opts.DryRun = o.DryRun
 	outcome, err := rollback(ctx, c, opts, o.ToVersion, rec)
 	return finish(ctx, opts.Releases, rec, outcome, err, opts.Out)
 }
@@ -67,6 +70,9 @@ func rollback(ctx context.Context, c Clients, o Options, to string, rec *release
 	})
 	if err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
+	if o.DryRun {
+		return dryRunRollback(ctx, c, o, rec)
 	}
 	unlock, err := lock(ctx, o, rec)
 	if err != nil {
