@@ -36,6 +36,8 @@ type Plan struct {
 	Store        *release.Store
 	Who          string
 	PromotedFrom string
+	// DryRun checks and plans every part, changes nothing, writes no record.
+	DryRun bool
 }
 
 // GateResult is what the quality gate said.
@@ -79,6 +81,9 @@ func Run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 	started := time.Now().UTC()
 	if p.Out == nil {
 		p.Out = io.Discard
+	}
+	if p.DryRun {
+		return runDry(ctx, c, p)
 	}
 	res, err := run(ctx, c, p)
 	if res == nil || p.Store == nil || p.Env == "" || (res.Backend == nil && res.Frontend == nil && res.Functions == nil) {
