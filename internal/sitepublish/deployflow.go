@@ -82,7 +82,7 @@ func deployWith(ctx context.Context, st objectStore, cf CloudFrontAPI, kv KeyVal
 // it says so and the next prune tries again.
 func pruneAfter(ctx context.Context, r *run, st objectStore, site, bak location, o Options) {
 	started := time.Now()
-	res, err := pruneBackups(ctx, st, site, backupRoot(bak), o.Keep, time.Now(), false)
+	res, err := pruneBackups(ctx, st, site, backupRoot(bak), o.Keep, serverNow(ctx, st, bak.Bucket, time.Now(), o.Out), false)
 	r.step("prune", started, err, res.String())
 	if err != nil {
 		fmt.Fprintf(o.Out, "warning: the release stands, but pruning its backups failed (every backup is still whole; prune-frontend retries): %v\n", err)

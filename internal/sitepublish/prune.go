@@ -29,6 +29,13 @@ type Pruned struct {
 	// Recent counts unreferenced contents left alone because they are
 	// younger than the grace period (a release may be about to refer to them).
 	Recent int `json:"recent"`
+	// Unfinished are an atomic site's folders of releases that never
+	// completed (no manifest: a failed clean-up), deleted like old ones.
+	Unfinished []string `json:"unfinished,omitempty"`
+	// LeftAlone are folders found beside the releases that nothing proves
+	// esteira's own (no marker, manifest or record of this site names
+	// them): never deleted.
+	LeftAlone []string `json:"leftAlone,omitempty"`
 }
 
 func (p Pruned) String() string {
@@ -40,7 +47,8 @@ func (p Pruned) String() string {
 // older ones (the manifest first, so a backup stops counting as verified
 // before any of its bytes go), then deletes the stored contents that no
 // remaining backup (of any site sharing the root) refers to and that are
-// older than pruneGrace at now. A folder without a manifest is left alone:
+// older than pruneGrace at now, the S3 server's time (serverclock.go; zero
+// when unknown: then no content is old enough). A folder without a manifest is left alone:
 // it is not a verified backup, and may be one being written. It refuses,
 // deleting nothing, when a manifest cannot be read: it could not tell what
 // that backup needs.
@@ -176,7 +184,9 @@ func Prune(ctx context.Context, c Clients, o PruneOptions) (Pruned, error) {
 	return prune(ctx, newS3Store(c.S3, 0), c.KeyValueStore, o, time.Now())
 }
 
-func prune(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o PruneOptions, now time.Time) (Pruned, error) {
+// prune is Prune on st; local is the local clock's time, only compared
+// with the server's to note a skew.
+func prune(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o PruneOptions, local time.Time) (Pruned, error) {
 	atomic := o.KeyValueStore != ""
 	switch {
 	case o.Bucket == "":
@@ -218,7 +228,7 @@ func prune(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o PruneOpti
 	if atomic {
 		res, err = pruneAtomic(ctx, st, pointer{api: kv, arn: o.KeyValueStore, key: o.PointerKey}, site, o)
 	} else {
-		res, err = pruneBackups(ctx, st, site, root, o.Keep, now, o.DryRun)
+		res, err = pruneBackups(ctx, st, site, root, o.Keep, serverNow(ctx, st, root.Bucket, local, o.Out), o.DryRun)
 	}
 	r.step("prune", started, err, res.String())
 	return res, err
