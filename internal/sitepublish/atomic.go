@@ -38,10 +38,15 @@ func deployAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, site
 	err = releaseAtomic(ctx, r, st, ptr, site, h, o)
 	if o.Keep > 0 && r.rec.Outcome == release.OutcomeSucceeded {
 		started := time.Now()
-		res, perr := pruneReleases(ctx, st, site, o.Keep, r.rec.Frontend.Release, r.rec.Frontend.Previous, false)
+		sr, perr := readSiteRecords(ctx, o.Releases, site)
+		var res Pruned
+		if perr == nil {
+			now := serverNow(ctx, st, site.Bucket, time.Now(), o.Out)
+			res, perr = pruneReleases(ctx, st, site, o.Keep, r.rec.Frontend.Release, r.rec.Frontend.Previous, sr, now, false)
+		}
 		r.step("prune", started, perr, res.String())
 		if perr != nil {
-			fmt.Fprintf(o.Out, "warning: the release is live, but pruning old releases failed (prune-frontend --atomic retries): %v\n", perr)
+			fmt.Fprintf(o.Out, "warning: the release is live, but pruning old releases failed (the site's next prune retries): %v\n", perr)
 		}
 	}
 	return r.rec, record(ctx, r, o.Releases, err, &note)
@@ -96,7 +101,11 @@ func releaseAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, sit
 		fmt.Fprintf(o.Out, "==> nothing to do: the live release %s already equals the build\n", cur)
 		return nil
 	}
-	if err := buildRelease(ctx, r, st, releaseAt(site, cur), next, p, o); err != nil {
+	err = putMarker(ctx, st, site, next, r.rec.ID)
+	if err == nil {
+		err = buildRelease(ctx, r, st, site, releaseAt(site, cur), next, p, o)
+	}
+	if err != nil {
 		return abandon(ctx, r, st, next, cur, err)
 	}
 	started := time.Now()
@@ -141,8 +150,8 @@ func orNone(id string) string {
 
 // buildRelease fills next: the unchanged files copied from the live
 // release's folder, the changed ones uploaded; then verifies every path
-// and writes next's manifest, last.
-func buildRelease(ctx context.Context, r *run, st objectStore, live, next location, p *SitePlan, o Options) error {
+// and writes next's manifest, naming site, last.
+func buildRelease(ctx context.Context, r *run, st objectStore, site, live, next location, p *SitePlan, o Options) error {
 	started := time.Now()
 	jobs := make([]copyJob, len(p.Skipped))
 	for i, rel := range p.Skipped {
@@ -179,7 +188,7 @@ func buildRelease(ctx context.Context, r *run, st objectStore, live, next locati
 	started = time.Now()
 	err = verifyChanged(ctx, st, next, want, want.sortedKeys(), nil, sameObject, o.Concurrency, o.report())
 	if err == nil {
-		err = putManifest(ctx, st, next, manifest{Version: 1, Taken: time.Now().UTC()}, want)
+		err = putManifest(ctx, st, next, manifest{Version: 1, Site: target(site), Taken: time.Now().UTC()}, want)
 	}
 	r.step("verify", started, err, fmt.Sprintf("%d objects of %s equal the build", len(want), next))
 	return err
@@ -192,13 +201,16 @@ func abandon(ctx context.Context, r *run, st objectStore, next location, cur str
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
 	defer cancel()
 	if derr := deleteFolder(dctx, st, next); derr != nil {
-		err = fmt.Errorf("%w; the unused folder %s could not be deleted (%v): prune-frontend removes it", err, next, derr)
+		err = fmt.Errorf("%w; the unused folder %s could not be deleted (%v): its marker names this site, so the site's next prune removes it", err, next, derr)
 	}
 	r.finish(release.OutcomeFailed, err)
 	return err
 }
 
-// deleteFolder deletes every object under loc, its manifest first.
+// deleteFolder deletes every object under loc: its manifest first (it
+// stops being a complete release, a rollback's target), its marker last
+// (whatever a failure leaves still says whose folder it is, so a prune
+// can finish the job).
 func deleteFolder(ctx context.Context, st objectStore, loc location) error {
 	if err := st.Delete(ctx, loc.Bucket, []string{loc.manifestKey()}); err != nil {
 		return err
@@ -207,11 +219,16 @@ func deleteFolder(ctx context.Context, st objectStore, loc location) error {
 	if err != nil {
 		return err
 	}
-	keys := make([]string, len(objs))
-	for i, o := range objs {
-		keys[i] = o.Key
+	keys := make([]string, 0, len(objs))
+	for _, o := range objs {
+		if o.Key != markerKey(loc) {
+			keys = append(keys, o.Key)
+		}
 	}
-	return st.Delete(ctx, loc.Bucket, keys)
+	if err := st.Delete(ctx, loc.Bucket, keys); err != nil {
+		return err
+	}
+	return st.Delete(ctx, loc.Bucket, []string{markerKey(loc)})
 }
 
 // errNoPointer is a rollback of an atomic site whose pointer names nothing.

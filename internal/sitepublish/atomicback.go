@@ -62,10 +62,16 @@ func replacedBy(ctx context.Context, s *release.Store, site location, live strin
 	if s == nil {
 		return "", errors.New("no release records to find the release before the live one: pass --backup <release-id>")
 	}
-	recs, err := s.List(ctx, "frontend", target(site))
+	sr, err := readSiteRecords(ctx, s, site)
 	if err != nil {
-		return "", fmt.Errorf("list the release records of %s: %w", target(site), err)
+		return "", err
 	}
+	return sr.replaced(site, live)
+}
+
+// replaced is replacedBy on records already read.
+func (sr siteRecords) replaced(site location, live string) (string, error) {
+	recs := slices.Clone(sr.list)
 	slices.SortStableFunc(recs, func(a, b *release.Record) int { return b.StartedAt.Compare(a.StartedAt) })
 	for _, rec := range recs {
 		if rec.Outcome == release.OutcomeSucceeded && rec.Frontend != nil && rec.Frontend.Release == live && hasStep(rec, "build") {
@@ -100,28 +106,35 @@ func checkRelease(ctx context.Context, st objectStore, site location, cur, to st
 	return err
 }
 
-// pruneReleases deletes the atomic site's release folders beyond the newest
-// keep, never the live one nor the one before it (a rollback's target).
-// A folder without a manifest is left alone: it may be a release being
-// built.
-func pruneReleases(ctx context.Context, st objectStore, site location, keep int, live, previous string, dryRun bool) (Pruned, error) {
+// pruneReleases deletes the atomic site's complete release folders beyond
+// the newest keep, never the live one nor the one before it (a rollback's
+// target), and the folders of releases that never completed (no manifest:
+// a clean-up that failed) once the records say that release ended or,
+// unrecorded, once their newest object is pruneGrace old at now (the S3
+// server's time; zero: unknown, never old). It deletes only folders it
+// proves the site's own (releasefolders.go) and lists the others as left
+// alone. The caller holds the site's lock.
+func pruneReleases(ctx context.Context, st objectStore, site location, keep int, live, previous string, sr siteRecords, now time.Time, dryRun bool) (Pruned, error) {
 	var res Pruned
-	ids, err := backupDirs(ctx, st, site)
+	folders, err := readReleaseFolders(ctx, st, site, sr)
 	if err != nil {
-		return res, fmt.Errorf("list the releases in %s: %w", site, err)
+		return res, fmt.Errorf("nothing was pruned: %w", err)
 	}
-	var all []backupEntry
-	for _, id := range ids {
-		e, err := readEntry(ctx, st, site, id)
-		if err != nil {
-			return res, fmt.Errorf("nothing was pruned: %w", err)
-		}
-		if e != nil {
-			all = append(all, *e)
+	var complete []backupEntry
+	var unfinished []releaseFolder
+	for _, f := range folders {
+		switch {
+		case !f.own:
+			res.LeftAlone = append(res.LeftAlone, f.id)
+		case f.complete:
+			complete = append(complete, f.backupEntry)
+		case f.id != live && f.id != previous:
+			unfinished = append(unfinished, f)
 		}
 	}
-	sortNewestFirst(all)
-	for _, e := range all {
+	sortNewestFirst(complete)
+	var drop []location
+	for _, e := range complete {
 		if len(res.Kept) < keep || e.id == live || e.id == previous {
 			res.Kept = append(res.Kept, e.id)
 			continue
@@ -131,11 +144,55 @@ func pruneReleases(ctx context.Context, st objectStore, site location, keep int,
 		for _, o := range e.m.Objects {
 			res.Bytes += o.Size
 		}
-		if !dryRun {
-			if err := deleteFolder(ctx, st, e.loc); err != nil {
-				return res, fmt.Errorf("delete release %s: %w", e.loc, err)
-			}
+		drop = append(drop, e.loc)
+	}
+	more, err := unfinishedToDrop(ctx, st, unfinished, sr, now, &res)
+	if err != nil {
+		return res, fmt.Errorf("nothing was pruned: %w", err)
+	}
+	drop = append(drop, more...)
+	if dryRun {
+		return res, nil
+	}
+	for _, loc := range drop {
+		if err := deleteFolder(ctx, st, loc); err != nil {
+			return res, fmt.Errorf("delete release %s: %w", loc, err)
 		}
 	}
 	return res, nil
+}
+
+// unfinishedToDrop picks, of the folders of releases that never completed,
+// those whose release the records say ended or whose newest object is
+// pruneGrace old at now; it counts them (and the young ones) in res.
+func unfinishedToDrop(ctx context.Context, st objectStore, unfinished []releaseFolder, sr siteRecords, now time.Time, res *Pruned) ([]location, error) {
+	var drop []location
+	for _, f := range unfinished {
+		objs, err := st.List(ctx, f.loc.Bucket, f.loc.Prefix)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", f.loc, err)
+		}
+		if !sr.ended[f.id] && now.Sub(newestOf(objs)) < pruneGrace {
+			res.Recent++ // a release may still be filling it
+			continue
+		}
+		res.Unfinished = append(res.Unfinished, f.id)
+		res.Contents += len(objs)
+		for _, o := range objs {
+			res.Bytes += o.Size
+		}
+		drop = append(drop, f.loc)
+	}
+	return drop, nil
+}
+
+// newestOf is the latest LastModified among objs.
+func newestOf(objs []object) time.Time {
+	var t time.Time
+	for _, o := range objs {
+		if o.Modified.After(t) {
+			t = o.Modified
+		}
+	}
+	return t
 }

@@ -119,7 +119,7 @@ func readEntry(ctx context.Context, st objectStore, root location, id string) (*
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, asDamagedBackup(id, loc, err)
 	}
 	return &backupEntry{id: id, loc: loc, m: m}, nil
 }

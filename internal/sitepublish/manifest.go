@@ -2,6 +2,7 @@ package sitepublish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -57,7 +58,9 @@ func loadManifest(ctx context.Context, st objectStore, loc location) (manifest, 
 	data, err := io.ReadAll(r)
 	var m manifest
 	if err == nil {
-		m, err = decodeManifest(data)
+		if m, err = decodeManifest(data); err != nil && !errors.Is(err, errNewerManifest) {
+			err = &damagedManifest{err}
+		}
 	}
 	if err != nil {
 		return manifest{Objects: map[string]manifestEntry{}}, fmt.Errorf("read %s%s: %w", loc, reservedDir+"manifest.json", err)

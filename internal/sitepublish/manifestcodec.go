@@ -104,7 +104,7 @@ func decodeManifest(data []byte) (manifest, error) {
 		return decodeLegacyManifest(data)
 	}
 	if h.Version > manifestVersion {
-		return manifest{}, fmt.Errorf("manifest version %d is newer than this esteira reads (%d): upgrade esteira", h.Version, manifestVersion)
+		return manifest{}, fmt.Errorf("manifest version %d is newer than this esteira reads (%d): %w", h.Version, manifestVersion, errNewerManifest)
 	}
 	m := manifest{Version: h.Version, Backup: h.Backup, Site: h.Site, Content: h.Content, Taken: h.Taken, Stored: h.Stored,
 		Objects: make(map[string]manifestEntry, h.Count)}
@@ -129,6 +129,9 @@ func decodeManifest(data []byte) (manifest, error) {
 	}
 	return m, nil
 }
+
+// errNewerManifest is a manifest written by a newer esteira: not damaged.
+var errNewerManifest = errors.New("upgrade esteira")
 
 var errEntry = errors.New(`not ["path",size,"etag","sha256",headers]`)
 

@@ -39,8 +39,15 @@ type Pruned struct {
 }
 
 func (p Pruned) String() string {
-	return fmt.Sprintf("kept %d backups, deleted %d; deleted %d unreferenced contents (%.1f MB), left %d recent ones",
+	s := fmt.Sprintf("kept %d backups, deleted %d; deleted %d unreferenced contents (%.1f MB), left %d recent ones",
 		len(p.Kept), len(p.Deleted), p.Contents, float64(p.Bytes)/1e6, p.Recent)
+	if len(p.Unfinished) > 0 {
+		s += fmt.Sprintf("; deleted %d folders of releases that never completed", len(p.Unfinished))
+	}
+	if len(p.LeftAlone) > 0 {
+		s += fmt.Sprintf("; left alone %d folders nothing proves esteira's (%s)", len(p.LeftAlone), strings.Join(p.LeftAlone, ", "))
+	}
+	return s
 }
 
 // pruneBackups keeps the site's newest keep backups under root, deletes the
@@ -226,7 +233,7 @@ func prune(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o PruneOpti
 	started := time.Now()
 	var res Pruned
 	if atomic {
-		res, err = pruneAtomic(ctx, st, pointer{api: kv, arn: o.KeyValueStore, key: o.PointerKey}, site, o)
+		res, err = pruneAtomic(ctx, st, pointer{api: kv, arn: o.KeyValueStore, key: o.PointerKey}, site, o, local)
 	} else {
 		res, err = pruneBackups(ctx, st, site, root, o.Keep, serverNow(ctx, st, root.Bucket, local, o.Out), o.DryRun)
 	}
@@ -236,7 +243,7 @@ func prune(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o PruneOpti
 
 // pruneAtomic reads which release is live and which one it replaced, and
 // prunes the other release folders.
-func pruneAtomic(ctx context.Context, st objectStore, ptr pointer, site location, o PruneOptions) (Pruned, error) {
+func pruneAtomic(ctx context.Context, st objectStore, ptr pointer, site location, o PruneOptions, local time.Time) (Pruned, error) {
 	live, _, err := ptr.read(ctx)
 	if err != nil {
 		return Pruned{}, fmt.Errorf("nothing was pruned: %w", err)
@@ -244,12 +251,19 @@ func pruneAtomic(ctx context.Context, st objectStore, ptr pointer, site location
 	if live == "" {
 		return Pruned{}, fmt.Errorf("nothing was pruned: %w", errNoPointer)
 	}
-	previous, err := replacedBy(ctx, o.Releases, site, live)
+	sr, err := readSiteRecords(ctx, o.Releases, site)
 	if err != nil {
+		return Pruned{}, fmt.Errorf("nothing was pruned: %w", err)
+	}
+	previous, err := sr.replaced(site, live)
+	if o.Releases == nil || err != nil {
 		// Without the records the release before the live one is unknown:
 		// keep one more, so a rollback still has where to go.
+		if o.Releases == nil {
+			err = errors.New("no release records to find the release before the live one")
+		}
 		fmt.Fprintf(o.Out, "note: %v; keeping %d releases\n", err, o.Keep+1)
 		o.Keep++
 	}
-	return pruneReleases(ctx, st, site, o.Keep, live, previous, o.DryRun)
+	return pruneReleases(ctx, st, site, o.Keep, live, previous, sr, serverNow(ctx, st, site.Bucket, local, o.Out), o.DryRun)
 }
