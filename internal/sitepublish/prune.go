@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"time"
 
@@ -93,6 +94,29 @@ func pruneBackups(ctx context.Context, st objectStore, site, root location, keep
 			remaining = append(remaining, e)
 		}
 	}
+	content := contentAt(root)
+	unreferenced, err := unreferencedContent(ctx, st, root, remaining, now, &res)
+	if err != nil {
+		return res, fmt.Errorf("nothing was pruned: %w", err)
+	}
+	if dryRun {
+		return res, nil
+	}
+	for _, e := range drop {
+		if err := deleteBackup(ctx, st, e); err != nil {
+			return res, err
+		}
+	}
+	if err := st.Delete(ctx, content.Bucket, unreferenced); err != nil {
+		return res, fmt.Errorf("delete unreferenced contents from %s: %w", content, err)
+	}
+	return res, nil
+}
+
+// unreferencedContent lists the stored contents under root that neither a
+// remaining backup nor a set-aside manifest refers to and that are
+// pruneGrace old at now; it counts them (and the recent ones) in res.
+func unreferencedContent(ctx context.Context, st objectStore, root location, remaining []backupEntry, now time.Time, res *Pruned) ([]string, error) {
 	referenced := map[string]bool{}
 	for _, e := range remaining {
 		if e.m.Content != "" {
@@ -101,10 +125,17 @@ func pruneBackups(ctx context.Context, st objectStore, site, root location, keep
 			}
 		}
 	}
+	// A set-aside manifest (setaside.go) still refers to its contents until
+	// the operator deletes it.
+	aside, err := setAsideReferences(ctx, st, root)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(referenced, aside)
 	content := contentAt(root)
 	stored, err := st.List(ctx, content.Bucket, content.Prefix)
 	if err != nil {
-		return res, fmt.Errorf("nothing was pruned: list %s: %w", content, err)
+		return nil, fmt.Errorf("list %s: %w", content, err)
 	}
 	var unreferenced []string
 	for _, o := range stored {
@@ -119,18 +150,7 @@ func pruneBackups(ctx context.Context, st objectStore, site, root location, keep
 			res.Bytes += o.Size
 		}
 	}
-	if dryRun {
-		return res, nil
-	}
-	for _, e := range drop {
-		if err := deleteBackup(ctx, st, e); err != nil {
-			return res, err
-		}
-	}
-	if err := st.Delete(ctx, content.Bucket, unreferenced); err != nil {
-		return res, fmt.Errorf("delete unreferenced contents from %s: %w", content, err)
-	}
-	return res, nil
+	return unreferenced, nil
 }
 
 // deleteBackup deletes a backup's manifest, then whatever else its folder

@@ -96,3 +96,22 @@ func TestReadSiteRecords_NamesEveryReleaseARecordMentions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, sr.named, "no store, no proof")
 }
+
+func TestSetAside_AnAtomicReleaseFolderUnblocksItsPrune(t *testing.T) {
+	st := newMemStore("site")
+	site := newLocation("site", "www")
+	const live, broken = "20261203T100000Z-live00", "20261203T090000Z-broken"
+	folderFixture(t, st, site, live, "www", "site/www", false)
+	folderFixture(t, st, site, broken, "www", "", true)
+	res, err := setAside(context.Background(), st, SetAsideOptions{Bucket: "site", Prefix: "www", Backup: broken})
+	require.NoError(t, err)
+	assert.Equal(t, "s3://site/www/.esteira/set-aside/"+broken+"/manifest.json", res.To)
+
+	pruned, err := pruneReleases(context.Background(), st, site, 1, live, "", siteRecords{ended: map[string]bool{broken: true}}, time.Now(), false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{broken}, pruned.Unfinished, "its folder, no longer a complete release, is cleaned up")
+	assert.Contains(t, st.objects("site", "www/.esteira/set-aside/"), broken+"/manifest.json", "its manifest is kept")
+
+	_, err = setAside(context.Background(), st, SetAsideOptions{Bucket: "site", Prefix: "www", Backup: "../x"})
+	assert.ErrorContains(t, err, "is not a backup id")
+}
