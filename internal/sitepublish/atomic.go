@@ -38,12 +38,8 @@ func deployAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, site
 	err = releaseAtomic(ctx, r, st, ptr, site, h, o)
 	if o.Keep > 0 && r.rec.Outcome == release.OutcomeSucceeded {
 		started := time.Now()
-		sr, perr := readSiteRecords(ctx, o.Releases, site)
-		var res Pruned
-		if perr == nil {
-			now := serverNow(ctx, st, site.Bucket, time.Now(), o.Out)
-			res, perr = pruneReleases(ctx, st, site, o.Keep, r.rec.Frontend.Release, r.rec.Frontend.Previous, sr, now, false)
-		}
+		now := serverNow(ctx, st, site.Bucket, time.Now(), o.Out)
+		res, perr := pruneReleases(ctx, st, site, o.Keep, r.rec.Frontend.Release, r.rec.Frontend.Previous, recordsOnce(o.Releases, site), now, false)
 		r.step("prune", started, perr, res.String())
 		if perr != nil {
 			fmt.Fprintf(o.Out, "warning: the release is live, but pruning old releases failed (the site's next prune retries): %v\n", perr)

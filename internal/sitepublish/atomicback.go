@@ -114,9 +114,9 @@ func checkRelease(ctx context.Context, st objectStore, site location, cur, to st
 // server's time; zero: unknown, never old). It deletes only folders it
 // proves the site's own (releasefolders.go) and lists the others as left
 // alone. The caller holds the site's lock.
-func pruneReleases(ctx context.Context, st objectStore, site location, keep int, live, previous string, sr siteRecords, now time.Time, dryRun bool) (Pruned, error) {
+func pruneReleases(ctx context.Context, st objectStore, site location, keep int, live, previous string, recs records, now time.Time, dryRun bool) (Pruned, error) {
 	var res Pruned
-	folders, err := readReleaseFolders(ctx, st, site, sr)
+	folders, err := readReleaseFolders(ctx, st, site, recs)
 	if err != nil {
 		return res, fmt.Errorf("nothing was pruned: %w", err)
 	}
@@ -146,7 +146,7 @@ func pruneReleases(ctx context.Context, st objectStore, site location, keep int,
 		}
 		drop = append(drop, e.loc)
 	}
-	more, err := unfinishedToDrop(ctx, st, unfinished, sr, now, &res)
+	more, err := unfinishedToDrop(ctx, st, unfinished, recs, now, &res)
 	if err != nil {
 		return res, fmt.Errorf("nothing was pruned: %w", err)
 	}
@@ -165,9 +165,13 @@ func pruneReleases(ctx context.Context, st objectStore, site location, keep int,
 // unfinishedToDrop picks, of the folders of releases that never completed,
 // those whose release the records say ended or whose newest object is
 // pruneGrace old at now; it counts them (and the young ones) in res.
-func unfinishedToDrop(ctx context.Context, st objectStore, unfinished []releaseFolder, sr siteRecords, now time.Time, res *Pruned) ([]location, error) {
+func unfinishedToDrop(ctx context.Context, st objectStore, unfinished []releaseFolder, recs records, now time.Time, res *Pruned) ([]location, error) {
 	var drop []location
 	for _, f := range unfinished {
+		sr, err := recs(ctx)
+		if err != nil {
+			return nil, err
+		}
 		objs, err := st.List(ctx, f.loc.Bucket, f.loc.Prefix)
 		if err != nil {
 			return nil, fmt.Errorf("list %s: %w", f.loc, err)

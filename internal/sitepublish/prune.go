@@ -285,5 +285,5 @@ func pruneAtomic(ctx context.Context, st objectStore, ptr pointer, site location
 		fmt.Fprintf(o.Out, "note: %v; keeping %d releases\n", err, o.Keep+1)
 		o.Keep++
 	}
-	return pruneReleases(ctx, st, site, o.Keep, live, previous, sr, serverNow(ctx, st, site.Bucket, local, o.Out), o.DryRun)
+	return pruneReleases(ctx, st, site, o.Keep, live, previous, knownRecords(sr), serverNow(ctx, st, site.Bucket, local, o.Out), o.DryRun)
 }

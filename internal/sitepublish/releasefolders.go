@@ -98,11 +98,36 @@ type releaseFolder struct {
 	own         bool // proven the site's own
 }
 
+// records gives a site's records, read at most once (recordsOnce) or
+// already read (knownRecords).
+type records func(ctx context.Context) (siteRecords, error)
+
+// recordsOnce reads the records of site on first use only: a prune whose
+// folders all carry their own proof never lists them.
+func recordsOnce(s *release.Store, site location) records {
+	var done *siteRecords
+	return func(ctx context.Context) (siteRecords, error) {
+		if done == nil {
+			sr, err := readSiteRecords(ctx, s, site)
+			if err != nil {
+				return sr, err
+			}
+			done = &sr
+		}
+		return *done, nil
+	}
+}
+
+func knownRecords(sr siteRecords) records {
+	return func(context.Context) (siteRecords, error) { return sr, nil }
+}
+
 // readReleaseFolders lists the folders under site and what proves each
-// one the site's own. A damaged manifest in a folder the site owns stops
-// the prune (*DamagedBackupError); in a folder it does not own, it is
-// none of the prune's business.
-func readReleaseFolders(ctx context.Context, st objectStore, site location, recs siteRecords) ([]releaseFolder, error) {
+// one the site's own: its marker, its manifest, or else the records. A
+// damaged manifest in a folder the site owns stops the prune
+// (*DamagedBackupError); in a folder it does not own, it is none of the
+// prune's business.
+func readReleaseFolders(ctx context.Context, st objectStore, site location, recs records) ([]releaseFolder, error) {
 	ids, err := backupDirs(ctx, st, site)
 	if err != nil {
 		return nil, fmt.Errorf("list the releases in %s: %w", site, err)
@@ -114,17 +139,21 @@ func readReleaseFolders(ctx context.Context, st objectStore, site location, recs
 		if err != nil {
 			return nil, err
 		}
-		e, err := readEntry(ctx, st, site, id)
-		var damaged *DamagedBackupError
-		switch {
-		case errors.As(err, &damaged) && !marked && !recs.named[id]:
-			// Not ours, whatever it is.
-		case err != nil:
-			return nil, err
-		case e != nil:
+		e, merr := readEntry(ctx, st, site, id)
+		if e != nil {
 			f.m, f.complete = e.m, true
 		}
-		f.own = marked || recs.named[id] || (f.complete && !f.m.Backup && f.m.Site == target(site))
+		f.own = marked || (f.complete && !f.m.Backup && f.m.Site == target(site))
+		if !f.own {
+			sr, err := recs(ctx)
+			if err != nil {
+				return nil, err
+			}
+			f.own = sr.named[id]
+		}
+		if _, damaged := DamagedBackup(merr); merr != nil && (f.own || !damaged) {
+			return nil, merr
+		}
 		out = append(out, f)
 	}
 	return out, nil

@@ -55,7 +55,7 @@ func TestPruneReleases_DeletesOnlyWhatItProvesItsOwn(t *testing.T) {
 	}
 	sr := siteRecords{named: map[string]bool{oldRecorded: true, staleBroken: true}, ended: map[string]bool{oldRecorded: true, staleBroken: true}}
 
-	res, err := pruneReleases(context.Background(), st, site, 1, live, prev, sr, time.Now(), false)
+	res, err := pruneReleases(context.Background(), st, site, 1, live, prev, knownRecords(sr), time.Now(), false)
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{live, prev}, res.Kept)
 	assert.ElementsMatch(t, []string{oldMarked, oldRecorded}, res.Deleted)
@@ -69,10 +69,10 @@ func TestPruneReleases_DeletesOnlyWhatItProvesItsOwn(t *testing.T) {
 		assert.NotEmpty(t, st.objects("site", "www/"+id+"/"), id)
 	}
 
-	res, err = pruneReleases(context.Background(), st, site, 1, live, prev, sr, time.Now().Add(pruneGrace), false)
+	res, err = pruneReleases(context.Background(), st, site, 1, live, prev, knownRecords(sr), time.Now().Add(pruneGrace), false)
 	require.NoError(t, err)
 	assert.Equal(t, []string{freshBroken}, res.Unfinished, "past the grace period on the server's clock")
-	_, err = pruneReleases(context.Background(), st, site, 1, live, prev, sr, time.Time{}, false)
+	_, err = pruneReleases(context.Background(), st, site, 1, live, prev, knownRecords(sr), time.Time{}, false)
 	require.NoError(t, err, "an unknown server time deletes nothing by age, and is no error")
 }
 
@@ -82,7 +82,7 @@ func TestPruneReleases_StopsAtADamagedManifestOfItsOwn(t *testing.T) {
 	folderFixture(t, st, site, "20261203T100000Z-live00", "www", "site/www", false)
 	folderFixture(t, st, site, "20261203T090000Z-broken", "www", "", true)
 	st.log = nil
-	_, err := pruneReleases(context.Background(), st, site, 1, "20261203T100000Z-live00", "", siteRecords{}, time.Now(), false)
+	_, err := pruneReleases(context.Background(), st, site, 1, "20261203T100000Z-live00", "", knownRecords(siteRecords{}), time.Now(), false)
 	d, ok := DamagedBackup(err)
 	require.True(t, ok, "%v", err)
 	assert.Equal(t, "20261203T090000Z-broken", d.Backup)
@@ -107,7 +107,7 @@ func TestSetAside_AnAtomicReleaseFolderUnblocksItsPrune(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "s3://site/www/.esteira/set-aside/"+broken+"/manifest.json", res.To)
 
-	pruned, err := pruneReleases(context.Background(), st, site, 1, live, "", siteRecords{ended: map[string]bool{broken: true}}, time.Now(), false)
+	pruned, err := pruneReleases(context.Background(), st, site, 1, live, "", knownRecords(siteRecords{ended: map[string]bool{broken: true}}), time.Now(), false)
 	require.NoError(t, err)
 	assert.Equal(t, []string{broken}, pruned.Unfinished, "its folder, no longer a complete release, is cleaned up")
 	assert.Contains(t, st.objects("site", "www/.esteira/set-aside/"), broken+"/manifest.json", "its manifest is kept")
