@@ -131,7 +131,7 @@ func damagedManifestOf(ctx context.Context, st objectStore, from location, id, b
 	}
 	rc, err := st.Read(ctx, from.Bucket, from.manifestKey())
 	if errors.Is(err, errNotFound) {
-		return nil, fmt.Errorf("nothing was set aside: backup %s has no manifest at %s (a wrong id, or set aside already)", id, res.From)
+		return nil, fmt.Errorf("nothing was set aside: backup %s has no manifest at %s (a wrong id, set aside already, or the backups are in another bucket than the one named)", id, res.From)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("nothing was set aside: read %s: %w", res.From, err)
