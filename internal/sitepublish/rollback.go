@@ -46,6 +46,8 @@ type RollbackOptions struct {
 	// line per file restored.
 	Out       io.Writer
 	ListFiles bool
+	// DryRun prints the plan (see PlanRollback) and changes nothing.
+	DryRun bool
 }
 
 // Rollback restores the site from a verified backup. The current site is
@@ -54,6 +56,9 @@ type RollbackOptions struct {
 func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Record, error) {
 	if c.S3 == nil {
 		return nil, errors.New("no S3 client: pass Clients.S3")
+	}
+	if o.DryRun {
+		return rollbackDryRun(ctx, c, o)
 	}
 	if o.KeyValueStore != "" {
 		if c.KeyValueStore == nil {
