@@ -147,3 +147,27 @@ func TestPrune_CountsOnlySnapshotsThatRestore(t *testing.T) {
 	assert.Equal(t, []string{"esteira-orders-r2"}, deleted)
 	assert.Equal(t, []string{r1.ID, r3.ID}, sim.RDS.Snapshots("orders"), "two restore points kept")
 }
+
+// A dry run's prune: the new snapshot a release would take counts as kept,
+// so keep 2 leaves room for one of the existing ones; nothing is deleted.
+func TestWouldPrune_NamesWhatTheReleasesPruneWouldDeleteAndDeletesNothing(t *testing.T) {
+	sim, c := setup(t)
+	db := dbsnapshot.DB{ID: "orders"}
+	var ids []string
+	for _, r := range []string{"r1", "r2", "r3"} { // ids sort by release, creation times never go back
+		s, err := dbsnapshot.Take(t.Context(), c, db, r, time.Minute)
+		require.NoError(t, err)
+		ids = append(ids, s.ID)
+	}
+	would, err := dbsnapshot.WouldPrune(t.Context(), c, db, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []string{ids[1], ids[0]}, would, "newest first; the newest existing one is kept beside the new one")
+	assert.Equal(t, ids, sim.RDS.Snapshots("orders"), "nothing deleted")
+	assert.Zero(t, sim.Count("rds", "DeleteDBSnapshot"))
+
+	would, err = dbsnapshot.WouldPrune(t.Context(), c, db, 4)
+	require.NoError(t, err)
+	assert.Empty(t, would)
+	_, err = dbsnapshot.WouldPrune(t.Context(), c, db, 0)
+	assert.ErrorContains(t, err, "keep at least 1")
+}

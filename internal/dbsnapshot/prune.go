@@ -31,13 +31,40 @@ func Prune(ctx context.Context, c API, db DB, keep int, latest string) ([]string
 	if err != nil {
 		return nil, err
 	}
+	var deleted []string
+	for _, id := range prunable(all, keep, latest) {
+		if err := remove(ctx, c, db, id); err != nil {
+			return deleted, fmt.Errorf("delete old snapshot %s of %s: %w", id, db, err)
+		}
+		deleted = append(deleted, id)
+	}
+	return deleted, nil
+}
+
+// WouldPrune is what Prune would delete once a release has taken its new
+// snapshot of db (which it always keeps): a dry run's answer. It deletes
+// nothing.
+func WouldPrune(ctx context.Context, c API, db DB, keep int) ([]string, error) {
+	if keep < 1 {
+		return nil, fmt.Errorf("keep %d snapshots: keep at least 1 (the latest release's)", keep)
+	}
+	all, err := list(ctx, c, db)
+	if err != nil {
+		return nil, err
+	}
+	return prunable(all, keep-1, ""), nil
+}
+
+// prunable picks, newest first, the snapshots beyond the keep newest
+// available ones (latest always kept and counted), and the failed ones.
+func prunable(all []taken, keep int, latest string) []string {
 	sort.Slice(all, func(i, j int) bool { // newest first; ids name the release, which sorts by time
 		if !all[i].created.Equal(all[j].created) {
 			return all[i].created.After(all[j].created)
 		}
 		return all[i].id > all[j].id
 	})
-	var deleted []string
+	var out []string
 	kept := 0
 	for _, s := range all {
 		switch {
@@ -50,12 +77,9 @@ func Prune(ctx context.Context, c API, db DB, keep int, latest string) ([]string
 		case s.status != "available" && s.status != "failed":
 			continue // being created, copied or deleted: not ours to touch now
 		}
-		if err := remove(ctx, c, db, s.id); err != nil {
-			return deleted, fmt.Errorf("delete old snapshot %s of %s: %w", s.id, db, err)
-		}
-		deleted = append(deleted, s.id)
+		out = append(out, s.id)
 	}
-	return deleted, nil
+	return out
 }
 
 func list(ctx context.Context, c API, db DB) ([]taken, error) {
