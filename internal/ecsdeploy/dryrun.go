@@ -42,7 +42,7 @@ func (p *MigratePlan) String() string {
 		fmt.Fprintf(&b, "  register a temporary copy of %s with container %s: %s (deregistered after the migration)\n", p.Revision, p.Container, p.Image)
 	}
 	if s := p.Snapshot; s != nil {
-		fmt.Fprintf(&b, "  snapshot %s as %s and wait until it is available; keep %d of esteira's snapshots of it\n", s.DB, s.Name, s.Keep)
+		fmt.Fprintf(&b, "  %s\n", s)
 	}
 	where := p.Revision
 	if p.Temporary {
@@ -53,7 +53,7 @@ func (p *MigratePlan) String() string {
 }
 
 // planMigration is Migrate's dry run, once its resolve step has run.
-func planMigration(ctx context.Context, o MigrateOptions, td *types.TaskDefinition, container string, db *dbsnapshot.DB) (*MigratePlan, error) {
+func planMigration(ctx context.Context, c Clients, o MigrateOptions, td *types.TaskDefinition, container string, db *dbsnapshot.DB) (*MigratePlan, error) {
 	p := &MigratePlan{
 		Cluster: o.Cluster, Service: o.Service, Revision: revName(aws.ToString(td.TaskDefinitionArn)), Container: container,
 		Image: aws.ToString(containerDef(td, container).Image), Command: redact.Command(o.Command, o.Redact...),
@@ -62,15 +62,22 @@ func planMigration(ctx context.Context, o MigrateOptions, td *types.TaskDefiniti
 		p.Image, p.Temporary = o.Image, true
 	}
 	if db != nil {
-		p.Snapshot = snapshotPlan(*db, o.SnapshotKeep)
+		p.Snapshot = snapshotPlan(ctx, c.RDS, *db, o.SnapshotKeep)
 	}
 	var err error
 	p.Lock, err = readLock(ctx, o.Releases, nameOf(o.Cluster)+"/"+nameOf(o.Service), o.LockStaleAfter, o.BreakLock)
 	return p, err
 }
 
-func snapshotPlan(db dbsnapshot.DB, keep int) *SnapshotPlan {
-	return &SnapshotPlan{DB: db.String(), Name: dbsnapshot.Name(db.ID, "") + "-<release id>", Keep: keep}
+// snapshotPlan is the snapshot a release would take of db, and what the
+// prune after it would delete.
+func snapshotPlan(ctx context.Context, api dbsnapshot.API, db dbsnapshot.DB, keep int) *SnapshotPlan {
+	p := &SnapshotPlan{DB: db.String(), Name: dbsnapshot.Name(db.ID, "") + "-<release id>", Keep: keep}
+	var err error
+	if p.Prune, err = dbsnapshot.WouldPrune(ctx, api, db, keep); err != nil {
+		p.PruneError = err.Error()
+	}
+	return p
 }
 
 // RollbackPlan is what Rollback would do to one service.

@@ -112,7 +112,7 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*Migrated, error
 		return nil, fmt.Errorf("%w; nothing was changed", err)
 	}
 	if o.DryRun {
-		p, err := planMigration(ctx, o, td, container, db)
+		p, err := planMigration(ctx, c, o, td, container, db)
 		if err != nil {
 			return nil, err
 		}

@@ -65,6 +65,22 @@ type SnapshotPlan struct {
 	DB   string `json:"db"`   // "DB instance orders", "Aurora cluster orders"
 	Name string `json:"name"` // esteira-<db>-<release id>
 	Keep int    `json:"keep"` // esteira's snapshots of the DB kept after it
+	// Prune are esteira's older snapshots the prune after it would delete;
+	// PruneError why they could not be listed (the prune only warns).
+	Prune      []string `json:"prune,omitempty"`
+	PruneError string   `json:"pruneError,omitempty"`
+}
+
+// String is the snapshot step for people.
+func (s *SnapshotPlan) String() string {
+	line := fmt.Sprintf("snapshot %s as %s and wait until it is available; keep %d of esteira's snapshots of it", s.DB, s.Name, s.Keep)
+	switch {
+	case s.PruneError != "":
+		return line + " (which older ones would be deleted is unknown: " + s.PruneError + ")"
+	case len(s.Prune) > 0:
+		return line + ", deleting " + strings.Join(s.Prune, ", ")
+	}
+	return line
 }
 
 // Plan is what Deploy would do with o, without changing anything: the
@@ -119,7 +135,7 @@ func buildPlan(ctx context.Context, ds []*deploy) (*DeployPlan, error) {
 	if len(first.MigrateCommand) > 0 {
 		p.Migration = &MigrationPlan{Service: first.Service, Command: redact.Command(first.MigrateCommand, first.Redact...)}
 		if db := ds[0].db; db != nil {
-			p.Migration.Snapshot = snapshotPlan(*db, first.SnapshotKeep)
+			p.Migration.Snapshot = snapshotPlan(ctx, ds[0].c.RDS, *db, first.SnapshotKeep)
 		}
 	}
 	return p, nil
@@ -178,7 +194,7 @@ func (p *DeployPlan) String() string {
 	}
 	if m := p.Migration; m != nil {
 		if s := m.Snapshot; s != nil {
-			fmt.Fprintf(&b, "  snapshot %s as %s and wait until it is available; keep %d of esteira's snapshots of it\n", s.DB, s.Name, s.Keep)
+			fmt.Fprintf(&b, "  %s\n", s)
 		}
 		fmt.Fprintf(&b, "  run migration %q as a one-off task of the new revision of %s\n", strings.Join(m.Command, " "), m.Service)
 	}

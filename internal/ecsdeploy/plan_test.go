@@ -3,6 +3,7 @@ package ecsdeploy_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/dbsnapshot"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
 	"github.com/futuraplataforma/esteira/internal/release"
 )
@@ -180,4 +182,23 @@ func TestPlanGroup_PlansEveryServiceAndDeployGroupDryRunPrintsIt(t *testing.T) {
 	for _, s := range out.Services {
 		assert.True(t, strings.HasSuffix(aws.ToString(s.TaskDefinition), ":1"), aws.ToString(s.TaskDefinition))
 	}
+}
+
+func TestPlan_NamesTheSnapshotsThePruneWouldDelete(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{})
+	db := dbsnapshot.DB{ID: "orders"}
+	var ids []string
+	for _, r := range []string{"r1", "r2", "r3"} {
+		s, err := dbsnapshot.Take(t.Context(), e.clients.RDS, db, r, time.Minute)
+		require.NoError(t, err)
+		ids = append(ids, s.ID)
+	}
+	o := e.opts(imgV2)
+	o.MigrateCommand, o.SnapshotDB, o.SnapshotKeep = []string{"./app", "migrate"}, "orders", 2
+	p, err := ecsdeploy.Plan(t.Context(), e.clients, o)
+	require.NoError(t, err)
+	require.NotNil(t, p.Migration.Snapshot)
+	assert.Equal(t, []string{ids[1], ids[0]}, p.Migration.Snapshot.Prune)
+	assert.Contains(t, p.String(), "keep 2 of esteira's snapshots of it, deleting "+ids[1]+", "+ids[0]+"\n")
+	assert.Equal(t, ids, e.sim.RDS.Snapshots("orders"), "nothing deleted")
 }
