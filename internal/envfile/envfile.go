@@ -58,6 +58,7 @@ type Backend struct {
 	// before the migration; SnapshotKeep how many such snapshots are kept.
 	SnapshotDB   string
 	SnapshotKeep int
+	BackendSettings
 }
 
 // Frontend is the static site.
@@ -71,6 +72,7 @@ type Frontend struct {
 	// Keep, when set, prunes after each release: the site's newest Keep
 	// backups stay (0 keeps every one).
 	Keep int
+	FrontendSettings
 }
 
 // Error is a mistake in the file: where it is and what to do.
@@ -313,11 +315,11 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 		},
 		"backend": func(n *yaml.Node, key string) {
 			b := &Backend{}
-			p.mapping(n, key+".", map[string]func(*yaml.Node, string){
+			p.mapping(n, key+".", merge(map[string]func(*yaml.Node, string){
 				"source": p.folder(&b.Source), "dockerfile": p.inside(&b.Dockerfile, "a file inside the backend's source folder"), "cluster": p.str(&b.Cluster),
 				"services": p.list(&b.Services), "container": p.str(&b.Container), "migrate": p.list(&b.Migrate),
 				"snapshotDb": p.str(&b.SnapshotDB), "snapshotKeep": p.count(&b.SnapshotKeep),
-			}, "cluster", "services")
+			}, p.backendSettings(&b.BackendSettings)), "cluster", "services")
 			if b.SnapshotDB != "" && len(b.Migrate) == 0 {
 				p.fail(n, key+".snapshotDb", "is taken before the migration, and there is none: add %s.migrate, or leave the snapshot out", key)
 			}
@@ -325,11 +327,14 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 		},
 		"frontend": func(n *yaml.Node, key string) {
 			f := &Frontend{}
-			p.mapping(n, key+".", map[string]func(*yaml.Node, string){
+			p.mapping(n, key+".", merge(map[string]func(*yaml.Node, string){
 				"source": p.folder(&f.Source), "buildDir": p.inside(&f.BuildDir, "a folder inside the frontend's source folder"), "bucket": p.str(&f.Bucket),
 				"prefix": p.str(&f.Prefix), "backupBucket": p.str(&f.BackupBucket), "distributionId": p.str(&f.DistributionID),
 				"keep": p.count(&f.Keep),
-			}, "source", "bucket", "backupBucket")
+			}, p.frontendSettings(&f.FrontendSettings)), "source", "bucket")
+			if f.BackupBucket == "" && !f.Atomic && n.Kind == yaml.MappingNode {
+				p.fail(n, key+".backupBucket", "is required (except with atomic: true): the bucket the live site is backed up to before each release")
+			}
 			env.Frontend = f
 		},
 		"functions": func(n *yaml.Node, key string) { env.Functions = p.functions(n, key) },

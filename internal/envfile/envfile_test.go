@@ -34,6 +34,11 @@ const full = `environments:
       migrate: [migrate]
       snapshotDb: orders
       snapshotKeep: 5
+      timeout: 20m
+      pollInterval: 10s
+      lockStaleAfter: 2h
+      failureThreshold: 4
+      redact: [--dsn]
     frontend:
       source: examples/frontend
       buildDir: dist
@@ -42,8 +47,15 @@ const full = `environments:
       backupBucket: acme-www-backups
       distributionId: E2ABCDEF123456
       keep: 20
+      atomic: true
+      keyValueStore: arn:aws:cloudfront::123456789012:key-value-store/abc
+      pointerKey: www
+      maxDelete: 0
+      cacheControl: "**=no-cache"
+      precompress: [gzip]
+      concurrency: 16
     functions:
-      - {name: resize, alias: live, source: examples/lambda, env: {SIZES: "320,640"}, canary: 10%, bake: 5m, alarms: [resize-errors]}
+      - {name: resize, alias: live, source: examples/lambda, env: {SIZES: "320,640"}, canary: 10%, bake: 5m, alarms: [resize-errors], timeout: 2m, pollInterval: 1s}
       - {name: events, image: backend}
   production:
     region: eu-west-1
@@ -51,17 +63,22 @@ const full = `environments:
 `
 
 func TestParse_ReadsAnEnvironment(t *testing.T) {
+	zero := 0
 	env, err := Parse("esteira.yaml", []byte(full), "staging")
 	require.NoError(t, err)
 	assert.Equal(t, &Environment{Name: "staging", Region: "eu-west-1", Role: "arn:aws:iam::123456789012:role/esteira-deploy", ReleaseBucket: "acme-releases", ReleasePrefix: "esteira",
 		Repository: "backend", URL: "https://staging.acme.example",
 		Gate: &Gate{Image: "debian:bookworm", Command: []string{"sh", "-c", `test -n "$ESTEIRA_URL"`}},
 		Backend: &Backend{Source: "examples/backend", Dockerfile: "Dockerfile", Cluster: "staging", Services: []string{"api", "worker"},
-			Container: "app", Migrate: []string{"migrate"}, SnapshotDB: "orders", SnapshotKeep: 5},
+			Container: "app", Migrate: []string{"migrate"}, SnapshotDB: "orders", SnapshotKeep: 5,
+			BackendSettings: BackendSettings{Timeout: "20m", PollInterval: "10s", LockStaleAfter: "2h", FailureThreshold: 4, Redact: []string{"--dsn"}}},
 		Frontend: &Frontend{Source: "examples/frontend", BuildDir: "dist", Bucket: "acme-www-staging", Prefix: "site",
-			BackupBucket: "acme-www-backups", DistributionID: "E2ABCDEF123456", Keep: 20},
+			BackupBucket: "acme-www-backups", DistributionID: "E2ABCDEF123456", Keep: 20,
+			FrontendSettings: FrontendSettings{Atomic: true, KeyValueStore: "arn:aws:cloudfront::123456789012:key-value-store/abc", PointerKey: "www",
+				MaxDelete: &zero, CacheControl: "**=no-cache", Precompress: []string{"gzip"}, Concurrency: 16}},
 		Functions: []*Function{
-			{Name: "resize", Alias: "live", Source: "examples/lambda", Env: map[string]string{"SIZES": "320,640"}, Canary: "10%", Bake: "5m", Alarms: []string{"resize-errors"}},
+			{Name: "resize", Alias: "live", Source: "examples/lambda", Env: map[string]string{"SIZES": "320,640"}, Canary: "10%", Bake: "5m", Alarms: []string{"resize-errors"},
+				FunctionSettings: FunctionSettings{Timeout: "2m", PollInterval: "1s"}},
 			{Name: "events", Image: BackendImage}}}, env)
 	prod, err := Parse("esteira.yaml", []byte(full), "production")
 	require.NoError(t, err)
@@ -86,7 +103,7 @@ func TestParse_NamesFileLineAndKeyOfEveryMistake(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		`esteira.yaml:5: environments.staging.backend.source: "../elsewhere" must be a folder inside the project`,
-		"esteira.yaml:7: environments.staging.backend.servces: unknown key: use one of cluster, container, dockerfile, migrate, services, snapshotDb, snapshotKeep, source",
+		"esteira.yaml:7: environments.staging.backend.servces: unknown key: use one of cluster, container, dockerfile, failureThreshold, lockStaleAfter, migrate, pollInterval, redact, services, snapshotDb, snapshotKeep, source, timeout",
 		"esteira.yaml:5: environments.staging.backend.services: is required",
 		"esteira.yaml:10: environments.staging.frontend.bucket: must be a non-empty string",
 		"esteira.yaml:9: environments.staging.frontend.backupBucket: is required",
@@ -154,7 +171,7 @@ func TestSchema_KnowsTheKeysTheParserKnows(t *testing.T) {
 		assert.Equal(t, keysUnder(section), props, section)
 	}
 	assert.ElementsMatch(t, []string{"cluster", "services"}, schema.Defs["backend"].Required)
-	assert.ElementsMatch(t, []string{"source", "bucket", "backupBucket"}, schema.Defs["frontend"].Required)
+	assert.ElementsMatch(t, []string{"source", "bucket"}, schema.Defs["frontend"].Required, "backupBucket is required unless atomic")
 }
 
 // The project's own esteira.yaml (the sandbox environment) stays valid.
@@ -176,7 +193,7 @@ func TestSchema_KnowsTheFunctionKeys(t *testing.T) {
 		} `json:"$defs"`
 	}
 	require.NoError(t, json.Unmarshal(data, &schema))
-	keys := []string{"alarms", "alias", "bake", "canary", "env", "image", "name", "source"}
+	keys := []string{"alarms", "alias", "bake", "canary", "env", "image", "name", "pollInterval", "source", "timeout"}
 	var props []string
 	for k := range schema.Defs["function"].Properties {
 		props = append(props, k)
@@ -186,6 +203,26 @@ func TestSchema_KnowsTheFunctionKeys(t *testing.T) {
 	_, err = Parse("esteira.yaml", []byte("environments:\n  s:\n    functions: [{name: f, source: a, nme: x}]\n"), "s")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown key: use one of "+strings.Join(keys, ", "))
+}
+
+// Every setting of the Dagger module's objects can be given in the file;
+// bad values are named, and an atomic site needs no backup bucket.
+func TestParse_ObjectSettingsAreCheckedAndAtomicNeedsNoBackupBucket(t *testing.T) {
+	env, err := Parse("esteira.yaml", []byte("environments:\n  s:\n    frontend: {source: a, bucket: b, atomic: true}\n"), "s")
+	require.NoError(t, err)
+	assert.True(t, env.Frontend.Atomic)
+	assert.Nil(t, env.Frontend.MaxDelete, "no maxDelete: the default limit")
+	for doc, want := range map[string]string{
+		"environments:\n  s:\n    frontend: {source: a, bucket: b}\n":                              "environments.s.frontend.backupBucket: is required (except with atomic: true)",
+		"environments:\n  s:\n    frontend: {source: a, bucket: b, atomic: maybe}\n":               "environments.s.frontend.atomic: must be true or false",
+		"environments:\n  s:\n    frontend: {source: a, bucket: b, atomic: true, maxDelete: -1}\n": "environments.s.frontend.maxDelete: must be a whole number of 0 or more",
+		"environments:\n  s:\n    backend: {cluster: c, services: [a], timeout: soon}\n":           "environments.s.backend.timeout: must be a positive duration",
+		"environments:\n  s:\n    functions: [{name: f, source: a, pollInterval: 0s}]\n":           "environments.s.functions[0].pollInterval: must be a positive duration",
+	} {
+		_, err := Parse("esteira.yaml", []byte(doc), "s")
+		require.Error(t, err, doc)
+		assert.Contains(t, err.Error(), want, doc)
+	}
 }
 
 func TestParse_NamesFunctionMistakes(t *testing.T) {

@@ -24,6 +24,7 @@ type Function struct {
 	Canary string // a share like "10%"
 	Bake   string // a duration like "10m"
 	Alarms []string
+	FunctionSettings
 }
 
 func (p *parser) functions(n *yaml.Node, key string) []*Function {
@@ -36,10 +37,10 @@ func (p *parser) functions(n *yaml.Node, key string) []*Function {
 	for i, item := range n.Content {
 		k := fmt.Sprintf("%s[%d]", key, i)
 		f := &Function{}
-		p.mapping(item, k+".", map[string]func(*yaml.Node, string){
+		p.mapping(item, k+".", merge(map[string]func(*yaml.Node, string){
 			"name": p.str(&f.Name), "alias": p.str(&f.Alias), "source": p.folder(&f.Source), "image": p.str(&f.Image),
 			"env": p.strmap(&f.Env), "canary": p.share(&f.Canary), "bake": p.str(&f.Bake), "alarms": p.list(&f.Alarms),
-		}, "name")
+		}, p.functionSettings(&f.FunctionSettings)), "name")
 		switch {
 		case item.Kind != yaml.MappingNode:
 			continue
