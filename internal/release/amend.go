@@ -34,14 +34,14 @@ func (l *Lock) Amend(ctx context.Context, what, backup string) error {
 	if err != nil {
 		return fmt.Errorf("encode lock %s: %w", l.Name, err)
 	}
-	_, err = s.api.PutObject(ctx, &s3.PutObjectInput{
+	out, err := s.api.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(s.bucket), Key: aws.String(l.key), Body: bytes.NewReader(body),
 		ContentType: aws.String("application/json"), IfMatch: aws.String(etag),
 	})
 	if err != nil {
 		return fmt.Errorf("amend lock %s: write %s: %w", l.Name, l.URI, err)
 	}
-	l.Holder = h
+	l.Holder, l.etag = h, aws.ToString(out.ETag)
 	return nil
 }
 

@@ -69,6 +69,7 @@ type Lock struct {
 	store    *Store
 	key      string
 	token    string
+	etag     string // of the lock object as this acquisition last wrote it; "" when the server sent none
 	released bool
 }
 
@@ -129,7 +130,7 @@ func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOption
 			return nil, fmt.Errorf("read holder of lock %s: %w", name, err)
 		}
 		if cur.Token == l.token { // our write landed but its answer was lost and the SDK retried
-			l.Broke = broke
+			l.Broke, l.etag = broke, etag
 			return l, nil
 		}
 		stale := time.Since(cur.Since) > o.StaleAfter
@@ -158,7 +159,7 @@ func (l *Lock) create(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("encode lock %s: %w", l.Name, err)
 	}
-	_, err = l.store.api.PutObject(ctx, &s3.PutObjectInput{
+	out, err := l.store.api.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:      aws.String(l.store.bucket),
 		Key:         aws.String(l.key),
 		Body:        bytes.NewReader(body),
@@ -171,6 +172,7 @@ func (l *Lock) create(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("write lock %s: %w", l.URI, err)
 	}
+	l.etag = aws.ToString(out.ETag)
 	return true, nil
 }
 
@@ -195,8 +197,18 @@ func (s *Store) breakLock(ctx context.Context, name, key, etag string) error {
 
 // readLock returns the lock object at key and its ETag.
 func (s *Store) readLock(ctx context.Context, key string) (lockBody, string, error) {
+	return s.readLockIf(ctx, key, "")
+}
+
+// readLockIf is readLock sent with If-Match: etag when etag is not empty
+// (S3 then answers 412 when the object has another ETag).
+func (s *Store) readLockIf(ctx context.Context, key, etag string) (lockBody, string, error) {
 	var lb lockBody
-	out, err := s.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	in := &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}
+	if etag != "" {
+		in.IfMatch = aws.String(etag)
+	}
+	out, err := s.api.GetObject(ctx, in)
 	if err != nil {
 		return lb, "", err
 	}
@@ -232,7 +244,7 @@ func (l *Lock) Release(ctx context.Context) error {
 		// (AWS S3 and versitygw v1.8.0 both answer 412 on an ETag mismatch).
 		cur, etag, err := s.readLock(ctx, l.key)
 		if isNotFound(err) {
-			return fmt.Errorf("release lock %s: %w: someone broke it while this deploy held it", l.Name, ErrLockLost)
+			return fmt.Errorf("release lock %s: %w", l.Name, l.lost(nil))
 		}
 		if err != nil {
 			return fmt.Errorf("release lock %s: read %s: %w", l.Name, l.URI, err)
@@ -259,8 +271,7 @@ func (l *Lock) Release(ctx context.Context) error {
 }
 
 func (l *Lock) lostTo(h Holder) error {
-	return fmt.Errorf("release lock %s: %w: it was broken and is now held by %s since %s for %q; left their lock in place",
-		l.Name, ErrLockLost, h.Who, h.Since.UTC().Format(time.RFC3339), h.What)
+	return fmt.Errorf("release lock %s: %w; left their lock in place", l.Name, l.lost(&h))
 }
 
 func newToken() string {
