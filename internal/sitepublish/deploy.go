@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/release"
@@ -119,60 +117,6 @@ func readRemote(ctx context.Context, st objectStore, site location, conc int) (r
 	}
 	stats, err := resolveHashes(ctx, st, site, remote, conc)
 	return remote, stats, err
-}
-
-// lock takes the site's deploy lock when a release store is configured.
-// The returned release func never fails the caller; it reports to out. A
-// non-empty note is written into the lock first, so a lock that cannot be
-// released says what really happened. The holder returned is the one whose
-// lock was broken (brk), or nil.
-func lock(ctx context.Context, r *run, s *release.Store, site location, h release.Holder, stale time.Duration, brk bool) (func(note string), *release.Holder, error) {
-	if s == nil {
-		return func(string) {}, nil, nil
-	}
-	started := time.Now()
-	h.Since = started
-	name := "frontend/" + target(site)
-	l, err := s.Acquire(ctx, name, h, release.LockOptions{StaleAfter: stale, Break: brk})
-	if err == nil {
-		err = checkNoOverlap(ctx, s, l, name)
-	}
-	r.step("lock", started, err, target(site))
-	if err != nil {
-		return nil, nil, err
-	}
-	return func(note string) {
-		if note != "" {
-			if err := l.Amend(context.WithoutCancel(ctx), note, ""); err != nil {
-				fmt.Fprintf(r.out, "warning: note the outcome in the deploy lock of %s: %v\n", target(site), err)
-			}
-		}
-		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
-			fmt.Fprintf(r.out, "warning: release the deploy lock of %s: %v\n", target(site), err)
-		}
-	}, l.Broke, nil
-}
-
-// checkNoOverlap refuses, and releases l, when a site that encloses this
-// one or lies inside it is being released too: one deploy could delete or
-// back up the other's half-published files.
-func checkNoOverlap(ctx context.Context, s *release.Store, l *release.Lock, name string) error {
-	others, err := s.Overlapping(ctx, name)
-	if err == nil && len(others) == 0 {
-		return nil
-	}
-	if rerr := l.Release(context.WithoutCancel(ctx)); rerr != nil && err == nil {
-		err = rerr
-	}
-	if err != nil {
-		return fmt.Errorf("check the locks of enclosing and enclosed sites: %w", err)
-	}
-	var held []string
-	for other, h := range others {
-		held = append(held, fmt.Sprintf("%s (held by %s for %q)", strings.TrimPrefix(other, "frontend/"), h.Who, h.What))
-	}
-	sort.Strings(held)
-	return fmt.Errorf("a site that encloses %s or lies inside it is being released: %s; wait for it to finish", strings.TrimPrefix(name, "frontend/"), strings.Join(held, ", "))
 }
 
 // record writes the release record when a store is configured. When it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/release"
@@ -63,16 +64,16 @@ func deployWith(ctx context.Context, st objectStore, cf CloudFrontAPI, kv KeyVal
 	// the next one at the backup of the site as it was.
 	what := fmt.Sprintf("deploy-frontend %s, release %s; if it died mid-publish, restore the site it backed up to %s with rollback-frontend --backup %s",
 		target(site), r.rec.ID, bak, r.rec.ID)
-	unlock, _, err := lock(ctx, r, o.Releases, site, release.Holder{Who: o.Who, What: what, Backup: bak.String()}, o.LockStaleAfter, o.BreakLock)
+	k, err := lockSite(ctx, r, o.Releases, site, release.Holder{Who: o.Who, What: what, Backup: bak.String()}, o.LockStaleAfter, o.BreakLock)
 	if err != nil {
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)
 	}
 	var note string
-	defer func() { unlock(note) }()
-	err = releaseSite(ctx, r, st, cf, site, bak, h, o)
+	defer func() { k.unlock(ctx, note) }()
+	err = releaseSite(ctx, r, st, cf, site, bak, h, k, o)
 	if o.Keep > 0 && r.rec.Outcome == release.OutcomeSucceeded {
-		pruneAfter(ctx, r, st, site, bak, o)
+		pruneAfter(ctx, r, st, site, bak, k, o)
 	}
 	return r.rec, record(ctx, r, o.Releases, err, &note)
 }
@@ -80,8 +81,13 @@ func deployWith(ctx context.Context, st objectStore, cf CloudFrontAPI, kv KeyVal
 // pruneAfter prunes the backups after a release, still under its lock. A
 // prune that fails leaves every backup restorable and the release stands:
 // it says so and the next prune tries again.
-func pruneAfter(ctx context.Context, r *run, st objectStore, site, bak location, o Options) {
+func pruneAfter(ctx context.Context, r *run, st objectStore, site, bak location, k *siteLock, o Options) {
 	started := time.Now()
+	if err := k.check(ctx, "the prune"); err != nil {
+		r.step("prune", started, err, "skipped")
+		fmt.Fprintf(o.Out, "warning: the release stands, but its backups were not pruned: %v\n", err)
+		return
+	}
 	res, err := pruneBackups(ctx, st, site, backupRoot(bak), o.Keep, serverNow(ctx, st, bak.Bucket, time.Now(), o.Out), false)
 	r.step("prune", started, err, res.String())
 	if err != nil {
@@ -130,7 +136,7 @@ func planAndCheck(ctx context.Context, r *run, st objectStore, site location, ba
 
 // releaseSite runs plan → backup → publish → verify (→ restore) → invalidate
 // and sets the record's outcome.
-func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, bak location, h *hashing, o Options) error {
+func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, bak location, h *hashing, k *siteLock, o Options) error {
 	p, known, err := planAndCheck(ctx, r, st, site, &bak, h, o)
 	if err != nil {
 		r.finish("failed", err)
@@ -145,14 +151,22 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 		return nil
 	}
 	started := time.Now()
+	if err := k.check(ctx, "the backup"); err != nil {
+		r.step("backup", started, err, "not started")
+		r.finish("failed", err)
+		return fmt.Errorf("nothing was changed: %w", err)
+	}
 	copied, err := backupSite(ctx, st, site, p.remote, p.touched(), bak, known, o.Concurrency, o.report())
 	r.step("backup", started, err, fmt.Sprintf("the site's %d objects to %s by reference, %d new contents copied, verified", len(p.remote), bak, copied))
 	if err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("the backup failed, so the site was not changed: %w", err)
 	}
-	if err := publishAndVerify(ctx, r, st, site, p, o); err != nil {
-		err = restoreAfter(ctx, r, st, site, bak, o, err)
+	if err := publishAndVerify(ctx, r, st, site, p, k, o); err != nil {
+		if errors.Is(err, release.ErrLockLost) {
+			return stoppedLockLost(r, bak, err)
+		}
+		err = restoreAfter(ctx, r, st, site, bak, k, o, err)
 		if r.rec.Outcome == release.OutcomeRolledBack && o.DistributionID != "" {
 			// The CDN may have cached what the failed publish uploaded.
 			err = invalidateAfterRestore(ctx, r, cf, p, o, err)
@@ -174,9 +188,10 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 	return nil
 }
 
-func publishAndVerify(ctx context.Context, r *run, st objectStore, site location, p *SitePlan, o Options) error {
+func publishAndVerify(ctx context.Context, r *run, st objectStore, site location, p *SitePlan, k *siteLock, o Options) error {
 	started := time.Now()
-	res, err := publish(ctx, st, site, p, o.Concurrency, o.report())
+	guard := func(step string) error { return k.check(ctx, step) }
+	res, err := publishGuarded(ctx, st, site, p, o.Concurrency, o.report(), guard)
 	want := res.want
 	r.step("publish", started, err, fmt.Sprintf("%d of %d uploaded, %d unchanged, %d of %d deleted",
 		res.uploaded, len(p.Upload), len(p.Skipped), res.deleted, len(p.Delete)))
@@ -189,6 +204,9 @@ func publishAndVerify(ctx context.Context, r *run, st objectStore, site location
 		written[i] = c.Path
 	}
 	err = verifyChanged(ctx, st, site, want, written, p.Delete, sameObject, o.Concurrency, o.report())
+	if err == nil {
+		err = guard("the site's manifest")
+	}
 	if err == nil {
 		err = writeManifest(ctx, st, site, want)
 	}
@@ -203,8 +221,13 @@ var restoreBackoff = time.Second
 
 const maxRestoreBackoff = 30 * time.Second
 
-// restoreAfter puts the backup back after a failed publish.
-func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak location, o Options, cause error) error {
+// restoreAfter puts the backup back after a failed publish, unless the
+// deploy lock is no longer this deploy's: another deploy may have released
+// since, and the backup would put the site back behind it.
+func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak location, k *siteLock, o Options, cause error) error {
+	if err := k.check(context.WithoutCancel(ctx), "the restore"); err != nil {
+		return stoppedLockLost(r, bak, fmt.Errorf("publish failed (%v) and %w", cause, err))
+	}
 	fmt.Fprintf(o.Out, "==> publish failed (%v): restoring %s from %s\n", cause, site, bak)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
 	defer cancel()
@@ -249,5 +272,17 @@ func invalidateAfterRestore(ctx context.Context, r *run, cf CloudFrontAPI, p *Si
 	if ierr != nil {
 		return fmt.Errorf("%w; the CloudFront invalidation of the paths it touched also failed, the CDN may serve some of them from the failed release until they expire: %v", err, ierr)
 	}
+	return err
+}
+
+// stoppedLockLost ends a release whose deploy lock was taken away mid-way:
+// it stopped before its next write, leaving the site as it is, since
+// another deploy may hold the lock and have released since.
+func stoppedLockLost(r *run, bak location, err error) error {
+	id := strings.TrimSuffix(bak.Prefix[len(backupRoot(bak).Prefix):], "/")
+	err = fmt.Errorf("this deploy lost its lock mid-release and stopped without changing the site further; "+
+		"another deploy may have released since (check the site's release records); if none did, "+
+		"the site may be half this release: restore backup %s, the site as it was before it: %w", id, err)
+	r.finish("failed", err)
 	return err
 }

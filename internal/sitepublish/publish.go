@@ -15,10 +15,20 @@ type published struct {
 	uploaded, deleted int
 }
 
+// phaseNames name the upload phases for guard.
+var phaseNames = [...]string{phaseAsset: "the upload of assets", phaseHTML: "the upload of HTML", phaseIndex: "the upload of index.html"}
+
 // publish uploads the plan's files phase by phase (assets, HTML, root
 // index.html), then deletes the stale objects; nothing is deleted unless
 // every upload succeeded.
 func publish(ctx context.Context, st objectStore, site location, p *SitePlan, conc int, rep report) (published, error) {
+	return publishGuarded(ctx, st, site, p, conc, rep, func(string) error { return nil })
+}
+
+// publishGuarded is publish asking guard before each phase and before the
+// deletes (a deploy checks its lock is still its own); a guard that fails
+// stops the publish.
+func publishGuarded(ctx context.Context, st objectStore, site location, p *SitePlan, conc int, rep report, guard func(step string) error) (published, error) {
 	want := make(remoteSet, len(p.files))
 	res := published{want: want}
 	for _, rel := range p.Skipped {
@@ -31,7 +41,13 @@ func publish(ctx context.Context, st objectStore, site location, p *SitePlan, co
 	}
 	m := rep.meter("upload", total)
 	defer m.stop()
-	for _, changes := range p.phases() {
+	for ph, changes := range p.phases() {
+		if len(changes) == 0 {
+			continue
+		}
+		if err := guard(phaseNames[ph]); err != nil {
+			return res, err
+		}
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(conc)
 		for _, c := range changes {
@@ -57,6 +73,9 @@ func publish(ctx context.Context, st objectStore, site location, p *SitePlan, co
 		}
 	}
 	if len(p.Delete) > 0 {
+		if err := guard("the deletes"); err != nil {
+			return res, err
+		}
 		keys := make([]string, len(p.Delete))
 		for i, rel := range p.Delete {
 			keys[i] = site.key(rel)

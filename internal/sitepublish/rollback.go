@@ -140,14 +140,14 @@ func rollback(ctx context.Context, st objectStore, cf CloudFrontAPI, o RollbackO
 	r.rec.Frontend = &release.FrontendRecord{Bucket: o.Bucket, Prefix: site.Prefix, BackupURI: safety.String()}
 	what := fmt.Sprintf("rollback-frontend %s, release %s; if it died mid-restore, the site it replaced is backed up to %s (rollback-frontend --backup %s)",
 		target(site), r.rec.ID, safety, r.rec.ID)
-	unlock, broke, err := lock(ctx, r, o.Releases, site, release.Holder{Who: o.Who, What: what}, 0, o.BreakLock)
+	k, err := lockSite(ctx, r, o.Releases, site, release.Holder{Who: o.Who, What: what}, 0, o.BreakLock)
 	if err != nil {
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)
 	}
 	var note string
-	defer func() { unlock(note) }()
-	if broke != nil && o.Backup == "" {
+	defer func() { k.unlock(ctx, note) }()
+	if broke := k.broke; broke != nil && o.Backup == "" {
 		// The release whose lock was broken died without a record: the
 		// records' last backup is older than the site it half changed.
 		if broke.Backup == "" {
@@ -158,11 +158,11 @@ func rollback(ctx context.Context, st objectStore, cf CloudFrontAPI, o RollbackO
 		fmt.Fprintf(o.Out, "==> the broken lock's release (%s) died without a record: restoring the backup it took, %s\n", broke.What, broke.Backup)
 		o.Backup = broke.Backup
 	}
-	err = rollbackSite(ctx, r, st, cf, site, safety, o)
+	err = rollbackSite(ctx, r, st, cf, site, safety, k, o)
 	return r.rec, record(ctx, r, o.Releases, err, &note)
 }
 
-func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, safety location, o RollbackOptions) error {
+func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, safety location, k *siteLock, o RollbackOptions) error {
 	started := time.Now()
 	src, err := chooseBackup(ctx, st, site, o)
 	var p *restorePlan
@@ -175,6 +175,10 @@ func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI,
 		return fmt.Errorf("nothing was changed: %w", err)
 	}
 	started = time.Now()
+	if err := k.check(ctx, "the backup of the current site"); err != nil {
+		r.finish("failed", err)
+		return fmt.Errorf("nothing was changed: %w", err)
+	}
 	copied, err := backupSite(ctx, st, site, p.live, p.touched(), safety, nil, o.Concurrency, report{out: o.Out, files: o.ListFiles})
 	r.step("backup", started, err, fmt.Sprintf("the site's %d objects to %s by reference, %d new contents copied, verified", len(p.live), safety, copied))
 	if err != nil {
@@ -182,6 +186,11 @@ func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI,
 		return fmt.Errorf("backup of the current site did not verify, nothing was changed: %w", err)
 	}
 	started = time.Now()
+	if err := k.check(ctx, "the restore"); err != nil {
+		err = fmt.Errorf("the site was not changed (the site as it was is also backed up to %s): %w", safety, err)
+		r.finish("failed", err)
+		return err
+	}
 	stats, err := executeRestore(ctx, st, site, p, o.Concurrency, report{out: o.Out, files: o.ListFiles})
 	r.step("restore", started, err, fmt.Sprintf("%d copied back, %d deleted, from %s", stats.Copied, stats.Deleted, src))
 	r.rec.Frontend.Uploaded, r.rec.Frontend.Deleted = stats.Copied, stats.Deleted

@@ -1,0 +1,98 @@
+package sitepublish
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// siteV3 shares nothing with siteV2 but the style sheet: a release after
+// v2's assets were uploaded deletes them.
+func siteV3() map[string]string {
+	return map[string]string{
+		"index.html":                "<html>v3</html>",
+		"about/index.html":          "<html>about v3</html>",
+		"assets/app-c0ffee00.js":    "console.log(3)",
+		"assets/style-9f8e7d6c.css": "body{}",
+	}
+}
+
+type deployResult struct {
+	rec *release.Record
+	err error
+}
+
+// Deploy A pauses mid-publish (its assets uploaded, its index.html not), its lock
+// is deleted by hand, deploy B takes the lock and succeeds. When A resumes
+// it must see the lock is no longer its own and stop without touching the
+// site: no upload, no delete, no restore of its backup over B's release.
+func TestDeploy_WhoseLockWasTakenAwayStopsAndLeavesTheNewerRelease(t *testing.T) {
+	e := newS3Env(t)
+	store := release.NewStore(e.direct, e.backups, "records")
+	o := e.options(writeTree(t, siteV1()))
+	o.Releases, o.Who = store, "ci"
+	_, err := e.deploy(t, o)
+	require.NoError(t, err)
+
+	paused, resume := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	beforeWrite = func(step string) {
+		if step == "the upload of index.html" && first.CompareAndSwap(false, true) {
+			close(paused)
+			<-resume
+		}
+	}
+	t.Cleanup(func() { beforeWrite = nil })
+	oa := e.options(writeTree(t, siteV2()))
+	oa.Releases, oa.Who = store, "deploy-a"
+	done := make(chan deployResult, 1)
+	go func() {
+		rec, err := e.deploy(t, oa)
+		done <- deployResult{rec, err}
+	}()
+	select {
+	case <-paused:
+	case r := <-done:
+		t.Fatalf("deploy A ended without reaching the upload of its index.html: %v", r.err)
+	case <-time.After(time.Minute):
+		t.Fatal("deploy A did not reach the upload of its index.html within a minute")
+	}
+
+	_, err = e.direct.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(e.backups),
+		Key: aws.String("records/locks/frontend/" + e.site + "/www.json")})
+	require.NoError(t, err, "the lock deleted by hand")
+	ob := e.options(writeTree(t, siteV3()))
+	ob.Releases, ob.Who = store, "deploy-b"
+	recB, err := e.deploy(t, ob)
+	require.NoError(t, err, "deploy B takes the free lock and releases")
+	require.Equal(t, release.OutcomeSucceeded, recB.Outcome)
+	servedByB := snapshot(t, e.direct, e.site, "www/")
+	require.Equal(t, "<html>v3</html>", servedByB["index.html"].Body)
+	e.proxy.reset()
+
+	close(resume)
+	var a deployResult
+	select {
+	case a = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("deploy A did not end within a minute of resuming")
+	}
+	require.Error(t, a.err)
+	assert.ErrorIs(t, a.err, release.ErrLockLost)
+	var lost *release.LostLockError
+	require.ErrorAs(t, a.err, &lost)
+	assert.Contains(t, a.err.Error(), "lost its lock")
+	assert.Contains(t, a.err.Error(), a.rec.ID, "it names its backup, the site as it was before it")
+	assert.Equal(t, release.OutcomeFailed, a.rec.Outcome)
+	assert.Equal(t, servedByB, snapshot(t, e.direct, e.site, "www/"), "the site still serves B")
+	assert.Empty(t, e.proxy.changesTo(e.site, "www/"), "A changed nothing in the site after it resumed")
+	held, err := store.Held(t.Context(), "frontend/"+e.site+"/www")
+	require.NoError(t, err)
+	assert.Nil(t, held, "B released its lock and A left none")
+}
