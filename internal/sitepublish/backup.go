@@ -123,6 +123,7 @@ func recheckStored(ctx context.Context, st objectStore, content location, remote
 // the paths it stores.
 type backupSnapshot struct {
 	loc    location
+	site   string // the site it is of (bucket/prefix); "" when an older esteira wrote it
 	state  remoteSet
 	stored map[string]bool
 	// content is the content store of a backup by reference (nil for a
@@ -142,7 +143,7 @@ func readBackup(ctx context.Context, st objectStore, loc location) (*backupSnaps
 }
 
 func snapshotOf(loc location, m manifest) *backupSnapshot {
-	b := &backupSnapshot{loc: loc, state: m.state(newLocation(loc.Bucket, "")), stored: map[string]bool{}}
+	b := &backupSnapshot{loc: loc, site: m.Site, state: m.state(newLocation(loc.Bucket, "")), stored: map[string]bool{}}
 	if m.Content != "" {
 		c := location{Bucket: loc.Bucket, Prefix: m.Content}
 		b.content = &c

@@ -230,7 +230,8 @@ func TestRollback_ABackupByCopyOfAnEarlierEsteiraStillRestores(t *testing.T) {
 	require.NoError(t, err)
 	deployMem(t, st, siteV2())
 
-	_, err = rollback(ctx, st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: "20261101T000000Z-0ld000"})
+	// It does not say which site it is of: named by its location, not its id.
+	_, err = rollback(ctx, st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: old.String()})
 	require.NoError(t, err)
 	assert.Equal(t, v1, st.snapshot("site", "www/"))
 	assert.Equal(t, v1Headers, st.headersOf("site", "www/"))

@@ -48,6 +48,10 @@ type RollbackOptions struct {
 	ListFiles bool
 	// DryRun prints the plan (see PlanRollback) and changes nothing.
 	DryRun bool
+
+	// byLocation: the caller named Backup by its s3:// location (not a
+	// release id, not the backup a broken lock or the records chose).
+	byLocation bool
 }
 
 // Rollback restores the site from a verified backup. The current site is
@@ -135,6 +139,7 @@ func rollback(ctx context.Context, st objectStore, cf CloudFrontAPI, o RollbackO
 	if err := checkApart(site, root); err != nil {
 		return nil, err
 	}
+	o.byLocation = strings.HasPrefix(o.Backup, "s3://")
 	r := newRun("frontend", site, nil, o.Out)
 	safety := backupAt(o.BackupBucket, o.BackupPrefix, r.rec.ID)
 	r.rec.Frontend = &release.FrontendRecord{Bucket: o.Bucket, Prefix: site.Prefix, BackupURI: safety.String()}
@@ -156,7 +161,7 @@ func rollback(ctx context.Context, st objectStore, cf CloudFrontAPI, o RollbackO
 			return r.rec, record(ctx, r, o.Releases, fmt.Errorf("nothing was changed: %w", err), &note)
 		}
 		fmt.Fprintf(o.Out, "==> the broken lock's release (%s) died without a record: restoring the backup it took, %s\n", broke.What, broke.Backup)
-		o.Backup = broke.Backup
+		o.Backup, o.byLocation = broke.Backup, false
 	}
 	err = rollbackSite(ctx, r, st, cf, site, safety, k, o)
 	return r.rec, record(ctx, r, o.Releases, err, &note)
@@ -227,6 +232,9 @@ func invalidateRestored(ctx context.Context, r *run, cf CloudFrontAPI, p *restor
 func planRollback(ctx context.Context, st objectStore, site, src location, o RollbackOptions) (*restorePlan, error) {
 	target, err := readBackup(ctx, st, src)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkBackupOf(ctx, site, target, o.Releases, o.byLocation); err != nil {
 		return nil, err
 	}
 	root := newLocation(o.BackupBucket, o.BackupPrefix)
