@@ -115,6 +115,7 @@ func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
 		return o, fmt.Errorf("no backup named and no release records to find the last one: pass --backup <release-id>")
 	}
 	o.BackupPrefix = defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix)
+	o.byLocation = strings.HasPrefix(o.Backup, "s3://")
 	o.Concurrency = orDefault(o.Concurrency, defaultConcurrency)
 	if o.InvalidationLimit < 0 {
 		return o, fmt.Errorf("invalidation limit %d is negative: pass 0 for the default of %d", o.InvalidationLimit, defaultInvalidationLimit)
@@ -139,7 +140,6 @@ func rollback(ctx context.Context, st objectStore, cf CloudFrontAPI, o RollbackO
 	if err := checkApart(site, root); err != nil {
 		return nil, err
 	}
-	o.byLocation = strings.HasPrefix(o.Backup, "s3://")
 	r := newRun("frontend", site, nil, o.Out)
 	safety := backupAt(o.BackupBucket, o.BackupPrefix, r.rec.ID)
 	r.rec.Frontend = &release.FrontendRecord{Bucket: o.Bucket, Prefix: site.Prefix, BackupURI: safety.String()}
