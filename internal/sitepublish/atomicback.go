@@ -93,17 +93,25 @@ func hasStep(rec *release.Record, name string) bool {
 	return false
 }
 
-// checkRelease refuses a switch to the live release, or to a folder that is
-// not a complete release (no manifest: pruned, or never finished).
+// checkRelease refuses a switch to the live release, to a folder that is
+// not a complete release (no manifest: pruned, or never finished), or to
+// one whose manifest is no release of this site: a backup, another site's
+// release, or an ordinary site beside the releases (its manifest names no
+// site and has no time; a release's always has one).
 func checkRelease(ctx context.Context, st objectStore, site location, cur, to string) error {
 	if to == cur {
 		return fmt.Errorf("release %s is already live", to)
 	}
-	_, err := loadManifest(ctx, st, releaseAt(site, to))
-	if errors.Is(err, errNotFound) {
+	m, err := loadManifest(ctx, st, releaseAt(site, to))
+	switch {
+	case errors.Is(err, errNotFound):
 		return fmt.Errorf("%s is not a complete release (it has no manifest: pruned, or it never finished): pick another with --backup", releaseAt(site, to))
+	case err != nil:
+		return asDamagedBackup(to, releaseAt(site, to), err)
+	case m.Backup || (m.Site != "" && m.Site != target(site)) || (m.Site == "" && m.Taken.IsZero()):
+		return fmt.Errorf("%s is not a release of %s (its manifest is another site's or a backup's): pick another with --backup", releaseAt(site, to), target(site))
 	}
-	return err
+	return nil
 }
 
 // pruneReleases deletes the atomic site's complete release folders beyond

@@ -166,3 +166,22 @@ func bytesOf(t *testing.T, c *s3.Client, bucket, key string) []byte {
 	require.NoError(t, err)
 	return b.Bytes()
 }
+
+// A rollback of the atomic site at www to "blog", the ordinary site beside
+// it, would serve the blog as the site: refused, the pointer unchanged.
+func TestRollbackAtomic_RefusesAFolderThatIsNoReleaseOfTheSite(t *testing.T) {
+	a := newAtomicEnv(t)
+	_, err := a.deploy(t, Options{Dir: writeTree(t, map[string]string{"index.html": "blog"}), Bucket: a.site, Prefix: "www/blog",
+		BackupBucket: a.backups, Concurrency: 8, MaxDelete: 1000})
+	require.NoError(t, err)
+	live, err := a.release(t, siteV1(), 0)
+	require.NoError(t, err)
+
+	_, err = Rollback(context.Background(), a.clients(), RollbackOptions{Bucket: a.site, Prefix: "www", KeyValueStore: a.arn,
+		Releases: a.store, Who: "tester@host", Backup: "blog"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is not a release of")
+	keys, ok := a.sim.KVS.Keys(a.arn)
+	require.True(t, ok)
+	assert.Equal(t, live.ID, keys[a.site+"/www"])
+}
