@@ -140,7 +140,9 @@ func pruneReleases(ctx context.Context, st objectStore, site location, keep int,
 			unfinished = append(unfinished, f)
 		}
 	}
-	sortNewestFirst(complete)
+	if err := sortNewestOnServer(ctx, st, complete); err != nil {
+		return res, fmt.Errorf("nothing was pruned: %w", err)
+	}
 	var drop []location
 	for _, e := range complete {
 		if len(res.Kept) < keep || e.id == live || e.id == previous {

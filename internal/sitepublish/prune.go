@@ -79,7 +79,9 @@ func pruneBackups(ctx context.Context, st objectStore, site, root location, keep
 			all = append(all, *e)
 		}
 	}
-	sortNewestFirst(all)
+	if err := sortNewestOnServer(ctx, st, all); err != nil {
+		return res, fmt.Errorf("nothing was pruned: %w", err)
+	}
 	var remaining, drop []backupEntry
 	for _, e := range all {
 		mine := e.m.Backup && (e.m.Site == target(site) || e.m.Site == "")

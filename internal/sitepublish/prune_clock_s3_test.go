@@ -51,3 +51,35 @@ func TestServerNow_UnknownTimeDeletesNothingByAge(t *testing.T) {
 
 // noClock is a store that cannot tell its server's time.
 type noClock struct{ objectStore }
+
+// A backup taken on a machine whose clock ran 7 hours ahead says it is the
+// newest; the S3 server stored it before the real newest one. A prune to
+// one backup must keep the one the server stored last, the site as it was
+// before the last release.
+func TestPrune_KeepsTheBackupTheServerStoredLast(t *testing.T) {
+	st := newMemStore("site", "backups")
+	recs := releaseAll(t, st, 0, siteV1(), siteV2(), siteV1())
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = backupID(t, r.Frontend.BackupURI)
+	}
+	ahead := newLocation("backups", "www/"+ids[1])
+	m, err := loadManifest(context.Background(), st, ahead)
+	require.NoError(t, err)
+	m.Taken = m.Taken.Add(7 * time.Hour)
+	data, err := encodeManifest(m)
+	require.NoError(t, err)
+	_, err = st.Put(context.Background(), "backups", ahead.manifestKey(), bytesBody(data), headers{ContentType: manifestType})
+	require.NoError(t, err)
+	stored := time.Now().Add(-time.Hour)
+	for i, id := range ids { // the order the server stored them in
+		key := "www/" + id + "/" + reservedDir + "manifest.json"
+		o := st.buckets["backups"][key]
+		o.mod = stored.Add(time.Duration(i) * time.Minute)
+		st.buckets["backups"][key] = o
+	}
+
+	res, err := pruneBackups(context.Background(), st, newLocation("site", "www"), newLocation("backups", "www"), 1, time.Now(), false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{ids[2]}, res.Kept, "the backup the last release took")
+}

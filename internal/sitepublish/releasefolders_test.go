@@ -2,6 +2,7 @@ package sitepublish
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +28,16 @@ func folderFixture(t *testing.T, st *memStore, site location, id, owner, manifes
 		err = putManifest(ctx, st, loc, manifest{Site: manifestSite}, remoteSet{"index.html": {Size: 1, SHA256: "aa"}})
 	}
 	require.NoError(t, err)
+	// A complete release was stored when its id says; what has no manifest
+	// is being written now.
+	if at, perr := time.Parse(idSecond, id[:min(len(id), len(idSecond))]); perr == nil && manifestSite != "-" {
+		for key, o := range st.buckets[loc.Bucket] {
+			if strings.HasPrefix(key, loc.Prefix) {
+				o.mod = at
+				st.buckets[loc.Bucket][key] = o
+			}
+		}
+	}
 }
 
 func TestPruneReleases_DeletesOnlyWhatItProvesItsOwn(t *testing.T) {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
 )
 
 // A prune leaves alone what was written recently, because a release may be
@@ -64,4 +66,39 @@ func (s *s3Store) serverTime(ctx context.Context, bucket string) (time.Time, err
 		return time.Time{}, errors.New("the server's response has no Date header")
 	}
 	return t, nil
+}
+
+// sortNewestOnServer orders backups (or release folders) newest first by
+// when the S3 server stored their manifests (LastModified), ties as
+// sortNewestFirst does. The time a manifest holds is the writing machine's
+// clock: one running hours ahead would make an older backup look newest,
+// and a prune keep it and delete the real newest.
+func sortNewestOnServer(ctx context.Context, st objectStore, es []backupEntry) error {
+	stored := make([]time.Time, len(es))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, e := range es {
+		g.Go(func() error {
+			objs, err := st.List(gctx, e.loc.Bucket, e.loc.manifestKey())
+			if err != nil {
+				return fmt.Errorf("list %s: %w", e.loc, err)
+			}
+			for _, o := range objs {
+				if o.Key == e.loc.manifestKey() {
+					stored[i] = o.Modified
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	at := make(map[string]time.Time, len(es))
+	for i, e := range es {
+		at[e.loc.String()] = stored[i]
+	}
+	sortNewestFirst(es)
+	slices.SortStableFunc(es, func(a, b backupEntry) int { return at[b.loc.String()].Compare(at[a.loc.String()]) })
+	return nil
 }
