@@ -56,7 +56,7 @@ func Deploy(ctx context.Context, c Clients, o DeployOptions) (*release.Record, e
 	d := &deploy{c: c, o: o, rec: rec, unlock: func() {}}
 	outcome, err := d.run(ctx)
 	// The record is written while the lock is still held, so the next
-	// deploy or rollback-backend sees it.
+	// deploy or rollback sees it.
 	defer d.unlock()
 	return finish(ctx, o.Releases, rec, outcome, err, o.Out)
 }
@@ -84,7 +84,7 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 	}
 	liveImage := aws.ToString(containerDef(d.live.TaskDef, d.container).Image)
 	if sameImage(liveImage, d.o.Image) && !d.o.Force {
-		fmt.Fprintf(d.o.Out, "==> %s already runs %s; nothing to do (pass --force to redeploy)\n", revName(d.before), d.o.Image)
+		fmt.Fprintf(d.o.Out, "==> %s already runs %s; nothing to do (force the deploy to redeploy it)\n", revName(d.before), d.o.Image)
 		d.rec.Backend.AfterRevision = d.before
 		return release.OutcomeNoChange, nil
 	}
@@ -155,7 +155,7 @@ func (d *deploy) resolve(ctx context.Context) (string, error) {
 func (d *deploy) preflight(ctx context.Context) (string, error) {
 	if st := d.live.TaskDef.Status; st != types.TaskDefinitionStatusActive {
 		rev := revName(d.before)
-		return "", fmt.Errorf("the live revision %s is %s (deregistered): ECS refuses to point a service back at it, so a failed deploy could not roll back; nothing was changed: first give the service an ACTIVE copy of it (aws ecs register-task-definition with the definition of %s, then aws ecs update-service --task-definition <the copy> and wait until it is stable), then deploy again", rev, st, rev)
+		return "", fmt.Errorf("the live revision %s is %s (deregistered): ECS refuses to point a service back at it, so a failed deploy could not roll back; nothing was changed: first give the service an ACTIVE copy of it (aws ecs register-task-definition with the definition of %s, then aws ecs update-service with the copy and wait until it is stable), then deploy again", rev, st, rev)
 	}
 	detail, err := checkSecrets(ctx, d.c.Secrets, d.live.TaskDef)
 	if err != nil {
@@ -179,9 +179,9 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 // it: a deploy killed mid-rollout writes no record, so its lock is what
 // tells the next one where to go back to.
 func (d *deploy) holder() release.Holder {
-	return release.Holder{Who: d.o.Who, What: fmt.Sprintf("deploy-backend %s/%s %s; the service ran %s before it: if it died mid-rollout, "+
-		"check the service and roll back with rollback-backend --cluster %s --service %s --to-revision %s",
-		d.o.Cluster, d.o.Service, d.o.Image, revName(d.before), d.o.Cluster, d.o.Service, revName(d.before))}
+	return release.Holder{Who: d.o.Who, What: fmt.Sprintf("backend deploy of %s/%s %s; the service ran %s before it: if it died mid-rollout, "+
+		"check the service and roll it back to revision %s",
+		d.o.Cluster, d.o.Service, d.o.Image, revName(d.before), revName(d.before))}
 }
 
 // change registers, migrates, updates and, on failure, rolls back.

@@ -17,7 +17,7 @@
 // EXTERNAL services cannot have their task definition updated), or its
 // live revision is INACTIVE (ECS will not point a service back at it).
 //
-// Rollback and Migrate are the rollback-backend and migrate commands;
+// Rollback and Migrate are the backend's rollback and migrate verbs;
 // Migrate takes the same deploy lock when given a release store.
 //
 // IAM permissions needed by the caller:

@@ -177,7 +177,7 @@ func (g *group) run(ctx context.Context) ([]string, error) {
 	if outcomes, err := g.prepare(ctx); outcomes != nil || err != nil {
 		if err == nil { // nothing to do
 			for _, d := range g.ds {
-				fmt.Fprintf(d.o.Out, "==> %s already runs %s; nothing to do (pass --force to redeploy)\n", revName(d.before), d.o.Image)
+				fmt.Fprintf(d.o.Out, "==> %s already runs %s; nothing to do (force the deploy to redeploy it)\n", revName(d.before), d.o.Image)
 				d.rec.Backend.AfterRevision = d.before
 			}
 		}
@@ -313,7 +313,7 @@ func (g *group) rollbackAll(ctx context.Context, watchers []*watcher, nexts []*t
 	for i, d := range g.ds {
 		state := "back on " + revName(d.before)
 		if outcomes[i] == release.OutcomeFailed && updated[i] {
-			state, uncertain = "UNCERTAIN (its rollback failed: run rollback-backend --to-revision "+revName(d.before)+")", true
+			state, uncertain = "UNCERTAIN (its rollback failed: roll it back to revision "+revName(d.before)+")", true
 		} else if !updated[i] {
 			state = "untouched on " + revName(d.before)
 		}

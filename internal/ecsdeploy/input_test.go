@@ -21,8 +21,8 @@ func TestDeploy_RejectsBadInputBeforeAnyChange(t *testing.T) {
 		want   string
 	}{
 		{"UnknownCluster", func(o *ecsdeploy.DeployOptions) { o.Cluster = "nope" }, `cluster "nope" not found`},
-		{"UnknownService", func(o *ecsdeploy.DeployOptions) { o.Service = "nope" }, `service "nope" not found (or not ACTIVE) in cluster "main": check --service`},
-		{"UnknownContainer", func(o *ecsdeploy.DeployOptions) { o.Container = "web" }, `container "web" is not in task definition api:1 (containers: app, sidecar): check --container`},
+		{"UnknownService", func(o *ecsdeploy.DeployOptions) { o.Service = "nope" }, `service "nope" not found (or not ACTIVE) in cluster "main": check the service name`},
+		{"UnknownContainer", func(o *ecsdeploy.DeployOptions) { o.Container = "web" }, `container "web" is not in task definition api:1 (containers: app, sidecar): name one of them`},
 		{"MalformedImage", func(o *ecsdeploy.DeployOptions) { o.Image = "Repo/API:latest" }, `image "Repo/API:latest" is malformed`},
 		{"ImageWithoutTagOrDigest", func(o *ecsdeploy.DeployOptions) { o.Image = repo }, "neither a tag nor a digest"},
 		{"ShortDigest", func(o *ecsdeploy.DeployOptions) { o.Image = repo + "@sha256:abc" }, "the digest is not sha256"},
@@ -50,7 +50,7 @@ func TestDeploy_AsksForContainerWhenSeveralAreEssential(t *testing.T) {
 	before := e.mutations()
 	_, err := ecsdeploy.Deploy(t.Context(), e.clients, e.opts(imgV2))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "task definition api:1 has 2 essential containers (app, sidecar): choose one with --container")
+	assert.Contains(t, err.Error(), "task definition api:1 has 2 essential containers (app, sidecar): name the one whose image changes")
 	assert.Equal(t, before, e.mutations())
 
 	o := e.opts(imgV2)

@@ -62,7 +62,7 @@ func TestLiveRevision_IsTheCompletedPrimaryNotTheLatest(t *testing.T) {
 		{"Completed", []types.Deployment{dep("PRIMARY", v1, types.DeploymentRolloutStateCompleted, 2, 2)}, v1, ""},
 		{"NoRolloutStateAlone", []types.Deployment{dep("PRIMARY", v1, "", 2, 2)}, v1, ""},
 		{"MidDeployment", []types.Deployment{dep("PRIMARY", v2, types.DeploymentRolloutStateInProgress, 0, 2), dep("ACTIVE", v1, types.DeploymentRolloutStateCompleted, 2, 2)}, "", "deployment ecs-svc/PRIMARY of api:2 is IN_PROGRESS"},
-		{"FailedWithoutRollback", []types.Deployment{dep("PRIMARY", v2, types.DeploymentRolloutStateFailed, 0, 2)}, "", "rollback-backend --to-revision"},
+		{"FailedWithoutRollback", []types.Deployment{dep("PRIMARY", v2, types.DeploymentRolloutStateFailed, 0, 2)}, "", "roll the service back to a revision"},
 		{"NoPrimary", nil, "", "has no PRIMARY deployment"},
 	}
 	for _, tt := range tests {

@@ -107,7 +107,7 @@ func TestRollback_ReturnsToTheRevisionTheLastReleaseReplaced(t *testing.T) {
 	// Nothing recorded put api:1 in place, so a second rollback needs --to-revision.
 	_, err = ecsdeploy.Rollback(t.Context(), e.clients, ro)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "give --to-revision")
+	assert.Contains(t, err.Error(), "name the revision to go back to")
 
 	ro.ToRevision = "2"
 	_, err = ecsdeploy.Rollback(t.Context(), e.clients, ro)
@@ -129,7 +129,7 @@ func TestRollback_ToRevisionWithoutAStore(t *testing.T) {
 	ro.ToRevision = "api:99"
 	_, err = ecsdeploy.Rollback(t.Context(), e.clients, ro)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "check --to-revision")
+	assert.Contains(t, err.Error(), "check the revision to go back to")
 
 	other := appTaskDef()
 	other.Family = aws.String("billing")
@@ -138,13 +138,13 @@ func TestRollback_ToRevisionWithoutAStore(t *testing.T) {
 	ro.ToRevision = "billing:1"
 	_, err = ecsdeploy.Rollback(t.Context(), e.clients, ro)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "task definition billing:1 is of family billing, but service api runs family api: check --to-revision")
+	assert.Contains(t, err.Error(), "task definition billing:1 is of family billing, but service api runs family api: name a revision of api")
 	assert.Equal(t, updates, e.sim.Count("ecs", "UpdateService"), "another application's revision is never deployed")
 
 	ro.ToRevision = ""
 	_, err = ecsdeploy.Rollback(t.Context(), e.clients, ro)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "give --to-revision")
+	assert.Contains(t, err.Error(), "name the revision to go back to")
 }
 
 func TestDeploy_ClusterAndServiceARNsShareTheLockAndRecordsOfTheirNames(t *testing.T) {
@@ -210,7 +210,7 @@ func TestDeploy_TheSecondOfTwoConcurrentDeploysRefusesNamingTheFirst(t *testing.
 	require.ErrorAs(t, err, &locked)
 	assert.Equal(t, "alice@ci", locked.Holder.Who)
 	assert.Contains(t, err.Error(), "another deploy is in progress")
-	assert.Contains(t, err.Error(), "rollback-backend --cluster main --service api --to-revision api:1",
+	assert.Contains(t, err.Error(), "roll it back to revision api:1",
 		"the lock says where to go back to if its deploy died")
 
 	require.NoError(t, <-done, "the first deploy is not disturbed")

@@ -177,7 +177,7 @@ func (o *MigrateOptions) validate() error {
 	}
 	if o.Image != "" {
 		if _, err := parseImage(o.Image); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, setting("Image", err))
 		}
 	}
 	if len(errs) > 0 {

@@ -97,13 +97,13 @@ func (o *DeployOptions) validate() error {
 func (o *DeployOptions) check(withImage bool) error {
 	var errs []error
 	if o.Cluster == "" {
-		errs = append(errs, errors.New("cluster is empty: give the ECS cluster name with --cluster"))
+		errs = append(errs, setting("Cluster", errors.New("cluster is empty: name the ECS cluster")))
 	}
 	if o.Service == "" {
-		errs = append(errs, errors.New("service is empty: give the ECS service name with --service"))
+		errs = append(errs, setting("Service", errors.New("service is empty: name the ECS service")))
 	}
 	if _, err := parseImage(o.Image); withImage && err != nil {
-		errs = append(errs, err)
+		errs = append(errs, setting("Image", err))
 	}
 	if len(o.MigrateCommand) > 0 && strings.TrimSpace(o.MigrateCommand[0]) == "" {
 		errs = append(errs, errors.New("migrate command starts with an empty word: give the command, e.g. [\"./app\",\"migrate\"], or leave it out"))

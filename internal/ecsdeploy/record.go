@@ -24,7 +24,7 @@ func newRecord(cluster, service string, prior []release.Step) *release.Record {
 
 // finish completes the record and writes it to the store (see release.Finish).
 func finish(ctx context.Context, store *release.Store, rec *release.Record, outcome string, err error, out io.Writer) (*release.Record, error) {
-	return release.Finish(ctx, store, rec, outcome, err, out, "rollback-backend will need --to-revision")
+	return release.Finish(ctx, store, rec, outcome, err, out, "a rollback will need the revision to go back to named")
 }
 
 // lock takes the per-service deploy lock (when store is set) and returns
@@ -48,7 +48,7 @@ func lock(ctx context.Context, out io.Writer, rec *release.Record, store *releas
 	}
 	return func() {
 		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
-			fmt.Fprintf(out, "    warning: release deploy lock %s: %v; remove it with --break-lock on the next deploy\n", l.URI, err)
+			fmt.Fprintf(out, "    warning: release deploy lock %s: %v; break it on the next deploy\n", l.URI, err)
 		}
 	}, nil
 }

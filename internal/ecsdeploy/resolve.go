@@ -23,24 +23,24 @@ type liveService struct {
 // describeService checks the cluster and the service exist and are ACTIVE.
 func describeService(ctx context.Context, api ECSAPI, cluster, service string) (*liveService, error) {
 	if cluster == "" {
-		return nil, errors.New("cluster is empty: give the ECS cluster name with --cluster")
+		return nil, setting("Cluster", errors.New("cluster is empty: name the ECS cluster"))
 	}
 	if service == "" {
-		return nil, errors.New("service is empty: give the ECS service name with --service")
+		return nil, setting("Service", errors.New("service is empty: name the ECS service"))
 	}
 	cl, err := api.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{cluster}})
 	if err != nil {
 		return nil, fmt.Errorf("describe cluster %s: %w", cluster, err)
 	}
 	if len(cl.Clusters) == 0 || aws.ToString(cl.Clusters[0].Status) != "ACTIVE" {
-		return nil, fmt.Errorf("cluster %q not found (or not ACTIVE) in this account and region: check --cluster", cluster)
+		return nil, setting("Cluster", fmt.Errorf("cluster %q not found (or not ACTIVE) in this account and region: check the cluster name, the account and the region", cluster))
 	}
 	out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
 	if err != nil {
 		return nil, fmt.Errorf("describe service %s in cluster %s: %w", service, cluster, err)
 	}
 	if len(out.Services) == 0 || aws.ToString(out.Services[0].Status) != "ACTIVE" {
-		return nil, fmt.Errorf("service %q not found (or not ACTIVE) in cluster %q: check --service", service, cluster)
+		return nil, setting("Service", fmt.Errorf("service %q not found (or not ACTIVE) in cluster %q: check the service name", service, cluster))
 	}
 	return &liveService{Cluster: cluster, Service: service, Svc: out.Services[0]}, nil
 }
@@ -82,7 +82,7 @@ func liveRevisionARN(l *liveService) (string, error) {
 	steady := p.RolloutState == types.DeploymentRolloutStateCompleted ||
 		(p.RolloutState == "" && len(l.Svc.Deployments) == 1)
 	if !steady {
-		return "", &unstableError{fmt.Sprintf("service %s is not stable: deployment %s of %s is %s (%s); wait until it finishes, or run rollback-backend --to-revision <revision>",
+		return "", &unstableError{fmt.Sprintf("service %s is not stable: deployment %s of %s is %s (%s); wait until it finishes, or roll the service back to a revision",
 			l.Service, aws.ToString(p.Id), revName(aws.ToString(p.TaskDefinition)), orUnknown(string(p.RolloutState)), aws.ToString(p.RolloutStateReason))}
 	}
 	return aws.ToString(p.TaskDefinition), nil
@@ -123,10 +123,10 @@ func pickContainer(td *types.TaskDefinition, name string) (string, error) {
 				return name, nil
 			}
 		}
-		return "", fmt.Errorf("container %q is not in task definition %s (containers: %s): check --container", name, rev, strings.Join(all, ", "))
+		return "", setting("Container", fmt.Errorf("container %q is not in task definition %s (containers: %s): name one of them", name, rev, strings.Join(all, ", ")))
 	}
 	if len(essential) != 1 {
-		return "", fmt.Errorf("task definition %s has %d essential containers (%s): choose one with --container", rev, len(essential), strings.Join(essential, ", "))
+		return "", setting("Container", fmt.Errorf("task definition %s has %d essential containers (%s): name the one whose image changes", rev, len(essential), strings.Join(essential, ", ")))
 	}
 	return essential[0], nil
 }

@@ -30,7 +30,7 @@ func (d *deploy) rollback(ctx context.Context, w *watcher, next string, cause er
 	})
 	before := revName(d.before)
 	if err != nil {
-		return release.OutcomeFailed, fmt.Errorf("%w; rolling back to %s ALSO failed: %v; the service state is uncertain: check it in the ECS console and run rollback-backend --to-revision %s",
+		return release.OutcomeFailed, fmt.Errorf("%w; rolling back to %s ALSO failed: %v; the service state is uncertain: check it in the ECS console and roll the backend back to revision %s",
 			cause, before, err, before)
 	}
 	what := "deploy FAILED"
@@ -62,7 +62,7 @@ type RollbackOptions struct {
 func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Record, error) {
 	o.Timeout, o.PollInterval, o.Out = timing(o.Timeout, o.PollInterval, o.Out)
 	if o.ToRevision == "" && o.Releases == nil {
-		return nil, errors.New("rollback: give --to-revision, or a release store so the previous revision can be read from the last release record")
+		return nil, setting("ToRevision", errors.New("rollback: name the revision to go back to, or give a release store so the previous revision can be read from the last release record"))
 	}
 	if o.Releases != nil && o.Who == "" {
 		return nil, errors.New("rollback: who is empty: set it to user@host or the CI job URL so the deploy lock names its holder")
@@ -107,7 +107,7 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release
 		fmt.Fprint(o.Out, p.String()+dryRunOK+"\n")
 		return release.OutcomeDryRun, nil
 	}
-	h := release.Holder{Who: o.Who, What: fmt.Sprintf("rollback-backend %s/%s to %s", o.Cluster, o.Service, revName(target))}
+	h := release.Holder{Who: o.Who, What: fmt.Sprintf("backend rollback of %s/%s to %s", o.Cluster, o.Service, revName(target))}
 	unlock, err := lock(ctx, o.Out, rec, o.Releases, h, release.LockOptions{Break: o.BreakLock})
 	if err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
@@ -119,7 +119,7 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
 	if cur := aws.ToString(now.Svc.TaskDefinition); cur != rec.Backend.BeforeRevision {
-		return release.OutcomeFailed, fmt.Errorf("service %s changed while this rollback was starting (it was on %s, now %s): nothing was changed; run rollback-backend again",
+		return release.OutcomeFailed, fmt.Errorf("service %s changed while this rollback was starting (it was on %s, now %s): nothing was changed; run the rollback again",
 			o.Service, revName(rec.Backend.BeforeRevision), revName(cur))
 	}
 	l.Svc = now.Svc // fresh events: only what happens from now on is printed
@@ -142,7 +142,7 @@ func primaryCompleted(l *liveService) bool {
 	return err == nil
 }
 
-// rollbackTarget resolves --to-revision, or finds the release that put the
+// rollbackTarget resolves o.ToRevision, or finds the release that put the
 // live revision in place and returns the revision it replaced.
 func rollbackTarget(ctx context.Context, api ECSAPI, o RollbackOptions, l *liveService) (string, error) {
 	ref := o.ToRevision
@@ -156,13 +156,13 @@ func rollbackTarget(ctx context.Context, api ECSAPI, o RollbackOptions, l *liveS
 	}
 	td, _, err := describeTaskDef(ctx, api, ref)
 	if err != nil {
-		return "", fmt.Errorf("%w: check --to-revision", err)
+		return "", setting("ToRevision", fmt.Errorf("%w: check the revision to go back to", err))
 	}
 	if family, live := aws.ToString(td.Family), familyOf(aws.ToString(l.Svc.TaskDefinition)); live != "" && family != live {
-		return "", fmt.Errorf("task definition %s is of family %s, but service %s runs family %s: check --to-revision", revName(aws.ToString(td.TaskDefinitionArn)), family, l.Service, live)
+		return "", setting("ToRevision", fmt.Errorf("task definition %s is of family %s, but service %s runs family %s: name a revision of %s", revName(aws.ToString(td.TaskDefinitionArn)), family, l.Service, live, live))
 	}
 	if td.Status != "ACTIVE" {
-		return "", fmt.Errorf("task definition %s is %s; ECS cannot start new tasks from it: give an ACTIVE revision with --to-revision", revName(aws.ToString(td.TaskDefinitionArn)), td.Status)
+		return "", setting("ToRevision", fmt.Errorf("task definition %s is %s; ECS cannot start new tasks from it: name an ACTIVE revision", revName(aws.ToString(td.TaskDefinitionArn)), td.Status))
 	}
 	return aws.ToString(td.TaskDefinitionArn), nil
 }
@@ -186,7 +186,7 @@ func previousFromRecords(ctx context.Context, store *release.Store, l *liveServi
 		}
 		return r.Backend.BeforeRevision, nil
 	}
-	return "", fmt.Errorf("no successful release record of %s deployed %s (the live revision): give --to-revision", target, revName(live))
+	return "", setting("ToRevision", fmt.Errorf("no successful release record of %s deployed %s (the live revision): name the revision to go back to", target, revName(live)))
 }
 
 // familyOf returns the family of a task definition ARN or family:revision.
