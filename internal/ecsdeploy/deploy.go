@@ -53,6 +53,8 @@ func Deploy(ctx context.Context, c Clients, o DeployOptions) (*release.Record, e
 	}
 	rec := newRecord(o.Cluster, o.Service, o.PriorSteps)
 	rec.Backend.Image = o.Image
+	rec.Redactor = newRedactor(o.MigrateCommand, o.Redact)
+	o.Out = rec.Redactor.Writer(o.Out)
 	d := &deploy{c: c, o: o, rec: rec, unlock: func() {}}
 	outcome, err := d.run(ctx)
 	// The record is written while the lock is still held, so the next

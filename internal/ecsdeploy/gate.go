@@ -30,9 +30,9 @@ func gateSpec(l *liveService, td *types.TaskDefinition, container string, cmd []
 
 // migrationRecord is the record of a migration; scrub has already hidden
 // the credentials in res.
-func migrationRecord(res *migration.Result, cmd, redactNames []string) *release.MigrationRecord {
+func migrationRecord(res *migration.Result, cmd []string, red *redact.Redactor) *release.MigrationRecord {
 	if res == nil {
-		return &release.MigrationRecord{Command: redact.Command(cmd, redactNames...)}
+		return &release.MigrationRecord{Command: red.Command(cmd)}
 	}
 	return &release.MigrationRecord{
 		Command: res.Command, TaskARN: res.TaskARN, ExitCode: res.ExitCode, StopCode: res.StopCode,
@@ -40,20 +40,24 @@ func migrationRecord(res *migration.Result, cmd, redactNames []string) *release.
 	}
 }
 
-// scrub hides in a migration's result what looks like a credential in its
-// command, there and in its log lines, before anything shows or stores it.
-func scrub(res *migration.Result, cmd, redactNames []string) {
+// newRedactor is the redactor of a release or a migration: it knows the
+// secrets of the migration command (and the names the user marks) from
+// the start, and learns more from what it sees (log lines, errors).
+func newRedactor(cmd, names []string) *redact.Redactor {
+	red := redact.New(names...)
+	red.Command(cmd)
+	return red
+}
+
+// scrub hides credentials in a migration's result (its command, log lines
+// and reasons) before anything shows or stores it.
+func scrub(res *migration.Result, cmd []string, red *redact.Redactor) {
 	if res == nil {
 		return
 	}
-	res.Command = redact.Command(cmd, redactNames...)
-	res.Log = redact.Lines(res.Log, redact.Values(cmd, redactNames...))
-}
-
-// shownOut is out with the command's credentials hidden, for the log lines
-// the gate streams.
-func shownOut(out io.Writer, cmd, redactNames []string) io.Writer {
-	return redact.Writer(out, redact.Values(cmd, redactNames...))
+	res.Command = red.Command(cmd)
+	res.Log = red.Lines(res.Log)
+	res.Failure, res.StoppedReason = red.String(res.Failure), red.String(res.StoppedReason)
 }
 
 // migrate is step 4. On failure the service is never touched and the new
@@ -67,16 +71,15 @@ func (d *deploy) migrate(ctx context.Context, next *types.TaskDefinition) error 
 	var res *migration.Result
 	err = step(d.o.Out, d.rec, "migrate", func() (string, error) {
 		var err error
-		out := shownOut(d.o.Out, d.o.MigrateCommand, d.o.Redact)
-		spec := gateSpec(d.live, next, d.container, d.o.MigrateCommand, d.rec.ID, d.o.Timeout, d.o.PollInterval, out)
+		spec := gateSpec(d.live, next, d.container, d.o.MigrateCommand, d.rec.ID, d.o.Timeout, d.o.PollInterval, d.o.Out)
 		res, err = migration.Run(ctx, d.c.ECS, d.c.Logs, spec)
-		scrub(res, d.o.MigrateCommand, d.o.Redact)
+		scrub(res, d.o.MigrateCommand, d.rec.Redactor)
 		if err != nil {
-			return "", err
+			return "", d.rec.Redactor.Error(err) // the log tail it carries, as the record keeps it
 		}
 		return fmt.Sprintf("task %s exited 0", shortID(res.TaskARN)), nil
 	})
-	d.rec.Backend.Migration = migrationRecord(res, d.o.MigrateCommand, d.o.Redact)
+	d.rec.Backend.Migration = migrationRecord(res, d.o.MigrateCommand, d.rec.Redactor)
 	if err == nil {
 		return nil
 	}

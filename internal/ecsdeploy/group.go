@@ -59,7 +59,7 @@ func deployGroup(ctx context.Context, c Clients, o DeployOptions, services []str
 		d.unlock()
 	}
 	if err != nil {
-		return recs, errors.Join(append([]error{err}, errs...)...)
+		return recs, g.ds[0].rec.Redactor.Error(errors.Join(append([]error{err}, errs...)...))
 	}
 	return recs, errors.Join(errs...)
 }
@@ -78,6 +78,8 @@ func newGroup(c Clients, o DeployOptions, services []string, prefix bool) (*grou
 		return nil, errors.New("deploy: no service given: name at least one service, e.g. api,worker")
 	}
 	seen := map[string]bool{}
+	red := newRedactor(o.MigrateCommand, o.Redact) // one for the release: what one service's part learns, all hide
+	o.Out = red.Writer(o.Out)
 	g := &group{out: o.Out}
 	for i, svc := range services {
 		if seen[svc] {
@@ -96,7 +98,7 @@ func newGroup(c Clients, o DeployOptions, services []string, prefix bool) (*grou
 			return nil, err
 		}
 		rec := newRecord(so.Cluster, svc, o.PriorSteps)
-		rec.Backend.Image = so.Image
+		rec.Backend.Image, rec.Redactor = so.Image, red
 		g.ds = append(g.ds, &deploy{c: c, o: so, rec: rec, unlock: func() {}})
 	}
 	return g, nil

@@ -89,6 +89,8 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*Migrated, error
 	}
 	var db *dbsnapshot.DB
 	rec := newRecord(o.Cluster, o.Service, nil) // for step timings and the release id only
+	rec.Redactor = newRedactor(o.Command, o.Redact)
+	o.Out = rec.Redactor.Writer(o.Out)
 	var l *liveService
 	var td *types.TaskDefinition
 	var container string
@@ -146,9 +148,8 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*Migrated, error
 	}
 	var res *migration.Result
 	err = step(o.Out, rec, "migrate", func() (string, error) {
-		out := shownOut(o.Out, o.Command, o.Redact)
-		res, err = migration.Run(ctx, c.ECS, c.Logs, gateSpec(l, td, container, o.Command, rec.ID, o.Timeout, o.PollInterval, out))
-		scrub(res, o.Command, o.Redact)
+		res, err = migration.Run(ctx, c.ECS, c.Logs, gateSpec(l, td, container, o.Command, rec.ID, o.Timeout, o.PollInterval, o.Out))
+		scrub(res, o.Command, rec.Redactor)
 		if err != nil {
 			return "", err
 		}
@@ -156,7 +157,7 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*Migrated, error
 	})
 	if err != nil {
 		what, tail := migrationFailure(err, res)
-		return &Migrated{Result: res, Snapshot: snap}, &wrapped{msg: fmt.Sprintf("%s; the service was not changed%s%s", what, snapshotNote(snap), tail), err: err}
+		return &Migrated{Result: res, Snapshot: snap}, rec.Redactor.Error(&wrapped{msg: fmt.Sprintf("%s; the service was not changed%s%s", what, snapshotNote(snap), tail), err: err})
 	}
 	return &Migrated{Result: res, Snapshot: snap}, nil
 }

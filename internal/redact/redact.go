@@ -1,129 +1,174 @@
-// Package redact hides the values of a command that look like credentials
-// before esteira prints or stores it: release records, progress lines, dry
-// runs and results. The command itself still runs as given; only what is
-// shown is changed. Credentials belong in the task definition (Secrets
-// Manager references), and the README says so; this is the safety net for
-// a command that carries one anyway.
+// Package redact hides credentials before esteira prints or stores
+// anything: release records, progress lines, dry runs, results and errors.
+// A Redactor learns the secret values it sees (in the command, under the
+// names the user marks, in URLs, headers and log lines) and hides each
+// wherever it appears later, not only where it was first seen. The command
+// itself still runs as given; only what is shown is changed. Credentials
+// belong in the task definition (Secrets Manager references), and the
+// README says so; this is the safety net for a command that carries one
+// anyway.
+//
+// What counts as a credential, by its form: the value of a flag, variable,
+// field or header whose name looks sensitive (--password x, --key=x,
+// --password:x, PGPASSWORD=x, ?password=x, "token":"x", Authorization:
+// Bearer x), the password of a URL (scheme://user:x@host), and the value of
+// short -p (-p x, -px), which mysql takes for a password: a port hidden by
+// mistake is safe, a password shown is not. Words inside a word (sh -c
+// "./app --token x") are read the same way.
 package redact
 
 import (
 	"io"
-	"net/url"
-	"regexp"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // Mask replaces every hidden value.
 const Mask = "<redacted>"
 
-// sensitive matches a flag or variable name that holds a credential:
-// --password, --db-password, PGPASSWORD, API_TOKEN, --client-secret, --api-key.
-var sensitive = regexp.MustCompile(`(?i)(pass(word|wd)?|pwd|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credentials?|auth)$`)
+// minLearned is the shortest value hidden wherever it appears: a shorter
+// one is hidden where it is found, but hiding it everywhere would mangle
+// ordinary text.
+const minLearned = 4
 
-// userinfo matches scheme://user:password@ anywhere in a word.
-var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*):([^/\s@]*)@`)
+// Redactor hides credentials in everything passed through it, learning
+// their values as it goes. It is safe for concurrent use.
+type Redactor struct {
+	names  map[string]bool // lower case, without dashes
+	mu     sync.Mutex
+	values []string // learned, longest first
+}
 
-// Command returns a copy of words with credentials hidden: the value of a
-// flag or variable whose name looks sensitive or is one of names (as
-// --flag=value, --flag value, or NAME=value), and the password of any URL
-// with user information.
-func Command(words []string, names ...string) []string {
-	extra := map[string]bool{}
+// New returns a Redactor that also treats names (flags or variables such
+// as --dsn or DB_CONN) as holding credentials.
+func New(names ...string) *Redactor {
+	r := &Redactor{names: map[string]bool{}}
 	for _, n := range names {
-		extra[strings.ToLower(strings.TrimLeft(n, "-"))] = true
+		r.names[strings.ToLower(strings.TrimLeft(n, "-"))] = true
 	}
-	isSensitive := func(name string) bool {
-		bare := strings.ToLower(strings.TrimLeft(name, "-"))
-		return bare != "" && (sensitive.MatchString(bare) || extra[bare])
+	return r
+}
+
+// Learn marks values as secret, wherever they appear from now on.
+func (r *Redactor) Learn(values ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range values {
+		if len(v) < minLearned || strings.Contains(v, Mask) || slices.Contains(r.values, v) {
+			continue
+		}
+		r.values = append(r.values, v)
 	}
+	slices.SortFunc(r.values, func(a, b string) int { return len(b) - len(a) })
+}
+
+// known hides every learned value in s.
+func (r *Redactor) known(s string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range r.values {
+		s = strings.ReplaceAll(s, v, Mask)
+	}
+	return s
+}
+
+// String returns s with its credentials hidden, learning them first.
+func (r *Redactor) String(s string) string {
+	spans := r.find(s)
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+	var b strings.Builder
+	last := 0
+	for _, sp := range spans {
+		if sp.start < last || sp.end <= sp.start {
+			continue
+		}
+		r.Learn(s[sp.start:sp.end])
+		b.WriteString(s[last:sp.start])
+		b.WriteString(Mask)
+		last = sp.end
+	}
+	b.WriteString(s[last:])
+	return r.known(b.String())
+}
+
+// Command returns a copy of the words of a command with credentials
+// hidden: a word after a sensitive flag is hidden whole (spaces and all),
+// every other word is read as String reads text.
+func (r *Redactor) Command(words []string) []string {
 	out := make([]string, len(words))
-	hideNext := false
-	for i, w := range words {
-		switch {
-		case hideNext:
-			out[i], hideNext = Mask, false
-			continue
-		case strings.HasPrefix(w, "-") && !strings.Contains(w, "="):
-			hideNext = isSensitive(w)
-			out[i] = w
+	for i := 0; i < len(words); i++ {
+		if r.valueAfter(words[i]) && i+1 < len(words) {
+			r.Learn(words[i+1])
+			out[i], out[i+1] = words[i], Mask
+			i++
 			continue
 		}
-		if name, _, ok := strings.Cut(w, "="); ok && isSensitive(name) {
-			out[i] = name + "=" + Mask
-			continue
-		}
-		out[i] = URLs(w)
+		out[i] = r.String(words[i])
+	}
+	for i, w := range out { // values learned from later words, in earlier ones
+		out[i] = r.known(w)
 	}
 	return out
 }
 
-// URLs hides the password of every URL with user information in s.
-func URLs(s string) string {
-	return userinfo.ReplaceAllStringFunc(s, func(m string) string {
-		sub := userinfo.FindStringSubmatch(m)
-		if _, err := url.Parse(sub[1] + "@x"); err != nil {
-			return m
-		}
-		return sub[1] + ":" + Mask + "@"
-	})
-}
-
-// Values returns the values Command hides in words, so the same values can
-// be hidden where the command's own output repeats them (its logs).
-func Values(words []string, names ...string) []string {
-	shown := Command(words, names...)
-	var vals []string
-	for i, w := range words {
-		if shown[i] == w {
-			continue
-		}
-		if shown[i] == Mask {
-			vals = append(vals, w)
-			continue
-		}
-		if name, v, ok := strings.Cut(w, "="); ok && shown[i] == name+"="+Mask {
-			vals = append(vals, v)
-			continue
-		}
-		for _, m := range userinfo.FindAllStringSubmatch(w, -1) {
-			vals = append(vals, m[2])
-		}
+// Lines returns a copy of lines with credentials hidden.
+func (r *Redactor) Lines(lines []string) []string {
+	if lines == nil {
+		return nil
 	}
-	var out []string
-	for _, v := range vals {
-		if len(v) >= 4 { // too short to hide without mangling ordinary text
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// Lines returns a copy of lines with every one of values and every URL
-// password hidden.
-func Lines(lines []string, values []string) []string {
 	out := make([]string, len(lines))
 	for i, l := range lines {
-		for _, v := range values {
-			l = strings.ReplaceAll(l, v, Mask)
-		}
-		out[i] = URLs(l)
+		out[i] = r.String(l)
+	}
+	for i, l := range out {
+		out[i] = r.known(l)
 	}
 	return out
 }
 
-// Writer hides values and URL passwords in everything written through it.
-// Progress is written a line at a time, so a value never spans two writes.
-func Writer(w io.Writer, values []string) io.Writer { return &writer{w: w, values: values} }
-
-type writer struct {
-	w      io.Writer
-	values []string
+// Error returns err with credentials hidden from its message; errors.Is
+// and errors.As still see err. A nil err stays nil.
+func (r *Redactor) Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := r.String(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return &hidden{msg: msg, err: err}
 }
 
-func (r *writer) Write(p []byte) (int, error) {
-	s := Lines([]string{string(p)}, r.values)[0]
-	if _, err := io.WriteString(r.w, s); err != nil {
+type hidden struct {
+	msg string
+	err error
+}
+
+func (h *hidden) Error() string { return h.msg }
+func (h *hidden) Unwrap() error { return h.err }
+
+// Writer hides credentials in everything written through it. Progress is
+// written a line at a time, so a value never spans two writes.
+func (r *Redactor) Writer(w io.Writer) io.Writer { return &writer{w: w, r: r} }
+
+type writer struct {
+	w io.Writer
+	r *Redactor
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(w.w, w.r.String(string(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// Command returns a copy of words with credentials hidden (see
+// Redactor.Command); names are flags or variables also treated as secret.
+func Command(words []string, names ...string) []string { return New(names...).Command(words) }
+
+// URLs hides the password of every URL with user information in s.
+func URLs(s string) string {
+	return userinfo.ReplaceAllString(s, "$1:"+Mask+"@")
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"time"
+
+	"github.com/futuraplataforma/esteira/internal/redact"
 )
 
 // Record outcomes.
@@ -88,6 +90,40 @@ type Record struct {
 	Frontend    *FrontendRecord    `json:"frontend,omitempty"`
 	Environment *EnvironmentRecord `json:"environment,omitempty"`
 	Lambda      *LambdaRecord      `json:"lambda,omitempty"`
+
+	// Redactor, when the release knows secrets (its migration command, the
+	// names the user marks), hides them in the record as it is finished
+	// and written; without one, the record's own text teaches a new one.
+	Redactor *redact.Redactor `json:"-"`
+}
+
+// redactor is the record's Redactor, or a new one.
+func (r *Record) redactor() *redact.Redactor {
+	if r.Redactor != nil {
+		return r.Redactor
+	}
+	return redact.New()
+}
+
+// scrub hides credentials in the record's text: its error, its steps'
+// details, its migration's command, log and reasons, its gate's output.
+// What identifies a release (targets, revisions, the backup location) is
+// kept as it is: a rollback reads it. It runs twice, so a value learned
+// late (in the error) is hidden in what came before (a step's detail).
+func (r *Record) scrub(red *redact.Redactor) {
+	for range 2 {
+		r.Error = red.String(r.Error)
+		for i := range r.Steps {
+			r.Steps[i].Detail = red.String(r.Steps[i].Detail)
+		}
+		if r.Backend != nil && r.Backend.Migration != nil {
+			m := r.Backend.Migration
+			m.Command, m.Log, m.StoppedReason = red.Command(m.Command), red.Lines(m.Log), red.String(m.StoppedReason)
+		}
+		if r.Environment != nil {
+			r.Environment.GateOutput = red.Lines(r.Environment.GateOutput)
+		}
+	}
 }
 
 // LambdaRecord is what a function release changed: the alias moved from

@@ -41,6 +41,7 @@ func (s *Store) Put(ctx context.Context, r *Record) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("put release record %s: %w", r.ID, err)
 	}
+	r.scrub(r.redactor()) // nothing is stored that Finish did not see, nor a credential
 	body, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("encode release record %s: %w", r.ID, err)

@@ -51,9 +51,13 @@ func RoundDuration(d time.Duration) time.Duration {
 // need --to-revision").
 func Finish(ctx context.Context, store *Store, rec *Record, outcome string, err error, out io.Writer, noRecord string) (*Record, error) {
 	rec.FinishedAt, rec.Outcome = time.Now().UTC(), outcome
+	red := rec.redactor()
+	rec.scrub(red)
+	err = red.Error(err) // the error the user sees, as the record says it
 	if err != nil {
 		rec.Error = err.Error()
 	}
+	rec.scrub(red)
 	fmt.Fprintf(out, "==> %s %s in %s\n", rec.Kind, outcome, RoundDuration(rec.FinishedAt.Sub(rec.StartedAt)))
 	locked := slices.ContainsFunc(rec.Steps, func(s Step) bool { return s.Name == "lock" && s.Outcome == StepOK })
 	if store == nil || (!locked && outcome != OutcomeNoChange) {
