@@ -84,7 +84,9 @@ type lockBody struct {
 // a *LockedError naming the holder (Stale when older than o.StaleAfter),
 // unless o.Break is set: then the held lock, stale or not, is deleted only if
 // it has not changed since it was read, and taking it is tried once more; if
-// another deploy wins that race, its holder is named in a *LockedError.
+// another deploy wins that race, its holder is named in a *LockedError. On a
+// server that ignores If-Match on DeleteObject a held lock is never broken:
+// a *BreakRefusedError says how to clear it by hand.
 func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOptions) (*Lock, error) {
 	if s.err != nil {
 		return nil, s.err
@@ -105,10 +107,6 @@ func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOption
 	if !cond.createOnce {
 		return nil, fmt.Errorf("acquire lock %s: the S3 server of bucket %s ignores If-None-Match on PutObject, so two deploys could both take the lock: "+
 			"keep --release-bucket on AWS S3 or on a server that honours conditional writes (versitygw does), or leave --release-bucket out (no lock, no records)", name, s.bucket)
-	}
-	if o.Break && !cond.deleteMatch {
-		return nil, fmt.Errorf("break lock %s: the S3 server of bucket %s ignores If-Match on DeleteObject, so two runs breaking the lock at once could both take it: "+
-			"check that no deploy runs, delete %s by hand, then run again without --break-lock", name, s.bucket, s.uri(s.prefix+"/locks/"+name+".json"))
 	}
 	if h.Since.IsZero() {
 		h.Since = time.Now().UTC()
@@ -136,6 +134,9 @@ func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOption
 		stale := time.Since(cur.Since) > o.StaleAfter
 		if !o.Break || broke != nil {
 			return nil, &LockedError{Name: name, Holder: cur.Holder, Stale: stale}
+		}
+		if !cond.deleteMatch {
+			return nil, &BreakRefusedError{Name: name, URI: l.URI, Bucket: s.bucket, Holder: cur.Holder, BackupID: backupID(cur.Backup)}
 		}
 		if err := s.breakLock(ctx, name, l.key, etag); err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -65,4 +66,42 @@ func (l *Lock) Check(ctx context.Context) error {
 		return l.lost(&cur.Holder)
 	}
 	return nil
+}
+
+// BreakRefusedError is returned by Acquire asked to break a held lock on a
+// server that ignores If-Match on DeleteObject (MinIO): two runs breaking it
+// at once could both take it, so it must be cleared by hand. It names the
+// holder and, when the holder's lock names one, the backup that puts back
+// what the holder's release changed: a release that died wrote no record,
+// so after the lock is deleted by hand the records alone would go one
+// release too far back.
+type BreakRefusedError struct {
+	Name, URI, Bucket string
+	Holder            Holder
+	// BackupID is the id of Holder.Backup (its last path segment, a
+	// release id); "" when the lock names no backup.
+	BackupID string
+}
+
+func (e *BreakRefusedError) Error() string {
+	msg := fmt.Sprintf("break lock %s: the S3 server of bucket %s ignores If-Match on DeleteObject, so two runs breaking the lock at once could both take it; "+
+		"it is held by %s since %s", e.Name, e.Bucket, e.Holder.Who, e.Holder.Since.UTC().Format(time.RFC3339))
+	if e.Holder.What != "" {
+		msg += fmt.Sprintf(" for %q", e.Holder.What)
+	}
+	msg += fmt.Sprintf(": check that no deploy runs, delete %s by hand, then run again without --break-lock", e.URI)
+	if e.BackupID != "" {
+		msg += fmt.Sprintf("; if its release died midway, restore backup %s (%s), which puts back what it changed: "+
+			"it wrote no record, so the records alone would go one release too far back", e.BackupID, e.Holder.Backup)
+	}
+	return msg
+}
+
+// backupID is the last path segment of a backup URI (s3://bucket/root/<id>/).
+func backupID(uri string) string {
+	uri = strings.TrimSuffix(uri, "/")
+	if uri == "" || !strings.Contains(uri, "/") {
+		return uri
+	}
+	return uri[strings.LastIndex(uri, "/")+1:]
 }

@@ -257,12 +257,15 @@ func chooseBackup(ctx context.Context, st objectStore, site location, o Rollback
 		if err != nil {
 			return src, fmt.Errorf("list the release records of %s: %w", target(site), err)
 		}
-		uri := lastDeployBackup(recs)
-		if uri == "" {
+		last := lastDeploy(recs)
+		root := newLocation(o.BackupBucket, o.BackupPrefix)
+		if err := checkNoneUnrecorded(ctx, st, site, root, recs, last); err != nil {
+			return src, err
+		}
+		if last == nil {
 			return src, fmt.Errorf("no deploy of %s that changed the site is recorded: pass --backup <release-id>", target(site))
 		}
-		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(uri, "s3://"), "/")
-		src = newLocation(bucket, prefix)
+		src = parseBackupURI(last.Frontend.BackupURI)
 	}
 	if src.Bucket == "" || site.contains(src) {
 		return src, fmt.Errorf("backup %q is not a backup location outside the site: pass a release id or s3://bucket/prefix/", o.Backup)
@@ -278,6 +281,14 @@ func chooseBackup(ctx context.Context, st objectStore, site location, o Rollback
 // rollbacks (no publish step) are skipped. Records are ordered by StartedAt
 // here: release ids only resolve to the second.
 func lastDeployBackup(recs []*release.Record) string {
+	if rec := lastDeploy(recs); rec != nil {
+		return rec.Frontend.BackupURI
+	}
+	return ""
+}
+
+// lastDeploy is the record of the deploy lastDeployBackup names, or nil.
+func lastDeploy(recs []*release.Record) *release.Record {
 	recs = slices.Clone(recs)
 	slices.SortStableFunc(recs, func(a, b *release.Record) int { return b.StartedAt.Compare(a.StartedAt) })
 	for _, rec := range recs {
@@ -287,9 +298,9 @@ func lastDeployBackup(recs []*release.Record) string {
 		}
 		for _, s := range rec.Steps {
 			if s.Name == "publish" {
-				return rec.Frontend.BackupURI
+				return rec
 			}
 		}
 	}
-	return ""
+	return nil
 }
