@@ -274,6 +274,12 @@ func TestParse_RefusesWhatWouldBeMisreadSilently(t *testing.T) {
 			`esteira.yaml:3: environments.s.frontend.buildDir: "/etc" must be a folder inside the frontend's source folder`},
 		{"dockerfile escaping", "environments:\n  s:\n    repository: r\n    backend: {source: api, dockerfile: ../Dockerfile, cluster: c, services: [a]}\n",
 			`esteira.yaml:4: environments.s.backend.dockerfile: "../Dockerfile" must be a file inside the backend's source folder`},
+		{"string for a boolean", "environments:\n  s:\n    frontend: {source: web, bucket: b, atomic: \"false\"}\n",
+			`esteira.yaml:3: environments.s.frontend.atomic: must be true or false`},
+		{"number for a boolean", "environments:\n  s:\n    frontend: {source: web, bucket: b, atomic: 1}\n",
+			`esteira.yaml:3: environments.s.frontend.atomic: must be true or false`},
+		{"string for a count", "environments:\n  s:\n    frontend: {source: web, bucket: b, backupBucket: k, maxDelete: \"0\"}\n",
+			`esteira.yaml:3: environments.s.frontend.maxDelete: must be a whole number of 0 or more`},
 		{"function source escaping", "environments:\n  s:\n    functions: [{name: f, source: a/../../x}]\n",
 			`esteira.yaml:3: environments.s.functions[0].source: "a/../../x" must be a folder inside the project`},
 	} {

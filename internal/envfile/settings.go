@@ -78,7 +78,7 @@ func (p *parser) duration(dst *string) func(*yaml.Node, string) {
 func (p *parser) boolean(dst *bool) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		v, err := strconv.ParseBool(n.Value)
-		if n.Kind != yaml.ScalarNode || err != nil {
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || err != nil { // "false" quoted, or 1, is not a YAML boolean
 			p.fail(n, key, "must be true or false")
 			return
 		}
@@ -90,7 +90,7 @@ func (p *parser) boolean(dst *bool) func(*yaml.Node, string) {
 func (p *parser) atLeastZero(dst **int) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		v, err := strconv.Atoi(n.Value)
-		if n.Kind != yaml.ScalarNode || err != nil || v < 0 {
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || err != nil || v < 0 {
 			p.fail(n, key, "must be a whole number of 0 or more")
 			return
 		}
