@@ -96,3 +96,33 @@ func TestDeploy_WhoseLockWasTakenAwayStopsAndLeavesTheNewerRelease(t *testing.T)
 	require.NoError(t, err)
 	assert.Nil(t, held, "B released its lock and A left none")
 }
+
+// A rollback whose lock is deleted by hand after it backed up the site
+// does not restore: another deploy may hold the lock by then.
+func TestRollback_WhoseLockWasTakenAwayDoesNotRestore(t *testing.T) {
+	e := newS3Env(t)
+	store := release.NewStore(e.direct, e.backups, "records")
+	for _, files := range []map[string]string{siteV1(), siteV2()} {
+		o := e.options(writeTree(t, files))
+		o.Releases, o.Who = store, "ci"
+		_, err := e.deploy(t, o)
+		require.NoError(t, err)
+	}
+	before := snapshot(t, e.direct, e.site, "www/")
+	beforeWrite = func(step string) {
+		if step == "the restore" {
+			_, err := e.direct.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(e.backups),
+				Key: aws.String("records/locks/frontend/" + e.site + "/www.json")})
+			assert.NoError(t, err)
+		}
+	}
+	t.Cleanup(func() { beforeWrite = nil })
+
+	rec, err := Rollback(t.Context(), Clients{S3: e.direct}, RollbackOptions{Bucket: e.site, Prefix: "www", BackupBucket: e.backups,
+		Releases: store, Who: "me"})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, release.ErrLockLost)
+	assert.Contains(t, err.Error(), "stopped before the restore")
+	assert.Equal(t, release.OutcomeFailed, rec.Outcome)
+	assert.Equal(t, before, snapshot(t, e.direct, e.site, "www/"), "the site was not restored")
+}
