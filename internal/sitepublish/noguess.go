@@ -85,11 +85,14 @@ func checkNoneUnrecorded(ctx context.Context, st objectStore, site, root locatio
 		if id[:min(len(id), len(idSecond))] < since.UTC().Format(idSecond) {
 			break
 		}
+		if named[newLocation(root.Bucket, root.Prefix+id)] {
+			continue // a recorded release's backup: no need to read it
+		}
 		b, err := readEntry(ctx, st, root, id)
 		if err != nil {
 			return fmt.Errorf("read backup %s: %w", id, err)
 		}
-		if b == nil || !b.m.Backup || b.m.Site != target(site) || named[b.loc] || !b.taken().After(since) {
+		if b == nil || !b.m.Backup || b.m.Site != target(site) || !b.taken().After(since) {
 			continue
 		}
 		e.Candidates = append(e.Candidates, BackupCandidate{ID: b.id, URI: b.loc.String(), Taken: b.taken()})
