@@ -24,9 +24,12 @@ type moduleAPI struct {
 
 // funcSpec is one callable function: its flags and the type it returns
 // (an object of this module, a core type like "Container", or "" for scalars).
+// field marks an exported struct field, which Dagger also serves as a
+// function.
 type funcSpec struct {
 	flags  map[string]flagSpec
 	result string
+	field  bool
 }
 
 // flagSpec says whether a flag takes a value (a bool flag may stand alone),
@@ -123,7 +126,7 @@ func (api *moduleAPI) addStructFields(d *ast.GenDecl) {
 			}
 			for _, name := range field.Names {
 				if name.IsExported() {
-					api.object(ts.Name.Name)[cliName(name.Name)] = funcSpec{flags: map[string]flagSpec{}, result: typeName(field.Type)}
+					api.object(ts.Name.Name)[cliName(name.Name)] = funcSpec{flags: map[string]flagSpec{}, result: typeName(field.Type), field: true}
 				}
 			}
 		}

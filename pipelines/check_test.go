@@ -34,6 +34,13 @@ var coreFunctions = map[string]map[string]funcSpec{
 		"sync":      {flags: flags(), result: ""},
 		"terminal":  {flags: flags("cmd", "container"), result: "Directory"},
 	},
+	"Service": {
+		"up":       {flags: flags("ports", "?random"), result: ""},
+		"endpoint": {flags: flags("port", "scheme"), result: ""},
+		"hostname": {flags: flags(), result: ""},
+		"start":    {flags: flags(), result: "Service"},
+		"stop":     {flags: flags("?kill"), result: "Service"},
+	},
 	"File": {
 		"contents": {flags: flags(), result: ""},
 		"export":   {flags: flags("!path", "?allow-parent-dir-path"), result: ""},

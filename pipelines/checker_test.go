@@ -41,7 +41,7 @@ func TestLoadModuleAPI_ReadsFunctionsFlagsAndConstructor(t *testing.T) {
 
 	assert.Equal(t, "aws-access-key-id, region, release-prefix", names(api.constructor))
 	fns := api.objects["Fixture"]
-	assert.Equal(t, "build, build-frontend, deploy-backend, region, upload-s-3-bucket, with-tag", names(fns),
+	assert.Equal(t, "build, build-frontend, deploy-backend, region, sandbox, upload-s-3-bucket, with-tag", names(fns),
 		"exported methods and non-private fields only; dagger.gen.go and unexported helpers left out")
 	assert.Equal(t, "cluster, dry-run, failure-threshold, migrate-command, service", names(fns["deploy-backend"].flags),
 		"ctx is not a flag; grouped parameters (cluster, service string) are both flags")
@@ -75,6 +75,7 @@ func TestCheck_AcceptsValidInvocations(t *testing.T) {
 		"chained core call on Container":  `dagger call build --source . export --path ./image.tar`,
 		"chained core call on Directory":  `dagger call build-frontend --source examples/frontend export --path dist`,
 		"two core calls":                  `dagger call build --source . directory --path /app entries`,
+		"service up":                      `dagger call sandbox up --ports 4566:4566`,
 		"chained module object":           `dagger call with-tag --tag v1 deploy-backend --cluster c`,
 		"field as function":               `dagger call --region eu-west-1 region`,
 		"dagger CLI flags":                `dagger -m github.com/x/y --progress plain call -o dist build-frontend --source . --json`,
@@ -117,6 +118,8 @@ func TestCheck_RejectsInvalidInvocationsWithUsefulMessage(t *testing.T) {
 			[]string{`unknown function "exprt" on Container`, "export"}},
 		{"unknown core flag", `dagger call build --source . export --pth x`,
 			[]string{`unknown flag --pth for "export"`}},
+		{"unknown service flag", `dagger call sandbox up --port 4566:4566`,
+			[]string{`unknown flag --port for "up"`, "--ports"}},
 		{"missing value", `dagger call deploy-backend --cluster`,
 			[]string{"flag --cluster of \"deploy-backend\" needs a value"}},
 		{"no function", `dagger call --region r`,

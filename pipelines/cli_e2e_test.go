@@ -15,8 +15,8 @@ import (
 // vars stands in for the CI systems' variables: the calls only need to parse.
 var vars = regexp.MustCompile(`\$\{?[A-Za-z_][A-Za-z0-9_]*\}?`)
 
-// Every dagger call of the shipped pipeline files parses under the real
-// dagger CLI: `--help` after the call's own words makes the CLI check the
+// Every dagger call of the shipped pipeline files and of the README's shell
+// blocks parses under the real dagger CLI: `--help` after the call's own words makes the CLI check the
 // functions and flags against the loaded module, then print help and run
 // nothing. make e2e runs it with $DAGGER.
 func TestPipelines_CallsParseUnderTheRealCLI(t *testing.T) {
@@ -26,7 +26,7 @@ func TestPipelines_CallsParseUnderTheRealCLI(t *testing.T) {
 	}
 	api, err := loadModuleAPI("../ci", "Esteira")
 	require.NoError(t, err)
-	for _, file := range []string{"Jenkinsfile", "buildspec.yml", "bitbucket-pipelines.yml"} {
+	for _, file := range shippedFiles {
 		invs, errs := checkPipelineFile(api, file)
 		require.Empty(t, errs)
 		require.NotEmpty(t, invs, file)

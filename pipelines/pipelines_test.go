@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,7 +18,7 @@ import (
 )
 
 // checkPipelineFile extracts every dagger call from a pipeline file (a
-// Jenkinsfile or YAML, by name) and checks each. It returns the calls it
+// Jenkinsfile, YAML or Markdown, by name) and checks each. It returns the calls it
 // found and one error per bad call.
 func checkPipelineFile(api *moduleAPI, file string) ([]invocation, []error) {
 	src, err := os.ReadFile(file)
@@ -28,6 +29,8 @@ func checkPipelineFile(api *moduleAPI, file string) ([]invocation, []error) {
 	switch ext := filepath.Ext(file); ext {
 	case ".yml", ".yaml":
 		invs, err = yamlInvocations(file, src)
+	case ".md":
+		invs, err = markdownInvocations(file, src)
 	default:
 		invs, err = jenkinsInvocations(file, src)
 	}
@@ -43,32 +46,81 @@ func checkPipelineFile(api *moduleAPI, file string) ([]invocation, []error) {
 	return invs, errs
 }
 
+// shippedFiles are the files whose dagger calls users copy: the pipelines
+// and the README's shell blocks.
+var shippedFiles = []string{"Jenkinsfile", "buildspec.yml", "bitbucket-pipelines.yml", "../README.md"}
+
 func TestPipelines_CallOnlyFunctionsAndFlagsThatExistInCI(t *testing.T) {
 	api, err := loadModuleAPI("../ci", "Esteira")
 	require.NoError(t, err, "read the Dagger module's API from ci/")
 
-	for _, file := range []string{"Jenkinsfile", "buildspec.yml", "bitbucket-pipelines.yml"} {
+	for _, file := range shippedFiles {
 		t.Run(file, func(t *testing.T) {
 			invs, errs := checkPipelineFile(api, file)
 			require.NoError(t, errors.Join(errs...), "%s calls functions or flags that ci/ does not have", file)
 			called := map[string]bool{}
 			for _, inv := range invs {
-				called[functionName(api, inv)] = true
+				for _, fn := range calledFunctions(api, inv) {
+					called[fn] = true
+				}
 			}
-			for _, fn := range []string{"test", "release", "promote"} {
+			for _, fn := range []string{"Esteira.test", "Environment.release", "Environment.promote"} {
 				assert.True(t, called[fn], "%s never calls %s (found: %v): the extractor or the file is broken", file, fn, called)
 			}
 		})
 	}
 }
 
-// functionName is the first function an invocation calls on the main object.
-func functionName(api *moduleAPI, inv invocation) string {
-	i, err := consumeFlags(inv.args, 0, api.constructor, "", "")
-	if err != nil || i >= len(inv.args) {
-		return ""
+// The README's reference has a real call of every verb of every object.
+func TestReadme_CallsEveryFunctionOfTheModule(t *testing.T) {
+	api, err := loadModuleAPI("../ci", "Esteira")
+	require.NoError(t, err)
+	invs, errs := checkPipelineFile(api, "../README.md")
+	require.NoError(t, errors.Join(errs...))
+	called := map[string]bool{}
+	for _, inv := range invs {
+		for _, fn := range calledFunctions(api, inv) {
+			called[fn] = true
+		}
 	}
-	return inv.args[i]
+	var missing []string
+	for object, fns := range api.objects {
+		for name, fn := range fns {
+			if !fn.field && !called[object+"."+name] {
+				missing = append(missing, object+"."+name)
+			}
+		}
+	}
+	sort.Strings(missing)
+	assert.Empty(t, missing, "README.md has no dagger call of these functions: add one to their object's section")
+}
+
+// calledFunctions lists the module's functions an invocation calls, in
+// order, as Object.function (Esteira.env, Environment.release); core calls
+// (export, sync) are left out. The invocation must have passed check.
+func calledFunctions(api *moduleAPI, inv invocation) []string {
+	i, err := consumeFlags(inv.args, 0, api.constructor, "", "")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for object := api.root; i < len(inv.args); {
+		fns, ok := api.objects[object]
+		if !ok {
+			break
+		}
+		name := inv.args[i]
+		fn, ok := fns[name]
+		if !ok {
+			break
+		}
+		out = append(out, object+"."+name)
+		if i, err = consumeFlags(inv.args, i+1, fn.flags, "", ""); err != nil {
+			break
+		}
+		object = fn.result
+	}
+	return out
 }
 
 // An argument named like one of the dagger CLI's own flags (output, mod,

@@ -58,4 +58,6 @@ func (m *Fixture) UploadS3Bucket(distributionID string) string { return "" }
 
 func (m *Fixture) WithTag(tag string) *Fixture { return m }
 
+func (m *Fixture) Sandbox() *dagger.Service { return nil }
+
 func (m *Fixture) helper(ctx context.Context) error { return nil }
