@@ -137,8 +137,10 @@ func TestCI_ArgumentsDoNotClashWithDaggerCLIFlags(t *testing.T) {
 		}
 	}
 	check("New", api.constructor)
-	for name, fn := range api.object(api.root) {
-		check(name, fn.flags)
+	for object, fns := range api.objects {
+		for name, fn := range fns {
+			check(object+"."+name, fn.flags)
+		}
 	}
 	assert.Contains(t, api.constructor, "region", "the constructor should be read from ci/main.go")
 	assert.Contains(t, api.object(api.root)["build-frontend"].flags, "build-dir", "the functions should be read from ci/")
@@ -149,8 +151,10 @@ func TestCI_ArgumentsDoNotClashWithDaggerCLIFlags(t *testing.T) {
 func TestCI_SettingsAreNotFunctions(t *testing.T) {
 	api, err := loadModuleAPI("../ci", "Esteira")
 	require.NoError(t, err)
-	for _, setting := range []string{"region", "endpoint", "release-bucket", "release-prefix", "target"} {
+	for _, setting := range []string{"region", "endpoint", "releases", "target"} {
 		assert.NotContains(t, api.object(api.root), setting)
 	}
-	assert.Contains(t, api.object(api.root), "deploy-backend")
+	for _, noun := range []string{"backend", "site", "function", "env"} {
+		assert.Contains(t, api.object(api.root), noun, "the module should be read from ci/")
+	}
 }
