@@ -76,7 +76,8 @@ var shellVariable = regexp.MustCompile(`^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Z
 // blocks. Variables the document assigns in a shell block (AWS="--region
 // ..."), wherever it does, are expanded where a call uses them as a whole
 // word ($AWS), split on blanks as the shell splits an unquoted expansion; any
-// other $VAR stays as written.
+// other $VAR stays as written, including one assigned a command's output
+// (REF=$(dagger call ...)), whose value the document does not show.
 func markdownInvocations(file string, src []byte) ([]invocation, error) {
 	blocks, err := markdownShellBlocks(file, src)
 	if err != nil {
@@ -89,7 +90,8 @@ func markdownInvocations(file string, src []byte) ([]invocation, error) {
 			if len(words) == 2 && words[0] == "export" {
 				words = words[1:]
 			}
-			if m := shellAssignment.FindStringSubmatch(words[0]); len(words) == 1 && m != nil {
+			// REF=$(...) reaches here as "REF=": the lexer ends the command at $(
+			if m := shellAssignment.FindStringSubmatch(words[0]); len(words) == 1 && m != nil && m[2] != "" {
 				vars[m[1]] = strings.Fields(m[2])
 			}
 		}

@@ -50,14 +50,20 @@ func TestMarkdownInvocations_ExpandsTheDocumentsOwnVariables(t *testing.T) {
 		"AWS=\"--region eu-west-1 --aws-access-key-id env:AWS_ACCESS_KEY_ID\"\n" +
 		"export OTHER='--region x'\n" +
 		"dagger call ${OTHER} region\n" +
+		"REF=$(dagger call $AWS region)\n" +
+		"dagger call deploy-backend --image $REF\n" +
 		"```\n"
 	invs, err := markdownInvocations("README.md", []byte(src))
 	require.NoError(t, err)
-	require.Len(t, invs, 2)
+	require.Len(t, invs, 4)
 	assert.Equal(t, []string{"--region", "eu-west-1", "--aws-access-key-id", "env:AWS_ACCESS_KEY_ID",
 		"deploy-backend", "--cluster", "c", "--image", "$REF"}, invs[0].args,
 		"$AWS is the document's; $REF is not and stays as written")
 	assert.Equal(t, []string{"--region", "x", "region"}, invs[1].args)
+	assert.Equal(t, []string{"--region", "eu-west-1", "--aws-access-key-id", "env:AWS_ACCESS_KEY_ID", "region"}, invs[2].args,
+		"the call inside $(...) is found too")
+	assert.Equal(t, []string{"deploy-backend", "--image", "$REF"}, invs[3].args,
+		"a variable set from a command's output is not known: it stays a value")
 }
 
 func TestMarkdownInvocations_FailsOnUnclosedBlock(t *testing.T) {
