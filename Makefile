@@ -1,6 +1,6 @@
 # esteira's developer and CI entry points. `make test` is the CI (.ci/run).
 #
-#   make test            install test tools, vet + test the root module, build + vet ci/,
+#   make test            install test tools, vet + test the root module, build + vet + test ci/,
 #                        test the examples, check the generated Dagger code is current
 #   make e2e             every Dagger function through a real engine and the dagger CLI
 #                        ($(DAGGER)), against the sandbox (needs a Dagger engine)
@@ -55,8 +55,10 @@ test-go:
 	$(GO) test $(GOTESTFLAGS) ./...
 	ESTEIRA_TEST_S3=minio $(GO) test $(GOTESTFLAGS) $(S3_SUITES)
 
+# test-ci also runs ci/'s own tests, which need no engine: the surface
+# checks (at most 8 parameters, a dry run on every verb that changes AWS).
 test-ci:
-	cd ci && $(GO) build ./... && $(GO) vet ./...
+	cd ci && $(GO) build ./... && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 test-examples:
 	cd examples/backend && $(GO) vet ./... && $(GO) test -count=1 ./...

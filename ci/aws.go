@@ -9,22 +9,30 @@ import (
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 	"github.com/futuraplataforma/esteira/internal/awsenv"
 	"github.com/futuraplataforma/esteira/internal/release"
-	"github.com/futuraplataforma/esteira/internal/sandbox"
 )
 
-// awsSession is what a function needs to talk to AWS: the SDK config, the
-// options it came from, and who the credentials belong to.
+// awsSession is what a verb needs to talk to AWS: the SDK config, the
+// options it came from, who the credentials belong to, and the defaults the
+// target (AWS or the sandbox) brings, resolved once in (*Esteira).aws.
 type awsSession struct {
 	cfg  aws.Config
 	opts awsenv.Options
 	who  string
-	// sandbox is the started sandbox service and its endpoint, or nil.
-	sandbox  *dagger.Service
-	endpoint string
+	// releaseBucket and releasePrefix hold the locks and records ("" = none).
+	releaseBucket, releasePrefix string
+	// keyValueStore is the KeyValueStore ARN an atomic site uses when none is given.
+	keyValueStore string
+	// registry is the service images are pushed through (nil: the engine's
+	// network), registryEndpoint the address it serves ECR's registry on ("" = ECR's).
+	registry         *dagger.Service
+	registryEndpoint string
+	// webhookHost rewrites a webhook's host (old → new) so the engine reaches it.
+	webhookHost [2]string
 }
 
 // aws resolves the credentials (the only place a secret's plaintext is read),
-// checks them with STS, and returns the session. Nothing here is printed.
+// checks them with STS, assumes the role if one is set, and returns the
+// session. Nothing here is printed.
 func (m *Esteira) aws(ctx context.Context) (*awsSession, error) {
 	o := awsenv.Options{Region: m.Region, Endpoint: m.Endpoint, S3Endpoint: m.S3Endpoint}
 	var err error
@@ -37,20 +45,10 @@ func (m *Esteira) aws(ctx context.Context) (*awsSession, error) {
 	if o.SessionToken, err = plaintext(ctx, m.AwsSessionToken, "--aws-session-token"); err != nil {
 		return nil, err
 	}
-	s := &awsSession{}
+	s := &awsSession{releaseBucket: m.ReleaseBucket, releasePrefix: m.ReleasePrefix}
 	if m.Target != nil {
-		if s.endpoint, err = startSandbox(ctx, m.Target); err != nil {
+		if err := useSandbox(ctx, m.Target, &o, s); err != nil {
 			return nil, err
-		}
-		s.sandbox = m.Target
-		if o.Endpoint == "" {
-			o.Endpoint = s.endpoint
-		}
-		if o.Region == "" {
-			o.Region = sandbox.Region
-		}
-		if o.AccessKeyID == "" && o.SecretAccessKey == "" {
-			o.AccessKeyID, o.SecretAccessKey = sandbox.AccessKeyID, sandbox.SecretAccessKey
 		}
 	}
 	if s.cfg, err = awsenv.Load(ctx, o); err != nil {
@@ -59,22 +57,13 @@ func (m *Esteira) aws(ctx context.Context) (*awsSession, error) {
 	if s.who, err = awsenv.Identity(ctx, s.cfg); err != nil {
 		return nil, err
 	}
+	if m.Role != "" {
+		if s.cfg, s.who, err = awsenv.AssumeRole(ctx, s.cfg, m.Role, m.RoleSession); err != nil {
+			return nil, fmt.Errorf("assume role %s: %w", m.Role, err)
+		}
+	}
 	s.opts = o
 	return s, nil
-}
-
-// startSandbox starts the sandbox service (or the tunnel to one the user
-// exposed) and returns the URL this function reaches it at.
-func startSandbox(ctx context.Context, svc *dagger.Service) (string, error) {
-	if _, err := svc.Start(ctx); err != nil {
-		return "", fmt.Errorf("start the sandbox (--sandbox): %s", why(err))
-	}
-	ep, err := svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: sandbox.Port, Scheme: "http"})
-	if err != nil {
-		return "", fmt.Errorf("find the sandbox's endpoint on port %d (--sandbox must be the service `dagger call sandbox` returns, or tcp://localhost:%d after `sandbox up`): %s",
-			sandbox.Port, sandbox.Port, why(err))
-	}
-	return ep, nil
 }
 
 func plaintext(ctx context.Context, s *dagger.Secret, flag string) (string, error) {
@@ -88,19 +77,14 @@ func plaintext(ctx context.Context, s *dagger.Secret, flag string) (string, erro
 	return v, nil
 }
 
-// releases returns the lock and record store, or nil without --release-bucket
-// (the sandbox has one of its own).
-func (m *Esteira) releases(s *awsSession) *release.Store {
-	bucket := m.ReleaseBucket
-	if bucket == "" && s.sandbox != nil {
-		bucket = sandbox.ReleaseBucket
-	}
-	if bucket == "" {
+// releases returns the lock and record store, or nil without one.
+func (s *awsSession) releases() *release.Store {
+	if s.releaseBucket == "" {
 		return nil
 	}
-	return release.NewStore(awsenv.S3Client(s.cfg, s.opts), bucket, m.ReleasePrefix)
+	return release.NewStore(awsenv.S3Client(s.cfg, s.opts), s.releaseBucket, s.releasePrefix)
 }
 
 // progress is where step lines and events go: stderr, which dagger call
-// shows live, while the function's result goes to stdout.
+// shows live, while the verb's result goes to stdout.
 func progress() *os.File { return os.Stderr }

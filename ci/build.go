@@ -11,7 +11,7 @@ import (
 
 // Build the application image from the Dockerfile in the source folder.
 //
-// Chain it with export, publish or terminal to use the image.
+// Chain it with publish, export or terminal, or hand it to backend deploy --container.
 func (m *Esteira) Build(
 	// The application's source folder, the Docker build context.
 	// +ignore=["**/node_modules", "**/.terraform"]
@@ -23,8 +23,23 @@ func (m *Esteira) Build(
 	// Build stage to stop at (docker build --target), or empty for the last one.
 	// +optional
 	target string,
-) *dagger.Container {
-	return source.DockerBuild(dagger.DirectoryDockerBuildOpts{Dockerfile: dockerfile, Target: target})
+	// Build arguments, NAME=value, comma-separated (docker build --build-arg).
+	// +optional
+	buildArgs []string,
+) (*dagger.Container, error) {
+	args := make([]dagger.BuildArg, 0, len(buildArgs))
+	for _, a := range buildArgs {
+		name, value, ok := strings.Cut(a, "=")
+		if !ok || name == "" {
+			return nil, fmt.Errorf("--build-args %q: give each build argument as NAME=value", a)
+		}
+		args = append(args, dagger.BuildArg{Name: name, Value: value})
+	}
+	return build(source, dockerfile, target, args), nil
+}
+
+func build(source *dagger.Directory, dockerfile, target string, args []dagger.BuildArg) *dagger.Container {
+	return source.DockerBuild(dagger.DirectoryDockerBuildOpts{Dockerfile: dockerfile, Target: target, BuildArgs: args})
 }
 
 // Run the application's Go tests in a golang container.

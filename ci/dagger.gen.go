@@ -70,6 +70,8 @@ func (r Esteira) MarshalJSON() ([]byte, error) {
 		AwsAccessKeyID     *dagger.Secret
 		AwsSecretAccessKey *dagger.Secret
 		AwsSessionToken    *dagger.Secret
+		Role               string
+		RoleSession        string
 	}
 	concrete.Region = r.Region
 	concrete.Endpoint = r.Endpoint
@@ -80,6 +82,8 @@ func (r Esteira) MarshalJSON() ([]byte, error) {
 	concrete.AwsAccessKeyID = r.AwsAccessKeyID
 	concrete.AwsSecretAccessKey = r.AwsSecretAccessKey
 	concrete.AwsSessionToken = r.AwsSessionToken
+	concrete.Role = r.Role
+	concrete.RoleSession = r.RoleSession
 	return json.Marshal(&concrete)
 }
 
@@ -94,6 +98,8 @@ func (r *Esteira) UnmarshalJSON(bs []byte) error {
 		AwsAccessKeyID     *dagger.Secret
 		AwsSecretAccessKey *dagger.Secret
 		AwsSessionToken    *dagger.Secret
+		Role               string
+		RoleSession        string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -108,29 +114,108 @@ func (r *Esteira) UnmarshalJSON(bs []byte) error {
 	r.AwsAccessKeyID = concrete.AwsAccessKeyID
 	r.AwsSecretAccessKey = concrete.AwsSecretAccessKey
 	r.AwsSessionToken = concrete.AwsSessionToken
+	r.Role = concrete.Role
+	r.RoleSession = concrete.RoleSession
+	return nil
+}
+
+func (r Backend) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		M                *Esteira
+		Cluster          string
+		Services         []string
+		Container        string
+		Timeout          string
+		PollInterval     string
+		FailureThreshold int
+		BreakLock        bool
+		LockStaleAfter   string
+		MigrateCommand   []string
+		Redact           []string
+		SnapshotDB       string
+		SnapshotKeep     int
+	}
+	concrete.M = r.M
+	concrete.Cluster = r.Cluster
+	concrete.Services = r.Services
+	concrete.Container = r.Container
+	concrete.Timeout = r.Timeout
+	concrete.PollInterval = r.PollInterval
+	concrete.FailureThreshold = r.FailureThreshold
+	concrete.BreakLock = r.BreakLock
+	concrete.LockStaleAfter = r.LockStaleAfter
+	concrete.MigrateCommand = r.MigrateCommand
+	concrete.Redact = r.Redact
+	concrete.SnapshotDB = r.SnapshotDB
+	concrete.SnapshotKeep = r.SnapshotKeep
+	return json.Marshal(&concrete)
+}
+
+func (r *Backend) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		M                *Esteira
+		Cluster          string
+		Services         []string
+		Container        string
+		Timeout          string
+		PollInterval     string
+		FailureThreshold int
+		BreakLock        bool
+		LockStaleAfter   string
+		MigrateCommand   []string
+		Redact           []string
+		SnapshotDB       string
+		SnapshotKeep     int
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.M = concrete.M
+	r.Cluster = concrete.Cluster
+	r.Services = concrete.Services
+	r.Container = concrete.Container
+	r.Timeout = concrete.Timeout
+	r.PollInterval = concrete.PollInterval
+	r.FailureThreshold = concrete.FailureThreshold
+	r.BreakLock = concrete.BreakLock
+	r.LockStaleAfter = concrete.LockStaleAfter
+	r.MigrateCommand = concrete.MigrateCommand
+	r.Redact = concrete.Redact
+	r.SnapshotDB = concrete.SnapshotDB
+	r.SnapshotKeep = concrete.SnapshotKeep
 	return nil
 }
 
 func (r Environment) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		M       *Esteira
-		Name    string
-		Project *dagger.Directory
-		File    string
+		M            *Esteira
+		Name         string
+		Project      *dagger.Directory
+		File         string
+		Timeout      string
+		PollInterval string
+		BreakLock    bool
 	}
 	concrete.M = r.M
 	concrete.Name = r.Name
 	concrete.Project = r.Project
 	concrete.File = r.File
+	concrete.Timeout = r.Timeout
+	concrete.PollInterval = r.PollInterval
+	concrete.BreakLock = r.BreakLock
 	return json.Marshal(&concrete)
 }
 
 func (r *Environment) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		M       *Esteira
-		Name    string
-		Project *dagger.Directory
-		File    string
+		M            *Esteira
+		Name         string
+		Project      *dagger.Directory
+		File         string
+		Timeout      string
+		PollInterval string
+		BreakLock    bool
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -140,50 +225,121 @@ func (r *Environment) UnmarshalJSON(bs []byte) error {
 	r.Name = concrete.Name
 	r.Project = concrete.Project
 	r.File = concrete.File
+	r.Timeout = concrete.Timeout
+	r.PollInterval = concrete.PollInterval
+	r.BreakLock = concrete.BreakLock
 	return nil
 }
 
-func (r EnvironmentService) MarshalJSON() ([]byte, error) {
+func (r Function) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Env  *Environment
-		Name string
+		M            *Esteira
+		Name         string
+		Alias        string
+		Timeout      string
+		PollInterval string
+		BreakLock    bool
 	}
-	concrete.Env = r.Env
+	concrete.M = r.M
 	concrete.Name = r.Name
+	concrete.Alias = r.Alias
+	concrete.Timeout = r.Timeout
+	concrete.PollInterval = r.PollInterval
+	concrete.BreakLock = r.BreakLock
 	return json.Marshal(&concrete)
 }
 
-func (r *EnvironmentService) UnmarshalJSON(bs []byte) error {
+func (r *Function) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Env  *Environment
-		Name string
+		M            *Esteira
+		Name         string
+		Alias        string
+		Timeout      string
+		PollInterval string
+		BreakLock    bool
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
 		return err
 	}
-	r.Env = concrete.Env
+	r.M = concrete.M
 	r.Name = concrete.Name
+	r.Alias = concrete.Alias
+	r.Timeout = concrete.Timeout
+	r.PollInterval = concrete.PollInterval
+	r.BreakLock = concrete.BreakLock
 	return nil
 }
 
-func (r EnvironmentSite) MarshalJSON() ([]byte, error) {
+func (r Site) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Env *Environment
+		M              *Esteira
+		Bucket         string
+		Prefix         string
+		BackupBucket   string
+		Atomic         bool
+		KeyValueStore  string
+		PointerKey     string
+		DistributionID string
+		BreakLock      bool
+		Keep           int
+		MaxDelete      int
+		CacheControl   string
+		Precompress    []string
+		Concurrency    int
 	}
-	concrete.Env = r.Env
+	concrete.M = r.M
+	concrete.Bucket = r.Bucket
+	concrete.Prefix = r.Prefix
+	concrete.BackupBucket = r.BackupBucket
+	concrete.Atomic = r.Atomic
+	concrete.KeyValueStore = r.KeyValueStore
+	concrete.PointerKey = r.PointerKey
+	concrete.DistributionID = r.DistributionID
+	concrete.BreakLock = r.BreakLock
+	concrete.Keep = r.Keep
+	concrete.MaxDelete = r.MaxDelete
+	concrete.CacheControl = r.CacheControl
+	concrete.Precompress = r.Precompress
+	concrete.Concurrency = r.Concurrency
 	return json.Marshal(&concrete)
 }
 
-func (r *EnvironmentSite) UnmarshalJSON(bs []byte) error {
+func (r *Site) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Env *Environment
+		M              *Esteira
+		Bucket         string
+		Prefix         string
+		BackupBucket   string
+		Atomic         bool
+		KeyValueStore  string
+		PointerKey     string
+		DistributionID string
+		BreakLock      bool
+		Keep           int
+		MaxDelete      int
+		CacheControl   string
+		Precompress    []string
+		Concurrency    int
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
 		return err
 	}
-	r.Env = concrete.Env
+	r.M = concrete.M
+	r.Bucket = concrete.Bucket
+	r.Prefix = concrete.Prefix
+	r.BackupBucket = concrete.BackupBucket
+	r.Atomic = concrete.Atomic
+	r.KeyValueStore = concrete.KeyValueStore
+	r.PointerKey = concrete.PointerKey
+	r.DistributionID = concrete.DistributionID
+	r.BreakLock = concrete.BreakLock
+	r.Keep = concrete.Keep
+	r.MaxDelete = concrete.MaxDelete
+	r.CacheControl = concrete.CacheControl
+	r.Precompress = concrete.Precompress
+	r.Concurrency = concrete.Concurrency
 	return nil
 }
 
@@ -304,8 +460,195 @@ func dispatch(ctx context.Context) (rerr error) {
 func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName string, inputArgs map[string][]byte) (_ any, err error) {
 	_ = inputArgs
 	switch parentName {
+	case "Backend":
+		switch fnName {
+		case "Deploy":
+			var parent Backend
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			var container *dagger.Container
+			if inputArgs["container"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["container"]), &container)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg container", err))
+				}
+			}
+			var repository string
+			if inputArgs["repository"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["repository"]), &repository)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repository", err))
+				}
+			}
+			var tag string
+			if inputArgs["tag"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tag"]), &tag)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tag", err))
+				}
+			}
+			var allowOverwrite bool
+			if inputArgs["allowOverwrite"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["allowOverwrite"]), &allowOverwrite)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg allowOverwrite", err))
+				}
+			}
+			var force bool
+			if inputArgs["force"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			return (*Backend).Deploy(&parent, ctx, image, container, repository, tag, allowOverwrite, force, dryRun)
+		case "Migrate":
+			var parent Backend
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			var revision string
+			if inputArgs["revision"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["revision"]), &revision)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg revision", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			return (*Backend).Migrate(&parent, ctx, image, revision, dryRun)
+		case "Plan":
+			var parent Backend
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			return (*Backend).Plan(&parent, ctx, image)
+		case "Rollback":
+			var parent Backend
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var toRevision string
+			if inputArgs["toRevision"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["toRevision"]), &toRevision)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg toRevision", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			return (*Backend).Rollback(&parent, ctx, toRevision, dryRun)
+		case "Status":
+			var parent Backend
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*Backend).Status(&parent, ctx)
+		case "WithMigration":
+			var parent Backend
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var command []string
+			if inputArgs["command"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["command"]), &command)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg command", err))
+				}
+			}
+			var redact []string
+			if inputArgs["redact"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["redact"]), &redact)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg redact", err))
+				}
+			}
+			var snapshotDb string
+			if inputArgs["snapshotDb"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["snapshotDb"]), &snapshotDb)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg snapshotDb", err))
+				}
+			}
+			var snapshotKeep int
+			if inputArgs["snapshotKeep"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["snapshotKeep"]), &snapshotKeep)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg snapshotKeep", err))
+				}
+			}
+			return (*Backend).WithMigration(&parent, command, redact, snapshotDb, snapshotKeep), nil
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
 	case "Environment":
 		switch fnName {
+		case "Backend":
+			var parent Environment
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*Environment).Backend(&parent, ctx)
+		case "Function":
+			var parent Environment
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var name string
+			if inputArgs["name"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["name"]), &name)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
+				}
+			}
+			return (*Environment).Function(&parent, ctx, name)
 		case "Promote":
 			var parent Environment
 			err = json.Unmarshal(parentJSON, &parent)
@@ -319,25 +662,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg to", err))
 				}
 			}
-			var timeout string
-			if inputArgs["timeout"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
-				}
-			}
-			var pollInterval string
-			if inputArgs["pollInterval"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
-				}
-			}
-			var breakLock bool
-			if inputArgs["breakLock"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
 				}
 			}
 			var notify *dagger.Secret
@@ -347,7 +676,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg notify", err))
 				}
 			}
-			return (*Environment).Promote(&parent, ctx, to, timeout, pollInterval, breakLock, notify)
+			return (*Environment).Promote(&parent, ctx, to, dryRun, notify)
 		case "Release":
 			var parent Environment
 			err = json.Unmarshal(parentJSON, &parent)
@@ -382,25 +711,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
 				}
 			}
-			var timeout string
-			if inputArgs["timeout"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
-				}
-			}
-			var pollInterval string
-			if inputArgs["pollInterval"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
-				}
-			}
-			var breakLock bool
-			if inputArgs["breakLock"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
 				}
 			}
 			var notify *dagger.Secret
@@ -410,28 +725,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg notify", err))
 				}
 			}
-			return (*Environment).Release(&parent, ctx, image, tag, skipTests, force, timeout, pollInterval, breakLock, notify)
-		case "Service":
-			var parent Environment
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var name string
-			if inputArgs["name"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["name"]), &name)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
-				}
-			}
-			return (*Environment).Service(&parent, name), nil
+			return (*Environment).Release(&parent, ctx, image, tag, skipTests, force, dryRun, notify)
 		case "Site":
 			var parent Environment
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return (*Environment).Site(&parent), nil
+			return (*Environment).Site(&parent, ctx)
 		case "Status":
 			var parent Environment
 			err = json.Unmarshal(parentJSON, &parent)
@@ -449,19 +750,33 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}
-	case "EnvironmentService":
+	case "Esteira":
 		switch fnName {
-		case "Rollback":
-			var parent EnvironmentService
+		case "Backend":
+			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			var toRevision string
-			if inputArgs["toRevision"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["toRevision"]), &toRevision)
+			var cluster string
+			if inputArgs["cluster"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cluster"]), &cluster)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg toRevision", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cluster", err))
+				}
+			}
+			var service []string
+			if inputArgs["service"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
+				}
+			}
+			var container string
+			if inputArgs["container"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["container"]), &container)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg container", err))
 				}
 			}
 			var timeout string
@@ -478,37 +793,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
 				}
 			}
-			var breakLock bool
-			if inputArgs["breakLock"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+			var failureThreshold int
+			if inputArgs["failureThreshold"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["failureThreshold"]), &failureThreshold)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
-				}
-			}
-			return (*EnvironmentService).Rollback(&parent, ctx, toRevision, timeout, pollInterval, breakLock)
-		default:
-			return nil, fmt.Errorf("unknown function %s", fnName)
-		}
-	case "EnvironmentSite":
-		switch fnName {
-		case "Plan":
-			var parent EnvironmentSite
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			return (*EnvironmentSite).Plan(&parent, ctx)
-		case "Rollback":
-			var parent EnvironmentSite
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var backup string
-			if inputArgs["backup"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["backup"]), &backup)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backup", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg failureThreshold", err))
 				}
 			}
 			var breakLock bool
@@ -518,12 +807,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*EnvironmentSite).Rollback(&parent, ctx, backup, breakLock)
-		default:
-			return nil, fmt.Errorf("unknown function %s", fnName)
-		}
-	case "Esteira":
-		switch fnName {
+			var lockStaleAfter string
+			if inputArgs["lockStaleAfter"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["lockStaleAfter"]), &lockStaleAfter)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
+				}
+			}
+			return (*Esteira).Backend(&parent, cluster, service, container, timeout, pollInterval, failureThreshold, breakLock, lockStaleAfter)
 		case "Build":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -551,7 +842,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg target", err))
 				}
 			}
-			return (*Esteira).Build(&parent, source, dockerfile, target), nil
+			var buildArgs []string
+			if inputArgs["buildArgs"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["buildArgs"]), &buildArgs)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildArgs", err))
+				}
+			}
+			return (*Esteira).Build(&parent, source, dockerfile, target, buildArgs)
 		case "BuildFrontend":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -622,405 +920,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Esteira).Demo(&parent, ctx, esteiraSource, backend, frontend, lambda)
-		case "DeployBackend":
-			var parent Esteira
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var cluster string
-			if inputArgs["cluster"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["cluster"]), &cluster)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cluster", err))
-				}
-			}
-			var service []string
-			if inputArgs["service"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
-				}
-			}
-			var source *dagger.Directory
-			if inputArgs["source"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
-				}
-			}
-			var repository string
-			if inputArgs["repository"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["repository"]), &repository)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repository", err))
-				}
-			}
-			var tag string
-			if inputArgs["tag"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["tag"]), &tag)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tag", err))
-				}
-			}
-			var dockerfile string
-			if inputArgs["dockerfile"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dockerfile"]), &dockerfile)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dockerfile", err))
-				}
-			}
-			var allowOverwrite bool
-			if inputArgs["allowOverwrite"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["allowOverwrite"]), &allowOverwrite)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg allowOverwrite", err))
-				}
-			}
-			var image string
-			if inputArgs["image"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
-				}
-			}
-			var container string
-			if inputArgs["container"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["container"]), &container)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg container", err))
-				}
-			}
-			var migrateCommand []string
-			if inputArgs["migrateCommand"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["migrateCommand"]), &migrateCommand)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg migrateCommand", err))
-				}
-			}
-			var redact []string
-			if inputArgs["redact"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["redact"]), &redact)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg redact", err))
-				}
-			}
-			var snapshotDb string
-			if inputArgs["snapshotDb"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["snapshotDb"]), &snapshotDb)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg snapshotDb", err))
-				}
-			}
-			var snapshotKeep int
-			if inputArgs["snapshotKeep"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["snapshotKeep"]), &snapshotKeep)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg snapshotKeep", err))
-				}
-			}
-			var force bool
-			if inputArgs["force"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
-				}
-			}
-			var skipTests bool
-			if inputArgs["skipTests"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["skipTests"]), &skipTests)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg skipTests", err))
-				}
-			}
-			var dryRun bool
-			if inputArgs["dryRun"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
-				}
-			}
-			var timeout string
-			if inputArgs["timeout"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
-				}
-			}
-			var pollInterval string
-			if inputArgs["pollInterval"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
-				}
-			}
-			var failureThreshold int
-			if inputArgs["failureThreshold"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["failureThreshold"]), &failureThreshold)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg failureThreshold", err))
-				}
-			}
-			var breakLock bool
-			if inputArgs["breakLock"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
-				}
-			}
-			var lockStaleAfter string
-			if inputArgs["lockStaleAfter"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["lockStaleAfter"]), &lockStaleAfter)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
-				}
-			}
-			return (*Esteira).DeployBackend(&parent, ctx, cluster, service, source, repository, tag, dockerfile, allowOverwrite, image, container, migrateCommand, redact, snapshotDb, snapshotKeep, force, skipTests, dryRun, timeout, pollInterval, failureThreshold, breakLock, lockStaleAfter)
-		case "DeployFrontend":
-			var parent Esteira
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var bucket string
-			if inputArgs["bucket"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["bucket"]), &bucket)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bucket", err))
-				}
-			}
-			var backupBucket string
-			if inputArgs["backupBucket"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["backupBucket"]), &backupBucket)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backupBucket", err))
-				}
-			}
-			var prefix string
-			if inputArgs["prefix"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["prefix"]), &prefix)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prefix", err))
-				}
-			}
-			var source *dagger.Directory
-			if inputArgs["source"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
-				}
-			}
-			var dist *dagger.Directory
-			if inputArgs["dist"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dist"]), &dist)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dist", err))
-				}
-			}
-			var nodeImage string
-			if inputArgs["nodeImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["nodeImage"]), &nodeImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg nodeImage", err))
-				}
-			}
-			var buildCommand string
-			if inputArgs["buildCommand"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["buildCommand"]), &buildCommand)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildCommand", err))
-				}
-			}
-			var buildDir string
-			if inputArgs["buildDir"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["buildDir"]), &buildDir)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildDir", err))
-				}
-			}
-			var keep int
-			if inputArgs["keep"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["keep"]), &keep)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keep", err))
-				}
-			}
-			var atomic bool
-			if inputArgs["atomic"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["atomic"]), &atomic)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg atomic", err))
-				}
-			}
-			var keyValueStore string
-			if inputArgs["keyValueStore"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["keyValueStore"]), &keyValueStore)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keyValueStore", err))
-				}
-			}
-			var pointerKey string
-			if inputArgs["pointerKey"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pointerKey"]), &pointerKey)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pointerKey", err))
-				}
-			}
-			var maxDelete int
-			if inputArgs["maxDelete"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["maxDelete"]), &maxDelete)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg maxDelete", err))
-				}
-			}
-			var concurrency int
-			if inputArgs["concurrency"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
-				}
-			}
-			var cacheControl string
-			if inputArgs["cacheControl"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["cacheControl"]), &cacheControl)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheControl", err))
-				}
-			}
-			var precompress []string
-			if inputArgs["precompress"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["precompress"]), &precompress)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg precompress", err))
-				}
-			}
-			var distributionId string
-			if inputArgs["distributionId"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["distributionId"]), &distributionId)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg distributionId", err))
-				}
-			}
-			var listFiles bool
-			if inputArgs["listFiles"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["listFiles"]), &listFiles)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg listFiles", err))
-				}
-			}
-			var dryRun bool
-			if inputArgs["dryRun"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
-				}
-			}
-			var breakLock bool
-			if inputArgs["breakLock"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
-				}
-			}
-			var lockStaleAfter string
-			if inputArgs["lockStaleAfter"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["lockStaleAfter"]), &lockStaleAfter)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockStaleAfter", err))
-				}
-			}
-			return (*Esteira).DeployFrontend(&parent, ctx, bucket, backupBucket, prefix, source, dist, nodeImage, buildCommand, buildDir, keep, atomic, keyValueStore, pointerKey, maxDelete, concurrency, cacheControl, precompress, distributionId, listFiles, dryRun, breakLock, lockStaleAfter)
-		case "DeployLambda":
-			var parent Esteira
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var function string
-			if inputArgs["function"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["function"]), &function)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg function", err))
-				}
-			}
-			var alias string
-			if inputArgs["alias"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["alias"]), &alias)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg alias", err))
-				}
-			}
-			var source *dagger.Directory
-			if inputArgs["source"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
-				}
-			}
-			var image string
-			if inputArgs["image"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
-				}
-			}
-			var env []string
-			if inputArgs["env"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["env"]), &env)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg env", err))
-				}
-			}
-			var canary string
-			if inputArgs["canary"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["canary"]), &canary)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg canary", err))
-				}
-			}
-			var bake string
-			if inputArgs["bake"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["bake"]), &bake)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bake", err))
-				}
-			}
-			var alarm []string
-			if inputArgs["alarm"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["alarm"]), &alarm)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg alarm", err))
-				}
-			}
-			var force bool
-			if inputArgs["force"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
-				}
-			}
-			var timeout string
-			if inputArgs["timeout"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
-				}
-			}
-			var pollInterval string
-			if inputArgs["pollInterval"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
-				}
-			}
-			var breakLock bool
-			if inputArgs["breakLock"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
-				}
-			}
-			return (*Esteira).DeployLambda(&parent, ctx, function, alias, source, image, env, canary, bake, alarm, force, timeout, pollInterval, breakLock)
 		case "Env":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1048,74 +947,46 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg file", err))
 				}
 			}
-			return (*Esteira).Env(&parent, name, project, file), nil
-		case "Migrate":
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var pollInterval string
+			if inputArgs["pollInterval"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
+				}
+			}
+			var breakLock bool
+			if inputArgs["breakLock"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+				}
+			}
+			return (*Esteira).Env(&parent, name, project, file, timeout, pollInterval, breakLock)
+		case "Function":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			var cluster string
-			if inputArgs["cluster"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["cluster"]), &cluster)
+			var name string
+			if inputArgs["name"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["name"]), &name)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cluster", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
 				}
 			}
-			var service string
-			if inputArgs["service"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
+			var alias string
+			if inputArgs["alias"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["alias"]), &alias)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
-				}
-			}
-			var migrateCommand []string
-			if inputArgs["migrateCommand"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["migrateCommand"]), &migrateCommand)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg migrateCommand", err))
-				}
-			}
-			var redact []string
-			if inputArgs["redact"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["redact"]), &redact)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg redact", err))
-				}
-			}
-			var snapshotDb string
-			if inputArgs["snapshotDb"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["snapshotDb"]), &snapshotDb)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg snapshotDb", err))
-				}
-			}
-			var snapshotKeep int
-			if inputArgs["snapshotKeep"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["snapshotKeep"]), &snapshotKeep)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg snapshotKeep", err))
-				}
-			}
-			var image string
-			if inputArgs["image"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
-				}
-			}
-			var revision string
-			if inputArgs["revision"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["revision"]), &revision)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg revision", err))
-				}
-			}
-			var container string
-			if inputArgs["container"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["container"]), &container)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg container", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg alias", err))
 				}
 			}
 			var timeout string
@@ -1139,221 +1010,32 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*Esteira).Migrate(&parent, ctx, cluster, service, migrateCommand, redact, snapshotDb, snapshotKeep, image, revision, container, timeout, pollInterval, breakLock)
-		case "PlanFrontend":
-			var parent Esteira
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var bucket string
-			if inputArgs["bucket"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["bucket"]), &bucket)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bucket", err))
-				}
-			}
-			var prefix string
-			if inputArgs["prefix"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["prefix"]), &prefix)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prefix", err))
-				}
-			}
-			var source *dagger.Directory
-			if inputArgs["source"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
-				}
-			}
-			var dist *dagger.Directory
-			if inputArgs["dist"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dist"]), &dist)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dist", err))
-				}
-			}
-			var nodeImage string
-			if inputArgs["nodeImage"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["nodeImage"]), &nodeImage)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg nodeImage", err))
-				}
-			}
-			var buildCommand string
-			if inputArgs["buildCommand"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["buildCommand"]), &buildCommand)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildCommand", err))
-				}
-			}
-			var buildDir string
-			if inputArgs["buildDir"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["buildDir"]), &buildDir)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg buildDir", err))
-				}
-			}
-			var cacheControl string
-			if inputArgs["cacheControl"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["cacheControl"]), &cacheControl)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheControl", err))
-				}
-			}
-			var precompress []string
-			if inputArgs["precompress"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["precompress"]), &precompress)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg precompress", err))
-				}
-			}
-			return (*Esteira).PlanFrontend(&parent, ctx, bucket, prefix, source, dist, nodeImage, buildCommand, buildDir, cacheControl, precompress)
-		case "Promote":
-			var parent Esteira
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var from string
-			if inputArgs["from"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["from"]), &from)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg from", err))
-				}
-			}
-			var to string
-			if inputArgs["to"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["to"]), &to)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg to", err))
-				}
-			}
-			var project *dagger.Directory
-			if inputArgs["project"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["project"]), &project)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg project", err))
-				}
-			}
-			var file string
-			if inputArgs["file"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["file"]), &file)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg file", err))
-				}
-			}
-			var timeout string
-			if inputArgs["timeout"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
-				}
-			}
-			var pollInterval string
-			if inputArgs["pollInterval"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
-				}
-			}
-			var breakLock bool
-			if inputArgs["breakLock"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
-				}
-			}
-			var notify *dagger.Secret
-			if inputArgs["notify"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["notify"]), &notify)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg notify", err))
-				}
-			}
-			return (*Esteira).Promote(&parent, ctx, from, to, project, file, timeout, pollInterval, breakLock, notify)
-		case "PruneFrontend":
-			var parent Esteira
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var bucket string
-			if inputArgs["bucket"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["bucket"]), &bucket)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bucket", err))
-				}
-			}
-			var keep int
-			if inputArgs["keep"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["keep"]), &keep)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keep", err))
-				}
-			}
-			var backupBucket string
-			if inputArgs["backupBucket"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["backupBucket"]), &backupBucket)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backupBucket", err))
-				}
-			}
-			var prefix string
-			if inputArgs["prefix"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["prefix"]), &prefix)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prefix", err))
-				}
-			}
-			var dryRun bool
-			if inputArgs["dryRun"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
-				}
-			}
-			var breakLock bool
-			if inputArgs["breakLock"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
-				}
-			}
-			var keyValueStore string
-			if inputArgs["keyValueStore"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["keyValueStore"]), &keyValueStore)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keyValueStore", err))
-				}
-			}
-			var pointerKey string
-			if inputArgs["pointerKey"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pointerKey"]), &pointerKey)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pointerKey", err))
-				}
-			}
-			return (*Esteira).PruneFrontend(&parent, ctx, bucket, keep, backupBucket, prefix, dryRun, breakLock, keyValueStore, pointerKey)
+			return (*Esteira).Function(&parent, name, alias, timeout, pollInterval, breakLock)
 		case "Publish":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			var source *dagger.Directory
-			if inputArgs["source"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
-				}
-			}
 			var repository string
 			if inputArgs["repository"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["repository"]), &repository)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repository", err))
+				}
+			}
+			var container *dagger.Container
+			if inputArgs["container"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["container"]), &container)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg container", err))
+				}
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
 				}
 			}
 			var tag string
@@ -1377,141 +1059,29 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg allowOverwrite", err))
 				}
 			}
-			return (*Esteira).Publish(&parent, ctx, source, repository, tag, dockerfile, allowOverwrite)
-		case "Release":
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			return (*Esteira).Publish(&parent, ctx, repository, container, source, tag, dockerfile, allowOverwrite, dryRun)
+		case "Sandbox":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			var env string
-			if inputArgs["env"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["env"]), &env)
+			var esteiraSource *dagger.Directory
+			if inputArgs["esteiraSource"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["esteiraSource"]), &esteiraSource)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg env", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg esteiraSource", err))
 				}
 			}
-			var project *dagger.Directory
-			if inputArgs["project"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["project"]), &project)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg project", err))
-				}
-			}
-			var file string
-			if inputArgs["file"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["file"]), &file)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg file", err))
-				}
-			}
-			var image string
-			if inputArgs["image"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
-				}
-			}
-			var tag string
-			if inputArgs["tag"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["tag"]), &tag)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tag", err))
-				}
-			}
-			var skipTests bool
-			if inputArgs["skipTests"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["skipTests"]), &skipTests)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg skipTests", err))
-				}
-			}
-			var force bool
-			if inputArgs["force"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
-				}
-			}
-			var timeout string
-			if inputArgs["timeout"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
-				}
-			}
-			var pollInterval string
-			if inputArgs["pollInterval"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
-				}
-			}
-			var breakLock bool
-			if inputArgs["breakLock"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
-				}
-			}
-			var notify *dagger.Secret
-			if inputArgs["notify"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["notify"]), &notify)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg notify", err))
-				}
-			}
-			return (*Esteira).Release(&parent, ctx, env, project, file, image, tag, skipTests, force, timeout, pollInterval, breakLock, notify)
-		case "RollbackBackend":
-			var parent Esteira
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var cluster string
-			if inputArgs["cluster"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["cluster"]), &cluster)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cluster", err))
-				}
-			}
-			var service string
-			if inputArgs["service"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["service"]), &service)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg service", err))
-				}
-			}
-			var toRevision string
-			if inputArgs["toRevision"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["toRevision"]), &toRevision)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg toRevision", err))
-				}
-			}
-			var timeout string
-			if inputArgs["timeout"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
-				}
-			}
-			var pollInterval string
-			if inputArgs["pollInterval"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pollInterval"]), &pollInterval)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pollInterval", err))
-				}
-			}
-			var breakLock bool
-			if inputArgs["breakLock"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
-				}
-			}
-			return (*Esteira).RollbackBackend(&parent, ctx, cluster, service, toRevision, timeout, pollInterval, breakLock)
-		case "RollbackFrontend":
+			return (*Esteira).Sandbox(&parent, ctx, esteiraSource)
+		case "Site":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
@@ -1524,13 +1094,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bucket", err))
 				}
 			}
-			var backupBucket string
-			if inputArgs["backupBucket"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["backupBucket"]), &backupBucket)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backupBucket", err))
-				}
-			}
 			var prefix string
 			if inputArgs["prefix"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["prefix"]), &prefix)
@@ -1538,39 +1101,18 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg prefix", err))
 				}
 			}
-			var backup string
-			if inputArgs["backup"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["backup"]), &backup)
+			var backupBucket string
+			if inputArgs["backupBucket"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backupBucket"]), &backupBucket)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backup", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backupBucket", err))
 				}
 			}
-			var concurrency int
-			if inputArgs["concurrency"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+			var atomic bool
+			if inputArgs["atomic"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["atomic"]), &atomic)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
-				}
-			}
-			var distributionId string
-			if inputArgs["distributionId"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["distributionId"]), &distributionId)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg distributionId", err))
-				}
-			}
-			var listFiles bool
-			if inputArgs["listFiles"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["listFiles"]), &listFiles)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg listFiles", err))
-				}
-			}
-			var breakLock bool
-			if inputArgs["breakLock"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["breakLock"]), &breakLock)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg atomic", err))
 				}
 			}
 			var keyValueStore string
@@ -1587,32 +1129,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pointerKey", err))
 				}
 			}
-			return (*Esteira).RollbackFrontend(&parent, ctx, bucket, backupBucket, prefix, backup, concurrency, distributionId, listFiles, breakLock, keyValueStore, pointerKey)
-		case "RollbackLambda":
-			var parent Esteira
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var function string
-			if inputArgs["function"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["function"]), &function)
+			var distributionId string
+			if inputArgs["distributionId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["distributionId"]), &distributionId)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg function", err))
-				}
-			}
-			var alias string
-			if inputArgs["alias"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["alias"]), &alias)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg alias", err))
-				}
-			}
-			var toVersion string
-			if inputArgs["toVersion"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["toVersion"]), &toVersion)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg toVersion", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg distributionId", err))
 				}
 			}
 			var breakLock bool
@@ -1622,56 +1143,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*Esteira).RollbackLambda(&parent, ctx, function, alias, toVersion, breakLock)
-		case "Sandbox":
-			var parent Esteira
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var esteiraSource *dagger.Directory
-			if inputArgs["esteiraSource"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["esteiraSource"]), &esteiraSource)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg esteiraSource", err))
-				}
-			}
-			return (*Esteira).Sandbox(&parent, ctx, esteiraSource)
-		case "Status":
-			var parent Esteira
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var env string
-			if inputArgs["env"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["env"]), &env)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg env", err))
-				}
-			}
-			var project *dagger.Directory
-			if inputArgs["project"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["project"]), &project)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg project", err))
-				}
-			}
-			var file string
-			if inputArgs["file"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["file"]), &file)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg file", err))
-				}
-			}
-			var format string
-			if inputArgs["format"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
-				}
-			}
-			return (*Esteira).Status(&parent, ctx, env, project, file, format)
+			return (*Esteira).Site(&parent, bucket, prefix, backupBucket, atomic, keyValueStore, pointerKey, distributionId, breakLock)
 		case "Test":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1748,18 +1220,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg awsSessionToken", err))
 				}
 			}
-			var releaseBucket string
-			if inputArgs["releaseBucket"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["releaseBucket"]), &releaseBucket)
+			var releases string
+			if inputArgs["releases"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["releases"]), &releases)
 				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg releaseBucket", err))
-				}
-			}
-			var releasePrefix string
-			if inputArgs["releasePrefix"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["releasePrefix"]), &releasePrefix)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg releasePrefix", err))
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg releases", err))
 				}
 			}
 			var sandbox *dagger.Service
@@ -1769,7 +1234,255 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sandbox", err))
 				}
 			}
-			return New(region, endpoint, storageEndpoint, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, releaseBucket, releasePrefix, sandbox), nil
+			return New(region, endpoint, storageEndpoint, awsAccessKeyId, awsSecretAccessKey, awsSessionToken, releases, sandbox)
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
+	case "Function":
+		switch fnName {
+		case "Deploy":
+			var parent Function
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var source *dagger.Directory
+			if inputArgs["source"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["source"]), &source)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
+				}
+			}
+			var image string
+			if inputArgs["image"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["image"]), &image)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg image", err))
+				}
+			}
+			var env []string
+			if inputArgs["env"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["env"]), &env)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg env", err))
+				}
+			}
+			var canary string
+			if inputArgs["canary"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["canary"]), &canary)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg canary", err))
+				}
+			}
+			var bake string
+			if inputArgs["bake"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["bake"]), &bake)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bake", err))
+				}
+			}
+			var alarm []string
+			if inputArgs["alarm"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["alarm"]), &alarm)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg alarm", err))
+				}
+			}
+			var force bool
+			if inputArgs["force"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["force"]), &force)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg force", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			return (*Function).Deploy(&parent, ctx, source, image, env, canary, bake, alarm, force, dryRun)
+		case "Rollback":
+			var parent Function
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var toVersion string
+			if inputArgs["toVersion"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["toVersion"]), &toVersion)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg toVersion", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			return (*Function).Rollback(&parent, ctx, toVersion, dryRun)
+		case "Status":
+			var parent Function
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*Function).Status(&parent, ctx)
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
+	case "Site":
+		switch fnName {
+		case "Deploy":
+			var parent Site
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var dist *dagger.Directory
+			if inputArgs["dist"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dist"]), &dist)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dist", err))
+				}
+			}
+			var keep int
+			if inputArgs["keep"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["keep"]), &keep)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keep", err))
+				}
+			}
+			var maxDelete int
+			if inputArgs["maxDelete"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["maxDelete"]), &maxDelete)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg maxDelete", err))
+				}
+			}
+			var cacheControl string
+			if inputArgs["cacheControl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacheControl"]), &cacheControl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheControl", err))
+				}
+			}
+			var precompress []string
+			if inputArgs["precompress"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["precompress"]), &precompress)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg precompress", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var listFiles bool
+			if inputArgs["listFiles"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["listFiles"]), &listFiles)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg listFiles", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			return (*Site).Deploy(&parent, ctx, dist, keep, maxDelete, cacheControl, precompress, concurrency, listFiles, dryRun)
+		case "Plan":
+			var parent Site
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var dist *dagger.Directory
+			if inputArgs["dist"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dist"]), &dist)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dist", err))
+				}
+			}
+			var cacheControl string
+			if inputArgs["cacheControl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacheControl"]), &cacheControl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacheControl", err))
+				}
+			}
+			var precompress []string
+			if inputArgs["precompress"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["precompress"]), &precompress)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg precompress", err))
+				}
+			}
+			return (*Site).Plan(&parent, ctx, dist, cacheControl, precompress)
+		case "Prune":
+			var parent Site
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var keep int
+			if inputArgs["keep"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["keep"]), &keep)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg keep", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			return (*Site).Prune(&parent, ctx, keep, dryRun)
+		case "Rollback":
+			var parent Site
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var backup string
+			if inputArgs["backup"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backup"]), &backup)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backup", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			return (*Site).Rollback(&parent, ctx, backup, concurrency, dryRun)
+		case "Status":
+			var parent Site
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*Site).Status(&parent, ctx)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

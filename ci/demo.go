@@ -58,27 +58,35 @@ func (m *Esteira) Demo(
 	if err != nil {
 		return "", err
 	}
-	d := &demo{m: &Esteira{Target: svc, ReleasePrefix: "esteira"}, backend: backend, frontend: frontend, lambda: lambda}
+	// The demo drives the module's public objects, as a team's own module
+	// would; it reads AWS only to check what they did, and scripts the
+	// sandbox's failures through its control endpoints.
+	in, err := New("", "", "", nil, nil, nil, "", svc)
+	if err != nil {
+		return "", err
+	}
+	d := &demo{m: in, backend: backend, frontend: frontend, lambda: lambda}
 	say("starting the sandbox (the first run builds it: a few minutes)")
 	if d.s, err = d.m.aws(ctx); err != nil {
 		return "", err
 	}
+	d.endpoint = d.s.opts.Endpoint
 	d.ecs = ecs.NewFromConfig(d.s.cfg)
 	say("sandbox up: cluster %s runs %s and %s; buckets %s", sandbox.Cluster, sandbox.Service, sandbox.Worker, strings.Join(sandbox.Buckets, ", "))
 	for _, step := range []struct {
 		title string
 		run   func(context.Context) error
 	}{
-		{"deploy-backend from source, with a migration", d.deploy},
+		{"backend deploy of a built container, with a migration", d.deploy},
 		{"a deploy whose new tasks never get healthy", d.unhealthy},
 		{"a deploy whose migration fails", d.failedMigration},
 		{"the API and the worker from one image, the worker never healthy", d.twoServices},
-		{"deploy-frontend: the live site, then a new release", d.site},
+		{"site deploy: the live site, then a new release", d.site},
 		{"a frontend publish that breaks midway", d.brokenPublish},
-		{"rollback-frontend", d.rollbackSite},
-		{"deploy-frontend --atomic: a release, a switch that fails, a rollback that is a switch back", d.atomic},
-		{"release staging from esteira.yaml (quality gate included), then promote it to production", d.promote},
-		{"deploy-lambda: a function release, then a canary whose alarm fires", d.function},
+		{"site rollback", d.rollbackSite},
+		{"an atomic site: a release, a switch that fails, a rollback that is a switch back", d.atomic},
+		{"env release of staging from esteira.yaml (quality gate included), then promote it to production", d.promote},
+		{"function deploy: a release, then a canary whose alarm fires", d.function},
 	} {
 		d.n++
 		fmt.Fprintf(progress(), "\n=== %d. %s\n", d.n, step.title)
@@ -92,6 +100,7 @@ func (m *Esteira) Demo(
 type demo struct {
 	m                 *Esteira
 	s                 *awsSession
+	endpoint          string
 	ecs               *ecs.Client
 	backend, frontend *dagger.Directory
 	lambda            *dagger.Directory
@@ -119,12 +128,37 @@ func (d *demo) script(ctx context.Context, rule awssim.Rule) error {
 	if rule.RunTask == nil {
 		rule.RunTask = &awssim.TaskBehavior{LogLines: map[string][]string{sandbox.Container: migrationLog}}
 	}
-	return sandbox.SetRules(ctx, d.s.endpoint, []awssim.Rule{rule})
+	return sandbox.SetRules(ctx, d.endpoint, []awssim.Rule{rule})
 }
 
+// backendOf is the backend object of the services, with the migration and
+// the snapshot before it.
+func (d *demo) backendOf(services ...string) (*Backend, error) {
+	b, err := d.m.Backend(sandbox.Cluster, services, "", "5m", "1s", 3, false, "1h")
+	if err != nil {
+		return nil, err
+	}
+	return b.WithMigration([]string{"migrate"}, nil, sandbox.DB, 10), nil
+}
+
+// deployBackend builds, tests and deploys the source's container, or
+// redeploys image.
 func (d *demo) deployBackend(ctx context.Context, source *dagger.Directory, image string) (string, error) {
-	return d.m.DeployBackend(ctx, sandbox.Cluster, []string{sandbox.Service}, source, sandbox.Repository, "demo-1", "Dockerfile", false,
-		image, "", []string{"migrate"}, nil, sandbox.DB, 10, image != "", source == nil, false, "5m", "1s", 3, false, "1h")
+	b, err := d.backendOf(sandbox.Service)
+	if err != nil {
+		return "", err
+	}
+	if source == nil {
+		return b.Deploy(ctx, image, nil, "", "", false, true, false)
+	}
+	if _, err := d.m.Test(ctx, source, "1.26", []string{"./..."}); err != nil {
+		return "", err
+	}
+	container, err := d.m.Build(source, "Dockerfile", "", nil)
+	if err != nil {
+		return "", err
+	}
+	return b.Deploy(ctx, "", container, sandbox.Repository, "demo-1", false, false, false)
 }
 
 func (d *demo) live(ctx context.Context) (string, int, error) {
@@ -142,7 +176,7 @@ func (d *demo) deploy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	recs, err := d.m.releases(d.s).List(ctx, release.KindBackend, sandbox.Cluster+"/"+sandbox.Service)
+	recs, err := d.s.releases().List(ctx, release.KindBackend, sandbox.Cluster+"/"+sandbox.Service)
 	if err != nil || len(recs) == 0 {
 		return fmt.Errorf("no release record after the deploy: %v", err)
 	}
@@ -211,12 +245,15 @@ func (d *demo) twoServices(ctx context.Context) error {
 		return err
 	}
 	say("scripting the sandbox: the worker's next revision never passes its health check")
-	if err := sandbox.SetRules(ctx, d.s.endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}); err != nil {
+	if err := sandbox.SetRules(ctx, d.endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}); err != nil {
 		return err
 	}
-	_, err = d.m.DeployBackend(ctx, sandbox.Cluster, []string{sandbox.Service, sandbox.Worker}, nil, sandbox.Repository, "", "Dockerfile", false,
-		d.image, "", []string{"migrate"}, nil, sandbox.DB, 10, true, true, false, "5m", "1s", 3, false, "1h")
-	if rerr := sandbox.SetRules(ctx, d.s.endpoint, nil); rerr != nil {
+	both, err := d.backendOf(sandbox.Service, sandbox.Worker)
+	if err != nil {
+		return err
+	}
+	_, err = both.Deploy(ctx, d.image, nil, "", "", false, true, false)
+	if rerr := sandbox.SetRules(ctx, d.endpoint, nil); rerr != nil {
 		return rerr
 	}
 	if err == nil {
@@ -242,9 +279,17 @@ func (d *demo) twoServices(ctx context.Context) error {
 	return nil
 }
 
+// deployFrontend builds the source and releases it to the site.
 func (d *demo) deployFrontend(ctx context.Context, source *dagger.Directory) error {
-	_, err := d.m.DeployFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, source, nil,
-		"node:22-bookworm-slim", "npm run build", "dist", 0, false, "", "", 1000, 64, "", nil, "", false, false, false, "1h")
+	site, err := d.m.Site(sandbox.SiteBucket, demoPrefix, sandbox.BackupBucket, false, "", "", "", false)
+	if err != nil {
+		return err
+	}
+	dist, err := d.m.BuildFrontend(ctx, source, "node:22-bookworm-slim", "npm run build", "dist")
+	if err != nil {
+		return err
+	}
+	_, err = site.Deploy(ctx, dist, 0, -1, "", nil, 0, false, false)
 	return err
 }
 
@@ -280,14 +325,14 @@ func (d *demo) site(ctx context.Context) error {
 
 func (d *demo) brokenPublish(ctx context.Context) error {
 	say("scripting the sandbox: S3 refuses uploads of app.* with AccessDenied (server-side copies still work)")
-	if err := sandbox.SetFaults(ctx, d.s.endpoint, []awssim.S3Fault{{KeyContains: "/app.", Status: http.StatusForbidden}}); err != nil {
+	if err := sandbox.SetFaults(ctx, d.endpoint, []awssim.S3Fault{{KeyContains: "/app.", Status: http.StatusForbidden}}); err != nil {
 		return err
 	}
 	broken := d.frontend.
 		WithNewFile("src/app.js", "console.log('release 3');\n").
 		WithNewFile("src/news.txt", "esteira demo: release 3\n")
 	err := d.deployFrontend(ctx, broken)
-	if ferr := sandbox.SetFaults(ctx, d.s.endpoint, nil); ferr != nil {
+	if ferr := sandbox.SetFaults(ctx, d.endpoint, nil); ferr != nil {
 		return ferr
 	}
 	if err == nil {
@@ -306,7 +351,11 @@ func (d *demo) brokenPublish(ctx context.Context) error {
 }
 
 func (d *demo) rollbackSite(ctx context.Context) error {
-	if _, err := d.m.RollbackFrontend(ctx, sandbox.SiteBucket, sandbox.BackupBucket, demoPrefix, "", 64, "", false, false, "", ""); err != nil {
+	site, err := d.m.Site(sandbox.SiteBucket, demoPrefix, sandbox.BackupBucket, false, "", "", "", false)
+	if err != nil {
+		return err
+	}
+	if _, err := site.Rollback(ctx, "", 64, false); err != nil {
 		return err
 	}
 	now, err := d.snapshot(ctx)
@@ -321,7 +370,7 @@ func (d *demo) rollbackSite(ctx context.Context) error {
 }
 
 func (d *demo) table(ctx context.Context) (string, error) {
-	store := d.m.releases(d.s)
+	store := d.s.releases()
 	backend, err := store.List(ctx, release.KindBackend, sandbox.Cluster+"/"+sandbox.Service)
 	if err != nil {
 		return "", err

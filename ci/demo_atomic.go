@@ -27,11 +27,11 @@ func (d *demo) atomic(ctx context.Context) error {
 	say("OK: release %s built in %s/%s/%s/ and made live by one switch of the pointer in %s", first.ID, sandbox.SiteBucket, demoAtomicPrefix, first.ID, sandbox.KeyValueStore)
 
 	say("scripting the sandbox: the KeyValueStore refuses the next switch")
-	if err := sandbox.SetKeyValueStoreFaults(ctx, d.s.endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 1, Code: "AccessDeniedException"}}); err != nil {
+	if err := sandbox.SetKeyValueStoreFaults(ctx, d.endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 1, Code: "AccessDeniedException"}}); err != nil {
 		return err
 	}
 	_, err = d.deployAtomic(ctx, "demo: a release whose switch fails")
-	if ferr := sandbox.SetKeyValueStoreFaults(ctx, d.s.endpoint, nil); ferr != nil {
+	if ferr := sandbox.SetKeyValueStoreFaults(ctx, d.endpoint, nil); ferr != nil {
 		return ferr
 	}
 	if err == nil {
@@ -48,18 +48,22 @@ func (d *demo) atomic(ctx context.Context) error {
 		return err
 	}
 	say("OK: release %s is live: %d file uploaded, %d copied server-side from release %s", second.ID, second.Frontend.Uploaded, second.Frontend.Skipped, first.ID)
-	out, err := d.m.RollbackFrontend(ctx, sandbox.SiteBucket, "", demoAtomicPrefix, "", 64, "", false, false, sandbox.KeyValueStoreARN, "")
+	site, err := d.atomicSite()
+	if err != nil {
+		return err
+	}
+	out, err := site.Rollback(ctx, "", 64, false)
 	if err != nil {
 		return err
 	}
 	var rec release.Record
 	if err := json.Unmarshal([]byte(out), &rec); err != nil || rec.Frontend == nil {
-		return fmt.Errorf("rollback-frontend returned no release record: %v", err)
+		return fmt.Errorf("site rollback returned no release record: %v", err)
 	}
 	if err := d.pointerIs(ctx, first.ID); err != nil {
 		return err
 	}
-	say("OK: rollback-frontend switched the pointer back to release %s in %s: nothing copied", first.ID, rec.Steps[len(rec.Steps)-1].Duration)
+	say("OK: site rollback switched the pointer back to release %s in %s: nothing copied", first.ID, rec.Steps[len(rec.Steps)-1].Duration)
 	return nil
 }
 
@@ -70,20 +74,32 @@ func (d *demo) deployAtomic(ctx context.Context, news string) (*release.Record, 
 	if news != "" {
 		src = src.WithNewFile("src/news.txt", news+"\n")
 	}
-	out, err := d.m.DeployFrontend(ctx, sandbox.SiteBucket, "", demoAtomicPrefix, src, nil,
-		"node:22-bookworm-slim", "npm run build", "dist", 0, true, "", "", 1000, 64, "", nil, "", false, false, false, "1h")
+	site, err := d.atomicSite()
+	if err != nil {
+		return nil, err
+	}
+	dist, err := d.m.BuildFrontend(ctx, src, "node:22-bookworm-slim", "npm run build", "dist")
+	if err != nil {
+		return nil, err
+	}
+	out, err := site.Deploy(ctx, dist, 0, -1, "", nil, 0, false, false)
 	if err != nil {
 		return nil, err
 	}
 	var rec release.Record
 	if err := json.Unmarshal([]byte(out), &rec); err != nil || rec.Frontend == nil {
-		return nil, fmt.Errorf("deploy-frontend returned no release record: %v", err)
+		return nil, fmt.Errorf("site deploy returned no release record: %v", err)
 	}
 	return &rec, nil
 }
 
+// atomicSite is the site released atomically (the sandbox's KeyValueStore by default).
+func (d *demo) atomicSite() (*Site, error) {
+	return d.m.Site(sandbox.SiteBucket, demoAtomicPrefix, "", true, "", "", "", false)
+}
+
 func (d *demo) pointerIs(ctx context.Context, id string) error {
-	keys, err := sandbox.Pointers(ctx, d.s.endpoint)
+	keys, err := sandbox.Pointers(ctx, d.endpoint)
 	if err != nil {
 		return err
 	}

@@ -32,11 +32,15 @@ func (d *demo) promote(ctx context.Context) error {
 	project := dag.Directory().
 		WithDirectory("examples/frontend", d.frontend).
 		WithNewFile("esteira.yaml", demoEnvironments)
-	if _, err := d.m.Release(ctx, "staging", project, "esteira.yaml", d.image, "", true, true, "5m", "1s", false, nil); err != nil {
+	env, err := d.m.Env("staging", project, "esteira.yaml", "5m", "1s", false)
+	if err != nil {
+		return err
+	}
+	if _, err := env.Release(ctx, d.image, "", true, true, false, nil); err != nil {
 		return err
 	}
 	say("OK: staging released from esteira.yaml: backend and worker on %s, the site, and the quality gate passed", d.image)
-	if _, err := d.m.Promote(ctx, "staging", "production", project, "esteira.yaml", "5m", "1s", false, nil); err != nil {
+	if _, err := env.Promote(ctx, "production", false, nil); err != nil {
 		return err
 	}
 	for _, svc := range []string{sandbox.Service, sandbox.Worker} {

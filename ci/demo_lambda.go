@@ -18,13 +18,17 @@ import (
 // function releases the example function, then a new version as a canary
 // whose alarm fires during the bake: the alias must end on the first one.
 func (d *demo) function(ctx context.Context) error {
-	out, err := d.m.DeployLambda(ctx, sandbox.Function, sandbox.FunctionAlias, d.lambda, "", []string{"SIZES=320,640,1280"}, "", "", nil, false, "5m", "1s", false)
+	fn, err := d.m.Function(sandbox.Function, sandbox.FunctionAlias, "5m", "1s", false)
+	if err != nil {
+		return err
+	}
+	out, err := fn.Deploy(ctx, d.lambda, "", []string{"SIZES=320,640,1280"}, "", "", nil, false, false)
 	if err != nil {
 		return err
 	}
 	var rec release.Record
 	if err := json.Unmarshal([]byte(out), &rec); err != nil || rec.Lambda == nil {
-		return fmt.Errorf("deploy-lambda returned no release record: %v", err)
+		return fmt.Errorf("function deploy returned no release record: %v", err)
 	}
 	released := rec.Lambda.AfterVersion
 	if live, err := d.aliasVersion(ctx); err != nil || live != released {
@@ -33,12 +37,12 @@ func (d *demo) function(ctx context.Context) error {
 	say("OK: %s packaged from examples/lambda, version %s published, alias %s moved from version %s", sandbox.Function, released, sandbox.FunctionAlias, rec.Lambda.BeforeVersion)
 
 	say("scripting the sandbox: alarm %s fires a few seconds into the next bake", sandbox.FunctionAlarm)
-	if err := sandbox.SetLambda(ctx, d.s.endpoint, awssim.LambdaRules{Alarms: []awssim.AlarmRule{{Name: sandbox.FunctionAlarm, FireAfter: 3, Reason: "demo: 5 errors in 1 minute"}}}); err != nil {
+	if err := sandbox.SetLambda(ctx, d.endpoint, awssim.LambdaRules{Alarms: []awssim.AlarmRule{{Name: sandbox.FunctionAlarm, FireAfter: 3, Reason: "demo: 5 errors in 1 minute"}}}); err != nil {
 		return err
 	}
 	changed := d.lambda.WithNewFile("VERSION", "canary")
-	_, err = d.m.DeployLambda(ctx, sandbox.Function, sandbox.FunctionAlias, changed, "", nil, "10%", "30s", []string{sandbox.FunctionAlarm}, false, "5m", "1s", false)
-	if rerr := sandbox.SetLambda(ctx, d.s.endpoint, awssim.LambdaRules{Alarms: []awssim.AlarmRule{{Name: sandbox.FunctionAlarm}}}); rerr != nil {
+	_, err = fn.Deploy(ctx, changed, "", nil, "10%", "30s", []string{sandbox.FunctionAlarm}, false, false)
+	if rerr := sandbox.SetLambda(ctx, d.endpoint, awssim.LambdaRules{Alarms: []awssim.AlarmRule{{Name: sandbox.FunctionAlarm}}}); rerr != nil {
 		return rerr
 	}
 	if err == nil {

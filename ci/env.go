@@ -2,15 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 	"github.com/futuraplataforma/esteira/internal/envfile"
+	"github.com/futuraplataforma/esteira/internal/envrelease"
 )
 
-// Environment is one environment of esteira.yaml: release, promote and status it,
-// or reach one of its services or its site.
+// Environment is one environment of esteira.yaml: release, promote and status
+// it, or reach its backend, site or functions with every setting the file gives.
 type Environment struct {
 	// +private
 	M *Esteira
@@ -20,9 +22,15 @@ type Environment struct {
 	Project *dagger.Directory
 	// +private
 	File string
+	// +private
+	Timeout string
+	// +private
+	PollInterval string
+	// +private
+	BreakLock bool
 }
 
-// Select an environment of esteira.yaml, e.g. env --name production release.
+// An environment of esteira.yaml, e.g. env --name production release.
 func (m *Esteira) Env(
 	// The environment, e.g. staging.
 	name string,
@@ -34,77 +42,130 @@ func (m *Esteira) Env(
 	// +optional
 	// +default="esteira.yaml"
 	file string,
-) *Environment {
-	return &Environment{M: m, Name: name, Project: project, File: file}
-}
-
-// Release the environment: its services, then its frontend, then its gate.
-//
-// The same as release --env NAME.
-//
-// +cache="never"
-func (e *Environment) Release(
-	ctx context.Context,
-	// An already-pushed image to deploy instead of building backend.source.
+	// How long to wait for a migration, each rollout and each Lambda update, e.g. 15m. Default: the file's timeout, else 15m (5m for functions).
 	// +optional
-	image string,
-	// Image tag for the built image. Default: the git short sha.
-	// +optional
-	tag string,
-	// Do not run the Go tests before publishing.
-	// +optional
-	skipTests bool,
-	// Redeploy the services even if they already run the image.
-	// +optional
-	force bool,
-	// How long to wait for the migration and for each rollout, e.g. 15m.
-	// +optional
-	// +default="15m"
 	timeout string,
-	// How often to poll ECS while waiting, e.g. 5s.
+	// How often to poll AWS while waiting, e.g. 5s. Default: the file's pollInterval, else 5s.
 	// +optional
-	// +default="5s"
 	pollInterval string,
 	// Break deploy locks left by a crashed run.
 	// +optional
 	breakLock bool,
-	// Webhook to post the outcome to, e.g. env:SLACK_WEBHOOK_URL.
-	// +optional
-	notify *dagger.Secret,
-) (string, error) {
-	return e.M.Release(ctx, e.Name, e.Project, e.File, image, tag, skipTests, force, timeout, pollInterval, breakLock, notify)
+) (*Environment, error) {
+	e := &Environment{M: m, Name: name, Project: project, File: file, Timeout: timeout, PollInterval: pollInterval, BreakLock: breakLock}
+	d := map[string]string{}
+	if timeout != "" {
+		d["--timeout"] = timeout
+	}
+	if pollInterval != "" {
+		d["--poll-interval"] = pollInterval
+	}
+	if _, err := parseDurations(d); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
-// Promote what passed this environment's gate to another environment.
-//
-// The same as promote --from NAME --to TO.
-//
-// +cache="never"
-func (e *Environment) Promote(
+// read parses the environment and returns it with the settings it implies:
+// a copy of the module's settings with the file's region, releases and
+// role (flags given before env win).
+func (e *Environment) read(ctx context.Context) (*envfile.Environment, *Esteira, error) {
+	data, err := e.Project.File(e.File).Contents(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s in the project (create it, or pass --file): %s", e.File, why(err))
+	}
+	env, err := envfile.Parse(e.File, []byte(data), e.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	in := *e.M
+	if in.Region == "" {
+		in.Region = env.Region
+	}
+	if in.ReleaseBucket == "" {
+		in.ReleaseBucket, in.ReleasePrefix = env.ReleaseBucket, orDefault(env.ReleasePrefix, in.ReleasePrefix)
+	}
+	in.Role, in.RoleSession = env.Role, "esteira-"+e.Name
+	return env, &in, nil
+}
+
+// timing is the environment's timeout and poll interval: the flag, else
+// the file's value, else def.
+func (e *Environment) timing(fileTimeout, filePoll, def string) (string, string) {
+	return orDefault(e.Timeout, orDefault(fileTimeout, def)), orDefault(e.PollInterval, orDefault(filePoll, "5s"))
+}
+
+// The environment's backend, with every setting of the file (services, container, migration, snapshot).
+func (e *Environment) Backend(ctx context.Context) (*Backend, error) {
+	env, in, err := e.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if env.Backend == nil {
+		return nil, fmt.Errorf("environment %s has no backend in %s", e.Name, e.File)
+	}
+	return e.backend(env, in), nil
+}
+
+func (e *Environment) backend(env *envfile.Environment, in *Esteira) *Backend {
+	b := env.Backend
+	timeout, poll := e.timing(b.Timeout, b.PollInterval, "15m")
+	return &Backend{M: in, Cluster: b.Cluster, Services: b.Services, Container: b.Container, Timeout: timeout, PollInterval: poll,
+		FailureThreshold: orDefaultInt(b.FailureThreshold, 3), BreakLock: e.BreakLock, LockStaleAfter: orDefault(b.LockStaleAfter, "1h"),
+		MigrateCommand: b.Migrate, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: orDefaultInt(b.SnapshotKeep, 10)}
+}
+
+// The environment's static site, with every setting of the file (atomic, cache rules, limits included).
+func (e *Environment) Site(ctx context.Context) (*Site, error) {
+	env, in, err := e.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if env.Frontend == nil {
+		return nil, fmt.Errorf("environment %s has no frontend in %s", e.Name, e.File)
+	}
+	return e.site(env, in), nil
+}
+
+func (e *Environment) site(env *envfile.Environment, in *Esteira) *Site {
+	f := env.Frontend
+	maxDelete := 1000
+	if f.MaxDelete != nil {
+		maxDelete = *f.MaxDelete
+	}
+	return &Site{M: in, Bucket: f.Bucket, Prefix: f.Prefix, BackupBucket: f.BackupBucket, Atomic: f.Atomic,
+		KeyValueStore: f.KeyValueStore, PointerKey: f.PointerKey, DistributionID: f.DistributionID, BreakLock: e.BreakLock,
+		Keep: f.Keep, MaxDelete: maxDelete, CacheControl: f.CacheControl, Precompress: f.Precompress, Concurrency: f.Concurrency}
+}
+
+// One Lambda function of the environment, with its alias and timing from the file.
+func (e *Environment) Function(
 	ctx context.Context,
-	// The environment to release it to, e.g. production.
-	to string,
-	// How long to wait for the migration and for each rollout, e.g. 15m.
-	// +optional
-	// +default="15m"
-	timeout string,
-	// How often to poll ECS while waiting, e.g. 5s.
-	// +optional
-	// +default="5s"
-	pollInterval string,
-	// Break deploy locks left by a crashed run.
-	// +optional
-	breakLock bool,
-	// Webhook to post the outcome to.
-	// +optional
-	notify *dagger.Secret,
-) (string, error) {
-	return e.M.Promote(ctx, e.Name, to, e.Project, e.File, timeout, pollInterval, breakLock, notify)
+	// The function, one of the environment's functions.
+	name string,
+) (*Function, error) {
+	env, in, err := e.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, f := range env.Functions {
+		if f.Name == name {
+			return e.function(f, in), nil
+		}
+		names = append(names, f.Name)
+	}
+	return nil, fmt.Errorf("function %q is not one of environment %s's functions [%s] (%s)", name, e.Name, strings.Join(names, ", "), e.File)
 }
 
-// Show what runs where in the environment.
+func (e *Environment) function(f *envfile.Function, in *Esteira) *Function {
+	timeout, poll := e.timing(f.Timeout, f.PollInterval, "5m")
+	return &Function{M: in, Name: f.Name, Alias: orDefault(f.Alias, "live"), Timeout: timeout, PollInterval: poll, BreakLock: e.BreakLock}
+}
+
+// Show what runs where in the environment: services, site, functions, releases, locks.
 //
-// +cache="never"
+// +cache="session"
 func (e *Environment) Status(
 	ctx context.Context,
 	// Output: text, for a person, or json.
@@ -112,110 +173,48 @@ func (e *Environment) Status(
 	// +default="text"
 	format string,
 ) (string, error) {
-	return e.M.Status(ctx, e.Name, e.Project, e.File, format)
-}
-
-// One ECS service of the environment, e.g. service --name worker rollback.
-func (e *Environment) Service(
-	// The service, one of the environment's backend.services.
-	name string,
-) *EnvironmentService {
-	return &EnvironmentService{Env: e, Name: name}
-}
-
-// The environment's static site, e.g. site plan.
-func (e *Environment) Site() *EnvironmentSite { return &EnvironmentSite{Env: e} }
-
-// EnvironmentService is one ECS service of an environment.
-type EnvironmentService struct {
-	// +private
-	Env *Environment
-	// +private
-	Name string
-}
-
-// Put the service back on the revision that ran before its last release.
-//
-// +cache="never"
-func (s *EnvironmentService) Rollback(
-	ctx context.Context,
-	// Task definition revision to go back to, e.g. api:41. Default: from the release records.
-	// +optional
-	toRevision string,
-	// How long to wait for the rollback to complete, e.g. 15m.
-	// +optional
-	// +default="15m"
-	timeout string,
-	// How often to poll ECS while waiting, e.g. 5s.
-	// +optional
-	// +default="5s"
-	pollInterval string,
-	// Break a deploy lock left by a crashed run.
-	// +optional
-	breakLock bool,
-) (string, error) {
-	e, in, _, err := s.Env.M.environment(ctx, s.Env.Project, s.Env.File, s.Env.Name)
+	if format != "text" && format != "json" {
+		return "", fmt.Errorf("--format %q: use text or json", format)
+	}
+	env, in, err := e.read(ctx)
 	if err != nil {
 		return "", err
 	}
-	if e.Backend == nil {
-		return "", fmt.Errorf("environment %s has no backend in %s", s.Env.Name, s.Env.File)
-	}
-	found := false
-	for _, svc := range e.Backend.Services {
-		found = found || svc == s.Name
-	}
-	if !found {
-		return "", fmt.Errorf("service %q is not one of environment %s's services %v (%s)", s.Name, s.Env.Name, e.Backend.Services, s.Env.File)
-	}
-	return in.RollbackBackend(ctx, e.Backend.Cluster, s.Name, toRevision, timeout, pollInterval, breakLock)
-}
-
-// EnvironmentSite is the static site of an environment.
-type EnvironmentSite struct {
-	// +private
-	Env *Environment
-}
-
-// Show what a release would upload, skip and delete on the site; change nothing.
-//
-// +cache="never"
-func (s *EnvironmentSite) Plan(ctx context.Context) (string, error) {
-	f, in, err := s.frontend(ctx)
+	s, err := in.aws(ctx)
 	if err != nil {
 		return "", err
 	}
-	return in.PlanFrontend(ctx, f.Bucket, f.Prefix, s.Env.Project.Directory(f.Source), nil,
-		"node:22-bookworm-slim", "npm run build", orDefault(f.BuildDir, "dist"), "", nil)
-}
-
-// Restore the site from a backup (default: the one the last release took).
-//
-// +cache="never"
-func (s *EnvironmentSite) Rollback(
-	ctx context.Context,
-	// Release id of the backup to restore. Default: the backup taken by the last release.
-	// +optional
-	backup string,
-	// Break a deploy lock left by a crashed run.
-	// +optional
-	breakLock bool,
-) (string, error) {
-	f, in, err := s.frontend(ctx)
+	where := envrelease.Where{}
+	if b := env.Backend; b != nil {
+		where.Cluster, where.Container, where.Services = b.Cluster, b.Container, b.Services
+	}
+	if env.Frontend != nil {
+		where.Site = e.site(env, in).target()
+	}
+	for _, f := range env.Functions {
+		where.Functions = append(where.Functions, envrelease.FunctionRef{Name: f.Name, Alias: f.Alias})
+	}
+	st, err := envrelease.ReadStatus(ctx, envrelease.Clients{ECS: ecsClients(s), Lambda: lambdaClients(s)}, s.releases(), where)
 	if err != nil {
 		return "", err
 	}
-	return in.RollbackFrontend(ctx, f.Bucket, f.BackupBucket, f.Prefix, backup, 64, f.DistributionID, false, breakLock, "", "")
+	if format == "text" {
+		return fmt.Sprintf("environment %s\n\n%s", e.Name, st.Text()), nil
+	}
+	out, err := json.MarshalIndent(st, "", "  ")
+	return string(out), err
 }
 
-// frontend reads the environment's frontend and the settings it implies.
-func (s *EnvironmentSite) frontend(ctx context.Context) (*envfile.Frontend, *Esteira, error) {
-	e, in, _, err := s.Env.M.environment(ctx, s.Env.Project, s.Env.File, s.Env.Name)
-	if err != nil {
-		return nil, nil, err
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
 	}
-	if e.Frontend == nil {
-		return nil, nil, errors.New("environment " + s.Env.Name + " has no frontend in " + s.Env.File)
+	return v
+}
+
+func orDefaultInt(v, def int) int {
+	if v == 0 {
+		return def
 	}
-	return e.Frontend, in, nil
+	return v
 }

@@ -1,21 +1,23 @@
-// Release a containerized backend to Amazon ECS and a static frontend to
-// Amazon S3, the same way from a laptop, Jenkins, CodeBuild or Bitbucket.
+// Release a containerized backend to Amazon ECS, a static site to Amazon S3
+// and Lambda functions, the same way from a laptop, Jenkins, CodeBuild or
+// Bitbucket.
 //
-// Every function that changes something in AWS ends either on the new
-// version running healthy or back on the exact version that ran before:
-// database migrations run as a one-off task before the service changes, a
-// failed rollout is rolled back to the recorded live revision, and a
-// frontend release is backed up and verified before anything is replaced.
+// Every verb that changes something in AWS ends either on the new version
+// running healthy or back on the exact version that ran before, and has a
+// --dry-run that changes nothing. The surface is nouns with verbs: backend,
+// site, function and env return objects whose deploy, rollback and status
+// share the settings given once.
 //
 // New here? Run `dagger call demo`: it needs no AWS account.
 package main
 
 import (
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/ci/internal/flags"
 )
 
-// Esteira holds the AWS settings every function shares. Pass them before the
-// function name: dagger call --region eu-west-1 ... deploy-backend ...
+// Esteira holds the AWS settings every object shares. Pass them before the
+// object: dagger call --region eu-west-1 --releases s3://acme-releases backend ...
 type Esteira struct {
 	// +private
 	Region string
@@ -29,19 +31,23 @@ type Esteira struct {
 	ReleasePrefix string
 	// +private
 	Target *dagger.Service
-
 	// +private
 	AwsAccessKeyID *dagger.Secret
 	// +private
 	AwsSecretAccessKey *dagger.Secret
 	// +private
 	AwsSessionToken *dagger.Secret
+	// Role is an IAM role assumed after signing in (an environment's role).
+	// +private
+	Role string
+	// RoleSession names the assumed role's session.
+	// +private
+	RoleSession string
 }
 
-// New configures the AWS account, region and release bookkeeping that every
-// function uses.
+// New configures the AWS account, region and release bookkeeping every object uses.
 func New(
-	// AWS region of the ECR repository, ECS cluster and S3 buckets, for example eu-west-1. Required by every function that talks to AWS (default with --sandbox: the sandbox's region).
+	// AWS region of the ECR repositories, ECS clusters, S3 buckets and Lambda functions, for example eu-west-1 (default with --sandbox: the sandbox's region).
 	// +optional
 	region string,
 	// Send every AWS API call to this URL instead of AWS (the AWS_ENDPOINT_URL convention), for example http://10.0.0.5:4566 for LocalStack. Leave empty for AWS.
@@ -59,26 +65,26 @@ func New(
 	// AWS session token for temporary credentials (assumed roles, SSO, CodeBuild), for example env:AWS_SESSION_TOKEN.
 	// +optional
 	awsSessionToken *dagger.Secret,
-	// S3 bucket where esteira keeps deploy locks (so two deploys of one service or site never interleave) and a JSON record of every release (used by rollback-backend and rollback-frontend). Without it there is no lock and no record (default with --sandbox: the sandbox's).
+	// Where esteira keeps deploy locks (so two releases of one service, site or function never interleave) and a JSON record of every release (what rollback goes back to), as s3://BUCKET/PREFIX or s3://BUCKET (prefix esteira). Without it there is no lock and no record (default with --sandbox: the sandbox's).
 	// +optional
-	releaseBucket string,
-	// Key prefix for locks and records inside --release-bucket.
-	// +optional
-	// +default="esteira"
-	releasePrefix string,
-	// Run against an esteira sandbox instead of AWS, e.g. tcp://localhost:4566 after 'dagger call sandbox up --ports 4566:4566'. Region, endpoint, keys and release bucket then default to the sandbox's, and images are pushed to its registry.
+	releases string,
+	// Run against an esteira sandbox instead of AWS, e.g. tcp://localhost:4566 after 'dagger call sandbox up --ports 4566:4566'. Region, endpoint, keys, releases and the KeyValueStore then default to the sandbox's, and images are pushed to its registry.
 	// +optional
 	sandbox *dagger.Service,
-) *Esteira {
+) (*Esteira, error) {
+	bucket, prefix, err := flags.ParseReleases(releases)
+	if err != nil {
+		return nil, err
+	}
 	return &Esteira{
 		Region:             region,
 		Endpoint:           endpoint,
 		S3Endpoint:         storageEndpoint,
-		ReleaseBucket:      releaseBucket,
-		ReleasePrefix:      releasePrefix,
+		ReleaseBucket:      bucket,
+		ReleasePrefix:      prefix,
 		Target:             sandbox,
 		AwsAccessKeyID:     awsAccessKeyId,
 		AwsSecretAccessKey: awsSecretAccessKey,
 		AwsSessionToken:    awsSessionToken,
-	}
+	}, nil
 }

@@ -10,107 +10,84 @@ import (
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
 
-// Promote to one environment exactly what passed the quality gate in another.
+// Release to another environment exactly what passed this one's quality gate.
 //
-// It takes the newest release of --from that succeeded with its quality
-// gate passed and releases to --to the same image, by digest, and the same
-// frontend build, copied from --from's site and checked against the content
-// digest that release recorded: nothing is rebuilt. --from must have a gate.
-// --to's own gate runs too, and any failure brings --to back as a release
-// does. Returns what each part did as JSON.
+// It takes this environment's newest release that succeeded with its gate
+// passed and releases to --to the same image, by digest, and the same site
+// build, copied from this environment's site and checked against the
+// content digest that release recorded: nothing is rebuilt. --to's own gate
+// runs too, and any failure brings --to back as a release does. Returns
+// what each part did as JSON.
 //
 // +cache="never"
-func (m *Esteira) Promote(
+func (e *Environment) Promote(
 	ctx context.Context,
-	// The environment whose tested release to take, e.g. staging.
-	from string,
 	// The environment to release it to, e.g. production.
 	to string,
-	// The project: esteira.yaml.
-	// +defaultPath="/"
-	// +ignore=["**/node_modules", ".cache", "**/.terraform"]
-	project *dagger.Directory,
-	// The environment file, relative to the project.
+	// Check the release to promote and --to's parts, print what would change, change nothing.
 	// +optional
-	// +default="esteira.yaml"
-	file string,
-	// How long to wait for the migration and for each rollout, e.g. 15m.
-	// +optional
-	// +default="15m"
-	timeout string,
-	// How often to poll ECS while waiting, e.g. 5s.
-	// +optional
-	// +default="5s"
-	pollInterval string,
-	// Break deploy locks left by a crashed run.
-	// +optional
-	breakLock bool,
+	dryRun bool,
 	// Webhook to post the outcome to, as for release.
 	// +optional
 	notify *dagger.Secret,
 ) (string, error) {
-	durations, err := parseDurations(map[string]string{"--timeout": timeout, "--poll-interval": pollInterval})
+	if to == e.Name {
+		return "", fmt.Errorf("promote --to %s: that is this environment; promote moves a release to another one", to)
+	}
+	src, err := e.target(ctx, "")
 	if err != nil {
 		return "", err
 	}
-	if from == to {
-		return "", fmt.Errorf("--from and --to are both %s: promote moves a release to another environment", from)
-	}
-	src, inFrom, sFrom, err := m.environment(ctx, project, file, from)
-	if err != nil {
-		return "", err
-	}
-	dst, inTo, sTo, err := m.environment(ctx, project, file, to)
-	if err != nil {
-		return "", err
-	}
-	store := inFrom.releases(sFrom)
+	store := src.s.releases()
 	if store == nil {
-		return "", fmt.Errorf("%s has no release bucket, so no record says what passed its gate: set releaseBucket in the file", from)
+		return "", fmt.Errorf("%s has no release bucket, so no record says what passed its gate: set releaseBucket in the file", e.Name)
 	}
-	rec, err := envrelease.Promotable(ctx, store, from)
+	rec, err := envrelease.Promotable(ctx, store, e.Name)
 	if err != nil {
 		return "", fmt.Errorf("nothing to promote, nothing was changed: %w", err)
 	}
-	if len(dst.Functions) > 0 {
-		return "", fmt.Errorf("%s has functions, and promote does not carry functions yet (their zips are not kept): release %s with release --env %s; nothing was changed", to, to, to)
-	}
-	fmt.Fprintf(progress(), "==> promote: %s release %s (gate passed) to %s\n", from, rec.ID, to)
-	t := target{env: to, e: dst, in: inTo, s: sTo, timeout: durations["--timeout"], poll: durations["--poll-interval"],
-		breakLock: breakLock, notify: notify, promotedFrom: from + "/" + rec.ID}
-	plan, clients, err := t.plan(ctx)
+	dstEnv := *e
+	dstEnv.Name = to
+	dst, err := dstEnv.target(ctx, e.Name+"/"+rec.ID)
 	if err != nil {
 		return "", err
 	}
-	if dst.Backend != nil {
+	if len(dst.e.Functions) > 0 {
+		return "", fmt.Errorf("%s has functions, and promote does not carry functions yet (their zips are not kept): release %s with env --name %s release; nothing was changed", to, to, to)
+	}
+	dst.notify, dst.dryRun = notify, dryRun
+	fmt.Fprintf(progress(), "==> promote: %s release %s (gate passed) to %s\n", e.Name, rec.ID, to)
+	plan, clients := dst.plan()
+	if dst.e.Backend != nil {
 		if rec.Environment.Image == "" {
-			return "", fmt.Errorf("%s release %s shipped no image, but %s has a backend: nothing was changed", from, rec.ID, to)
+			return "", fmt.Errorf("%s release %s shipped no image, but %s has a backend: nothing was changed", e.Name, rec.ID, to)
 		}
-		if plan.Backend, err = inTo.backendPart(ctx, sTo, clients.ECS, project, dst, rec.Environment.Image, "", true); err != nil {
+		if plan.Backend, err = dst.backendPart(ctx, clients, rec.Environment.Image, "", true); err != nil {
 			return "", err
 		}
 	}
-	if dst.Frontend != nil {
-		if src.Frontend == nil || rec.Environment.BuildDigest == "" {
-			return "", fmt.Errorf("%s release %s published no site, but %s has a frontend: nothing was changed", from, rec.ID, to)
+	if dst.e.Frontend != nil {
+		if src.e.Frontend == nil || rec.Environment.BuildDigest == "" {
+			return "", fmt.Errorf("%s release %s published no site, but %s has a frontend: nothing was changed", e.Name, rec.ID, to)
 		}
 		dir, err := os.MkdirTemp("", "esteira-promote-")
 		if err != nil {
 			return "", err
 		}
 		defer os.RemoveAll(dir)
-		fc := inFrom.siteClients(sFrom, "")
-		if err := sitepublish.Download(ctx, fc, src.Frontend.Bucket, src.Frontend.Prefix, dir, 0); err != nil {
-			return "", fmt.Errorf("copy the %s site: %w; nothing was changed", from, err)
+		if err := sitepublish.Download(ctx, siteClients(src.s, ""), src.e.Frontend.Bucket, src.e.Frontend.Prefix, dir, 0); err != nil {
+			return "", fmt.Errorf("copy the %s site: %w; nothing was changed", e.Name, err)
 		}
-		got, err := sitepublish.BuildDigest(ctx, sitepublish.Options{Dir: dir, Bucket: src.Frontend.Bucket})
+		got, err := sitepublish.BuildDigest(ctx, sitepublish.Options{Dir: dir, Bucket: src.e.Frontend.Bucket})
 		if err != nil {
 			return "", err
 		}
 		if got != rec.Environment.BuildDigest {
-			return "", fmt.Errorf("the %s site changed since release %s (its content is no longer what passed the gate): release %s again, then promote; nothing was changed", from, rec.ID, from)
+			return "", fmt.Errorf("the %s site changed since release %s (its content is no longer what passed the gate): release %s again, then promote; nothing was changed", e.Name, rec.ID, e.Name)
 		}
-		plan.Frontend = t.site(dir, nil)
+		if plan.Frontend, err = dst.sitePart(dir); err != nil {
+			return "", err
+		}
 	}
-	return t.ship(ctx, plan, clients)
+	return dst.ship(ctx, plan, clients)
 }

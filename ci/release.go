@@ -10,46 +10,28 @@ import (
 	"time"
 
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
-	"github.com/futuraplataforma/esteira/internal/awsenv"
-	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
 	"github.com/futuraplataforma/esteira/internal/envfile"
 	"github.com/futuraplataforma/esteira/internal/envrelease"
+	"github.com/futuraplataforma/esteira/internal/lambdadeploy"
 	"github.com/futuraplataforma/esteira/internal/notify"
 	"github.com/futuraplataforma/esteira/internal/release"
-	"github.com/futuraplataforma/esteira/internal/sandbox"
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
 
-// Release a whole environment of esteira.yaml: services, frontend and functions.
+// Release the whole environment: services, site and functions, then its gate.
 //
-// The environment file names the region, the release bucket, the ECR
-// repository, the ECS services deployed from the backend image, the static
-// frontend and the Lambda functions. The image is built, tested and pushed
-// once (or --image is taken); every service, the frontend build and every
-// function are checked before anything changes; each service is locked and
-// given a new revision; the database is snapshotted (backend.snapshotDb)
-// and the migration runs once; the services roll out together and the
-// frontend is published beside them; then the functions are released, each
-// behind its alias (with its canary and bake); then the environment's
-// quality gate (a container run against its url) must pass.
-// If any part fails, everything that changed is brought back: the services
-// to the revisions they ran before, the site to its backup, each alias to
-// its version. Returns what each part did as JSON. Settings given before
-// the function name win over the file's.
+// The image is built, tested and pushed once (or --image is taken); every
+// service, the site build and every function are checked before anything
+// changes; each service is locked and given a new revision; the database
+// is snapshotted and the migration runs once; the services roll out
+// together and the site is published beside them; then the functions are
+// released behind their aliases; then the environment's quality gate (a
+// container run against its url) must pass. If any part fails, everything
+// that changed is brought back. Returns what each part did as JSON.
 //
 // +cache="never"
-func (m *Esteira) Release(
+func (e *Environment) Release(
 	ctx context.Context,
-	// The environment to release, e.g. staging.
-	env string,
-	// The project: esteira.yaml and the folders it names.
-	// +defaultPath="/"
-	// +ignore=["**/node_modules", ".cache", "**/.terraform"]
-	project *dagger.Directory,
-	// The environment file, relative to the project.
-	// +optional
-	// +default="esteira.yaml"
-	file string,
 	// An already-pushed image to deploy instead of building backend.source.
 	// +optional
 	image string,
@@ -62,54 +44,44 @@ func (m *Esteira) Release(
 	// Redeploy the services, and release the functions, even if they already run this image and code.
 	// +optional
 	force bool,
-	// How long to wait for the migration and for each rollout, e.g. 15m.
+	// Check every part and print what each would change (the site's plan included); build and change nothing in AWS.
 	// +optional
-	// +default="15m"
-	timeout string,
-	// How often to poll ECS while waiting, e.g. 5s.
-	// +optional
-	// +default="5s"
-	pollInterval string,
-	// Break deploy locks left by a crashed run.
-	// +optional
-	breakLock bool,
-	// Webhook to post the outcome to (Slack-compatible JSON with the result), e.g. env:SLACK_WEBHOOK_URL. A failing webhook never fails the release. With --sandbox, http://localhost:4566/_sandbox/webhooks keeps it in the sandbox.
+	dryRun bool,
+	// Webhook to post the outcome to (Slack-compatible JSON with the result), e.g. env:SLACK_WEBHOOK_URL. A failing webhook never fails the release.
 	// +optional
 	notify *dagger.Secret,
 ) (string, error) {
-	durations, err := parseDurations(map[string]string{"--timeout": timeout, "--poll-interval": pollInterval})
+	t, err := e.target(ctx, "")
 	if err != nil {
 		return "", err
 	}
-	e, in, s, err := m.environment(ctx, project, file, env)
-	if err != nil {
-		return "", err
-	}
-	t := target{env: env, e: e, in: in, s: s, timeout: durations["--timeout"], poll: durations["--poll-interval"],
-		breakLock: breakLock, force: force, notify: notify}
-	plan, clients, err := t.plan(ctx)
-	if err != nil {
-		return "", err
-	}
-	if b := e.Backend; b != nil {
-		if plan.Backend, err = in.backendPart(ctx, s, clients.ECS, project, e, image, tag, skipTests); err != nil {
+	t.force, t.notify, t.dryRun = force, notify, dryRun
+	plan, clients := t.plan()
+	if b := t.e.Backend; b != nil {
+		if plan.Backend, err = t.backendPart(ctx, clients, image, tag, skipTests); err != nil {
 			return "", err
 		}
 	}
-	if f := e.Frontend; f != nil {
-		dir, prior, err := in.siteFolder(ctx, project.Directory(f.Source), nil, "node:22-bookworm-slim", "npm run build", orDefault(f.BuildDir, "dist"))
+	if f := t.e.Frontend; f != nil {
+		built, err := (&Esteira{}).BuildFrontend(ctx, e.Project.Directory(f.Source), "node:22-bookworm-slim", "npm run build", orDefault(f.BuildDir, "dist"))
+		if err != nil {
+			return "", fmt.Errorf("build failed, nothing was changed: %s", why(err))
+		}
+		dir, err := exportSite(ctx, built)
 		if err != nil {
 			return "", err
 		}
 		defer os.RemoveAll(dir)
-		plan.Frontend = t.site(dir, prior)
+		if plan.Frontend, err = t.sitePart(dir); err != nil {
+			return "", err
+		}
 	}
-	if len(e.Functions) > 0 {
+	if len(t.e.Functions) > 0 {
 		var img string
 		if plan.Backend != nil {
 			img = plan.Backend.Deploy.Image
 		}
-		if plan.Functions, err = t.functionsPart(ctx, project, clients.Lambda, img); err != nil {
+		if plan.Functions, err = t.functionsPart(ctx, clients.Lambda, img); err != nil {
 			return "", err
 		}
 	}
@@ -118,57 +90,195 @@ func (m *Esteira) Release(
 
 // target is the environment a release or a promotion ships to.
 type target struct {
-	env          string
+	env          *Environment
 	e            *envfile.Environment
 	in           *Esteira
 	s            *awsSession
-	timeout      time.Duration
-	poll         time.Duration
-	breakLock    bool
 	force        bool
+	dryRun       bool
 	notify       *dagger.Secret
 	promotedFrom string
 }
 
+func (e *Environment) target(ctx context.Context, promotedFrom string) (*target, error) {
+	env, in, err := e.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := in.aws(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &target{env: e, e: env, in: in, s: s, promotedFrom: promotedFrom}, nil
+}
+
 // plan starts the environment's plan: clients, gate, record.
-func (t target) plan(ctx context.Context) (envrelease.Plan, envrelease.Clients, error) {
-	clients := envrelease.Clients{ECS: t.in.ecsClients(t.s), Frontend: t.in.siteClients(t.s, ""), Lambda: lambdaClients(t.s)}
-	if f := t.e.Frontend; f != nil && f.DistributionID != "" {
-		clients.Frontend = t.in.siteClients(t.s, f.DistributionID)
+func (t *target) plan() (envrelease.Plan, envrelease.Clients) {
+	distribution := ""
+	if f := t.e.Frontend; f != nil {
+		distribution = f.DistributionID
 	}
-	plan := envrelease.Plan{Out: progress(), Env: t.env, Store: t.in.releases(t.s), Who: t.s.who, PromotedFrom: t.promotedFrom}
+	clients := envrelease.Clients{ECS: ecsClients(t.s), Frontend: siteClients(t.s, distribution), Lambda: lambdaClients(t.s)}
+	plan := envrelease.Plan{Out: progress(), Env: t.env.Name, Store: t.s.releases(), Who: t.s.who, PromotedFrom: t.promotedFrom}
 	if t.e.Gate != nil {
-		plan.Gate = gate(t.env, t.e)
+		plan.Gate = gate(t.env.Name, t.e)
 	}
-	return plan, clients, nil
+	return plan, clients
 }
 
-// site is the frontend part for the build folder dir.
-func (t target) site(dir string, prior []release.Step) *sitepublish.Options {
-	f := t.e.Frontend
-	return &sitepublish.Options{Dir: dir, Bucket: f.Bucket, Prefix: f.Prefix, BackupBucket: f.BackupBucket,
-		Keep: f.Keep, DistributionID: f.DistributionID, MaxDelete: 1000, Releases: t.in.releases(t.s), Who: t.s.who, BreakLock: t.breakLock,
-		PriorSteps: prior, Out: progress()}
+// backendPart checks the services and builds, tests and pushes the image
+// (a dry run builds nothing).
+func (t *target) backendPart(ctx context.Context, c envrelease.Clients, image, tag string, skipTests bool) (*envrelease.BackendPart, error) {
+	b := t.env.backend(t.e, t.in)
+	o, err := b.options(t.s, image, progress())
+	if err != nil {
+		return nil, err
+	}
+	o.Force, o.DryRun = t.force, t.dryRun
+	if err := b.preflight(ctx, t.s, o); err != nil {
+		return nil, err
+	}
+	if image == "" && !t.dryRun {
+		if t.e.Backend.Source == "" {
+			return nil, errors.New("the environment's backend has no source to build: add backend.source to the file, or pass --image")
+		}
+		if o.Image, o.PriorSteps, err = buildTestPublish(ctx, t.s, t.env.Project.Directory(t.e.Backend.Source), t.e.Repository, tag,
+			orDefault(t.e.Backend.Dockerfile, "Dockerfile"), skipTests); err != nil {
+			return nil, err
+		}
+	}
+	return &envrelease.BackendPart{Deploy: o, Services: b.Services}, nil
 }
 
-// ship runs the plan, notifies, and returns the result as JSON.
-func (t target) ship(ctx context.Context, plan envrelease.Plan, clients envrelease.Clients) (string, error) {
-	if plan.Backend != nil {
-		plan.Backend.Deploy.Timeout, plan.Backend.Deploy.PollInterval = t.timeout, t.poll
-		plan.Backend.Deploy.BreakLock, plan.Backend.Deploy.Force = t.breakLock, t.force
+// buildTestPublish runs the foundation steps and times them for the record.
+func buildTestPublish(ctx context.Context, s *awsSession, source *dagger.Directory, repository, tag, dockerfile string, skipTests bool) (string, []release.Step, error) {
+	rec := &release.Record{}
+	if !skipTests {
+		started := time.Now()
+		_, err := (&Esteira{}).Test(ctx, source, "1.26", []string{"./..."})
+		rec.Step("test", started, err, "")
+		fmt.Fprintf(progress(), "==> test     %s (%s)\n", outcome(err), time.Since(started).Round(time.Second))
+		if err != nil {
+			return "", nil, fmt.Errorf("tests failed, nothing was published or deployed (pass --skip-tests for non-Go services): %s", why(err))
+		}
+	}
+	started := time.Now()
+	ref, err := push{repository: repository, tag: tag, out: progress()}.source(ctx, s, source, dockerfile)
+	rec.Step("publish", started, err, ref)
+	if err != nil {
+		return "", nil, fmt.Errorf("publish failed, nothing was deployed: %w", err)
+	}
+	return ref, rec.Steps, nil
+}
+
+// sitePart is the site's release options for the build folder dir, with
+// every setting of the file.
+func (t *target) sitePart(dir string) (*sitepublish.Options, error) {
+	site := t.env.site(t.e, t.in)
+	o, err := site.options(0, -1, "", nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := site.resolve(t.s, &o); err != nil {
+		return nil, err
+	}
+	o.Dir, o.DryRun = dir, t.dryRun
+	return &o, nil
+}
+
+// functionsPart is the environment's functions, checked before anything
+// changes: zips packaged from the project, image "backend" resolved to the
+// image this release ships.
+func (t *target) functionsPart(ctx context.Context, c lambdadeploy.Clients, backendImage string) ([]lambdadeploy.Options, error) {
+	var out []lambdadeploy.Options
+	for _, f := range t.e.Functions {
+		o, err := t.env.function(f, t.in).options()
+		if err != nil {
+			return nil, err
+		}
+		o.Environment, o.Alarms, o.Force, o.Releases, o.Who = f.Env, f.Alarms, t.force, t.s.releases(), t.s.who
+		if o.Canary, err = lambdadeploy.ParseShare(f.Canary); err != nil {
+			return nil, fmt.Errorf("function %s: %w", f.Name, err)
+		}
+		if f.Bake != "" {
+			o.Bake, _ = time.ParseDuration(f.Bake) // the file's parser checked it
+		}
+		switch {
+		case f.Source != "":
+			if o.Zip, err = zipFolder(ctx, t.env.Project.Directory(f.Source)); err != nil {
+				return nil, fmt.Errorf("function %s: %w", f.Name, err)
+			}
+		case f.Image == envfile.BackendImage && backendImage == "" && t.dryRun:
+			fmt.Fprintf(progress(), "==> dry run: function %s takes the image this release would build; its code is not checked\n", f.Name)
+			out = append(out, o)
+			continue
+		case f.Image == envfile.BackendImage:
+			if backendImage == "" {
+				return nil, fmt.Errorf("function %s takes the backend's image, and this release ships none", f.Name)
+			}
+			o.ImageURI = backendImage
+		default:
+			o.ImageURI = f.Image
+		}
+		if err := lambdadeploy.Preflight(ctx, c, o); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// ship runs the plan (or, dry, prints it), notifies, and returns the result as JSON.
+func (t *target) ship(ctx context.Context, plan envrelease.Plan, clients envrelease.Clients) (string, error) {
+	if t.dryRun {
+		return t.dry(ctx, plan, clients)
 	}
 	res, err := envrelease.Run(ctx, clients, plan)
 	if t.notify != nil && res != nil {
-		t.in.notify(ctx, t.s, t.notify, notifyMessage(t.env, res, err))
+		t.notifyHook(ctx, notify.Message{Text: res.Summary(t.env.Name, err), Release: res})
 	}
 	out, jerr := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		if res != nil {
 			fmt.Fprintf(progress(), "release result:\n%s\n", out)
 		}
-		return "", fmt.Errorf("release %s: %w", t.env, err)
+		return "", fmt.Errorf("release %s: %w", t.env.Name, err)
 	}
 	return string(out), jerr
+}
+
+// dry prints what each part would do: the services' plan, the site's plan,
+// the functions; it changes nothing.
+func (t *target) dry(ctx context.Context, plan envrelease.Plan, clients envrelease.Clients) (string, error) {
+	var text strings.Builder
+	fmt.Fprintf(&text, "environment %s", t.env.Name)
+	if t.promotedFrom != "" {
+		fmt.Fprintf(&text, " (promoting %s)", t.promotedFrom)
+	}
+	text.WriteString("\n")
+	if p := plan.Backend; p != nil {
+		img := orDefault(p.Deploy.Image, "the image this release would build from "+t.e.Backend.Source)
+		fmt.Fprintf(&text, "backend: would deploy %s to %s in %s", img, strings.Join(p.Services, ", "), p.Deploy.Cluster)
+		if len(p.Deploy.MigrateCommand) > 0 {
+			text.WriteString(", after the migration")
+		}
+		text.WriteString("\n")
+	}
+	if o := plan.Frontend; o != nil {
+		sp, err := sitepublish.Plan(ctx, clients.Frontend, *o)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&text, "site %s/%s:\n%s\n", o.Bucket, o.Prefix, sp.String())
+	}
+	for _, f := range plan.Functions {
+		fmt.Fprintf(&text, "function %s: would publish a version and move alias %s\n", f.Function, f.Alias)
+	}
+	if plan.Gate != nil {
+		fmt.Fprintf(&text, "then the quality gate %s\n", t.e.Gate.Image)
+	}
+	text.WriteString("DRY RUN OK: nothing was changed\n")
+	return text.String(), nil
 }
 
 // gate runs the environment's quality gate container against its URL; a
@@ -204,16 +314,11 @@ func indent(s string) string {
 	return "    | " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    | ") + "\n"
 }
 
-func notifyMessage(env string, res *envrelease.Result, err error) notify.Message {
-	return notify.Message{Text: res.Summary(env, err), Release: res}
-}
-
-// notify posts msg to the webhook; a failure is reported, never returned.
-// With the sandbox, localhost:4566 is the sandbox, as for images.
-func (m *Esteira) notify(ctx context.Context, s *awsSession, hook *dagger.Secret, msg notify.Message) {
-	u, err := plaintext(ctx, hook, "--notify")
-	if err == nil && s.sandbox != nil {
-		u = strings.Replace(u, "://"+sandbox.Registry, "://"+strings.TrimPrefix(s.endpoint, "http://"), 1)
+// notifyHook posts msg to the webhook; a failure is reported, never returned.
+func (t *target) notifyHook(ctx context.Context, msg notify.Message) {
+	u, err := plaintext(ctx, t.notify, "--notify")
+	if err == nil && t.s.webhookHost[0] != "" {
+		u = strings.Replace(u, t.s.webhookHost[0], t.s.webhookHost[1], 1)
 	}
 	if err == nil {
 		err = notify.Post(ctx, u, msg)
@@ -223,120 +328,4 @@ func (m *Esteira) notify(ctx context.Context, s *awsSession, hook *dagger.Secret
 		return
 	}
 	fmt.Fprintln(progress(), "==> notified the webhook")
-}
-
-// environment reads env from the project's file and returns it with the
-// settings it implies (flags win) and the AWS session.
-func (m *Esteira) environment(ctx context.Context, project *dagger.Directory, file, env string) (*envfile.Environment, *Esteira, *awsSession, error) {
-	data, err := project.File(file).Contents(ctx)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read %s in the project (create it, or pass --file): %s", file, why(err))
-	}
-	e, err := envfile.Parse(file, []byte(data), env)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	in := *m
-	if in.Region == "" {
-		in.Region = e.Region
-	}
-	if in.ReleaseBucket == "" {
-		in.ReleaseBucket, in.ReleasePrefix = e.ReleaseBucket, orDefault(e.ReleasePrefix, in.ReleasePrefix)
-	}
-	s, err := in.aws(ctx)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if e.Role != "" {
-		if s.cfg, s.who, err = awsenv.AssumeRole(ctx, s.cfg, e.Role, "esteira-"+env); err != nil {
-			return nil, nil, nil, fmt.Errorf("environments.%s.role in %s: %w", env, file, err)
-		}
-	}
-	return e, &in, s, nil
-}
-
-// Show what runs where in an environment of esteira.yaml.
-//
-// For each service: its live revision, image, running/desired tasks and
-// rollout state; the site's live release; the last releases with their
-// outcomes; every deploy lock held. It changes nothing.
-//
-// +cache="never"
-func (m *Esteira) Status(
-	ctx context.Context,
-	// The environment, e.g. production.
-	env string,
-	// The project: esteira.yaml.
-	// +defaultPath="/"
-	// +ignore=["**/node_modules", ".cache", "**/.terraform"]
-	project *dagger.Directory,
-	// The environment file, relative to the project.
-	// +optional
-	// +default="esteira.yaml"
-	file string,
-	// Output: text, for a person, or json.
-	// +optional
-	// +default="text"
-	format string,
-) (string, error) {
-	if format != "text" && format != "json" {
-		return "", fmt.Errorf("--format %q: use text or json", format)
-	}
-	e, in, s, err := m.environment(ctx, project, file, env)
-	if err != nil {
-		return "", err
-	}
-	where := envrelease.Where{}
-	if b := e.Backend; b != nil {
-		where.Cluster, where.Container, where.Services = b.Cluster, b.Container, b.Services
-	}
-	if f := e.Frontend; f != nil {
-		where.Site = strings.TrimSuffix(f.Bucket+"/"+strings.Trim(f.Prefix, "/"), "/")
-	}
-	for _, f := range e.Functions {
-		where.Functions = append(where.Functions, envrelease.FunctionRef{Name: f.Name, Alias: f.Alias})
-	}
-	st, err := envrelease.ReadStatus(ctx, envrelease.Clients{ECS: in.ecsClients(s), Lambda: lambdaClients(s)}, in.releases(s), where)
-	if err != nil {
-		return "", err
-	}
-	if format == "text" {
-		return fmt.Sprintf("environment %s\n\n%s", env, st.Text()), nil
-	}
-	out, err := json.MarshalIndent(st, "", "  ")
-	return string(out), err
-}
-
-// backendPart checks the services and builds, tests and pushes the image.
-func (m *Esteira) backendPart(ctx context.Context, s *awsSession, c ecsdeploy.Clients, project *dagger.Directory,
-	e *envfile.Environment, image, tag string, skipTests bool) (*envrelease.BackendPart, error) {
-	b := e.Backend
-	o := ecsdeploy.DeployOptions{Cluster: b.Cluster, Container: b.Container, Image: image, MigrateCommand: b.Migrate,
-		SnapshotDB: b.SnapshotDB, SnapshotKeep: b.SnapshotKeep, Releases: m.releases(s), Who: s.who, Out: progress()}
-	for _, svc := range b.Services {
-		po := o
-		po.Service = svc
-		if err := ecsdeploy.Preflight(ctx, c, po); err != nil {
-			return nil, err
-		}
-	}
-	if image == "" {
-		if b.Source == "" {
-			return nil, errors.New("the environment's backend has no source to build: add backend.source to the file, or pass --image")
-		}
-		var err error
-		if o.Image, o.PriorSteps, err = m.buildTestPublish(ctx, s, project.Directory(b.Source), e.Repository, tag,
-			orDefault(b.Dockerfile, "Dockerfile"), false, skipTests); err != nil {
-			return nil, err
-		}
-	}
-	o.Service = b.Services[0]
-	return &envrelease.BackendPart{Deploy: o, Services: b.Services}, nil
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

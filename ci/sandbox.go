@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/internal/awsenv"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
 )
 
@@ -16,22 +19,23 @@ const (
 	registryPackage  = "github.com/distribution/distribution/v3/cmd/registry@v3.1.2"
 )
 
-// Start a local AWS for esteira: ECS, ECR, S3, RDS, Secrets Manager, Logs and STS on one port.
+// Start a local AWS for esteira: ECS, ECR, S3, RDS, Lambda and more on one port.
 //
 // The esteira simulator (ECS, the ECR API, RDS snapshots, Secrets Manager,
-// CloudWatch Logs, STS) answers on port 4566 in front of a real S3 server (versitygw)
-// and a real OCI registry, so one endpoint and one set of keys serve every
-// AWS call the module makes. It comes up with cluster "sandbox" running the
-// services "backend" and "worker" (cluster "production" too), ECR
-// repository "backend", the RDS DB instances sandbox-db and production-db
-// and the buckets sandbox-www, sandbox-www-backups and sandbox-releases;
-// state lives as long as the service.
+// CloudWatch Logs and alarms, Lambda, the CloudFront KeyValueStore, STS)
+// answers on port 4566 in front of a real S3 server (versitygw) and a real
+// OCI registry, so one endpoint and one set of keys serve every AWS call the
+// module makes. It comes up with cluster "sandbox" running the services
+// "backend" and "worker" (cluster "production" too), ECR repository
+// "backend", the RDS DB instances sandbox-db and production-db, the
+// function resize and the buckets sandbox-www, sandbox-www-backups and
+// sandbox-releases; state lives as long as the service.
 //
-// Expose it to your machine and point the other functions at it:
+// Expose it to your machine and point the other verbs at it:
 //
 //	dagger call sandbox up --ports 4566:4566
-//	dagger call --sandbox tcp://localhost:4566 deploy-backend --cluster sandbox --service backend \
-//	  --source ./examples/backend --repository backend --migrate-command migrate --snapshot-db sandbox-db
+//	dagger call --sandbox tcp://localhost:4566 backend --cluster sandbox --service backend \
+//	  with-migration --command migrate deploy --image "$REF"
 //
 // The AWS CLI works against it too: region eu-west-1, access key
 // AKIAESTEIRASANDBOX01, secret key esteira-sandbox-secret-key, endpoint
@@ -73,4 +77,37 @@ func (m *Esteira) Sandbox(
 	return svc.
 		WithExposedPort(sandbox.Port).
 		AsService(dagger.ContainerAsServiceOpts{Args: []string{"esteira-sandbox"}}), nil
+}
+
+// useSandbox is the one place the sandbox changes how esteira talks to AWS:
+// it starts the service and fills in every default it brings (endpoint,
+// region, keys, releases, KeyValueStore, registry, webhooks). Every other
+// path reads the session and never asks whether it is a sandbox.
+func useSandbox(ctx context.Context, svc *dagger.Service, o *awsenv.Options, s *awsSession) error {
+	if _, err := svc.Start(ctx); err != nil {
+		return fmt.Errorf("start the sandbox (--sandbox): %s", why(err))
+	}
+	endpoint, err := svc.Endpoint(ctx, dagger.ServiceEndpointOpts{Port: sandbox.Port, Scheme: "http"})
+	if err != nil {
+		return fmt.Errorf("find the sandbox's endpoint on port %d (--sandbox must be the service `dagger call sandbox` returns, or tcp://localhost:%d after `sandbox up`): %s",
+			sandbox.Port, sandbox.Port, why(err))
+	}
+	if o.Endpoint == "" {
+		o.Endpoint = endpoint
+	}
+	if o.Region == "" {
+		o.Region = sandbox.Region
+	}
+	if o.AccessKeyID == "" && o.SecretAccessKey == "" {
+		o.AccessKeyID, o.SecretAccessKey = sandbox.AccessKeyID, sandbox.SecretAccessKey
+	}
+	if s.releaseBucket == "" {
+		s.releaseBucket = sandbox.ReleaseBucket
+	}
+	s.keyValueStore = sandbox.KeyValueStoreARN
+	// The sandbox serves its registry on the AWS endpoint, and webhooks
+	// named as localhost:4566 reach it there too.
+	s.registry, s.registryEndpoint = svc, endpoint
+	s.webhookHost = [2]string{"://" + sandbox.Registry, "://" + strings.TrimPrefix(endpoint, "http://")}
+	return nil
 }

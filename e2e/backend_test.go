@@ -20,10 +20,10 @@ import (
 // The backend tests share one ECS service, so they run as steps of one
 // test, each checking the service before and after it acts.
 func TestBackend(t *testing.T) {
+	backend := []string{"backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "--poll-interval", "1s", "--timeout", "5m"}
+	migrating := append(append([]string(nil), backend...), "with-migration", "--command", "migrate")
 	deploy := func(extra ...string) result {
-		args := append([]string{"deploy-backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service,
-			"--migrate-command", "migrate", "--poll-interval", "1s", "--timeout", "5m"}, extra...)
-		return inSandbox(t, args...)
+		return inSandbox(t, append(append(append([]string(nil), migrating...), "deploy"), extra...)...)
 	}
 	script := func(t *testing.T, rule awssim.Rule) {
 		rule.Family = sandbox.Service
@@ -32,10 +32,11 @@ func TestBackend(t *testing.T) {
 	}
 	var image string
 
-	t.Run("deploy-backend from source succeeds and migrates first", func(t *testing.T) {
+	t.Run("a published image deploys and migrates first", func(t *testing.T) {
 		script(t, awssim.Rule{RunTask: &awssim.TaskBehavior{LogLines: map[string][]string{sandbox.Container: {"e2e: 2 migrations applied"}}}})
 		before := liveRevision(t)
-		r := deploy("--source", "./examples/backend", "--repository", sandbox.Repository, "--tag", unique("e2e-deploy"))
+		ref := strings.TrimSpace(ok(t, inSandbox(t, "publish", "--source", "./examples/backend", "--repository", sandbox.Repository, "--tag", unique("e2e-deploy"))))
+		r := deploy("--image", ref)
 		rec := record(t, ok(t, r))
 		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 		require.NotNil(t, rec.Backend.Migration)
@@ -84,8 +85,9 @@ func TestBackend(t *testing.T) {
 
 	t.Run("migrate runs the command alone and returns its result", func(t *testing.T) {
 		before := liveRevision(t)
-		out := ok(t, inSandbox(t, "migrate", "--cluster", sandbox.Cluster, "--service", sandbox.Service,
-			"--migrate-command", "migrate", "--poll-interval", "1s"))
+		dry := ok(t, inSandbox(t, append(append([]string(nil), migrating...), "migrate", "--dry-run")...))
+		assert.Contains(t, dry, "DRY RUN OK")
+		out := ok(t, inSandbox(t, append(append([]string(nil), migrating...), "migrate")...))
 		var res map[string]any
 		require.NoError(t, json.Unmarshal([]byte(out), &res), out)
 		assert.Equal(t, true, res["succeeded"])
@@ -96,8 +98,7 @@ func TestBackend(t *testing.T) {
 	})
 
 	t.Run("a credential in the migration command is never printed or returned", func(t *testing.T) {
-		r := inSandbox(t, "migrate", "--cluster", sandbox.Cluster, "--service", sandbox.Service,
-			"--migrate-command", "migrate,--db-password=e2e-hunter2", "--poll-interval", "1s")
+		r := inSandbox(t, append(append([]string(nil), backend...), "with-migration", "--command", "migrate,--db-password=e2e-hunter2", "migrate")...)
 		out := ok(t, r)
 		// Dagger's own trace echoes a function's string arguments (that is why
 		// credentials belong in Secrets Manager); what esteira prints is the
@@ -109,9 +110,13 @@ func TestBackend(t *testing.T) {
 		assert.Equal(t, []any{"migrate", "--db-password=<redacted>"}, res["command"])
 	})
 
-	t.Run("rollback-backend goes back to the revision before the last release", func(t *testing.T) {
+	t.Run("rollback goes back to the revision before the last release", func(t *testing.T) {
 		last := storedSucceeded(t)
-		out := ok(t, inSandbox(t, "rollback-backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "--poll-interval", "1s"))
+		before := liveRevision(t)
+		dry := ok(t, inSandbox(t, append(append([]string(nil), backend...), "rollback", "--dry-run")...))
+		assert.Contains(t, dry, "would go back to "+lastPart(last.Backend.BeforeRevision))
+		assert.Equal(t, before, liveRevision(t), "the dry run changed nothing")
+		out := ok(t, inSandbox(t, append(append([]string(nil), backend...), "rollback")...))
 		rec := record(t, out)
 		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 		assert.Equal(t, lastPart(last.Backend.BeforeRevision), liveRevision(t))
@@ -119,18 +124,19 @@ func TestBackend(t *testing.T) {
 
 	t.Run("an unknown service is refused by name before anything changes", func(t *testing.T) {
 		revs := latestRevision(t)
-		r := inSandbox(t, "deploy-backend", "--cluster", sandbox.Cluster, "--service", "nope", "--image", image)
+		r := inSandbox(t, "backend", "--cluster", sandbox.Cluster, "--service", "nope", "deploy", "--image", image)
 		fails(t, r, "nope")
 		assert.Equal(t, revs, latestRevision(t), "no task definition was registered")
-		fails(t, inSandbox(t, "deploy-backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service), "--source", "--image")
+		fails(t, inSandbox(t, "backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "deploy"), "--image", "--container")
+		fails(t, inSandbox(t, "backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "--timeout", "soon", "status"), "--timeout")
 	})
 
 	t.Run("several services from one image roll out together, and back together", func(t *testing.T) {
 		require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil), "no drill of an earlier step applies")
 		both := sandbox.Service + "," + sandbox.Worker
 		group := func(extra ...string) result {
-			return inSandbox(t, append([]string{"deploy-backend", "--cluster", sandbox.Cluster, "--service", both,
-				"--migrate-command", "migrate", "--poll-interval", "1s", "--timeout", "5m", "--image", image, "--force"}, extra...)...)
+			return inSandbox(t, append([]string{"backend", "--cluster", sandbox.Cluster, "--service", both, "--poll-interval", "1s", "--timeout", "5m",
+				"with-migration", "--command", "migrate", "deploy", "--image", image, "--force"}, extra...)...)
 		}
 		out := ok(t, group())
 		var recs []release.Record
@@ -149,11 +155,16 @@ func TestBackend(t *testing.T) {
 		assert.Equal(t, workerBefore, liveRevisionOf(t, sandbox.Worker))
 	})
 
-	t.Run("a dry run changes nothing", func(t *testing.T) {
+	t.Run("a dry run and a plan change nothing", func(t *testing.T) {
 		before, revs := liveRevision(t), latestRevision(t)
-		ok(t, deploy("--image", image, "--force", "--dry-run"))
+		dry := ok(t, deploy("--image", image, "--force", "--dry-run"))
+		assert.Contains(t, dry, "DRY RUN OK")
+		plan := ok(t, inSandbox(t, append(append([]string(nil), migrating...), "plan", "--image", image)...))
+		assert.Contains(t, plan, "DRY RUN OK")
 		assert.Equal(t, before, liveRevision(t))
 		assert.Equal(t, revs, latestRevision(t))
+		status := ok(t, inSandbox(t, append(append([]string(nil), backend...), "status")...))
+		assert.Contains(t, status, before)
 	})
 }
 

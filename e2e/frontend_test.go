@@ -41,21 +41,21 @@ func snapshot(t *testing.T, prefix string) sandbox.Site {
 // The frontend steps share one site prefix, each checking the bucket.
 func TestFrontend(t *testing.T) {
 	prefix := unique("e2e-site")
-	site := []string{"--bucket", sandbox.SiteBucket, "--prefix", prefix}
-	deploy := func(extra ...string) result {
-		return inSandbox(t, append(append([]string{"deploy-frontend", "--backup-bucket", sandbox.BackupBucket}, site...), extra...)...)
-	}
+	site := []string{"site", "--bucket", sandbox.SiteBucket, "--prefix", prefix, "--backup-bucket", sandbox.BackupBucket}
+	verb := func(args ...string) result { return inSandbox(t, append(append([]string(nil), site...), args...)...) }
+	deploy := func(extra ...string) result { return verb(append([]string{"deploy"}, extra...)...) }
+	example := built(t, "./examples/frontend")
 
-	t.Run("plan-frontend and a dry run change nothing", func(t *testing.T) {
-		plan := ok(t, inSandbox(t, append([]string{"plan-frontend", "--source", "./examples/frontend"}, site...)...))
+	t.Run("plan and a dry run change nothing", func(t *testing.T) {
+		plan := ok(t, verb("plan", "--dist", example))
 		assert.Contains(t, plan, "index.html")
-		ok(t, deploy("--source", "./examples/frontend", "--dry-run"))
+		ok(t, deploy("--dist", example, "--dry-run"))
 		assert.Empty(t, snapshot(t, prefix), "nothing was written to the site")
 	})
 
 	var first sandbox.Site
-	t.Run("deploy-frontend publishes the build", func(t *testing.T) {
-		rec := record(t, ok(t, deploy("--source", "./examples/frontend")))
+	t.Run("deploy publishes the build", func(t *testing.T) {
+		rec := record(t, ok(t, deploy("--dist", example)))
 		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 		require.NotNil(t, rec.Frontend)
 		first = snapshot(t, prefix)
@@ -68,7 +68,7 @@ func TestFrontend(t *testing.T) {
 	t.Run("a second release uploads only what changed", func(t *testing.T) {
 		src := copyDir(t, "examples/frontend")
 		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "news.txt"), []byte("e2e release 2\n"), 0o644))
-		rec := record(t, ok(t, deploy("--source", src)))
+		rec := record(t, ok(t, deploy("--dist", built(t, src))))
 		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 		assert.Equal(t, 1, rec.Frontend.Uploaded, "only the new asset (index.html does not name it)")
 		assert.Equal(t, len(first), rec.Frontend.Skipped, "every file of release 1 is unchanged")
@@ -77,25 +77,30 @@ func TestFrontend(t *testing.T) {
 	})
 
 	t.Run("a publish that breaks midway is restored byte-identical", func(t *testing.T) {
-		require.NoError(t, sandbox.SetFaults(t.Context(), endpoint, []awssim.S3Fault{{KeyContains: prefix + "/assets/app.", Status: 403}}))
-		t.Cleanup(func() { _ = sandbox.SetFaults(context.Background(), endpoint, nil) })
 		src := copyDir(t, "examples/frontend")
 		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "app.js"), []byte("console.log('e2e release 3')\n"), 0o644))
 		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "extra.txt"), []byte("uploaded before the failure\n"), 0o644))
-		fails(t, deploy("--source", src), "restored")
+		dist := built(t, src)
+		require.NoError(t, sandbox.SetFaults(t.Context(), endpoint, []awssim.S3Fault{{KeyContains: prefix + "/assets/app.", Status: 403}}))
+		t.Cleanup(func() { _ = sandbox.SetFaults(context.Background(), endpoint, nil) })
+		fails(t, deploy("--dist", dist), "restored")
 		assert.Empty(t, second.Diff(snapshot(t, prefix)), "the site is release 2 again")
 	})
 
-	t.Run("rollback-frontend restores the site before the last release", func(t *testing.T) {
-		rec := record(t, ok(t, inSandbox(t, append([]string{"rollback-frontend", "--backup-bucket", sandbox.BackupBucket}, site...)...)))
+	t.Run("rollback restores the site before the last release", func(t *testing.T) {
+		dry := ok(t, verb("rollback", "--dry-run"))
+		assert.Contains(t, dry, "DRY RUN OK")
+		assert.Empty(t, second.Diff(snapshot(t, prefix)), "the dry run changed nothing")
+		rec := record(t, ok(t, verb("rollback")))
 		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 		assert.Empty(t, first.Diff(snapshot(t, prefix)), "the site is release 1 again")
+		assert.Contains(t, ok(t, verb("status")), rec.ID, "status names the live release")
 	})
 
-	t.Run("prune-frontend keeps the newest backups, and a kept one still restores the whole site", func(t *testing.T) {
+	t.Run("prune keeps the newest backups, and a kept one still restores the whole site", func(t *testing.T) {
 		prune := func(extra ...string) sitepublish.Pruned {
 			var res sitepublish.Pruned
-			out := ok(t, inSandbox(t, append(append([]string{"prune-frontend", "--backup-bucket", sandbox.BackupBucket}, site...), extra...)...))
+			out := ok(t, verb(append([]string{"prune"}, extra...)...))
 			require.NoError(t, json.Unmarshal([]byte(out), &res), out)
 			return res
 		}
@@ -106,10 +111,10 @@ func TestFrontend(t *testing.T) {
 		require.Len(t, res.Kept, 2)
 		assert.Equal(t, dry.Kept[0], res.Kept[0], "the dry run deleted nothing")
 		assert.Len(t, res.Deleted, len(dry.Deleted)-1)
-		fails(t, inSandbox(t, append([]string{"prune-frontend", "--backup-bucket", sandbox.BackupBucket, "--keep", "0"}, site...)...), "--keep 1 or more")
+		fails(t, verb("prune", "--keep", "0"), "--keep 1 or more")
 
 		// The newest backup is the rollback's: the site as release 2 left it.
-		rec := record(t, ok(t, inSandbox(t, append([]string{"rollback-frontend", "--backup-bucket", sandbox.BackupBucket, "--backup", res.Kept[0]}, site...)...)))
+		rec := record(t, ok(t, verb("rollback", "--backup", res.Kept[0])))
 		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 		assert.Empty(t, second.Diff(snapshot(t, prefix)), "the site is release 2 again")
 	})
@@ -137,7 +142,7 @@ func TestDemo_TellsTheStoryAndEndsWithTheTable(t *testing.T) {
 	for _, step := range []string{"rolled back: backend still runs exactly", "untouched: backend still runs exactly", "both rolled back: backend runs", "promoted to production: the same image by digest",
 		"the site is byte-identical to release 2", "the site is byte-identical to release 1 again",
 		"the alarm fired during the bake: alias live is back on exactly version",
-		"visitors never left release", "rollback-frontend switched the pointer back to release"} {
+		"visitors never left release", "site rollback switched the pointer back to release"} {
 		assert.Contains(t, r.stderr, "demo: OK: "+step, "the demo tells each step as it happens")
 	}
 	for _, want := range []string{"every one ended where it should", "rolled-back", "failed", "succeeded", "sandbox-www/site"} {
@@ -149,7 +154,7 @@ func TestDemo_TellsTheStoryAndEndsWithTheTable(t *testing.T) {
 	assert.Contains(t, out, "promoted from staging/")
 }
 
-// release --env sandbox: the backend and the worker from one image, then
+// env --name sandbox release: the backend and the worker from one image, then
 // the frontend; a worker that never gets healthy brings everything back.
 func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil))
@@ -157,8 +162,14 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	t.Setenv("E2E_WEBHOOK", "http://localhost:4566"+sandbox.WebhooksPath+"?token=e2e-secret-token")
 	// --force: TestBackend left both services on an image of this same
 	// source, which a release without it rightly leaves alone.
-	r := inSandbox(t, "release", "--env", "sandbox", "--skip-tests", "--force", "--tag", unique("e2e-release"), "--poll-interval", "1s",
-		"--notify", "env:E2E_WEBHOOK")
+	env := func(name string, args ...string) result {
+		return inSandbox(t, append([]string{"env", "--name", name, "--poll-interval", "1s"}, args...)...)
+	}
+	dry := ok(t, env("sandbox", "release", "--skip-tests", "--dry-run"))
+	assert.Contains(t, dry, "DRY RUN OK")
+	assert.Contains(t, dry, "function resize: would publish a version")
+	assert.Equal(t, api, liveRevision(t), "the dry run changed nothing")
+	r := env("sandbox", "release", "--skip-tests", "--force", "--tag", unique("e2e-release"), "--notify", "env:E2E_WEBHOOK")
 	var res struct {
 		Outcome   string            `json:"outcome"`
 		Backend   []*release.Record `json:"backend"`
@@ -192,7 +203,7 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	api, worker = liveRevision(t), liveRevisionOf(t, sandbox.Worker)
 	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
 	t.Cleanup(func() { _ = sandbox.SetRules(context.Background(), endpoint, nil) })
-	fails(t, inSandbox(t, "release", "--env", "sandbox", "--skip-tests", "--force", "--tag", unique("e2e-release"), "--poll-interval", "1s"),
+	fails(t, env("sandbox", "release", "--skip-tests", "--force", "--tag", unique("e2e-release")),
 		"FAILED: worker:", "the site, published beside the rollout, was restored to the release before")
 	assert.Equal(t, api, liveRevision(t))
 	assert.Equal(t, worker, liveRevisionOf(t, sandbox.Worker))
@@ -205,7 +216,7 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 		Releases  []*release.Record
 		Locks     map[string]any
 	}
-	require.NoError(t, json.Unmarshal([]byte(ok(t, inSandbox(t, "status", "--env", "sandbox", "--format", "json"))), &st))
+	require.NoError(t, json.Unmarshal([]byte(ok(t, env("sandbox", "status", "--format", "json"))), &st))
 	require.Len(t, st.Services, 2)
 	assert.Equal(t, api, st.Services[0].Revision)
 	assert.Equal(t, worker, st.Services[1].Revision)
@@ -216,7 +227,7 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	assert.Equal(t, res.Frontend.ID, st.Site.ID, "the site's live release is the one release published")
 	assert.NotEmpty(t, st.Releases)
 	assert.Empty(t, st.Locks)
-	text := ok(t, inSandbox(t, "status", "--env", "sandbox"))
+	text := ok(t, env("sandbox", "status"))
 	assert.Contains(t, text, "SERVICE")
 	assert.Contains(t, text, "FUNCTION")
 	assert.Contains(t, text, "no deploy lock is held")
@@ -237,7 +248,7 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
     frontend: {source: frontend, bucket: sandbox-www, prefix: release, backupBucket: sandbox-www-backups}
 `), 0o644))
 	site = snapshot(t, "release")
-	r = inSandbox(t, "release", "--env", "sandbox", "--project", project, "--skip-tests", "--force", "--tag", unique("e2e-gate"), "--poll-interval", "1s")
+	r = inSandbox(t, "env", "--name", "sandbox", "--project", project, "--poll-interval", "1s", "release", "--skip-tests", "--force", "--tag", unique("e2e-gate"))
 	fails(t, r, "the quality gate failed", "the site was restored", "every backend service was rolled back")
 	assert.Contains(t, r.stderr, "e2e gate: http://staging.example answered 503")
 	assert.Equal(t, api, liveRevision(t))
@@ -245,7 +256,7 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	assert.Empty(t, site.Diff(snapshot(t, "release")), "the site is as before the release")
 
 	// promote: production gets exactly what passed the sandbox's gate.
-	r = inSandbox(t, "promote", "--from", "sandbox", "--to", "production", "--poll-interval", "1s")
+	r = env("sandbox", "promote", "--to", "production")
 	require.NoError(t, json.Unmarshal([]byte(ok(t, r)), &res), r.stdout)
 	assert.Equal(t, release.OutcomeSucceeded, res.Outcome)
 	require.Len(t, res.Backend, 2)
@@ -257,38 +268,44 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 		assert.Equal(t, shipped, aws.ToString(td.TaskDefinition.ContainerDefinitions[0].Image), "production's %s runs the image that passed the gate", svc)
 	}
 	assert.Empty(t, site.Diff(snapshot(t, "production")), "production's site is the sandbox's, byte for byte")
-	fails(t, inSandbox(t, "promote", "--from", "production", "--to", "sandbox"), "ran no quality gate")
+	fails(t, env("production", "promote", "--to", "sandbox"), "ran no quality gate")
 
-	// The same through the domain's objects: env --name ... status / site plan / service rollback.
-	text = ok(t, inSandbox(t, "env", "--name", "production", "status"))
+	// The same objects, with the file's settings: env --name ... status / site plan / backend rollback.
+	text = ok(t, env("production", "status"))
 	assert.Contains(t, text, "environment production")
-	plan := ok(t, inSandbox(t, "env", "--name", "production", "site", "plan"))
+	plan := ok(t, env("production", "site", "plan", "--dist", built(t, "./examples/frontend")))
 	assert.Contains(t, plan, "0 to upload", "production's site is what passed the sandbox's gate:\n%s", plan)
+	assert.Contains(t, ok(t, env("production", "site", "rollback", "--dry-run")), "DRY RUN OK")
+	assert.Empty(t, site.Diff(snapshot(t, "production")), "the dry run changed nothing")
 	before, _, err := sandbox.LiveRevision(t.Context(), ecsClient(), sandbox.ProdCluster, sandbox.Worker)
 	require.NoError(t, err)
-	rb := record(t, ok(t, inSandbox(t, "env", "--name", "production", "service", "--name", sandbox.Worker, "rollback", "--poll-interval", "1s")))
-	assert.Equal(t, release.OutcomeSucceeded, rb.Outcome)
+	out := ok(t, env("production", "backend", "rollback"))
+	var rbs []release.Record
+	require.NoError(t, json.Unmarshal([]byte(out), &rbs), out)
+	require.Len(t, rbs, 2, "the environment's backend is both services")
+	for _, rb := range rbs {
+		assert.Equal(t, release.OutcomeSucceeded, rb.Outcome, rb.Target)
+	}
 	after, _, err := sandbox.LiveRevision(t.Context(), ecsClient(), sandbox.ProdCluster, sandbox.Worker)
 	require.NoError(t, err)
 	assert.NotEqual(t, before, after, "the worker went back to the revision before the promotion")
 	assert.Equal(t, "worker:1", after)
-	fails(t, inSandbox(t, "env", "--name", "production", "service", "--name", "nope", "rollback"), `service "nope" is not one of`)
-	fails(t, inSandbox(t, "env", "--name", "nowhere", "status"), `has no environment "nowhere"`, "esteira.yaml")
+	fails(t, env("production", "function", "--name", "nope", "rollback"), `function "nope" is not one of`)
+	fails(t, env("nowhere", "status"), `has no environment "nowhere"`, "esteira.yaml")
 }
 
-// deploy-frontend --atomic: each release in its own folder, the sandbox's
+// site --atomic: each release in its own folder, the sandbox's
 // KeyValueStore pointer switched once it is complete, rollback a switch back.
 func TestFrontendAtomic(t *testing.T) {
 	prefix := unique("e2e-atomic")
-	site := []string{"--bucket", sandbox.SiteBucket, "--prefix", prefix}
+	site := []string{"site", "--bucket", sandbox.SiteBucket, "--prefix", prefix, "--atomic"}
+	verb := func(args ...string) result { return inSandbox(t, append(append([]string(nil), site...), args...)...) }
 	pointer := func() string {
 		keys, err := sandbox.Pointers(t.Context(), endpoint)
 		require.NoError(t, err)
 		return keys[sandbox.SiteBucket+"/"+prefix]
 	}
-	deploy := func(src string) result {
-		return inSandbox(t, append([]string{"deploy-frontend", "--atomic", "--source", src}, site...)...)
-	}
+	deploy := func(src string) result { return verb("deploy", "--dist", built(t, src)) }
 
 	first := record(t, ok(t, deploy("./examples/frontend")))
 	assert.Equal(t, release.OutcomeSucceeded, first.Outcome)
@@ -306,30 +323,33 @@ func TestFrontendAtomic(t *testing.T) {
 	assert.Empty(t, v1.Diff(snapshot(t, prefix+"/"+first.ID)), "the first release's folder is untouched")
 
 	t.Run("a switch that fails leaves visitors on the release before", func(t *testing.T) {
-		require.NoError(t, sandbox.SetKeyValueStoreFaults(t.Context(), endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 1, Code: "AccessDeniedException"}}))
-		t.Cleanup(func() { _ = sandbox.SetKeyValueStoreFaults(context.Background(), endpoint, nil) })
 		src := copyDir(t, "examples/frontend")
 		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "news.txt"), []byte("e2e atomic 3\n"), 0o644))
-		fails(t, deploy(src), "still names release "+second.ID)
+		dist := built(t, src)
+		require.NoError(t, sandbox.SetKeyValueStoreFaults(t.Context(), endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 1, Code: "AccessDeniedException"}}))
+		t.Cleanup(func() { _ = sandbox.SetKeyValueStoreFaults(context.Background(), endpoint, nil) })
+		fails(t, verb("deploy", "--dist", dist), "still names release "+second.ID)
 		assert.Equal(t, second.ID, pointer())
 	})
 
-	t.Run("rollback-frontend is a switch back to the release the live one replaced", func(t *testing.T) {
-		rec := record(t, ok(t, inSandbox(t, append([]string{"rollback-frontend", "--key-value-store", sandbox.KeyValueStoreARN}, site...)...)))
+	t.Run("rollback is a switch back to the release the live one replaced", func(t *testing.T) {
+		assert.Contains(t, ok(t, verb("rollback", "--dry-run")), "would switch the live pointer")
+		assert.Equal(t, second.ID, pointer(), "the dry run switched nothing")
+		rec := record(t, ok(t, inSandbox(t, append(append([]string(nil), site...), "--key-value-store", sandbox.KeyValueStoreARN, "rollback")...)))
 		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 		assert.Equal(t, first.ID, rec.Frontend.Release)
 		assert.Equal(t, first.ID, pointer())
 	})
 
-	t.Run("prune-frontend keeps the live release and the one before it", func(t *testing.T) {
-		out := ok(t, inSandbox(t, append([]string{"prune-frontend", "--keep", "1", "--key-value-store", sandbox.KeyValueStoreARN}, site...)...))
+	t.Run("prune keeps the live release and the one before it", func(t *testing.T) {
+		out := ok(t, verb("prune", "--keep", "1"))
 		var res sitepublish.Pruned
 		require.NoError(t, json.Unmarshal([]byte(out), &res), out)
 		assert.Contains(t, res.Kept, first.ID, "live")
 		assert.Empty(t, res.Deleted, "the only other release is the one a rollback would need")
 	})
 
-	t.Run("--atomic with an invalidation is refused before the build", func(t *testing.T) {
-		fails(t, inSandbox(t, append([]string{"deploy-frontend", "--atomic", "--dist", "./examples/frontend", "--distribution-id", "E1"}, site...)...), "leave --distribution-id out")
+	t.Run("atomic with an invalidation is refused before anything changes", func(t *testing.T) {
+		fails(t, inSandbox(t, append(append([]string(nil), site...), "--distribution-id", "E1", "deploy", "--dist", "./examples/frontend")...), "leave --distribution-id out")
 	})
 }

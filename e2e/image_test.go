@@ -14,14 +14,25 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestFunctions_ListsShortClausesAndNoSettings(t *testing.T) {
+// The surface is nouns with verbs: the top level lists the objects and the
+// few verbs of their own, no flat deploy-* verbs and no settings.
+func TestFunctions_ListsTheObjectsWithShortClausesAndNoSettings(t *testing.T) {
 	fn := ok(t, cli(t, "functions"))
-	for _, want := range []string{"deploy-backend      Deploy a new image to an ECS service, with migration and automatic rollback.", "demo", "sandbox"} {
-		assert.Contains(t, fn, want)
+	for _, want := range []string{"backend ", "site ", "function ", "env ", "publish ", "build ", "build-frontend ", "test ", "sandbox ", "demo "} {
+		assert.Contains(t, fn, "\n"+want, "the top level lists %s", want)
 	}
-	for _, setting := range []string{"\nregion ", "\nendpoint ", "\nrelease-bucket ", "\nrelease-prefix "} {
+	assert.Contains(t, fn, "One or several ECS services of a cluster: deploy, plan, migrate, rollback, status.")
+	for _, gone := range []string{"deploy-backend", "deploy-frontend", "deploy-lambda", "rollback-", "prune-frontend", "plan-frontend", "\nmigrate ", "\nrelease ", "\npromote ", "\nstatus "} {
+		assert.NotContains(t, fn, gone, "a flat verb is listed beside the objects")
+	}
+	for _, setting := range []string{"\nregion ", "\nendpoint ", "\nreleases ", "\nrelease-bucket "} {
 		assert.NotContains(t, fn, setting, "a constructor setting is listed as a function")
 	}
+	help := ok(t, cli(t, "call", "backend", "--cluster", "c", "--service", "s", "--help"))
+	for _, verb := range []string{"deploy", "plan", "migrate", "rollback", "status", "with-migration"} {
+		assert.Contains(t, help, "\n  "+verb+" ", "backend --help lists %s", verb)
+	}
+	assert.NotContains(t, help, "\n  cluster ", "the object's settings are not functions")
 }
 
 func TestBuild_ReturnsTheImageWithTheApp(t *testing.T) {
@@ -64,4 +75,21 @@ func TestPublish_PushesRepublishesAsANoOpAndRefusesATagOfOtherSource(t *testing.
 	assert.Equal(t, first[strings.Index(first, "@")+1:], registryDigest(t, "backend", tag), "the tag still points at the first image")
 
 	fails(t, inSandbox(t, "publish", "--source", "./examples/backend", "--repository", "nope", "--tag", tag), "nope")
+	fails(t, inSandbox(t, "publish", "--repository", "backend", "--tag", tag), "exactly one of --container")
+}
+
+// A container from anywhere (here an image address the CLI loads) is pushed
+// as it is; the same image again is a no-op; a dry run pushes nothing.
+func TestPublish_PushesAContainer(t *testing.T) {
+	tag := unique("e2e-container")
+	dry := strings.TrimSpace(ok(t, inSandbox(t, "publish", "--container", "debian:bookworm", "--repository", "backend", "--tag", tag, "--dry-run")))
+	assert.Equal(t, "localhost:4566/backend:"+tag, dry)
+	_, err := ecrClient().DescribeImages(t.Context(), describeTag("backend", tag))
+	assert.Error(t, err, "the dry run pushed nothing")
+	first := strings.TrimSpace(ok(t, inSandbox(t, "publish", "--container", "debian:bookworm", "--repository", "backend", "--tag", tag)))
+	require.Regexp(t, pushedRef, first)
+	again := inSandbox(t, "publish", "--container", "debian:bookworm", "--repository", "backend", "--tag", tag)
+	assert.Equal(t, first, strings.TrimSpace(ok(t, again)))
+	assert.Contains(t, again.stderr, "nothing pushed")
+	fails(t, inSandbox(t, "publish", "--container", "debian:bookworm", "--repository", "backend"), "--container needs --tag")
 }

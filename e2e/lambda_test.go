@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// deploy-lambda and rollback-lambda against the sandbox's function resize:
+// function deploy and rollback against the sandbox's function resize:
 // a zip release, a no-op, a canary whose alarm fires (alias back on the
 // exact version), an update Lambda fails (nothing published), a rollback,
 // and bad input refused before any change.
@@ -32,7 +32,7 @@ func TestLambda(t *testing.T) {
 		return dir
 	}
 	deploy := func(extra ...string) result {
-		return inSandbox(t, append([]string{"deploy-lambda", "--function", sandbox.Function, "--poll-interval", "1s"}, extra...)...)
+		return inSandbox(t, append([]string{"function", "--name", sandbox.Function, "--poll-interval", "1s", "deploy"}, extra...)...)
 	}
 	var released string
 
@@ -70,22 +70,32 @@ func TestLambda(t *testing.T) {
 		require.NoError(t, sandbox.SetLambda(t.Context(), endpoint, awssim.LambdaRules{}))
 	})
 
-	t.Run("rollback-lambda goes back to the version the last release replaced", func(t *testing.T) {
+	t.Run("rollback goes back to the version the last release replaced", func(t *testing.T) {
 		next := record(t, ok(t, deploy("--source", changed(t, "next"))))
 		require.Equal(t, released, next.Lambda.BeforeVersion)
-		back := record(t, ok(t, inSandbox(t, "rollback-lambda", "--function", sandbox.Function)))
+		dry := ok(t, inSandbox(t, "function", "--name", sandbox.Function, "rollback", "--dry-run"))
+		assert.Contains(t, dry, "is on version "+next.Lambda.AfterVersion)
+		assert.Equal(t, next.Lambda.AfterVersion, aliasVersion(t), "the dry run changed nothing")
+		back := record(t, ok(t, inSandbox(t, "function", "--name", sandbox.Function, "rollback")))
 		assert.Equal(t, released, back.Lambda.AfterVersion)
 		assert.Equal(t, released, aliasVersion(t))
 	})
 
 	t.Run("bad input is refused before any change", func(t *testing.T) {
 		before := aliasVersion(t)
-		fails(t, inSandbox(t, "deploy-lambda", "--function", "rsize", "--source", "./examples/lambda"), "function rsize does not exist")
+		fails(t, inSandbox(t, "function", "--name", "rsize", "deploy", "--source", "./examples/lambda"), "function rsize does not exist")
+		fails(t, deploy("--source", changed(t, "y"), "--dry-run", "--alarm", "resize-erors"), "no CloudWatch metric alarm is named resize-erors")
 		fails(t, deploy("--image", "localhost:4566/backend:seed"), "runs a zip package: give --source")
 		fails(t, deploy("--source", "./examples/lambda", "--canary", "10"), "as a percentage")
 		fails(t, deploy("--source", changed(t, "x"), "--canary", "10%", "--alarm", "resize-erors"), "no CloudWatch metric alarm is named resize-erors")
 		assert.Equal(t, before, aliasVersion(t))
 	})
+}
+
+func TestFunction_StatusSaysWhereTheAliasPoints(t *testing.T) {
+	text := ok(t, inSandbox(t, "function", "--name", sandbox.Function, "status"))
+	assert.Contains(t, text, sandbox.Function)
+	assert.Contains(t, text, aliasVersion(t))
 }
 
 func aliasVersion(t *testing.T) string {

@@ -220,8 +220,7 @@ func ecrClient() *ecr.Client {
 // DescribeImages (which the sandbox answers from its real registry).
 func registryDigest(t *testing.T, repository, tag string) string {
 	t.Helper()
-	out, err := ecrClient().DescribeImages(t.Context(), &ecr.DescribeImagesInput{RepositoryName: aws.String(repository),
-		ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String(tag)}}})
+	out, err := ecrClient().DescribeImages(t.Context(), describeTag(repository, tag))
 	if err != nil {
 		t.Fatalf("describe image %s:%s: %v", repository, tag, err)
 	}
@@ -229,6 +228,19 @@ func registryDigest(t *testing.T, repository, tag string) string {
 		t.Fatalf("describe image %s:%s: %d images", repository, tag, len(out.ImageDetails))
 	}
 	return aws.ToString(out.ImageDetails[0].ImageDigest)
+}
+
+func describeTag(repository, tag string) *ecr.DescribeImagesInput {
+	return &ecr.DescribeImagesInput{RepositoryName: aws.String(repository), ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String(tag)}}}
+}
+
+// built is the site folder build-frontend makes of src, exported to the
+// host: what a user passes to site deploy --dist.
+func built(t *testing.T, src string) string {
+	t.Helper()
+	dist := filepath.Join(t.TempDir(), "dist")
+	ok(t, dagger(t, "build-frontend", "--source", src, "export", "--path", dist))
+	return dist
 }
 
 func ecsClient() *ecs.Client {

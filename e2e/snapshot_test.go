@@ -17,16 +17,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// deploy-backend --snapshot-db: the database is snapshotted before the
+// backend with-migration --snapshot-db: the database is snapshotted before the
 // migration, the snapshot is in the record and in RDS; a snapshot that
 // fails stops the deploy before the migration; an unknown database is
 // refused before anything changes.
-func TestDeployBackend_SnapshotsTheDatabaseBeforeTheMigration(t *testing.T) {
+func TestBackend_SnapshotsTheDatabaseBeforeTheMigration(t *testing.T) {
 	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil))
 	image := liveImage(t)
-	deploy := func(extra ...string) result {
-		return inSandbox(t, append([]string{"deploy-backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service,
-			"--image", image, "--force", "--migrate-command", "migrate", "--poll-interval", "1s"}, extra...)...)
+	// deploy is backend ... with-migration --command migrate <migration...> deploy --image IMAGE --force.
+	deploy := func(migration ...string) result {
+		return inSandbox(t, append(append([]string{"backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "--poll-interval", "1s",
+			"with-migration", "--command", "migrate"}, migration...), "deploy", "--image", image, "--force")...)
 	}
 
 	t.Run("the snapshot is available before the migration runs", func(t *testing.T) {
@@ -55,10 +56,10 @@ func TestDeployBackend_SnapshotsTheDatabaseBeforeTheMigration(t *testing.T) {
 		assert.Equal(t, updates, serviceEvents(t))
 	})
 
-	t.Run("migrate --snapshot-db snapshots first and returns the snapshot", func(t *testing.T) {
+	t.Run("migrate with a snapshot database snapshots first and returns the snapshot", func(t *testing.T) {
 		before := liveRevision(t)
-		out := ok(t, inSandbox(t, "migrate", "--cluster", sandbox.Cluster, "--service", sandbox.Service,
-			"--migrate-command", "migrate", "--snapshot-db", sandbox.DB, "--poll-interval", "1s"))
+		out := ok(t, inSandbox(t, "backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "--poll-interval", "1s",
+			"with-migration", "--command", "migrate", "--snapshot-db", sandbox.DB, "migrate"))
 		var res struct {
 			Succeeded bool                    `json:"succeeded"`
 			Snapshot  *release.SnapshotRecord `json:"snapshot"`
