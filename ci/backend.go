@@ -168,7 +168,7 @@ func (b *Backend) Deploy(
 	}
 	o.Force, o.DryRun = force, dryRun
 	if container != nil {
-		if o.Image, err = b.publishFirst(ctx, s, o, container, repository, tag, allowOverwrite); err != nil || o.Image == "" {
+		if o.Image, err = b.publishFirst(ctx, s, o, container, repository, tag, allowOverwrite); err != nil {
 			return "", err
 		}
 	}
@@ -182,7 +182,7 @@ func (b *Backend) Deploy(
 }
 
 // publishFirst checks the services, then publishes the container. With
-// DryRun it publishes nothing and returns "" after saying so.
+// DryRun it pushes nothing and returns the reference it would push.
 func (b *Backend) publishFirst(ctx context.Context, s *awsSession, o ecsdeploy.DeployOptions, container *dagger.Container,
 	repository, tag string, allowOverwrite bool) (string, error) {
 	// Refuse a wrong cluster, service or container before a push.
@@ -193,10 +193,6 @@ func (b *Backend) publishFirst(ctx context.Context, s *awsSession, o ecsdeploy.D
 	ref, err := p.image(ctx, s, container)
 	if err != nil {
 		return "", fmt.Errorf("publish failed, nothing was deployed: %w", err)
-	}
-	if o.DryRun {
-		fmt.Fprintf(progress(), "==> dry run: would deploy %s to %v as above; nothing was changed\n", ref, b.Services)
-		return "", nil
 	}
 	return ref, nil
 }
