@@ -229,6 +229,7 @@ func (b *Backend) Plan(
 func (b *Backend) plan(ctx context.Context, s *awsSession, o ecsdeploy.DeployOptions) (string, error) {
 	var text bytes.Buffer
 	o.Out = io.MultiWriter(progress(), &text)
+	o.Releases = nil // a plan writes no record, not even a no-change one
 	var err error
 	if len(b.Services) == 1 {
 		_, err = ecsdeploy.Deploy(ctx, ecsClients(s), o)
