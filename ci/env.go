@@ -135,7 +135,8 @@ func (e *Environment) site(env *envfile.Environment, in *Esteira) *Site {
 	}
 	return &Site{M: in, Bucket: f.Bucket, Prefix: f.Prefix, BackupBucket: f.BackupBucket, Atomic: f.Atomic,
 		KeyValueStore: f.KeyValueStore, PointerKey: f.PointerKey, DistributionID: f.DistributionID, BreakLock: e.BreakLock,
-		Keep: f.Keep, MaxDelete: maxDelete, CacheControl: f.CacheControl, Precompress: f.Precompress, Concurrency: f.Concurrency}
+		Keep: f.Keep, MaxDelete: maxDelete, CacheControl: f.CacheControl, Precompress: f.Precompress, Concurrency: f.Concurrency,
+		Via: "env --name " + e.Name + " site"}
 }
 
 // One Lambda function of the environment, with its alias and timing from the file.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 	"github.com/futuraplataforma/esteira/internal/awsenv"
 	"github.com/futuraplataforma/esteira/internal/envrelease"
+	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
 
@@ -44,6 +46,10 @@ type Site struct {
 	Precompress []string
 	// +private
 	Concurrency int
+	// Via is how a user reaches this site on the command line, for the
+	// commands errors name: "site --bucket ..." or "env --name X site".
+	// +private
+	Via string
 }
 
 // A static site in S3: deploy, plan, rollback, prune, status.
@@ -75,8 +81,28 @@ func (m *Esteira) Site(
 	if bucket == "" {
 		return nil, fmt.Errorf("site: --bucket is empty: name the S3 bucket that serves the site")
 	}
+	via := "site --bucket " + bucket
+	for _, f := range [][2]string{{" --prefix ", prefix}, {" --backup-bucket ", backupBucket}, {" --key-value-store ", keyValueStore},
+		{" --pointer-key ", pointerKey}, {" --distribution-id ", distributionId}} {
+		if f[1] != "" {
+			via += f[0] + f[1]
+		}
+	}
+	if atomic {
+		via += " --atomic"
+	}
 	return &Site{M: m, Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, Atomic: atomic, KeyValueStore: keyValueStore,
-		PointerKey: pointerKey, DistributionID: distributionId, BreakLock: breakLock, MaxDelete: 1000}, nil
+		PointerKey: pointerKey, DistributionID: distributionId, BreakLock: breakLock, MaxDelete: 1000, Via: via}, nil
+}
+
+// explain adds to an error the command that gets the site going again,
+// where the error says what it is.
+func (s *Site) explain(err error) error {
+	var locked *release.LockedError
+	if errors.As(err, &locked) && !s.BreakLock {
+		return fmt.Errorf("%w\nto break it: dagger call %s --break-lock ...", err, s.Via)
+	}
+	return err
 }
 
 // Publish a built site, backed up, verified and restored on failure.
@@ -135,7 +161,8 @@ func (s *Site) Deploy(
 	}
 	defer os.RemoveAll(dir)
 	o.Dir, o.DryRun, o.ListFiles = dir, dryRun, listFiles
-	return recordJSON(sitepublish.Deploy(ctx, siteClients(sess, s.DistributionID), o))
+	rec, err := sitepublish.Deploy(ctx, siteClients(sess, s.DistributionID), o)
+	return recordJSON(rec, s.explain(err))
 }
 
 // Show what deploy would upload, skip and delete; change nothing.

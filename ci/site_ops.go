@@ -39,7 +39,8 @@ func (s *Site) Rollback(
 	if dryRun {
 		return s.rollbackPlan(o)
 	}
-	return recordJSON(sitepublish.Rollback(ctx, siteClients(sess, s.DistributionID), o))
+	rec, err := sitepublish.Rollback(ctx, siteClients(sess, s.DistributionID), o)
+	return recordJSON(rec, s.explain(err))
 }
 
 // rollbackPlan says what a rollback would do, from its options alone.
@@ -94,7 +95,7 @@ func (s *Site) Prune(
 		Releases: sess.releases(), Who: sess.who, BreakLock: s.BreakLock, Out: progress(),
 	})
 	if err != nil {
-		return "", err
+		return "", s.explain(err)
 	}
 	return jsonText(res)
 }
