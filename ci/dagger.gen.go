@@ -287,6 +287,7 @@ func (r Site) MarshalJSON() ([]byte, error) {
 		CacheControl   string
 		Precompress    []string
 		Concurrency    int
+		Via            string
 	}
 	concrete.M = r.M
 	concrete.Bucket = r.Bucket
@@ -302,6 +303,7 @@ func (r Site) MarshalJSON() ([]byte, error) {
 	concrete.CacheControl = r.CacheControl
 	concrete.Precompress = r.Precompress
 	concrete.Concurrency = r.Concurrency
+	concrete.Via = r.Via
 	return json.Marshal(&concrete)
 }
 
@@ -321,6 +323,7 @@ func (r *Site) UnmarshalJSON(bs []byte) error {
 		CacheControl   string
 		Precompress    []string
 		Concurrency    int
+		Via            string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -340,6 +343,7 @@ func (r *Site) UnmarshalJSON(bs []byte) error {
 	r.CacheControl = concrete.CacheControl
 	r.Precompress = concrete.Precompress
 	r.Concurrency = concrete.Concurrency
+	r.Via = concrete.Via
 	return nil
 }
 
