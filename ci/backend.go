@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -225,21 +224,15 @@ func (b *Backend) Plan(
 	return b.plan(ctx, s, o)
 }
 
-// plan runs the deploy as a dry run and returns what it printed.
+// plan is what the deploy would do, as the engine works it out from the
+// deploy's own read-only steps: per service, the new revision against the
+// live one field by field, the migration and its snapshot, the lock.
 func (b *Backend) plan(ctx context.Context, s *awsSession, o ecsdeploy.DeployOptions) (string, error) {
-	var text bytes.Buffer
-	o.Out = io.MultiWriter(progress(), &text)
-	o.Releases = nil // a plan writes no record, not even a no-change one
-	var err error
-	if len(b.Services) == 1 {
-		_, err = ecsdeploy.Deploy(ctx, ecsClients(s), o)
-	} else {
-		_, err = ecsdeploy.DeployGroup(ctx, ecsClients(s), o, b.Services)
-	}
+	p, err := ecsdeploy.PlanGroup(ctx, ecsClients(s), o, b.Services)
 	if err != nil {
 		return "", err
 	}
-	return text.String() + "DRY RUN OK: nothing was changed\n", nil
+	return p.String() + "DRY RUN OK: nothing was changed\n", nil
 }
 
 // preflight runs the checks that need no image, for every service.

@@ -42,36 +42,22 @@ func (b *Backend) Migrate(
 	if err != nil {
 		return "", err
 	}
-	o, err := b.options(s, image, progress())
+	out, text := outputs(dryRun)
+	o, err := b.options(s, image, out)
 	if err != nil {
 		return "", err
-	}
-	if dryRun {
-		if err := ecsdeploy.Preflight(ctx, ecsClients(s), o); err != nil {
-			return "", err
-		}
-		in := "the live revision of " + o.Service
-		switch {
-		case revision != "":
-			in = "revision " + revision
-		case image != "":
-			in = "a copy of the live revision of " + o.Service + " with image " + image
-		}
-		snap := ""
-		if b.SnapshotDB != "" {
-			snap = ", after a snapshot of " + b.SnapshotDB
-		}
-		return fmt.Sprintf("DRY RUN OK: would run the migration (%d words) as a one-off task of %s%s; nothing was changed\n",
-			len(b.MigrateCommand), in, snap), nil
 	}
 	res, err := ecsdeploy.Migrate(ctx, ecsClients(s), ecsdeploy.MigrateOptions{
 		Cluster: o.Cluster, Service: o.Service, Container: o.Container, Image: image, Revision: revision,
 		Command: o.MigrateCommand, Redact: o.Redact, SnapshotDB: o.SnapshotDB, SnapshotKeep: o.SnapshotKeep,
 		Timeout: o.Timeout, PollInterval: o.PollInterval, Releases: o.Releases, Who: o.Who,
-		LockStaleAfter: o.LockStaleAfter, BreakLock: o.BreakLock, Out: o.Out,
+		LockStaleAfter: o.LockStaleAfter, BreakLock: o.BreakLock, DryRun: dryRun, Out: o.Out,
 	})
 	if err != nil {
 		return "", err
+	}
+	if dryRun {
+		return text.String(), nil
 	}
 	return jsonText(res)
 }
@@ -99,18 +85,16 @@ func (b *Backend) Rollback(
 	if err != nil {
 		return "", err
 	}
-	o, err := b.options(s, "", progress())
+	out, text := outputs(dryRun)
+	o, err := b.options(s, "", out)
 	if err != nil {
 		return "", err
-	}
-	if dryRun {
-		return b.rollbackPlan(ctx, s, toRevision)
 	}
 	var recs []*release.Record
 	for _, svc := range b.Services {
 		rec, err := ecsdeploy.Rollback(ctx, ecsClients(s), ecsdeploy.RollbackOptions{
 			Cluster: b.Cluster, Service: svc, ToRevision: toRevision, Timeout: o.Timeout, PollInterval: o.PollInterval,
-			Releases: o.Releases, Who: o.Who, BreakLock: o.BreakLock, Out: o.Out,
+			Releases: o.Releases, Who: o.Who, BreakLock: o.BreakLock, DryRun: dryRun, Out: o.Out,
 		})
 		if err != nil {
 			if len(recs) > 0 {
@@ -120,49 +104,13 @@ func (b *Backend) Rollback(
 		}
 		recs = append(recs, rec)
 	}
+	if dryRun {
+		return text.String(), nil
+	}
 	if len(recs) == 1 {
 		return recordJSON(recs[0], nil)
 	}
 	return recordsJSON(recs, nil)
-}
-
-// rollbackPlan says, per service, what runs and where it would go back to.
-func (b *Backend) rollbackPlan(ctx context.Context, s *awsSession, toRevision string) (string, error) {
-	store := s.releases()
-	if toRevision == "" && store == nil {
-		return "", errors.New("backend rollback: give --to-revision, or --releases so the revision before the last release can be read from its record")
-	}
-	var out strings.Builder
-	for _, svc := range b.Services {
-		st, err := ecsdeploy.State(ctx, ecsClients(s), b.Cluster, svc, b.Container)
-		if err != nil {
-			return "", err
-		}
-		to := toRevision
-		if to == "" {
-			if to, err = lastReplaced(ctx, store, b.Cluster, svc); err != nil {
-				return "", err
-			}
-		}
-		fmt.Fprintf(&out, "%s: runs %s (%s); would go back to %s\n", svc, st.Revision, st.Image, to)
-	}
-	out.WriteString("DRY RUN OK: nothing was changed\n")
-	return out.String(), nil
-}
-
-// lastReplaced is the revision the newest successful release of the
-// service replaced, as its record says.
-func lastReplaced(ctx context.Context, store *release.Store, cluster, service string) (string, error) {
-	recs, err := store.List(ctx, release.KindBackend, cluster+"/"+service)
-	if err != nil {
-		return "", err
-	}
-	for _, r := range recs {
-		if r.Outcome == release.OutcomeSucceeded && r.Backend != nil && r.Backend.BeforeRevision != r.Backend.AfterRevision {
-			return lastPart(r.Backend.BeforeRevision) + " (the revision release " + r.ID + " replaced)", nil
-		}
-	}
-	return "", fmt.Errorf("service %s has no successful release on record to go back from: give --to-revision", service)
 }
 
 func lastPart(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

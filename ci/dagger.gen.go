@@ -1480,6 +1480,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Site).Rollback(&parent, ctx, backup, concurrency, dryRun)
+		case "SetAside":
+			var parent Site
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var backup string
+			if inputArgs["backup"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backup"]), &backup)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backup", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			return (*Site).SetAside(&parent, ctx, backup, dryRun)
 		case "Status":
 			var parent Site
 			err = json.Unmarshal(parentJSON, &parent)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -59,6 +60,16 @@ func recordsJSON(recs []*release.Record, err error) (string, error) {
 		return "", err
 	}
 	return string(out), nil
+}
+
+// outputs is where a verb's progress goes: stderr, and for a dry run also
+// text, whose lines (the plan) are the verb's result.
+func outputs(dryRun bool) (io.Writer, *strings.Builder) {
+	text := &strings.Builder{}
+	if !dryRun {
+		return progress(), text
+	}
+	return io.MultiWriter(progress(), text), text
 }
 
 func outcome(err error) string {

@@ -242,6 +242,9 @@ func (t *target) ship(ctx context.Context, plan envrelease.Plan, clients envrele
 		if res != nil {
 			fmt.Fprintf(progress(), "release result:\n%s\n", out)
 		}
+		if t.e.Frontend != nil {
+			err = t.env.site(t.e, t.in).explain(err)
+		}
 		return "", fmt.Errorf("release %s: %w", t.env.Name, err)
 	}
 	return string(out), jerr

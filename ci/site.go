@@ -98,6 +98,9 @@ func (m *Esteira) Site(
 // explain adds to an error the command that gets the site going again,
 // where the error says what it is.
 func (s *Site) explain(err error) error {
+	if d, ok := sitepublish.DamagedBackup(err); ok {
+		return fmt.Errorf("%w\nto go on: dagger call %s set-aside --backup %s --dry-run, then the same without --dry-run", err, s.Via, d.Backup)
+	}
 	var locked *release.LockedError
 	if errors.As(err, &locked) && !s.BreakLock {
 		return fmt.Errorf("%w\nto break it: dagger call %s --break-lock ...", err, s.Via)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
@@ -37,34 +35,14 @@ func (s *Site) Rollback(
 		Bucket: s.Bucket, Prefix: s.Prefix, BackupBucket: s.BackupBucket, Backup: backup, DistributionID: s.DistributionID,
 		Releases: sess.releases(), Who: sess.who, BreakLock: s.BreakLock, Concurrency: concurrency, Out: progress()}
 	if dryRun {
-		return s.rollbackPlan(o)
+		p, err := sitepublish.PlanRollback(ctx, siteClients(sess, s.DistributionID), o)
+		if err != nil {
+			return "", s.explain(err)
+		}
+		return p.String() + "DRY RUN OK: nothing was changed\n", nil
 	}
 	rec, err := sitepublish.Rollback(ctx, siteClients(sess, s.DistributionID), o)
 	return recordJSON(rec, s.explain(err))
-}
-
-// rollbackPlan says what a rollback would do, from its options alone.
-func (s *Site) rollbackPlan(o sitepublish.RollbackOptions) (string, error) {
-	if o.Backup == "" && o.Releases == nil {
-		return "", errors.New("site rollback: give --backup, or --releases so the last release's backup can be read from its record")
-	}
-	what := "release " + o.Backup
-	if o.Backup == "" {
-		what = "the release before the live one (from the release records)"
-	}
-	if o.KeyValueStore != "" {
-		return fmt.Sprintf("DRY RUN OK: would switch the live pointer of %s back to %s; nothing was changed\n", s.target(), what), nil
-	}
-	if o.BackupBucket == "" {
-		return "", fmt.Errorf("site rollback: %s has no --backup-bucket to restore from", s.target())
-	}
-	if o.Backup == "" {
-		what = "the backup the last release took (from the release records)"
-	} else {
-		what = "backup " + o.Backup
-	}
-	return fmt.Sprintf("DRY RUN OK: would restore %s from s3://%s into %s and verify it byte for byte; nothing was changed\n",
-		what, o.BackupBucket, s.target()), nil
 }
 
 // Delete the site's old backups (atomic: release folders), keeping the newest --keep.
