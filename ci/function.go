@@ -108,7 +108,8 @@ func (f *Function) Deploy(
 	if err != nil {
 		return "", err
 	}
-	o.ImageURI, o.Alarms, o.Force = image, alarm, force
+	out, text := outputs(dryRun)
+	o.ImageURI, o.Alarms, o.Force, o.DryRun, o.Out = image, alarm, force, dryRun, out
 	if o.Canary, err = lambdadeploy.ParseShare(canary); err != nil {
 		return "", err
 	}
@@ -133,26 +134,11 @@ func (f *Function) Deploy(
 		return "", err
 	}
 	o.Releases, o.Who = s.releases(), s.who
-	if dryRun {
-		if err := lambdadeploy.Preflight(ctx, lambdaClients(s), o); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("DRY RUN OK: would update %s, publish a version and move alias %s to it%s; nothing was changed\n",
-			f.Name, o.Alias, canaryText(canary, o.Bake, alarm)), nil
+	rec, err := lambdadeploy.Deploy(ctx, lambdaClients(s), o)
+	if dryRun && err == nil {
+		return text.String(), nil
 	}
-	return recordJSON(lambdadeploy.Deploy(ctx, lambdaClients(s), o))
-}
-
-func canaryText(canary string, bake time.Duration, alarms []string) string {
-	switch {
-	case canary != "" && bake == 0:
-		return fmt.Sprintf(" (%s first, watching %v for 5m)", canary, alarms)
-	case canary != "":
-		return fmt.Sprintf(" (%s first, watching %v for %s)", canary, alarms, bake)
-	case len(alarms) > 0:
-		return fmt.Sprintf(" (then watching %v)", alarms)
-	}
-	return ""
+	return recordJSON(rec, err)
 }
 
 // Put the alias back on the version the last release replaced.
@@ -175,21 +161,15 @@ func (f *Function) Rollback(
 	if err != nil {
 		return "", err
 	}
-	if dryRun {
-		st, err := lambdadeploy.State(ctx, lambda.NewFromConfig(s.cfg), f.Name, f.Alias)
-		if err != nil {
-			return "", err
-		}
-		to := "the version the last release replaced (from the release records)"
-		if toVersion != "" {
-			to = "version " + toVersion
-		}
-		return fmt.Sprintf("DRY RUN OK: alias %s of %s is on version %s; would go back to %s; nothing was changed\n",
-			f.Alias, f.Name, st.Version, to), nil
+	out, text := outputs(dryRun)
+	rec, err := lambdadeploy.Rollback(ctx, lambdaClients(s), lambdadeploy.RollbackOptions{
+		Function: f.Name, Alias: f.Alias, ToVersion: toVersion, Releases: s.releases(), Who: s.who, BreakLock: f.BreakLock,
+		DryRun: dryRun, Out: out,
+	})
+	if dryRun && err == nil {
+		return text.String(), nil
 	}
-	return recordJSON(lambdadeploy.Rollback(ctx, lambdaClients(s), lambdadeploy.RollbackOptions{
-		Function: f.Name, Alias: f.Alias, ToVersion: toVersion, Releases: s.releases(), Who: s.who, BreakLock: f.BreakLock, Out: progress(),
-	}))
+	return recordJSON(rec, err)
 }
 
 // Show where the alias points (and a canary's split), the last releases and the lock.

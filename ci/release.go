@@ -134,16 +134,22 @@ func (t *target) backendPart(ctx context.Context, c envrelease.Clients, image, t
 	if err != nil {
 		return nil, err
 	}
-	o.Force, o.DryRun = t.force, t.dryRun
+	o.Force = t.force
 	if err := b.preflight(ctx, t.s, o); err != nil {
 		return nil, err
 	}
-	if image == "" && !t.dryRun {
+	if image == "" {
 		if t.e.Backend.Source == "" {
 			return nil, errors.New("the environment's backend has no source to build: add backend.source to the file, or pass --image")
 		}
-		if o.Image, o.PriorSteps, err = buildTestPublish(ctx, t.s, t.env.Project.Directory(t.e.Backend.Source), t.e.Repository, tag,
-			orDefault(t.e.Backend.Dockerfile, "Dockerfile"), skipTests); err != nil {
+		source, dockerfile := t.env.Project.Directory(t.e.Backend.Source), orDefault(t.e.Backend.Dockerfile, "Dockerfile")
+		if t.dryRun {
+			// Check the repository and the tag; build and push nothing.
+			p := push{repository: t.e.Repository, tag: orDefault(tag, "dry-run"), dryRun: true, out: progress()}
+			if o.Image, err = p.source(ctx, t.s, source, dockerfile); err != nil {
+				return nil, err
+			}
+		} else if o.Image, o.PriorSteps, err = buildTestPublish(ctx, t.s, source, t.e.Repository, tag, dockerfile, skipTests); err != nil {
 			return nil, err
 		}
 	}
@@ -182,7 +188,7 @@ func (t *target) sitePart(dir string) (*sitepublish.Options, error) {
 	if err := site.resolve(t.s, &o); err != nil {
 		return nil, err
 	}
-	o.Dir, o.DryRun = dir, t.dryRun
+	o.Dir = dir
 	return &o, nil
 }
 
@@ -228,60 +234,38 @@ func (t *target) functionsPart(ctx context.Context, c lambdadeploy.Clients, back
 	return out, nil
 }
 
-// ship runs the plan (or, dry, prints it), notifies, and returns the result as JSON.
+// ship runs the plan (a dry run: every part's own dry run), notifies, and
+// returns the result as JSON, or a dry run's plan as text.
 func (t *target) ship(ctx context.Context, plan envrelease.Plan, clients envrelease.Clients) (string, error) {
-	if t.dryRun {
-		return t.dry(ctx, plan, clients)
+	out, text := outputs(t.dryRun)
+	plan.DryRun, plan.Out = t.dryRun, out
+	for i := range plan.Functions {
+		plan.Functions[i].Out = out
+	}
+	if plan.Backend != nil {
+		plan.Backend.Deploy.Out = out
+	}
+	if plan.Frontend != nil {
+		plan.Frontend.Out = out
 	}
 	res, err := envrelease.Run(ctx, clients, plan)
-	if t.notify != nil && res != nil {
+	if t.dryRun && err == nil {
+		return text.String(), nil
+	}
+	if t.notify != nil && res != nil && !t.dryRun {
 		t.notifyHook(ctx, notify.Message{Text: res.Summary(t.env.Name, err), Release: res})
 	}
-	out, jerr := json.MarshalIndent(res, "", "  ")
+	result, jerr := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		if res != nil {
-			fmt.Fprintf(progress(), "release result:\n%s\n", out)
+			fmt.Fprintf(progress(), "release result:\n%s\n", result)
 		}
 		if t.e.Frontend != nil {
 			err = t.env.site(t.e, t.in).explain(err)
 		}
 		return "", fmt.Errorf("release %s: %w", t.env.Name, err)
 	}
-	return string(out), jerr
-}
-
-// dry prints what each part would do: the services' plan, the site's plan,
-// the functions; it changes nothing.
-func (t *target) dry(ctx context.Context, plan envrelease.Plan, clients envrelease.Clients) (string, error) {
-	var text strings.Builder
-	fmt.Fprintf(&text, "environment %s", t.env.Name)
-	if t.promotedFrom != "" {
-		fmt.Fprintf(&text, " (promoting %s)", t.promotedFrom)
-	}
-	text.WriteString("\n")
-	if p := plan.Backend; p != nil {
-		img := orDefault(p.Deploy.Image, "the image this release would build from "+t.e.Backend.Source)
-		fmt.Fprintf(&text, "backend: would deploy %s to %s in %s", img, strings.Join(p.Services, ", "), p.Deploy.Cluster)
-		if len(p.Deploy.MigrateCommand) > 0 {
-			text.WriteString(", after the migration")
-		}
-		text.WriteString("\n")
-	}
-	if o := plan.Frontend; o != nil {
-		sp, err := sitepublish.Plan(ctx, clients.Frontend, *o)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(&text, "site %s/%s:\n%s\n", o.Bucket, o.Prefix, sp.String())
-	}
-	for _, f := range plan.Functions {
-		fmt.Fprintf(&text, "function %s: would publish a version and move alias %s\n", f.Function, f.Alias)
-	}
-	if plan.Gate != nil {
-		fmt.Fprintf(&text, "then the quality gate %s\n", t.e.Gate.Image)
-	}
-	text.WriteString("DRY RUN OK: nothing was changed\n")
-	return text.String(), nil
+	return string(result), jerr
 }
 
 // gate runs the environment's quality gate container against its URL; a

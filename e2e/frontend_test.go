@@ -167,7 +167,7 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	}
 	dry := ok(t, env("sandbox", "release", "--skip-tests", "--dry-run"))
 	assert.Contains(t, dry, "DRY RUN OK")
-	assert.Contains(t, dry, "function resize: would publish a version")
+	assert.Contains(t, dry, "plan: release function resize")
 	assert.Equal(t, api, liveRevision(t), "the dry run changed nothing")
 	r := env("sandbox", "release", "--skip-tests", "--force", "--tag", unique("e2e-release"), "--notify", "env:E2E_WEBHOOK")
 	var res struct {

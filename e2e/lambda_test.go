@@ -74,7 +74,7 @@ func TestLambda(t *testing.T) {
 		next := record(t, ok(t, deploy("--source", changed(t, "next"))))
 		require.Equal(t, released, next.Lambda.BeforeVersion)
 		dry := ok(t, inSandbox(t, "function", "--name", sandbox.Function, "rollback", "--dry-run"))
-		assert.Contains(t, dry, "is on version "+next.Lambda.AfterVersion)
+		assert.Contains(t, dry, "to version "+released)
 		assert.Equal(t, next.Lambda.AfterVersion, aliasVersion(t), "the dry run changed nothing")
 		back := record(t, ok(t, inSandbox(t, "function", "--name", sandbox.Function, "rollback")))
 		assert.Equal(t, released, back.Lambda.AfterVersion)
