@@ -147,9 +147,9 @@ func (d *deploy) preflight(ctx context.Context, same *bool) (string, error) {
 	}
 	switch pt := fn.Configuration.PackageType; {
 	case pt == types.PackageTypeImage && d.o.ImageURI == "":
-		return "", fmt.Errorf("function %s runs a container image: give --image, not a folder to zip", d.o.Function)
+		return "", setting("ImageURI", fmt.Errorf("function %s runs a container image: give an image, not a folder to zip", d.o.Function))
 	case pt != types.PackageTypeImage && d.o.ImageURI != "":
-		return "", fmt.Errorf("function %s runs a zip package: give --source (a folder to zip), not an image", d.o.Function)
+		return "", setting("Zip", fmt.Errorf("function %s runs a zip package: give a folder to zip, not an image", d.o.Function))
 	}
 	if fn.Configuration.Environment != nil {
 		d.env = fn.Configuration.Environment.Variables
@@ -161,7 +161,7 @@ func (d *deploy) preflight(ctx context.Context, same *bool) (string, error) {
 	switch {
 	case code(err) == "ResourceNotFoundException":
 		if d.o.Canary > 0 {
-			return "", fmt.Errorf("alias %s of %s does not exist, so there is no version to run a canary beside: release without --canary once (it creates the alias)", d.o.Alias, d.o.Function)
+			return "", setting("Canary", fmt.Errorf("alias %s of %s does not exist, so there is no version to run a canary beside: release it once without a canary (that creates the alias)", d.o.Alias, d.o.Function))
 		}
 		detail += "; alias " + d.o.Alias + " will be created"
 	case err != nil:
@@ -320,7 +320,7 @@ func Preflight(ctx context.Context, c Clients, o Options) error {
 	d := &deploy{c: c, o: o, rec: &release.Record{Lambda: &release.LambdaRecord{}}}
 	var same bool
 	if _, err := d.preflight(ctx, &same); err != nil {
-		return fmt.Errorf("deploy-lambda %s: %w; nothing was changed", o.Function, err)
+		return fmt.Errorf("release of function %s: %w; nothing was changed", o.Function, err)
 	}
 	return nil
 }

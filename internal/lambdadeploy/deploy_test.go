@@ -120,7 +120,7 @@ func TestDeploy_BadInputIsRefusedBeforeAnyChange(t *testing.T) {
 		want   string
 	}{
 		"unknown function":  {func(o *lambdadeploy.Options) { o.Function = "rsize" }, "function rsize does not exist"},
-		"zip for an image":  {func(o *lambdadeploy.Options) { o.Function = "api" }, "function api runs a container image: give --image"},
+		"zip for an image":  {func(o *lambdadeploy.Options) { o.Function = "api" }, "function api runs a container image: give an image"},
 		"image for a zip":   {func(o *lambdadeploy.Options) { o.Zip, o.ImageURI = nil, "r/x:1" }, "function resize runs a zip package"},
 		"zip too large":     {func(o *lambdadeploy.Options) { o.Zip = make([]byte, lambdadeploy.MaxZip+1) }, "more than the 50 MB"},
 		"unknown alarm":     {func(o *lambdadeploy.Options) { o.Canary, o.Alarms = 0.1, []string{"resize-erors"} }, "no CloudWatch metric alarm is named resize-erors"},

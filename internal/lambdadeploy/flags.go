@@ -14,7 +14,7 @@ func ParseShare(v string) (float64, error) {
 	}
 	n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "%"), 64)
 	if err != nil || !strings.HasSuffix(v, "%") || n <= 0 || n >= 100 {
-		return 0, fmt.Errorf("--canary %q: give the share of traffic as a percentage between 0%% and 100%%, e.g. 10%%", v)
+		return 0, fmt.Errorf("canary %q: give the share of traffic as a percentage between 0%% and 100%%, e.g. 10%%", v)
 	}
 	return n / 100, nil
 }
@@ -34,7 +34,7 @@ func ParseEnv(words []string) (map[string]string, error) {
 		case !ok && last != "":
 			env[last] += "," + w
 		case !ok || k == "":
-			return nil, fmt.Errorf("--env %q: give NAME=value", w)
+			return nil, fmt.Errorf("environment variable %q: give NAME=value", w)
 		default:
 			env[k], last = v, k
 		}

@@ -103,9 +103,9 @@ func (o *Options) validate(c Clients) error {
 	var errs []error
 	switch {
 	case o.Function == "":
-		errs = append(errs, errors.New("function is empty: name the Lambda function"))
+		errs = append(errs, setting("Function", errors.New("function is empty: name the Lambda function")))
 	case strings.HasPrefix(o.Function, "arn:") || strings.Contains(o.Function, ":"):
-		errs = append(errs, fmt.Errorf("function %q: give the function's name (its lock and records are kept by name), not an ARN or a qualified name", o.Function))
+		errs = append(errs, setting("Function", fmt.Errorf("function %q: give the function's name (its lock and records are kept by name), not an ARN or a qualified name", o.Function)))
 	}
 	switch {
 	case o.ImageURI == "" && len(o.Zip) == 0:
@@ -134,7 +134,7 @@ func (o *Options) validate(c Clients) error {
 		errs = append(errs, errors.New("who is empty: set it to user@host or the CI job URL so the lock names its holder"))
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("deploy-lambda %s: nothing was changed: %w", o.Function, errors.Join(errs...))
+		return fmt.Errorf("release of function %s: nothing was changed: %w", o.Function, errors.Join(errs...))
 	}
 	return nil
 }

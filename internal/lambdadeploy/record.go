@@ -18,10 +18,10 @@ func lock(ctx context.Context, o Options, rec *release.Record) (func(), error) {
 	var l *release.Lock
 	err := step(o.Out, rec, "lock", func() (string, error) {
 		var err error
-		what := fmt.Sprintf("deploy-lambda %s:%s", o.Function, o.Alias)
+		what := fmt.Sprintf("release of function %s:%s", o.Function, o.Alias)
 		if before := rec.Lambda.BeforeVersion; before != "" {
-			what += fmt.Sprintf("; the alias was on version %s before it: if it died, check the alias and put it back with rollback-lambda --function %s --alias %s --to-version %s --break-lock",
-				before, o.Function, o.Alias, before)
+			what += fmt.Sprintf("; the alias was on version %s before it: if it died, check the alias and roll it back to version %s, breaking this lock",
+				before, before)
 		}
 		h := release.Holder{Who: o.Who, What: what}
 		if l, err = o.Releases.Acquire(ctx, release.KindLambda+"/"+o.Function, h, release.LockOptions{StaleAfter: o.LockStaleAfter, Break: o.BreakLock}); err != nil {
@@ -34,11 +34,11 @@ func lock(ctx context.Context, o Options, rec *release.Record) (func(), error) {
 	}
 	return func() {
 		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
-			fmt.Fprintf(o.Out, "    warning: release lock %s: %v; remove it with --break-lock on the next release\n", l.URI, err)
+			fmt.Fprintf(o.Out, "    warning: release lock %s: %v; break it on the next release\n", l.URI, err)
 		}
 	}, nil
 }
 
 func finish(ctx context.Context, store *release.Store, rec *release.Record, outcome string, err error, out io.Writer) (*release.Record, error) {
-	return release.Finish(ctx, store, rec, outcome, err, out, "rollback-lambda will need --to-version")
+	return release.Finish(ctx, store, rec, outcome, err, out, "a rollback will need the version to go back to named")
 }

@@ -37,10 +37,10 @@ func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Recor
 	opts := Options{Function: o.Function, Alias: o.Alias, Releases: o.Releases, Who: o.Who, LockStaleAfter: o.LockStaleAfter, BreakLock: o.BreakLock, Out: o.Out}
 	opts.defaults()
 	if o.Function == "" {
-		return nil, errors.New("rollback-lambda: function is empty: name the Lambda function")
+		return nil, setting("Function", errors.New("rollback: function is empty: name the Lambda function"))
 	}
 	if o.ToVersion == "" && o.Releases == nil {
-		return nil, fmt.Errorf("rollback-lambda %s: give --to-version, or a release bucket whose records say what the last release replaced", o.Function)
+		return nil, setting("ToVersion", fmt.Errorf("rollback of function %s: name the version to go back to, or give a release store whose records say what the last release replaced", o.Function))
 	}
 	now := time.Now().UTC()
 	rec := &release.Record{ID: release.NewID(now), Kind: release.KindLambda, Target: o.Function, StartedAt: now,
@@ -108,5 +108,5 @@ func lastReplaced(ctx context.Context, store *release.Store, function, alias, li
 		}
 		return l.BeforeVersion, nil
 	}
-	return "", fmt.Errorf("no release of %s:%s in the records put the alias on version %s, the one it is on: give --to-version", function, alias, live)
+	return "", setting("ToVersion", fmt.Errorf("no release of %s:%s in the records put the alias on version %s, the one it is on: name the version to go back to", function, alias, live))
 }

@@ -83,7 +83,7 @@ func TestDeploy_RefusesAZipOverLambdasUnzippedLimit(t *testing.T) {
 		"deploy":    func() error { _, err := lambdadeploy.Deploy(t.Context(), e.clients, o); return err }(),
 	} {
 		require.Error(t, err, name)
-		assert.Contains(t, err.Error(), "deploy-lambda resize: nothing was changed", name)
+		assert.Contains(t, err.Error(), "release of function resize: nothing was changed", name)
 		assert.Contains(t, err.Error(), "the package is 400.0 MB unzipped, more than the 250 MB Lambda takes", name)
 	}
 	assert.Zero(t, e.sim.Count("lambda", "UpdateFunctionConfiguration")+e.sim.Count("lambda", "UpdateFunctionCode"))
