@@ -112,6 +112,13 @@ func TestDeploy_HidesEveryFormOfCredentialShownOrStored(t *testing.T) {
 			for where, text := range map[string]string{"progress": e.out.String(), "error": err.Error(), "record": stored} {
 				assert.NotContains(t, text, "s3cr3t-value", where)
 			}
+
+			var plan strings.Builder // the plan of a dry run shows the command, for every service of a group
+			o.DryRun, o.Force, o.Out = true, true, &plan
+			_, err = ecsdeploy.DeployGroup(t.Context(), e.clients, o, []string{"api"})
+			require.NoError(t, err)
+			assert.Contains(t, plan.String(), "<redacted>")
+			assert.NotContains(t, plan.String(), "s3cr3t-value", "dry run")
 		})
 	}
 }

@@ -18,8 +18,11 @@ var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*):([^/\s@
 var flagAlone = regexp.MustCompile(`^(-{1,2})([A-Za-z][\w.-]*)$`)
 
 // nameAlone is a name whose value is the next word: "Authorization:",
-// "password:", `"token":`, PGPASSWORD=.
-var nameAlone = regexp.MustCompile(`^["']?([A-Za-z][\w.-]*)["']?[:=]$`)
+// "password:", `{"token":`, PGPASSWORD=.
+var nameAlone = regexp.MustCompile(`(?:^|[?&;,{(\[])["']?([A-Za-z][\w.-]*)["']?[:=]$`)
+
+// userFlag is curl's -u/--user, whose value is user:password.
+var userFlag = map[string]bool{"-u": true, "--user": true, "--proxy-user": true}
 
 // assignment is name=value or name:value (--password=x, PGPASSWORD=x,
 // --password:x, "password":"x", password=x in a query), matched where a
@@ -54,6 +57,14 @@ func (r *Redactor) find(s string) []span {
 				i = j
 			}
 			continue
+		}
+		if userFlag[t] && i+1 < len(toks) {
+			next := toks[i+1]
+			if c := strings.IndexByte(s[next.start:next.end], ':'); c >= 0 {
+				out = append(out, span{next.start + c + 1, next.end})
+				i++
+				continue
+			}
 		}
 		if len(t) > 2 && strings.HasPrefix(t, "-p") && t[2] != '=' && !strings.HasPrefix(t, "--") {
 			// mysql's -pSECRET: a -port or -print hidden is safe, a password shown is not.

@@ -28,6 +28,8 @@ var forms = []struct {
 	{"basic header", []string{"curl", "-H", "Authorization: Basic s3cr3t-value", "https://api.example/migrate"}},
 	{"header in sh -c", []string{"sh", "-c", "curl -H 'Authorization: Bearer s3cr3t-value' https://api.example"}},
 	{"json field", []string{"./app", "migrate", `--config={"user":"u","password":"s3cr3t-value"}`}},
+	{"json field after a space", []string{"./app", "migrate", `--config={"user": "u", "password": "s3cr3t-value"}`}},
+	{"curl user:password", []string{"curl", "-u", "admin:s3cr3t-value", "https://api.example/migrate"}},
 	{"url userinfo", []string{"./app", "migrate", "--db=postgres://app:s3cr3t-value@db/app"}},
 	{"variable", []string{"env", "PGPASSWORD=s3cr3t-value", "psql"}},
 	{"dsn words", []string{"./app", "migrate", "--dsn", "host=db user=app password=s3cr3t-value sslmode=require"}},

@@ -83,7 +83,8 @@ func (r *Redactor) String(s string) string {
 		if sp.start < last || sp.end <= sp.start {
 			continue
 		}
-		r.Learn(s[sp.start:sp.end])
+		v := s[sp.start:sp.end]
+		r.Learn(v, strings.TrimRight(strings.TrimLeft(v, `"'`), `"',;})]`)) // "x"}: x, too
 		b.WriteString(s[last:sp.start])
 		b.WriteString(Mask)
 		last = sp.end
@@ -101,6 +102,13 @@ func (r *Redactor) Command(words []string) []string {
 		if r.valueAfter(words[i]) && i+1 < len(words) {
 			r.Learn(words[i+1])
 			out[i], out[i+1] = words[i], Mask
+			i++
+			continue
+		}
+		if userFlag[words[i]] && i+1 < len(words) && strings.Contains(words[i+1], ":") {
+			user, pass, _ := strings.Cut(words[i+1], ":") // curl -u user:password
+			r.Learn(pass)
+			out[i], out[i+1] = words[i], user+":"+Mask
 			i++
 			continue
 		}
