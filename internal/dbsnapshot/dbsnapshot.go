@@ -109,7 +109,7 @@ var invalidRun = regexp.MustCompile(`[^a-z0-9]+`)
 func createFailed(id string, db DB, err error) error {
 	switch code(err) {
 	case "SnapshotQuotaExceeded", "SnapshotQuotaExceededFault":
-		return fmt.Errorf("create snapshot %s of %s: RDS holds as many manual snapshots as the account may (%w): delete old ones (esteira's are named esteira-%s-*; --snapshot-keep prunes them after a snapshot succeeds) or raise the quota", id, db, err, db.ID)
+		return fmt.Errorf("create snapshot %s of %s: RDS holds as many manual snapshots as the account may (%w): delete old ones (esteira's are named esteira-%s-*; a release keeps only the newest of them (its snapshot keep setting) and prunes the rest once its own snapshot succeeds) or raise the quota", id, db, err, db.ID)
 	case "InvalidDBInstanceState", "InvalidDBClusterStateFault":
 		return fmt.Errorf("create snapshot %s of %s: it is busy (%w): release again once it is available", id, db, err)
 	}
@@ -164,7 +164,7 @@ func notAvailable(ctx context.Context, c API, s Snapshot, timeout time.Duration,
 		status = st
 	}
 	if status == "creating" {
-		return fmt.Errorf("snapshot %s of %s is still being created after %s (give a longer --timeout; RDS goes on creating it, and the next release's prune leaves it alone)", s.ID, dbName(s), timeout)
+		return fmt.Errorf("snapshot %s of %s is still being created after %s (give the release a longer timeout; RDS goes on creating it, and the next release's prune leaves it alone)", s.ID, dbName(s), timeout)
 	}
 	return fmt.Errorf("snapshot %s of %s did not become available: its status is %s (%v)", s.ID, dbName(s), status, werr)
 }

@@ -171,3 +171,20 @@ func TestWouldPrune_NamesWhatTheReleasesPruneWouldDeleteAndDeletesNothing(t *tes
 	_, err = dbsnapshot.WouldPrune(t.Context(), c, db, 0)
 	assert.ErrorContains(t, err, "keep at least 1")
 }
+
+// What to do is said in the release's terms, not a command-line flag's.
+func TestTake_ErrorsSayWhatToDoWithoutNamingAFlag(t *testing.T) {
+	sim, c := setup(t)
+	db := dbsnapshot.DB{ID: "orders"}
+	sim.RDS.OnSnapshot(func(string) awssim.SnapshotBehavior { return awssim.SnapshotBehavior{Refuse: "SnapshotQuotaExceeded"} })
+	_, err := dbsnapshot.Take(t.Context(), c, db, "r1", time.Minute)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "a release keeps only the newest of them (its snapshot keep setting)")
+	assert.NotContains(t, err.Error(), "--")
+
+	sim.RDS.OnSnapshot(func(string) awssim.SnapshotBehavior { return awssim.SnapshotBehavior{Steps: 1 << 20} })
+	_, err = dbsnapshot.Take(t.Context(), c, db, "r2", time.Millisecond)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "give the release a longer timeout")
+	assert.NotContains(t, err.Error(), "--")
+}
