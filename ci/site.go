@@ -95,15 +95,29 @@ func (m *Esteira) Site(
 		PointerKey: pointerKey, DistributionID: distributionId, BreakLock: breakLock, MaxDelete: 1000, Via: via}, nil
 }
 
-// explain adds to an error the command that gets the site going again,
-// where the error says what it is.
+// explain adds to an error the exact command that gets the site going
+// again, where the error says what happened.
 func (s *Site) explain(err error) error {
-	if d, ok := sitepublish.DamagedBackup(err); ok {
-		return fmt.Errorf("%w\nto go on: dagger call %s set-aside --backup %s --dry-run, then the same without --dry-run", err, s.Via, d.Backup)
-	}
-	var locked *release.LockedError
-	if errors.As(err, &locked) && !s.BreakLock {
-		return fmt.Errorf("%w\nto break it: dagger call %s --break-lock ...", err, s.Via)
+	call := "dagger call " + s.Via
+	var (
+		locked   *release.LockedError
+		lost     *release.LostLockError
+		refused  *release.BreakRefusedError
+		unproven *sitepublish.UnprovenBackupError
+	)
+	switch d, damaged := sitepublish.DamagedBackup(err); {
+	case damaged:
+		return fmt.Errorf("%w\nto go on: %s set-aside --backup %s --dry-run, then the same without --dry-run", err, call, d.Backup)
+	case errors.As(err, &refused) && refused.BackupID != "":
+		return fmt.Errorf("%w\nonce no deploy runs: aws s3 rm %s, then %s rollback --backup %s --dry-run, then the same without --dry-run", err, refused.URI, call, refused.BackupID)
+	case errors.As(err, &refused):
+		return fmt.Errorf("%w\nonce no deploy runs: aws s3 rm %s, then run again", err, refused.URI)
+	case errors.As(err, &unproven) && len(unproven.Candidates) > 0:
+		return fmt.Errorf("%w\nto restore the site as it was before that release: %s rollback --backup %s --dry-run, then the same without --dry-run", err, call, unproven.Candidates[0].ID)
+	case errors.As(err, &lost):
+		return fmt.Errorf("%w\nsee who holds it and what runs: %s status", err, call)
+	case errors.As(err, &locked) && !s.BreakLock:
+		return fmt.Errorf("%w\nto break it: %s --break-lock ...", err, call)
 	}
 	return err
 }
