@@ -117,7 +117,11 @@ func (s *Site) explain(err error) error {
 	case errors.As(err, &lost):
 		return fmt.Errorf("%w\nsee who holds it and what runs: %s status", err, call)
 	case errors.As(err, &locked) && !s.BreakLock:
-		return fmt.Errorf("%w\nto break it: %s --break-lock ...", err, call)
+		breaking := call + " --break-lock"
+		if env, ok := strings.CutSuffix(s.Via, " site"); ok && strings.HasPrefix(env, "env ") {
+			breaking = "dagger call " + env + " --break-lock site" // env holds the lock policy
+		}
+		return fmt.Errorf("%w\nto break it: %s ...", err, breaking)
 	}
 	return err
 }
