@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/ci/internal/hints"
 	"github.com/futuraplataforma/esteira/internal/awsenv"
 	"github.com/futuraplataforma/esteira/internal/envrelease"
-	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
 
@@ -96,35 +95,8 @@ func (m *Esteira) Site(
 }
 
 // explain adds to an error the exact command that gets the site going
-// again, where the error says what happened.
-func (s *Site) explain(err error) error {
-	call := "dagger call " + s.Via
-	var (
-		locked   *release.LockedError
-		lost     *release.LostLockError
-		refused  *release.BreakRefusedError
-		unproven *sitepublish.UnprovenBackupError
-	)
-	switch d, damaged := sitepublish.DamagedBackup(err); {
-	case damaged:
-		return fmt.Errorf("%w\nto go on: %s set-aside --backup %s --dry-run, then the same without --dry-run", err, call, d.Backup)
-	case errors.As(err, &refused) && refused.BackupID != "":
-		return fmt.Errorf("%w\nonce no deploy runs: aws s3 rm %s, then %s rollback --backup %s --dry-run, then the same without --dry-run", err, refused.URI, call, refused.BackupID)
-	case errors.As(err, &refused):
-		return fmt.Errorf("%w\nonce no deploy runs: aws s3 rm %s, then run again", err, refused.URI)
-	case errors.As(err, &unproven) && len(unproven.Candidates) > 0:
-		return fmt.Errorf("%w\nto restore the site as it was before that release: %s rollback --backup %s --dry-run, then the same without --dry-run", err, call, unproven.Candidates[0].ID)
-	case errors.As(err, &lost):
-		return fmt.Errorf("%w\nsee who holds it and what runs: %s status", err, call)
-	case errors.As(err, &locked) && !s.BreakLock:
-		breaking := call + " --break-lock"
-		if env, ok := strings.CutSuffix(s.Via, " site"); ok && strings.HasPrefix(env, "env ") {
-			breaking = "dagger call " + env + " --break-lock site" // env holds the lock policy
-		}
-		return fmt.Errorf("%w\nto break it: %s ...", err, breaking)
-	}
-	return err
-}
+// again, where the error says what happened (see hints.Site).
+func (s *Site) explain(err error) error { return hints.Site(err, s.Via, s.BreakLock) }
 
 // Publish a built site, backed up, verified and restored on failure.
 //
