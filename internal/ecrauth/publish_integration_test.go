@@ -92,10 +92,19 @@ func push(t *testing.T, creds *ecrauth.Credentials, uri, tag string) string {
 // pushImage writes img to uri:tag over plain HTTP with basic auth, as ci/ does with the credentials.
 func pushImage(t *testing.T, creds *ecrauth.Credentials, uri, tag string, img v1.Image) {
 	t.Helper()
+	require.NoError(t, remote.Write(tagRef(t, uri, tag), img, remote.WithAuth(basicAuth(creds))))
+}
+
+// tagRef is uri:tag on a plain-HTTP registry.
+func tagRef(t *testing.T, uri, tag string) name.Tag {
+	t.Helper()
 	ref, err := name.NewTag(uri+":"+tag, name.Insecure)
 	require.NoError(t, err)
-	auth := &authn.Basic{Username: creds.Username, Password: creds.Password}
-	require.NoError(t, remote.Write(ref, img, remote.WithAuth(auth)))
+	return ref
+}
+
+func basicAuth(creds *ecrauth.Credentials) authn.Authenticator {
+	return &authn.Basic{Username: creds.Username, Password: creds.Password}
 }
 
 func TestPublish_LoginPushAndRefuseToMoveAnImmutableTag(t *testing.T) {

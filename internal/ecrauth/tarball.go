@@ -4,16 +4,14 @@ import (
 	"archive/tar"
 	"bufio"
 	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
-	"regexp"
-)
 
-var digestPattern = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
 
 // ManifestDigestOfOCITarball returns the digest of the image in an OCI
 // image-layout tarball (optionally gzipped), as Dagger's Container.AsTarball
@@ -53,22 +51,19 @@ func maybeGunzip(f io.Reader) (io.Reader, error) {
 	return br, nil
 }
 
+// digestFromIndex reads index.json with go-containerregistry, which checks
+// each digest is algorithm:hex of the right length.
 func digestFromIndex(tarPath string, r io.Reader) (string, error) {
-	var index struct {
-		Manifests []struct {
-			MediaType string `json:"mediaType"`
-			Digest    string `json:"digest"`
-		} `json:"manifests"`
-	}
-	if err := json.NewDecoder(r).Decode(&index); err != nil {
+	index, err := v1.ParseIndexManifest(r)
+	if err != nil {
 		return "", fmt.Errorf("read index.json of %s: %w", tarPath, err)
 	}
 	if n := len(index.Manifests); n != 1 {
 		return "", fmt.Errorf("read index.json of %s: it lists %d manifests, want exactly 1 (one image, or one multi-platform index)", tarPath, n)
 	}
 	d := index.Manifests[0].Digest
-	if !digestPattern.MatchString(d) {
-		return "", fmt.Errorf("read index.json of %s: manifest digest %q is not sha256:<64 hex>", tarPath, d)
+	if d.Algorithm != "sha256" {
+		return "", fmt.Errorf("read index.json of %s: manifest digest %s is not sha256: export the image with a sha256 digest, as registries report it", tarPath, d)
 	}
-	return d, nil
+	return d.String(), nil
 }

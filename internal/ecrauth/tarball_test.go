@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/futuraplataforma/esteira/internal/ecrauth"
@@ -29,6 +30,12 @@ func ociTarball(t *testing.T, gzipped bool, imgs ...v1.Image) string {
 	for _, img := range imgs {
 		require.NoError(t, p.AppendImage(img))
 	}
+	return tarDir(t, dir, gzipped)
+}
+
+// tarDir tars up the files of dir, optionally gzipped, and returns the tarball's path.
+func tarDir(t *testing.T, dir string, gzipped bool) string {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "image.tar")
 	f, err := os.Create(out)
 	require.NoError(t, err)
@@ -72,6 +79,9 @@ func TestManifestDigestOfOCITarball_RefusesWhatIsNotOneOCIImage(t *testing.T) {
 
 	tests := []struct{ name, path, want string }{
 		{"docker save format", dockerTar, "no index.json: not an OCI image layout"},
+		{"malformed digest", tarDir(t, layoutWithDigest(t, "sha256:abc"), false), "read index.json of"},
+		{"sha512 digest", tarDir(t, layoutWithDigest(t, "sha512:"+strings.Repeat("a", 128)), false), "is not sha256"},
+		{"index.json not JSON", tarDir(t, notJSONLayout(t), false), "read index.json of"},
 		{"two images", ociTarball(t, false, a, b), "it lists 2 manifests, want exactly 1"},
 		{"missing file", filepath.Join(t.TempDir(), "nope.tar"), "read image tarball"},
 		{"not a tarball", notTar, "read image tarball"},
@@ -83,4 +93,20 @@ func TestManifestDigestOfOCITarball_RefusesWhatIsNotOneOCIImage(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+func notJSONLayout(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.json"), []byte("not json"), 0o644))
+	return dir
+}
+
+// layoutWithDigest is a layout whose index.json names one manifest by digest.
+func layoutWithDigest(t *testing.T, digest string) string {
+	t.Helper()
+	dir := t.TempDir()
+	index := `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + digest + `","size":1}]}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "index.json"), []byte(index), 0o644))
+	return dir
 }
