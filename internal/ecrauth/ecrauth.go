@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -49,17 +48,6 @@ type Credentials struct {
 	// at, e.g. the sandbox's service address for a registry that image
 	// references call localhost:4566. Default: scheme://Registry.
 	Endpoint string
-}
-
-// BaseURL is where this process sends registry API requests.
-func (c Credentials) BaseURL() string {
-	if c.Endpoint != "" {
-		return strings.TrimSuffix(c.Endpoint, "/")
-	}
-	if c.PlainHTTP {
-		return "http://" + c.Registry
-	}
-	return scheme(c.Registry) + "://" + c.Registry
 }
 
 const redacted = "<redacted>"

@@ -2,11 +2,10 @@ package ecrauth
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // SourceLabel is the image label that records which source an image was
@@ -16,49 +15,56 @@ import (
 const SourceLabel = "io.esteira.source.digest"
 
 // ImageLabels returns the config labels of repositoryURI:reference (a tag
-// or a digest). For an image index it reads the first manifest's config.
+// or a digest). For an image index it reads the first image's config.
 func ImageLabels(ctx context.Context, creds *Credentials, repositoryURI, reference string) (map[string]string, error) {
-	if creds == nil {
-		return nil, fmt.Errorf("read labels of %s:%s: no registry credentials: log in first", repositoryURI, reference)
+	repo, err := openRepository(creds, repositoryURI)
+	if err != nil {
+		return nil, fmt.Errorf("read labels of %s:%s: %w", repositoryURI, reference, err)
 	}
-	_, name, ok := strings.Cut(repositoryURI, "/")
-	if !ok || name == "" {
-		return nil, fmt.Errorf("read labels: repository URI %q is not host/name", repositoryURI)
+	ref, err := repo.reference(reference)
+	if err != nil {
+		return nil, fmt.Errorf("read labels of %s: %w", repositoryURI, err)
 	}
-	base := creds.BaseURL() + "/v2/" + name
-	var manifest struct {
-		Config    struct{ Digest string }
-		Manifests []struct{ Digest string }
+	what := "read labels of " + repo.display(ref)
+	p, err := repo.puller(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if err := registryJSON(ctx, base+"/manifests/"+reference, creds, &manifest); err != nil {
-		return nil, fmt.Errorf("read manifest of %s:%s: %w", repositoryURI, reference, err)
+	desc, err := p.Get(ctx, ref)
+	if err != nil {
+		return nil, repo.explain(what, err)
 	}
-	if manifest.Config.Digest == "" && len(manifest.Manifests) > 0 {
-		if err := registryJSON(ctx, base+"/manifests/"+manifest.Manifests[0].Digest, creds, &manifest); err != nil {
-			return nil, fmt.Errorf("read manifest of %s@%s: %w", repositoryURI, manifest.Manifests[0].Digest, err)
-		}
+	var img v1.Image
+	if desc.MediaType.IsIndex() {
+		img, err = firstImage(desc)
+	} else {
+		img, err = desc.Image()
 	}
-	if manifest.Config.Digest == "" {
-		return nil, fmt.Errorf("read manifest of %s:%s: it names no image config", repositoryURI, reference)
+	if err != nil {
+		return nil, repo.explain(what, err)
 	}
-	var config struct {
-		Config struct{ Labels map[string]string }
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, repo.explain(what+": read the image config", err)
 	}
-	if err := registryJSON(ctx, base+"/blobs/"+manifest.Config.Digest, creds, &config); err != nil {
-		return nil, fmt.Errorf("read image config of %s:%s: %w", repositoryURI, reference, err)
-	}
-	return config.Config.Labels, nil
+	return cfg.Config.Labels, nil
 }
 
-// registryJSON GETs url with the registry credentials and decodes the body.
-func registryJSON(ctx context.Context, url string, creds *Credentials, into any) error {
-	resp, err := manifestRequest(ctx, http.MethodGet, url, creds)
+// firstImage is the first image an index lists (a multi-platform image's
+// images share their labels).
+func firstImage(desc *remote.Descriptor) (v1.Image, error) {
+	idx, err := desc.ImageIndex()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("registry answered HTTP %d", resp.StatusCode)
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
 	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(into)
+	for _, d := range m.Manifests {
+		if d.MediaType.IsImage() {
+			return idx.Image(d.Digest)
+		}
+	}
+	return nil, fmt.Errorf("index %s lists no image", desc.Digest)
 }
