@@ -20,6 +20,12 @@
 // Rollback and Migrate are the backend's rollback and migrate verbs;
 // Migrate takes the same deploy lock when given a release store.
 //
+// Plan (PlanGroup for several services) is what a deploy would do, from
+// the deploy's own read-only steps: the new task-definition revision
+// against the live one, field by field, the migration, its snapshot and
+// the lock. Deploy with DryRun prints exactly that plan; Migrate and
+// Rollback with DryRun print theirs. None of them changes anything.
+//
 // IAM permissions needed by the caller:
 //
 //	ecs:DescribeClusters, ecs:DescribeServices, ecs:DescribeTaskDefinition,

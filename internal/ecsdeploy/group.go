@@ -24,7 +24,7 @@ import (
 // revision, waited for, and the error says which part broke and where each
 // service is now. o names the first service and the settings they share;
 // services lists every service, the first included. Each service gets its
-// own release record (so rollback-backend works per service), returned in
+// own release record (so a rollback works per service), returned in
 // the order of services.
 func DeployGroup(ctx context.Context, c Clients, o DeployOptions, services []string) ([]*release.Record, error) {
 	return deployGroup(ctx, c, o, services, nil)
