@@ -197,7 +197,7 @@ func abandon(ctx context.Context, r *run, st objectStore, next location, cur str
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
 	defer cancel()
 	if derr := deleteFolder(dctx, st, next); derr != nil {
-		err = fmt.Errorf("%w; the unused folder %s could not be deleted (%v): its marker names this site, so the site's next prune removes it", err, next, derr)
+		err = fmt.Errorf("%w; the unused folder %s could not be deleted (%v): its marker names this site, so a prune of the site removes it (at once when this release is recorded, else once it is six hours old)", err, next, derr)
 	}
 	r.finish(release.OutcomeFailed, err)
 	return err
