@@ -13,7 +13,10 @@
 // restores the site from it and verifies what the restore changed, bytes
 // and headers. Every backup restores the whole site on its own, so Rollback
 // can restore any of them; Prune deletes old ones and the contents no
-// remaining backup needs.
+// remaining backup needs, deleting only what it proves its own
+// (releasefolders.go) and measuring ages on the S3 server's clock
+// (serverclock.go); SetAside moves a damaged backup manifest out of the
+// way (setaside.go).
 //
 // The logic talks to S3 through the small objectStore interface (store.go);
 // s3Store implements it over the SDK and unit tests use an in-memory store.
@@ -21,7 +24,7 @@
 // IAM: on the site bucket s3:ListBucket, s3:GetObject, s3:PutObject,
 // s3:DeleteObject (plus s3:AbortMultipartUpload for large files); on the
 // backup bucket s3:ListBucket, s3:GetObject, s3:PutObject (and
-// s3:DeleteObject to prune); with a distribution,
+// s3:DeleteObject to prune or set a damaged backup aside); with a distribution,
 // cloudfront:CreateInvalidation; atomic, cloudfront-keyvaluestore:DescribeKeyValueStore,
 // GetKey and PutKey on the store.
 package sitepublish
