@@ -225,15 +225,15 @@ const maxRestoreBackoff = 30 * time.Second
 // deploy lock is no longer this deploy's: another deploy may have released
 // since, and the backup would put the site back behind it.
 func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak location, k *siteLock, o Options, cause error) error {
-	if err := k.check(context.WithoutCancel(ctx), "the restore"); err != nil {
-		return stoppedLockLost(r, bak, fmt.Errorf("publish failed (%v) and %w", cause, err))
-	}
 	fmt.Fprintf(o.Out, "==> publish failed (%v): restoring %s from %s\n", cause, site, bak)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
 	defer cancel()
 	started := time.Now()
-	stats, err := retryRestore(rctx, st, site, bak, o)
+	stats, err := retryRestore(rctx, st, site, bak, k, o)
 	r.step("restore", started, err, fmt.Sprintf("%d copied back, %d deleted, from %s", stats.Copied, stats.Deleted, bak))
+	if errors.Is(err, release.ErrLockLost) {
+		return stoppedLockLost(r, bak, fmt.Errorf("publish failed (%v), and the restore did not start: %w", cause, err))
+	}
 	if err != nil {
 		err = fmt.Errorf("publish failed: %v; restoring the backup ALSO failed, the site may be half new: run rollback-frontend --backup %s: %w", cause, r.rec.ID, err)
 		r.finish("failed", err)
@@ -244,10 +244,20 @@ func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak locatio
 	return err
 }
 
-func retryRestore(ctx context.Context, st objectStore, site, bak location, o Options) (restoreStats, error) {
+// retryRestore checks the deploy lock before each attempt: a lock that is
+// no longer this deploy's stops it (another deploy may have released
+// since), one that cannot be read is retried like a failed restore.
+func retryRestore(ctx context.Context, st objectStore, site, bak location, k *siteLock, o Options) (restoreStats, error) {
 	wait := restoreBackoff
 	for attempt := 1; ; attempt++ {
-		stats, err := restoreSite(ctx, st, site, bak, o.Concurrency, o.report())
+		var stats restoreStats
+		err := k.check(ctx, "the restore")
+		if errors.Is(err, release.ErrLockLost) {
+			return stats, err
+		}
+		if err == nil {
+			stats, err = restoreSite(ctx, st, site, bak, o.Concurrency, o.report())
+		}
 		if err == nil {
 			return stats, nil
 		}

@@ -126,3 +126,38 @@ func TestRollback_WhoseLockWasTakenAwayDoesNotRestore(t *testing.T) {
 	assert.Equal(t, release.OutcomeFailed, rec.Outcome)
 	assert.Equal(t, before, snapshot(t, e.direct, e.site, "www/"), "the site was not restored")
 }
+
+// A deploy whose publish failed and whose lock was deleted by hand before
+// it could restore does not restore its backup: the lock says another
+// deploy may have released since.
+func TestDeploy_WhoseLockWasTakenAwayBeforeItsRestoreDoesNotRestore(t *testing.T) {
+	restoreBackoff = 10 * time.Millisecond
+	e := newS3Env(t)
+	store := release.NewStore(e.direct, e.backups, "records")
+	o := e.options(writeTree(t, siteV1()))
+	o.Releases, o.Who = store, "ci"
+	_, err := e.deploy(t, o)
+	require.NoError(t, err)
+	beforeWrite = func(step string) {
+		if step == "the restore" {
+			_, err := e.direct.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(e.backups),
+				Key: aws.String("records/locks/frontend/" + e.site + "/www.json")})
+			assert.NoError(t, err)
+		}
+	}
+	t.Cleanup(func() { beforeWrite = nil })
+	e.proxy.reset()
+	e.proxy.mu.Lock()
+	e.proxy.failAfterPuts, e.proxy.outage = 1, 2 // the publish fails after one upload; S3 is back for the restore
+	e.proxy.mu.Unlock()
+
+	o.Dir = writeTree(t, siteV2())
+	rec, err := e.deploy(t, o)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, release.ErrLockLost)
+	assert.Contains(t, err.Error(), "the restore did not start")
+	assert.Equal(t, release.OutcomeFailed, rec.Outcome)
+	for _, c := range e.proxy.changesTo(e.site, "www/") {
+		assert.NotContains(t, c, "copy", "nothing was copied back into the site")
+	}
+}
