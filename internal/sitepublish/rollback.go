@@ -273,21 +273,13 @@ func chooseBackup(ctx context.Context, st objectStore, site location, o Rollback
 	return src, nil
 }
 
-// lastDeployBackup returns the backup URI of the newest deploy that left
+// lastDeploy returns the record of the newest deploy that left
 // the site changed: one that succeeded, or one whose publish began and whose
 // restore failed too (outcome failed, with a publish step), so rolling back
 // after it goes to the last good site, not one release further. Rolled-back
 // deploys (the site is as it was), deploys that never published, and
 // rollbacks (no publish step) are skipped. Records are ordered by StartedAt
 // here: release ids only resolve to the second.
-func lastDeployBackup(recs []*release.Record) string {
-	if rec := lastDeploy(recs); rec != nil {
-		return rec.Frontend.BackupURI
-	}
-	return ""
-}
-
-// lastDeploy is the record of the deploy lastDeployBackup names, or nil.
 func lastDeploy(recs []*release.Record) *release.Record {
 	recs = slices.Clone(recs)
 	slices.SortStableFunc(recs, func(a, b *release.Record) int { return b.StartedAt.Compare(a.StartedAt) })

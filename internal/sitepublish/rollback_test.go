@@ -38,7 +38,11 @@ func TestLastDeployBackup_IsTheNewestDeployThatLeftTheSiteChanged(t *testing.T) 
 		{"nothing recorded", nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, lastDeployBackup(tc.recs))
+			got := ""
+			if last := lastDeploy(tc.recs); last != nil {
+				got = last.Frontend.BackupURI
+			}
+			assert.Equal(t, tc.want, got)
 		})
 	}
 }
