@@ -46,9 +46,12 @@ func BuildDigest(ctx context.Context, o Options) (string, error) {
 }
 
 // Download copies the site at bucket/prefix into dir, without esteira's
-// bookkeeping and without the gzip variants a publish added (x.gz next to
-// x), so dir is the build that was published: what a promotion publishes
-// elsewhere, nothing rebuilt.
+// bookkeeping and without the precompressed variants a publish added, so
+// dir is the build that was published: what a promotion publishes
+// elsewhere, nothing rebuilt. A variant is known by its headers, not its
+// name: x.gz served with Content-Encoding gzip next to x. A build's own
+// x.gz (served as itself, no Content-Encoding) is a file of the build and
+// is downloaded like any other.
 func Download(ctx context.Context, c Clients, bucket, prefix, dir string, conc int) error {
 	if c.S3 == nil {
 		return errors.New("no S3 client: pass Clients.S3")
@@ -56,6 +59,7 @@ func Download(ctx context.Context, c Clients, bucket, prefix, dir string, conc i
 	if err := validatePrefix("prefix", prefix); err != nil {
 		return err
 	}
+	conc = orDefault(conc, defaultConcurrency)
 	st := newS3Store(c.S3, 0)
 	site := newLocation(bucket, prefix)
 	remote, err := listLocation(ctx, st, site)
@@ -65,17 +69,30 @@ func Download(ctx context.Context, c Clients, bucket, prefix, dir string, conc i
 	if len(remote) == 0 {
 		return fmt.Errorf("%s is empty: nothing to copy", site)
 	}
+	// The headers come from the site's manifest, or a HEAD where it has none.
+	if _, err := resolveHashes(ctx, st, site, remote, conc); err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(orDefault(conc, defaultConcurrency))
+	g.SetLimit(conc)
 	for _, rel := range remote.sortedKeys() {
-		if base, ok := strings.CutSuffix(rel, ".gz"); ok {
-			if _, variant := remote[base]; variant {
-				continue
-			}
+		if isVariant(remote, rel) {
+			continue
 		}
 		g.Go(func() error { return download(gctx, st, site, rel, dir) })
 	}
 	return g.Wait()
+}
+
+// isVariant reports whether rel is a precompressed variant a publish added:
+// served with Content-Encoding gzip, named after a published file plus ".gz".
+func isVariant(remote remoteSet, rel string) bool {
+	base, ok := strings.CutSuffix(rel, ".gz")
+	if !ok || remote[rel].Headers.ContentEncoding != "gzip" {
+		return false
+	}
+	_, published := remote[base]
+	return published
 }
 
 func download(ctx context.Context, st objectStore, site location, rel, dir string) error {
