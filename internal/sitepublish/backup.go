@@ -18,17 +18,20 @@ import (
 // the copies verified, and restores verify the result against it before
 // they report success.
 
-// copyJob copies one object; replace (optional) sets new headers.
+// copyJob copies one object; replace (optional) sets new headers; sha
+// (optional) is the SHA-256 the copied bytes must have.
 type copyJob struct {
 	src, dst location
 	srcRel   string
 	dstRel   string
 	replace  *headers
+	sha      string
 }
 
 // copyAll runs the copies; into a live site (ordered) in upload phase
 // order (assets, HTML, root index.html) so a restore never serves a page
-// before its assets, into a backup all at once.
+// before its assets, into a backup all at once. A copy whose bytes S3
+// hashes to another SHA-256 than the job's stops them all (errIntegrity).
 func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, conc int, m *meter, onDone func(j copyJob, etag string)) error {
 	byPhase := make([][]copyJob, 3)
 	for _, j := range jobs {
@@ -46,14 +49,18 @@ func copyAll(ctx context.Context, st objectStore, jobs []copyJob, ordered bool, 
 				if err := gctx.Err(); err != nil {
 					return err
 				}
-				etag, err := st.Copy(gctx, j.src.Bucket, j.src.key(j.srcRel), j.dst.Bucket, j.dst.key(j.dstRel), j.replace)
-				if err == nil {
-					m.tick()
+				c, err := st.Copy(gctx, j.src.Bucket, j.src.key(j.srcRel), j.dst.Bucket, j.dst.key(j.dstRel), j.replace)
+				if err != nil {
+					return err
 				}
-				if err == nil && onDone != nil {
-					onDone(j, etag)
+				if j.sha != "" && c.SHA256 != "" && c.SHA256 != j.sha {
+					return fmt.Errorf("%w: %s copied from %s%s has sha256 %s, want %s", errIntegrity, j.dstRel, j.src, j.srcRel, c.SHA256, j.sha)
 				}
-				return err
+				m.tick()
+				if onDone != nil {
+					onDone(j, c.ETag)
+				}
+				return nil
 			})
 		}
 		if err := g.Wait(); err != nil {
@@ -93,7 +100,12 @@ func backupSite(ctx context.Context, st objectStore, site location, remote remot
 }
 
 // recheckStored HEADs the stored content of each touched path the store is
-// known to hold; one that is gone or has another size is copied again.
+// known to hold (what a restore after a failed publish copies back). One
+// that is gone, has another size, or whose SHA-256 as S3 computed it is not
+// its own (rewritten, or stored without one by an earlier esteira) is copied
+// again from the live site, which still holds the recorded bytes. The
+// other contents were checked when they were stored and are checked again
+// by any restore that copies them: a release costs what it changes.
 func recheckStored(ctx context.Context, st objectStore, content location, remote remoteSet, touched []string, known map[string]bool, conc int) error {
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
@@ -108,7 +120,7 @@ func recheckStored(ctx context.Context, st objectStore, content location, remote
 			if err != nil && !errors.Is(err, errNotFound) {
 				return err
 			}
-			if err != nil || got.Size != o.Size {
+			if err != nil || got.Size != o.Size || got.SHA256 != o.SHA256 {
 				mu.Lock()
 				delete(known, o.SHA256)
 				mu.Unlock()

@@ -144,9 +144,10 @@ func sortNewestFirst(es []backupEntry) {
 }
 
 // storeContent copies into the content store every content of set it does
-// not hold yet (one copy per distinct SHA-256) and verifies each copy with a
-// HEAD: the size, and the MD5 ETag equal to the source's, or else the copy's
-// bytes read back hash to the SHA-256. It returns how many it copied.
+// not hold yet (one copy per distinct SHA-256) and checks each copy holds
+// the bytes of its key: the SHA-256 S3 computed while copying (returned by
+// the copy itself), or where S3 reports none, the copy's size by HEAD and
+// its checksum or bytes read back. It returns how many it copied.
 func storeContent(ctx context.Context, st objectStore, site location, set remoteSet, known map[string]bool, content location, conc int, rep report) (int, error) {
 	var jobs []copyJob
 	queued := map[string]bool{}
@@ -171,29 +172,9 @@ func storeContent(ctx context.Context, st objectStore, site location, set remote
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			src := set[j.srcRel]
-			key := j.dst.key(j.dstRel)
-			if _, err := st.Copy(gctx, j.src.Bucket, j.src.key(j.srcRel), j.dst.Bucket, key, nil); err != nil {
+			problem, err := storeOne(gctx, st, j, set[j.srcRel].Size)
+			if err != nil {
 				return err
-			}
-			got, err := st.Head(gctx, j.dst.Bucket, key)
-			problem := ""
-			switch {
-			case errors.Is(err, errNotFound):
-				problem = "missing after its copy"
-			case err != nil:
-				return err
-			case got.Size != src.Size:
-				problem = fmt.Sprintf("the copy has %d bytes, want %d", got.Size, src.Size)
-			case !(src.singlePart() && got.ETag == src.ETag):
-				// A multipart or encrypted object: read the copy back.
-				h, err := readHash(gctx, st, j.dst.Bucket, key)
-				if err != nil {
-					return err
-				}
-				if h != j.dstRel {
-					problem = "the copy's sha256 is " + h
-				}
 			}
 			if problem != "" {
 				mu.Lock()
@@ -213,4 +194,33 @@ func storeContent(ctx context.Context, st objectStore, site location, set remote
 		return 0, fmt.Errorf("verify %s: %w: %s%s", content, errVerify, strings.Join(problems[:min(5, len(problems))], "; "), moreText(len(problems)-5))
 	}
 	return len(jobs), nil
+}
+
+// storeOne copies one content into the store and says what is wrong with
+// the copy ("" when it holds the bytes of its key, j.dstRel).
+func storeOne(ctx context.Context, st objectStore, j copyJob, size int64) (string, error) {
+	key := j.dst.key(j.dstRel)
+	c, err := st.Copy(ctx, j.src.Bucket, j.src.key(j.srcRel), j.dst.Bucket, key, nil)
+	if err != nil {
+		return "", err
+	}
+	sha := c.SHA256
+	if sha == "" {
+		got, err := st.Head(ctx, j.dst.Bucket, key)
+		switch {
+		case errors.Is(err, errNotFound):
+			return "missing after its copy", nil
+		case err != nil:
+			return "", err
+		case got.Size != size:
+			return fmt.Sprintf("the copy has %d bytes, want %d", got.Size, size), nil
+		}
+		if sha, err = storedSHA256(ctx, st, j.dst.Bucket, got); err != nil {
+			return "", err
+		}
+	}
+	if sha != j.dstRel {
+		return "the site's bytes have sha256 " + sha + ", not the recorded one", nil
+	}
+	return "", nil
 }

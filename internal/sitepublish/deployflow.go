@@ -258,8 +258,8 @@ func retryRestore(ctx context.Context, st objectStore, site, bak location, k *si
 		if err == nil {
 			stats, err = restoreSite(ctx, st, site, bak, o.Concurrency, o.report())
 		}
-		if err == nil {
-			return stats, nil
+		if err == nil || errors.Is(err, errIntegrity) {
+			return stats, err // stored bytes that are not the recorded ones stay so
 		}
 		fmt.Fprintf(o.Out, "    restore attempt %d failed (%v): retrying in %s\n", attempt, err, wait)
 		select {

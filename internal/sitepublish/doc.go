@@ -4,7 +4,7 @@
 // Deploy: hash every build file (SHA-256; never mtimes or ETags), list the
 // site and resolve each object's hash (from the manifest
 // <prefix>/.esteira/manifest.json where the listed size and ETag still
-// match, else x-amz-meta-esteira-sha256 by HEAD, else by reading it), plan,
+// match, else S3's x-amz-checksum-sha256 by HEAD, else by reading it), plan,
 // refuse more than MaxDelete deletions, back up the live site by reference
 // (content.go: the contents the backup store lacks are copied and checked,
 // the backup is a manifest of the whole site), upload the changed files

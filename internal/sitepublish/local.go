@@ -32,9 +32,11 @@ type localFile struct {
 
 func (f localFile) body() body {
 	if f.Path == "" {
-		return bytesBody(f.Data)
+		b := bytesBody(f.Data)
+		b.SHA256 = f.SHA256
+		return b
 	}
-	return body{Size: f.Size, Open: func() (io.ReadSeekCloser, error) { return openRegular(f.Path) }}
+	return body{Size: f.Size, SHA256: f.SHA256, Open: func() (io.ReadSeekCloser, error) { return openRegular(f.Path) }}
 }
 
 // reservedDir holds esteira's own objects inside the site prefix.

@@ -26,6 +26,9 @@ type memStore struct {
 	log        []string
 
 	corruptCopies bool
+	// noChecksums: a server that keeps and reports no SHA-256 checksums
+	// (and does not check the one a Put sends).
+	noChecksums bool
 	// copiesLoseHeaders: a Copy that keeps the source's headers (nil replace)
 	// stores none; with loseAllHeaders, replaced ones are lost too.
 	copiesLoseHeaders, loseAllHeaders bool
@@ -36,6 +39,7 @@ type memObject struct {
 	data []byte
 	h    headers
 	mod  time.Time
+	sum  string // the SHA-256 "S3" computed from the bytes (hex), "" when none
 }
 
 var errInjected = errors.New("injected failure")
@@ -120,7 +124,7 @@ func (m *memStore) Head(_ context.Context, bucket, key string) (object, error) {
 	if !ok {
 		return object{}, errNotFound
 	}
-	return object{Key: key, Size: int64(len(o.data)), ETag: etagOf(o.data), SHA256: o.h.Metadata[metaSHA256], Headers: o.h}, nil
+	return object{Key: key, Size: int64(len(o.data)), ETag: etagOf(o.data), SHA256: o.sum, Headers: o.h}, nil
 }
 
 func (m *memStore) Read(_ context.Context, bucket, key string) (io.ReadCloser, error) {
@@ -144,7 +148,14 @@ func (m *memStore) Put(_ context.Context, bucket, key string, bd body, h headers
 	}
 	data, _ := io.ReadAll(r)
 	r.Close()
-	etag, err := m.put(bucket, key, data, h)
+	sum := bd.SHA256
+	if m.noChecksums {
+		sum = ""
+	}
+	if sum != "" && hashBytes(data) != sum {
+		return "", errors.New("BadDigest: the SHA256 you specified did not match the calculated checksum")
+	}
+	etag, err := m.put(bucket, key, data, h, sum)
 	if err == nil && m.afterPut != nil {
 		// One call at a time, outside the store's lock: the hook may read it.
 		m.hookMu.Lock()
@@ -154,7 +165,7 @@ func (m *memStore) Put(_ context.Context, bucket, key string, bd body, h headers
 	return etag, err
 }
 
-func (m *memStore) put(bucket, key string, data []byte, h headers) (string, error) {
+func (m *memStore) put(bucket, key string, data []byte, h headers, sum string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.fail("put"); err != nil {
@@ -165,28 +176,28 @@ func (m *memStore) put(bucket, key string, data []byte, h headers) (string, erro
 		return "", err
 	}
 	h.Metadata = maps.Clone(h.Metadata)
-	b[key] = memObject{data: data, h: h, mod: time.Now()}
+	b[key] = memObject{data: data, h: h, mod: time.Now(), sum: sum}
 	m.log = append(m.log, "put "+key)
 	return etagOf(data), nil
 }
 
-func (m *memStore) Copy(_ context.Context, srcBucket, srcKey, dstBucket, dstKey string, replace *headers) (string, error) {
+func (m *memStore) Copy(_ context.Context, srcBucket, srcKey, dstBucket, dstKey string, replace *headers) (copied, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.fail("copy"); err != nil {
-		return "", err
+		return copied{}, err
 	}
 	sb, err := m.bucket(srcBucket)
 	if err != nil {
-		return "", err
+		return copied{}, err
 	}
 	db, err := m.bucket(dstBucket)
 	if err != nil {
-		return "", err
+		return copied{}, err
 	}
 	o, ok := sb[srcKey]
 	if !ok {
-		return "", errNotFound
+		return copied{}, errNotFound
 	}
 	if replace != nil {
 		o.h = *replace
@@ -199,10 +210,24 @@ func (m *memStore) Copy(_ context.Context, srcBucket, srcKey, dstBucket, dstKey 
 		o.data = append([]byte(nil), o.data...)
 		o.data[0] ^= 0xff
 	}
-	o.mod = time.Now()
+	o.mod, o.sum = time.Now(), hashBytes(o.data) // S3 hashes the bytes it copies
+	if m.noChecksums {
+		o.sum = ""
+	}
 	db[dstKey] = o
 	m.log = append(m.log, "copy "+dstKey)
-	return etagOf(o.data), nil
+	return copied{ETag: etagOf(o.data), SHA256: o.sum}, nil
+}
+
+// rewrite replaces the bytes of bucket/key and keeps its headers and
+// metadata, as a client that rewrites an object without asking for a
+// SHA-256 checksum would: "S3" keeps none.
+func (m *memStore) rewrite(bucket, key string, data []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o := m.buckets[bucket][key]
+	o.data, o.sum, o.mod = data, "", time.Now()
+	m.buckets[bucket][key] = o
 }
 
 func (m *memStore) Delete(_ context.Context, bucket string, keys []string) error {

@@ -20,7 +20,8 @@ import (
 // and can inject faults:
 //   - failAfterPuts = n: after n object uploads succeed, the next `outage`
 //     requests (of any kind) get 503, then the server "comes back";
-//   - swallowCopies: CopyObject requests answer 200 without copying.
+//   - swallowCopies: CopyObject requests answer 200 without copying;
+//   - beforeUpload: called with the path of each upload before it is sent.
 type faultProxy struct {
 	t      testing.TB
 	server *httptest.Server
@@ -29,6 +30,7 @@ type faultProxy struct {
 	failAfterPuts int
 	outage        int
 	swallowCopies bool
+	beforeUpload  func(path string)
 	puts          int
 	log           []string
 }
@@ -75,6 +77,9 @@ func (p *faultProxy) intercept(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if k == "upload" {
 		p.puts++
+		if p.beforeUpload != nil {
+			p.beforeUpload(r.URL.Path)
+		}
 	}
 	if k == "copy" && p.swallowCopies {
 		w.Header().Set("Content-Type", "application/xml")

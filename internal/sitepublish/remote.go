@@ -98,8 +98,10 @@ func (s resolveStats) String() string {
 }
 
 // resolveHashes fills SHA256 of every object in set: from the manifest when
-// its size and ETag match, else from the object's metadata (HEAD), else by
-// reading and hashing the object (a site published by another tool).
+// its size and ETag match, else from S3's SHA-256 checksum of the object
+// (HEAD), else by reading and hashing the object (a site published by
+// another tool or an earlier esteira, an upload in parts). The metadata a
+// publish writes is not read: it would survive a rewrite of the bytes.
 func resolveHashes(ctx context.Context, st objectStore, loc location, set remoteSet, conc int) (resolveStats, error) {
 	m := readManifest(ctx, st, loc)
 	var stats resolveStats

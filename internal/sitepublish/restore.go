@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -69,7 +70,13 @@ func planRestore(ctx context.Context, st objectStore, site location, target *bac
 		j.dst, j.dstRel = site, rel
 		p.jobs = append(p.jobs, j)
 	}
-	return p, checkSources(ctx, st, p.jobs, target.state, conc)
+	if err := checkSources(ctx, st, p.jobs, target.state, conc); err != nil {
+		if errors.Is(err, errIntegrity) {
+			err = fmt.Errorf("backup %s cannot be restored: %w", target.loc, err)
+		}
+		return nil, err
+	}
+	return p, nil
 }
 
 func missingSources(ix sourceIndex, state remoteSet, copies []string) []string {
@@ -89,14 +96,20 @@ func moreText(n int) string {
 	return fmt.Sprintf(" and %d more", n)
 }
 
-// checkSources HEADs the stored object of every copy before anything
-// changes: it must be there with the recorded size. Its headers decide how
-// it is copied: when they are the ones the backup recorded for the path, a
-// plain copy keeps them and every other header and metadata as they were;
-// otherwise (the same bytes stored under a path with other headers, or a
-// copy that lost them) the recorded headers replace them, so the restored
-// site has the headers it had, not whatever the stored copy carries.
+// checkSources checks the stored object of every copy before anything
+// changes: it must be there, with the recorded size and the recorded
+// SHA-256 (S3's checksum, or its bytes read back where S3 keeps none). Every
+// object that differs is named and nothing is changed (errIntegrity). Its
+// headers decide how it is copied: when they are the ones the backup
+// recorded for the path, a plain copy keeps them and every other header and
+// metadata as they were; otherwise (the same bytes stored under a path with
+// other headers, or a copy that lost them) the recorded headers replace
+// them, so the restored site has the headers it had, not whatever the
+// stored copy carries. Each copy is checked again as it is made: S3 hashes
+// the bytes it copies.
 func checkSources(ctx context.Context, st objectStore, jobs []copyJob, state remoteSet, conc int) error {
+	var mu sync.Mutex
+	var damaged []string
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
 	for i := range jobs {
@@ -105,29 +118,57 @@ func checkSources(ctx context.Context, st objectStore, jobs []copyJob, state rem
 				return err
 			}
 			j, want := &jobs[i], state[jobs[i].dstRel]
-			src, err := st.Head(gctx, j.src.Bucket, j.src.key(j.srcRel))
-			switch {
-			case errors.Is(err, errNotFound):
-				return fmt.Errorf("backup object %s%s (the bytes of %s) is missing: the backup is incomplete, nothing was changed", j.src, j.srcRel, j.dstRel)
-			case err != nil:
-				return err
-			case src.Size != want.Size:
-				return fmt.Errorf("backup object %s%s (the bytes of %s) has %d bytes, the backup recorded %d: the backup is damaged, nothing was changed", j.src, j.srcRel, j.dstRel, src.Size, want.Size)
+			problem, err := checkSource(gctx, st, j, want)
+			if problem != "" {
+				mu.Lock()
+				damaged = append(damaged, problem)
+				mu.Unlock()
 			}
-			j.replace = nil
-			if src.Headers.sig() != want.Headers.sig() {
-				h := want.Headers
-				h.Metadata = maps.Clone(src.Headers.Metadata)
-				if h.Metadata == nil {
-					h.Metadata = map[string]string{}
-				}
-				h.Metadata[metaSHA256] = want.SHA256
-				j.replace = &h
-			}
-			return nil
+			return err
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if len(damaged) > 0 {
+		slices.Sort(damaged)
+		return fmt.Errorf("%w: %s%s: the backup is damaged, the restore changed nothing (a deploy of a build uploads every file whose bytes differ)",
+			errIntegrity, strings.Join(damaged[:min(5, len(damaged))], "; "), moreText(len(damaged)-5))
+	}
+	return nil
+}
+
+// checkSource checks one copy's source against want, the path's recorded
+// state, and sets how it is copied. A damaged source is a problem, not an
+// error: every damaged one is named together.
+func checkSource(ctx context.Context, st objectStore, j *copyJob, want object) (string, error) {
+	src, err := st.Head(ctx, j.src.Bucket, j.src.key(j.srcRel))
+	switch {
+	case errors.Is(err, errNotFound):
+		return "", fmt.Errorf("backup object %s%s (the bytes of %s) is missing: the backup is incomplete, nothing was changed", j.src, j.srcRel, j.dstRel)
+	case err != nil:
+		return "", err
+	case src.Size != want.Size:
+		return fmt.Sprintf("%s (stored as %s%s) has %d bytes, the backup recorded %d", j.dstRel, j.src, j.srcRel, src.Size, want.Size), nil
+	}
+	sha, err := storedSHA256(ctx, st, j.src.Bucket, src)
+	if err != nil {
+		return "", err
+	}
+	if sha != want.SHA256 {
+		return fmt.Sprintf("%s (stored as %s%s) has sha256 %s, the backup recorded %s", j.dstRel, j.src, j.srcRel, sha, want.SHA256), nil
+	}
+	j.sha, j.replace = want.SHA256, nil
+	if src.Headers.sig() != want.Headers.sig() {
+		h := want.Headers
+		h.Metadata = maps.Clone(src.Headers.Metadata)
+		if h.Metadata == nil {
+			h.Metadata = map[string]string{}
+		}
+		h.Metadata[metaSHA256] = want.SHA256
+		j.replace = &h
+	}
+	return "", nil
 }
 
 // executeRestore copies back (assets, HTML, index.html), deletes what the

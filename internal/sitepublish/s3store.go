@@ -2,6 +2,9 @@ package sitepublish
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -116,7 +119,8 @@ func (s *s3Store) Dirs(ctx context.Context, bucket, prefix string) ([]string, er
 }
 
 func (s *s3Store) Head(ctx context.Context, bucket, key string) (object, error) {
-	out, err := s.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	out, err := s.api.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		ChecksumMode: types.ChecksumModeEnabled})
 	if err != nil {
 		if isNotFound(err) {
 			return object{}, fmt.Errorf("head s3://%s/%s: %w", bucket, key, errNotFound)
@@ -130,7 +134,7 @@ func (s *s3Store) Head(ctx context.Context, bucket, key string) (object, error) 
 	for k, v := range out.Metadata {
 		o.Headers.Metadata[strings.ToLower(k)] = v
 	}
-	o.SHA256 = o.Headers.Metadata[metaSHA256]
+	o.SHA256 = wholeSHA256(out.ChecksumSHA256, out.ChecksumType)
 	return o, nil
 }
 
@@ -158,14 +162,22 @@ func (s *s3Store) Put(ctx context.Context, bucket, key string, b body, h headers
 	}
 	if b.Size < s.uploader.PartSize {
 		// Small files go straight to PutObject: the upload manager would first
-		// copy each one into a part-sized pooled buffer.
+		// copy each one into a part-sized pooled buffer. The SHA-256 is sent
+		// as x-amz-checksum-sha256: S3 refuses the upload (BadDigest) unless
+		// the bytes it received hash to it, then keeps it as the checksum.
 		in.ContentLength = aws.Int64(b.Size)
+		if sum, err := hex.DecodeString(b.SHA256); err == nil && len(sum) == sha256.Size {
+			in.ChecksumSHA256 = aws.String(base64.StdEncoding.EncodeToString(sum))
+		}
 		out, err := s.api.PutObject(ctx, in)
 		if err != nil {
 			return "", fmt.Errorf("upload s3://%s/%s: %w", bucket, key, err)
 		}
 		return cleanETag(out.ETag), nil
 	}
+	// In parts: S3 checks each part's SHA-256 and keeps a checksum of the
+	// parts' checksums, not the SHA-256 of the whole object.
+	in.ChecksumAlgorithm = types.ChecksumAlgorithmSha256
 	out, err := s.uploader.Upload(ctx, in)
 	if err != nil {
 		return "", fmt.Errorf("upload s3://%s/%s: %w", bucket, key, err)
@@ -173,11 +185,14 @@ func (s *s3Store) Put(ctx context.Context, bucket, key string, b body, h headers
 	return cleanETag(out.ETag), nil
 }
 
-func (s *s3Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, replace *headers) (string, error) {
+// Copy asks S3 to compute the copy's SHA-256 from the bytes it copies
+// (x-amz-checksum-algorithm SHA256); S3 returns it in the response.
+func (s *s3Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, replace *headers) (copied, error) {
 	in := &s3.CopyObjectInput{
 		Bucket: aws.String(dstBucket), Key: aws.String(dstKey),
 		CopySource:        aws.String(copySource(srcBucket, srcKey)),
 		MetadataDirective: types.MetadataDirectiveCopy,
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 	}
 	if replace != nil {
 		in.MetadataDirective, in.Metadata = types.MetadataDirectiveReplace, replace.Metadata
@@ -186,12 +201,27 @@ func (s *s3Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey
 	}
 	out, err := s.api.CopyObject(ctx, in)
 	if err != nil {
-		return "", fmt.Errorf("copy s3://%s/%s to s3://%s/%s: %w", srcBucket, srcKey, dstBucket, dstKey, err)
+		return copied{}, fmt.Errorf("copy s3://%s/%s to s3://%s/%s: %w", srcBucket, srcKey, dstBucket, dstKey, err)
 	}
 	if out.CopyObjectResult == nil {
-		return "", nil
+		return copied{}, nil
 	}
-	return cleanETag(out.CopyObjectResult.ETag), nil
+	r := out.CopyObjectResult
+	return copied{ETag: cleanETag(r.ETag), SHA256: wholeSHA256(r.ChecksumSHA256, r.ChecksumType)}, nil
+}
+
+// wholeSHA256 turns an x-amz-checksum-sha256 value into hex when it is the
+// SHA-256 of the whole object; a checksum of parts' checksums ("...-3",
+// type COMPOSITE) or none gives "".
+func wholeSHA256(v *string, t types.ChecksumType) string {
+	if t == types.ChecksumTypeComposite {
+		return ""
+	}
+	sum, err := base64.StdEncoding.DecodeString(aws.ToString(v))
+	if err != nil || len(sum) != sha256.Size {
+		return ""
+	}
+	return hex.EncodeToString(sum)
 }
 
 // deleteBatch is the DeleteObjects limit.

@@ -52,7 +52,9 @@ var (
 )
 
 // metaSHA256 is the user-metadata key holding the object's content SHA-256
-// (hex), written by every publish. S3 returns it as x-amz-meta-esteira-sha256.
+// (hex), written by every publish for people and other tools to read. S3
+// returns it as x-amz-meta-esteira-sha256. esteira never trusts it: anyone
+// who rewrites the bytes can keep it (integrity.go).
 const metaSHA256 = "esteira-sha256"
 
 // headers are the HTTP headers a site object is served with.
@@ -75,7 +77,9 @@ func parseSig(s string) headers {
 }
 
 // object is one remote object. List fills Key, Size and ETag; Head also
-// fills SHA256 (from metadata, may be empty) and Headers.
+// fills Headers and SHA256: the SHA-256 S3 computed from the bytes when they
+// were written (x-amz-checksum-sha256 of the whole object), "" when it holds
+// none.
 type object struct {
 	Key     string
 	Size    int64
@@ -93,10 +97,13 @@ func (o object) singlePart() bool {
 }
 
 // body is content to upload: Open returns a fresh reader each call,
-// seekable so the SDK can hash and retry it.
+// seekable so the SDK can hash and retry it. SHA256 (hex, optional) is the
+// SHA-256 of its bytes: S3 checks it against what it receives and keeps it
+// as the object's checksum.
 type body struct {
-	Size int64
-	Open func() (io.ReadSeekCloser, error)
+	Size   int64
+	Open   func() (io.ReadSeekCloser, error)
+	SHA256 string
 }
 
 // bytesBody is an in-memory body.
@@ -110,6 +117,10 @@ type nopSeekCloser struct{ io.ReadSeeker }
 
 func (nopSeekCloser) Close() error { return nil }
 
+// copied is what a Copy wrote: the new ETag and the SHA-256 of the bytes
+// as S3 computed it while copying them (hex, "" when not reported).
+type copied struct{ ETag, SHA256 string }
+
 // objectStore is the seam between the publish logic and S3 (compare bep/s3deploy's
 // remoteStore). Keys are full object keys.
 type objectStore interface {
@@ -120,9 +131,11 @@ type objectStore interface {
 	Read(ctx context.Context, bucket, key string) (io.ReadCloser, error)
 	// Put uploads b with h and returns the new ETag.
 	Put(ctx context.Context, bucket, key string, b body, h headers) (string, error)
-	// Copy copies server-side and returns the new ETag. A nil replace keeps
-	// the source's headers and metadata; otherwise they are replaced.
-	Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, replace *headers) (string, error)
+	// Copy copies server-side and returns the new ETag and the SHA-256 S3
+	// computed from the bytes it copied ("" when it reports none). A nil
+	// replace keeps the source's headers and metadata; otherwise they are
+	// replaced.
+	Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, replace *headers) (copied, error)
 	// Delete removes keys (any number; the store batches).
 	Delete(ctx context.Context, bucket string, keys []string) error
 }

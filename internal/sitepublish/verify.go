@@ -24,9 +24,11 @@ const (
 )
 
 // verifyChanged checks, with one HEAD each, that every written path holds
-// what want records (its size; the ETag of our own write, or per mode an
-// equal MD5 ETag or the SHA-256 of the bytes read back; its Content-Type,
-// Cache-Control and Content-Encoding) and that every deleted path is gone.
+// what want records (its size; its SHA-256 as S3 computed it when it keeps
+// one, else the ETag of our own write, or per mode an equal MD5 ETag or the
+// SHA-256 of the bytes read back; its Content-Type, Cache-Control and
+// Content-Encoding) and that every deleted path is gone. Bytes that differ
+// from the recorded ones fail it with errIntegrity too.
 // The paths a release did not touch are as the plan's listing found them:
 // the deploy lock keeps other releases out, so listing the whole site again
 // would only repeat it. Written paths get the ETag S3 now reports in want.
@@ -38,6 +40,7 @@ func verifyChanged(ctx context.Context, st objectStore, loc location, want remot
 	defer m.stop()
 	var mu sync.Mutex
 	var problems []string
+	differ := false // some bytes are not the recorded ones
 	report := func(format string, args ...any) {
 		mu.Lock()
 		problems = append(problems, fmt.Sprintf(format, args...))
@@ -66,12 +69,15 @@ func verifyChanged(ctx context.Context, st objectStore, loc location, want remot
 				report("%s: headers %q, want %q", rel, got.Headers.sig(), w.Headers.sig())
 				return nil
 			}
-			if !(w.ETag != "" && w.ETag == got.ETag && (w.singlePart() || mode == sameObject)) {
-				h, err := readHash(gctx, st, loc.Bucket, got.Key)
+			if got.SHA256 != "" || !(w.ETag != "" && w.ETag == got.ETag && (w.singlePart() || mode == sameObject)) {
+				h, err := storedSHA256(gctx, st, loc.Bucket, got)
 				if err != nil {
 					return err
 				}
 				if h != w.SHA256 {
+					mu.Lock()
+					differ = true
+					mu.Unlock()
 					report("%s: sha256 %s, want %s", rel, h, w.SHA256)
 					return nil
 				}
@@ -103,7 +109,11 @@ func verifyChanged(ctx context.Context, st objectStore, loc location, want remot
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		return fmt.Errorf("verify %s: %w: %s%s", loc, errVerify, strings.Join(problems[:min(5, len(problems))], "; "), moreText(len(problems)-5))
+		text := strings.Join(problems[:min(5, len(problems))], "; ") + moreText(len(problems)-5)
+		if differ {
+			return fmt.Errorf("verify %s: %w: %w: %s", loc, errVerify, errIntegrity, text)
+		}
+		return fmt.Errorf("verify %s: %w: %s", loc, errVerify, text)
 	}
 	for i, rel := range written {
 		w := want[rel]
