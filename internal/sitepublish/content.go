@@ -22,8 +22,9 @@ import (
 //
 // Which contents the store holds is read from the newest backup's manifest:
 // it was verified when it was written, and pruning never deletes content a
-// remaining backup refers to, nor the newest backup. Restores HEAD every
-// source before they change anything.
+// remaining backup refers to, nor the newest backup. A release checks again
+// the stored content of every path it touches, and restores check every
+// source before they change anything (integrity.go).
 
 // contentAt is the content store of the backup root.
 func contentAt(root location) location {
