@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 	"github.com/futuraplataforma/esteira/internal/teststack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,7 +78,7 @@ func TestGateway_UploadFaultBreaksUploadsButNotCopies(t *testing.T) {
 	_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("app.js"), Body: strings.NewReader("v1")})
 	require.NoError(t, err)
 
-	put(t, url+faultsPath, `{"faults":[{"keyContains":"app.js"}]}`)
+	put(t, url+control.FaultsPath, `{"faults":[{"keyContains":"app.js"}]}`)
 	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("app.js"), Body: strings.NewReader("v2")})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "503")
@@ -87,61 +87,13 @@ func TestGateway_UploadFaultBreaksUploadsButNotCopies(t *testing.T) {
 	_, err = s3c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("app.js"), CopySource: aws.String("gw-releases/backup/app.js")})
 	require.NoError(t, err, "a restore by copy passes the fault")
 
-	put(t, url+faultsPath, `{"faults":[]}`)
+	put(t, url+control.FaultsPath, `{"faults":[]}`)
 	_, err = s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("gw-site"), Key: aws.String("app.js"), Body: strings.NewReader("v2")})
 	require.NoError(t, err)
-
-	assert.Contains(t, putStatus(t, url+faultsPath, `{"faults":[{"status":200,"keyContains":"x"}]}`), "400")
-	assert.Contains(t, putStatus(t, url+faultsPath, `{"fault":[]}`), "400", "a typo is refused, not silently ignored")
 }
 
-// Rules make the next revision's one-off tasks fail, from outside the process.
-func TestGateway_RulesScriptTheNextRevisionsTasks(t *testing.T) {
-	url, srv := sandboxLike(t)
-	_, ecsc := clients(url, srv, 3)
-	ctx := t.Context()
-	got := put(t, url+rulesPath, `{"rules":[{"family":"backend","runTask":{"exitCodes":{"app":1}}}]}`)
-	assert.Contains(t, got, `"fromRevision":2`, "the rule starts at the next revision")
-	assert.Contains(t, putStatus(t, url+rulesPath, `{"rules":[{"famly":"backend"}]}`), "400")
-
-	svc, err := ecsc.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("demo"), Services: []string{"backend"}})
-	require.NoError(t, err)
-	td, err := ecsc.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("backend:1")})
-	require.NoError(t, err)
-	d := td.TaskDefinition
-	_, err = ecsc.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: d.Family, ContainerDefinitions: d.ContainerDefinitions,
-		NetworkMode: d.NetworkMode, RequiresCompatibilities: d.RequiresCompatibilities, Cpu: d.Cpu, Memory: d.Memory, ExecutionRoleArn: d.ExecutionRoleArn})
-	require.NoError(t, err)
-	for _, rev := range []string{"backend:1", "backend:2"} {
-		run, err := ecsc.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("demo"), TaskDefinition: aws.String(rev),
-			NetworkConfiguration: svc.Services[0].NetworkConfiguration})
-		require.NoError(t, err)
-		var exit *int32
-		for deadline := time.Now().Add(10 * time.Second); exit == nil; {
-			out, err := ecsc.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("demo"), Tasks: []string{aws.ToString(run.Tasks[0].TaskArn)}})
-			require.NoError(t, err)
-			if len(out.Tasks) == 1 && aws.ToString(out.Tasks[0].LastStatus) == "STOPPED" {
-				exit = out.Tasks[0].Containers[0].ExitCode
-				require.NotNil(t, exit)
-			}
-			require.True(t, time.Now().Before(deadline), "task of %s never stopped", rev)
-		}
-		if rev == "backend:1" {
-			assert.EqualValues(t, 0, *exit, "revisions before the rule are untouched")
-		} else {
-			assert.EqualValues(t, 1, *exit)
-		}
-	}
-}
-
-func put(t *testing.T, url, body string) string {
-	t.Helper()
-	got := putStatus(t, url, body)
-	require.True(t, strings.HasPrefix(got, "200 "), "PUT %s: %s", url, got)
-	return got
-}
-
-func putStatus(t *testing.T, url, body string) string {
+// put PUTs body to url and requires the 200 of an accepted body.
+func put(t *testing.T, url, body string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPut, url, bytes.NewReader([]byte(body)))
 	require.NoError(t, err)
@@ -149,25 +101,7 @@ func putStatus(t *testing.T, url, body string) string {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.Status + " " + string(b)
-}
-
-// The sandbox keeps the notifications posted to it, for the tests to read.
-func TestGateway_KeepsWebhookNotifications(t *testing.T) {
-	url, _ := sandboxLike(t)
-	resp, err := http.Post(url+webhooksPath, "application/json", strings.NewReader(`{"text":"esteira: staging succeeded"}`))
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
-	resp, err = http.Post(url+webhooksPath, "application/json", strings.NewReader(`not json`))
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	resp, err = http.Get(url + webhooksPath)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	assert.JSONEq(t, `{"webhooks":[{"text":"esteira: staging succeeded"}]}`, string(body))
+	require.Equal(t, http.StatusOK, resp.StatusCode, "PUT %s: %s", url, b)
 }
 
 // S3 calls with credentials of a role the simulator's STS handed out reach
@@ -193,56 +127,34 @@ func TestGateway_S3WithAnAssumedRoleSession(t *testing.T) {
 	require.Error(t, err, "a session the simulator never handed out is refused")
 }
 
-// -db-instances creates the sandbox's databases; /_sandbox/snapshots
-// scripts their next snapshots, and a typo is refused.
-func TestGateway_SnapshotRulesScriptTheNextSnapshots(t *testing.T) {
+// -db-instances creates the sandbox's databases (package control tests
+// the scripting of their snapshots).
+func TestRun_DBInstancesAreCreated(t *testing.T) {
 	o := awssim.DefaultOptions()
 	url := start(t, "-addr", "127.0.0.1:0", "-db-instances", "app-db:postgres")
-	put := func(body string) int {
-		req, _ := http.NewRequest(http.MethodPut, url+snapshotsPath, strings.NewReader(body))
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	assert.Equal(t, http.StatusOK, put(`{"snapshots":[{"db":"app-db","refuse":"SnapshotQuotaExceeded"}]}`))
-	assert.Equal(t, http.StatusBadRequest, put(`{"snapshots":[{"db":"app-db","fial":true}]}`))
 	db := rds.New(rds.Options{Region: o.Region, BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, "")})
-	_, err := db.CreateDBSnapshot(t.Context(), &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("app-db"), DBSnapshotIdentifier: aws.String("s1")})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "SnapshotQuotaExceeded")
-
-	assert.Equal(t, http.StatusOK, put(`{"snapshots":[]}`))
 	out, err := db.CreateDBSnapshot(t.Context(), &rds.CreateDBSnapshotInput{DBInstanceIdentifier: aws.String("app-db"), DBSnapshotIdentifier: aws.String("s1")})
 	require.NoError(t, err)
 	assert.Equal(t, "app-db", aws.ToString(out.DBSnapshot.DBInstanceIdentifier))
 }
 
-// -functions and -alarms seed Lambda and CloudWatch; /_sandbox/lambda
-// scripts the next update's failure and an alarm that fires.
-func TestGateway_LambdaRulesScriptUpdatesAndAlarms(t *testing.T) {
+// -functions and -alarms seed Lambda and CloudWatch (package control tests
+// the scripting of their updates and alarm states).
+func TestRun_FunctionsAndAlarmsAreCreated(t *testing.T) {
 	o := awssim.DefaultOptions()
 	url := start(t, "-addr", "127.0.0.1:0", "-functions", "resize:Zip", "-alarms", "resize-errors")
-	put := func(body string) int {
-		req, _ := http.NewRequest(http.MethodPut, url+lambdaPath, strings.NewReader(body))
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	assert.Equal(t, http.StatusBadRequest, put(`{"alarms":[{"name":"resize-errors","state":"RED"}]}`))
-	assert.Equal(t, http.StatusOK, put(`{"updates":[{"function":"resize","fail":"exec format error"}],"alarms":[{"name":"resize-errors","state":"ALARM","reason":"drill"}]}`))
 	creds := credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, "")
 	cw := cloudwatch.New(cloudwatch.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
 	out, err := cw.DescribeAlarms(t.Context(), &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"resize-errors"}})
 	require.NoError(t, err)
 	require.Len(t, out.MetricAlarms, 1)
-	assert.Equal(t, "ALARM", string(out.MetricAlarms[0].StateValue))
+	assert.Equal(t, "OK", string(out.MetricAlarms[0].StateValue))
 	fn := lambda.New(lambda.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
-	_, err = fn.UpdateFunctionCode(t.Context(), &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("resize"), ZipFile: []byte("PK")})
-	require.NoError(t, err)
 	cfg, err := fn.GetFunctionConfiguration(t.Context(), &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("resize")})
 	require.NoError(t, err)
-	assert.Equal(t, "exec format error", aws.ToString(cfg.LastUpdateStatusReason))
+	assert.Equal(t, "Zip", string(cfg.PackageType))
+	alias, err := fn.GetAlias(t.Context(), &lambda.GetAliasInput{FunctionName: aws.String("resize"), Name: aws.String("live")})
+	require.NoError(t, err)
+	assert.Equal(t, "1", aws.ToString(alias.FunctionVersion))
 }

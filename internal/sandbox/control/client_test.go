@@ -19,10 +19,10 @@ func TestClient_SettersRoundTripThroughTheHandler(t *testing.T) {
 	url, _, _ := serve(t)
 	ctx := t.Context()
 	cases := []struct {
-		name         string
-		path         string
-		set, clear   func() error
-		want, either string
+		name          string
+		path          string
+		set, clear    func() error
+		want, cleared string
 	}{
 		{"rules", control.RulesPath,
 			func() error {
@@ -31,7 +31,9 @@ func TestClient_SettersRoundTripThroughTheHandler(t *testing.T) {
 			func() error { return control.SetRules(ctx, url, nil) },
 			`{"rules":[{"family":"backend","fromRevision":2,"service":{"unhealthy":true}}]}`, `{"rules":[]}`},
 		{"faults", control.FaultsPath,
-			func() error { return control.SetFaults(ctx, url, []awssim.S3Fault{{KeyContains: "/app.", Status: 403}}) },
+			func() error {
+				return control.SetFaults(ctx, url, []awssim.S3Fault{{KeyContains: "/app.", Status: 403}})
+			},
 			func() error { return control.SetFaults(ctx, url, nil) },
 			`{"faults":[{"keyContains":"/app.","status":403}]}`, `{"faults":[]}`},
 		{"snapshots", control.SnapshotsPath,
@@ -52,7 +54,7 @@ func TestClient_SettersRoundTripThroughTheHandler(t *testing.T) {
 			require.NoError(t, c.set())
 			assert.JSONEq(t, c.want, get(t, url+c.path))
 			require.NoError(t, c.clear())
-			assert.JSONEq(t, c.either, get(t, url+c.path))
+			assert.JSONEq(t, c.cleared, get(t, url+c.path))
 		})
 	}
 }

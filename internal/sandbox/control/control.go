@@ -29,7 +29,6 @@
 // the simulator binary (cmd/awssim) carries nothing else; a test pins it.
 package control
 
-
 // The control endpoints, under the simulator's endpoint.
 const (
 	RulesPath         = "/_sandbox/rules"

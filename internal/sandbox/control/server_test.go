@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	kvs "github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore"
+	kvstypes "github.com/aws/aws-sdk-go-v2/service/cloudfrontkeyvaluestore/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -20,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/futuraplataforma/esteira/internal/awsenv"
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 )
@@ -164,13 +167,27 @@ func TestHandler_LambdaRulesScriptUpdatesAndAlarms(t *testing.T) {
 	assert.Equal(t, "exec format error", aws.ToString(cfg.LastUpdateStatusReason))
 }
 
-// KeyValueStore faults need a count, and a typo is refused.
-func TestHandler_KeyValueStoreFaultsAreChecked(t *testing.T) {
-	url, _, _ := serve(t)
+// KeyValueStore faults need a count, a typo is refused, and a fault fails
+// the next call, then is used up.
+func TestHandler_KeyValueStoreFaultsFailTheNextCalls(t *testing.T) {
+	url, sim, storeARN := serve(t)
 	assert.Contains(t, putStatus(t, url+control.KeyValueStorePath, `{"faults":[{"operation":"PutKey"}]}`), "400", "count is required")
 	assert.Contains(t, putStatus(t, url+control.KeyValueStorePath, `{"fault":[]}`), "400", "a typo is refused")
 	put(t, url+control.KeyValueStorePath, `{"faults":[{"operation":"PutKey","count":1}]}`)
 	assert.Contains(t, get(t, url+control.KeyValueStorePath), `"faults":[{"operation":"PutKey","count":1}]`)
+
+	creds, region := credsOf(sim)
+	c := kvs.New(kvs.Options{BaseEndpoint: aws.String(url), Region: region, RetryMaxAttempts: 1,
+		EndpointResolverV2: awsenv.KeyValueStoreEndpoints(), Credentials: creds})
+	etag := sim.KVS.Stores()[0].ETag
+	in := &kvs.PutKeyInput{KvsARN: aws.String(storeARN), Key: aws.String("/old"), Value: aws.String("/new"), IfMatch: aws.String(etag)}
+	_, err := c.PutKey(t.Context(), in)
+	var internal *kvstypes.InternalServerException
+	require.ErrorAs(t, err, &internal)
+	_, err = c.PutKey(t.Context(), in)
+	require.NoError(t, err)
+	assert.Contains(t, get(t, url+control.KeyValueStorePath), `"keys":{"/old":"/new"}`)
+	assert.Contains(t, get(t, url+control.KeyValueStorePath), `"faults":[]`, "the fault is used up")
 }
 
 // Other methods are refused with the ones the endpoint takes.
