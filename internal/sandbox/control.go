@@ -16,23 +16,31 @@ import (
 )
 
 // SetRules replaces the sandbox's task rules (nil: every task succeeds).
+//
+// Deprecated: use control.SetRules.
 func SetRules(ctx context.Context, endpoint string, rules []awssim.Rule) error {
 	return putControl(ctx, endpoint+RulesPath, map[string]any{"rules": nonNil(rules)})
 }
 
 // SetFaults replaces the sandbox's S3 upload faults (nil: none).
+//
+// Deprecated: use control.SetFaults.
 func SetFaults(ctx context.Context, endpoint string, faults []awssim.S3Fault) error {
 	return putControl(ctx, endpoint+FaultsPath, map[string]any{"faults": nonNil(faults)})
 }
 
 // SetSnapshots replaces the sandbox's RDS snapshot rules (nil: every
 // snapshot becomes available at once).
+//
+// Deprecated: use control.SetSnapshots.
 func SetSnapshots(ctx context.Context, endpoint string, rules []awssim.SnapshotRule) error {
 	return putControl(ctx, endpoint+SnapshotsPath, map[string]any{"snapshots": nonNil(rules)})
 }
 
 // SetLambda replaces the sandbox's Lambda rules: how the next updates of
 // functions end, and alarm states (empty: every update succeeds).
+//
+// Deprecated: use control.SetLambda.
 func SetLambda(ctx context.Context, endpoint string, rules awssim.LambdaRules) error {
 	rules.Updates, rules.Alarms = nonNil(rules.Updates), nonNil(rules.Alarms)
 	return putControl(ctx, endpoint+LambdaPath, rules)
@@ -41,12 +49,16 @@ func SetLambda(ctx context.Context, endpoint string, rules awssim.LambdaRules) e
 // SetKeyValueStoreFaults makes the next KeyValueStore calls fail (nil:
 // none). Every attempt counts and the module retries a 500 up to 6 times:
 // a 4xx code (AccessDeniedException) fails a call at once.
+//
+// Deprecated: use control.SetKeyValueStoreFaults.
 func SetKeyValueStoreFaults(ctx context.Context, endpoint string, faults []awssim.KVSFault) error {
 	return putControl(ctx, endpoint+KeyValueStorePath, map[string]any{"faults": nonNil(faults)})
 }
 
 // Pointers returns the keys of the sandbox's KeyValueStore: each atomic
 // site's live pointer, by bucket/prefix.
+//
+// Deprecated: use control.KeyValueStoreKeys(ctx, endpoint, KeyValueStore).
 func Pointers(ctx context.Context, endpoint string) (map[string]string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+KeyValueStorePath, nil)
 	if err != nil {

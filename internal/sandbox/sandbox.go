@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 )
 
 // The sandbox's fixed world.
@@ -63,24 +64,14 @@ const (
 	BackupBucket  = "sandbox-www-backups"
 	ReleaseBucket = "sandbox-releases"
 
-	// RulesPath and FaultsPath are the control endpoints: PUT
-	// {"rules": [...]} scripts what tasks of the next revisions do (see
-	// awssim.Rule), PUT {"faults": [...]} breaks S3 uploads (awssim.S3Fault).
-	RulesPath  = "/_sandbox/rules"
-	FaultsPath = "/_sandbox/faults"
-	// SnapshotsPath scripts the next RDS snapshots: PUT {"snapshots":
-	// [{"db": "sandbox-db", "fail": true}]} (see awssim.SnapshotRule).
-	SnapshotsPath = "/_sandbox/snapshots"
-	// LambdaPath scripts the next function updates and the alarms: PUT
-	// {"updates": [{"function": "resize", "fail": "..."}], "alarms":
-	// [{"name": "resize-errors", "fireAfter": 2}]} (see awssim.LambdaRules).
-	LambdaPath = "/_sandbox/lambda"
-	// KeyValueStorePath lists the KeyValueStores and their keys (GET) and
-	// scripts their failures: PUT {"faults": [{"operation": "PutKey",
-	// "count": 1}]} (see awssim.KVSFault).
-	KeyValueStorePath = "/_sandbox/kvs"
-	// WebhooksPath keeps the notifications posted to it (POST), listed by GET.
-	WebhooksPath = "/_sandbox/webhooks"
+	// The control endpoints, declared once in package control (see its doc
+	// for each body); these names go once ci/ and e2e/ use control's.
+	RulesPath         = control.RulesPath
+	FaultsPath        = control.FaultsPath
+	SnapshotsPath     = control.SnapshotsPath
+	LambdaPath        = control.LambdaPath
+	KeyValueStorePath = control.KeyValueStorePath
+	WebhooksPath      = control.WebhooksPath
 
 	// registryPassword is what the registry accepts for user AWS, handed
 	// out as the ECR token. Not a secret: the sandbox holds no real data.
