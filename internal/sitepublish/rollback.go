@@ -75,20 +75,8 @@ func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Recor
 
 // rollbackPointer checks the options of an atomic rollback and runs it.
 func rollbackPointer(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o RollbackOptions) (*release.Record, error) {
-	switch {
-	case o.Bucket == "":
-		return nil, fmt.Errorf("bucket is empty: pass --bucket, the S3 bucket that serves the site")
-	case o.DistributionID != "":
-		return nil, errors.New("an atomic rollback needs no invalidation (each release has its own paths): leave --distribution-id out")
-	}
-	if err := validatePrefix("--prefix", o.Prefix); err != nil {
-		return nil, err
-	}
-	site := newLocation(o.Bucket, o.Prefix)
-	if o.PointerKey == "" {
-		o.PointerKey = target(site)
-	}
-	if err := CheckAtomic(o.KeyValueStore, o.PointerKey, ""); err != nil {
+	site, o, err := atomicRollbackInput(o)
+	if err != nil {
 		return nil, err
 	}
 	if o.Out == nil {
@@ -96,6 +84,26 @@ func rollbackPointer(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o
 	}
 	o.Who = whoOrDefault(o.Who)
 	return rollbackAtomic(ctx, st, pointer{api: kv, arn: o.KeyValueStore, key: o.PointerKey}, site, o)
+}
+
+// atomicRollbackInput checks the options of an atomic rollback, for the
+// rollback and its plan alike, and returns the site with the pointer key
+// defaulted.
+func atomicRollbackInput(o RollbackOptions) (location, RollbackOptions, error) {
+	switch {
+	case o.Bucket == "":
+		return location{}, o, errors.New("bucket is empty: name the S3 bucket that serves the site")
+	case o.DistributionID != "":
+		return location{}, o, errors.New("an atomic rollback needs no invalidation (each release has its own paths): leave the distribution out")
+	}
+	if err := validatePrefix("--prefix", o.Prefix); err != nil {
+		return location{}, o, err
+	}
+	site := newLocation(o.Bucket, o.Prefix)
+	if o.PointerKey == "" {
+		o.PointerKey = target(site)
+	}
+	return site, o, CheckAtomic(o.KeyValueStore, o.PointerKey, "")
 }
 
 func (o RollbackOptions) withDefaults() (RollbackOptions, error) {

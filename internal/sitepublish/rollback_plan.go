@@ -126,20 +126,8 @@ func planSiteRollback(ctx context.Context, st objectStore, kv KeyValueStoreAPI, 
 // planAtomicRollback checks the options as rollbackPointer does and finds
 // the release the pointer would go back to.
 func planAtomicRollback(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o RollbackOptions) (*RollbackPlan, error) {
-	switch {
-	case o.Bucket == "":
-		return nil, errors.New("bucket is empty: name the S3 bucket that serves the site")
-	case o.DistributionID != "":
-		return nil, errors.New("an atomic rollback needs no invalidation (each release has its own paths): leave the distribution out")
-	}
-	if err := validatePrefix("--prefix", o.Prefix); err != nil {
-		return nil, err
-	}
-	site := newLocation(o.Bucket, o.Prefix)
-	if o.PointerKey == "" {
-		o.PointerKey = target(site)
-	}
-	if err := CheckAtomic(o.KeyValueStore, o.PointerKey, ""); err != nil {
+	site, o, err := atomicRollbackInput(o)
+	if err != nil {
 		return nil, err
 	}
 	p := &RollbackPlan{Site: site.String(), Atomic: true}
