@@ -231,7 +231,7 @@ func (r *Environment) UnmarshalJSON(bs []byte) error {
 	return nil
 }
 
-func (r Function) MarshalJSON() ([]byte, error) {
+func (r LambdaFunction) MarshalJSON() ([]byte, error) {
 	var concrete struct {
 		M            *Esteira
 		Name         string
@@ -249,7 +249,7 @@ func (r Function) MarshalJSON() ([]byte, error) {
 	return json.Marshal(&concrete)
 }
 
-func (r *Function) UnmarshalJSON(bs []byte) error {
+func (r *LambdaFunction) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
 		M            *Esteira
 		Name         string
@@ -1242,10 +1242,10 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}
-	case "Function":
+	case "LambdaFunction":
 		switch fnName {
 		case "Deploy":
-			var parent Function
+			var parent LambdaFunction
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
@@ -1306,9 +1306,9 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
 				}
 			}
-			return (*Function).Deploy(&parent, ctx, source, image, env, canary, bake, alarm, force, dryRun)
+			return (*LambdaFunction).Deploy(&parent, ctx, source, image, env, canary, bake, alarm, force, dryRun)
 		case "Rollback":
-			var parent Function
+			var parent LambdaFunction
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
@@ -1327,14 +1327,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
 				}
 			}
-			return (*Function).Rollback(&parent, ctx, toVersion, dryRun)
+			return (*LambdaFunction).Rollback(&parent, ctx, toVersion, dryRun)
 		case "Status":
-			var parent Function
+			var parent LambdaFunction
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return (*Function).Status(&parent, ctx)
+			return (*LambdaFunction).Status(&parent, ctx)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

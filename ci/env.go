@@ -144,7 +144,7 @@ func (e *Environment) Function(
 	ctx context.Context,
 	// The function, one of the environment's functions.
 	name string,
-) (*Function, error) {
+) (*LambdaFunction, error) {
 	env, in, err := e.read(ctx)
 	if err != nil {
 		return nil, err
@@ -159,9 +159,9 @@ func (e *Environment) Function(
 	return nil, fmt.Errorf("function %q is not one of environment %s's functions [%s] (%s)", name, e.Name, strings.Join(names, ", "), e.File)
 }
 
-func (e *Environment) function(f *envfile.Function, in *Esteira) *Function {
+func (e *Environment) function(f *envfile.Function, in *Esteira) *LambdaFunction {
 	timeout, poll := e.timing(f.Timeout, f.PollInterval, "5m")
-	return &Function{M: in, Name: f.Name, Alias: orDefault(f.Alias, "live"), Timeout: timeout, PollInterval: poll, BreakLock: e.BreakLock}
+	return &LambdaFunction{M: in, Name: f.Name, Alias: orDefault(f.Alias, "live"), Timeout: timeout, PollInterval: poll, BreakLock: e.BreakLock}
 }
 
 // Show what runs where in the environment: services, site, functions, releases, locks.

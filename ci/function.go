@@ -14,8 +14,9 @@ import (
 	"github.com/futuraplataforma/esteira/internal/lambdadeploy"
 )
 
-// Function is a Lambda function released behind an alias.
-type Function struct {
+// LambdaFunction is a Lambda function released behind an alias (the type is not
+// called Function: Dagger's core API has a type of that name).
+type LambdaFunction struct {
 	// +private
 	M *Esteira
 	// +private
@@ -49,8 +50,8 @@ func (m *Esteira) Function(
 	// Break a lock left by a crashed run. Check first that no other release of this function is running.
 	// +optional
 	breakLock bool,
-) (*Function, error) {
-	f := &Function{M: m, Name: name, Alias: alias, Timeout: timeout, PollInterval: pollInterval, BreakLock: breakLock}
+) (*LambdaFunction, error) {
+	f := &LambdaFunction{M: m, Name: name, Alias: alias, Timeout: timeout, PollInterval: pollInterval, BreakLock: breakLock}
 	if name == "" {
 		return nil, errors.New("function: --name is empty: name the Lambda function")
 	}
@@ -60,7 +61,7 @@ func (m *Esteira) Function(
 	return f, nil
 }
 
-func (f *Function) durations() (map[string]time.Duration, error) {
+func (f *LambdaFunction) durations() (map[string]time.Duration, error) {
 	return parseDurations(map[string]string{"--timeout": f.Timeout, "--poll-interval": f.PollInterval})
 }
 
@@ -77,7 +78,7 @@ func (f *Function) durations() (map[string]time.Duration, error) {
 // exact version it pointed to. Returns the release record as JSON.
 //
 // +cache="never"
-func (f *Function) Deploy(
+func (f *LambdaFunction) Deploy(
 	ctx context.Context,
 	// Folder packaged as the function's zip (for a zip function), e.g. ./lambda/resize. The same files always make the same zip, so a release of unchanged code changes nothing.
 	// +optional
@@ -148,7 +149,7 @@ func (f *Function) Deploy(
 // the release record as JSON.
 //
 // +cache="never"
-func (f *Function) Rollback(
+func (f *LambdaFunction) Rollback(
 	ctx context.Context,
 	// Published version to put the alias on, e.g. 41, instead of the one the release records name.
 	// +optional
@@ -175,7 +176,7 @@ func (f *Function) Rollback(
 // Show where the alias points (and a canary's split), the last releases and the lock.
 //
 // +cache="session"
-func (f *Function) Status(ctx context.Context) (string, error) {
+func (f *LambdaFunction) Status(ctx context.Context) (string, error) {
 	s, err := f.M.aws(ctx)
 	if err != nil {
 		return "", err
@@ -189,7 +190,7 @@ func (f *Function) Status(ctx context.Context) (string, error) {
 }
 
 // options are the release options every verb starts from.
-func (f *Function) options() (lambdadeploy.Options, error) {
+func (f *LambdaFunction) options() (lambdadeploy.Options, error) {
 	d, err := f.durations()
 	if err != nil {
 		return lambdadeploy.Options{}, err
