@@ -1,6 +1,7 @@
 package pipelines_test
 
 import (
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -41,6 +42,37 @@ func TestCI_FunctionsThatTalkToAWSAreNeverCached(t *testing.T) {
 		}
 	}
 	assert.GreaterOrEqual(t, checked, 7, "expected the publish, deploy, migrate, plan, rollback and status functions to be checked")
+}
+
+// TestCI_ObjectsAreNotNamedLikeCoreTypes: the engine refuses to load a
+// module one of whose objects has the name of a core type ("type
+// \"Function\" is already defined by module \"daggercore\""), and then every
+// dagger call fails. The core types are read from the API schema the code
+// generator pins (tools/daggercodegen).
+func TestCI_ObjectsAreNotNamedLikeCoreTypes(t *testing.T) {
+	schemas, err := filepath.Glob(filepath.Join("..", "tools", "daggercodegen", "schema-v*.json"))
+	require.NoError(t, err)
+	require.Len(t, schemas, 1, "expected the one pinned API schema in tools/daggercodegen")
+	src, err := os.ReadFile(schemas[0])
+	require.NoError(t, err)
+	var schema struct {
+		Schema struct {
+			Types []struct{ Name string } `json:"types"`
+		} `json:"__schema"`
+	}
+	require.NoError(t, json.Unmarshal(src, &schema), "read %s", schemas[0])
+	core := map[string]bool{}
+	for _, ty := range schema.Schema.Types {
+		core[ty.Name] = true
+	}
+	require.True(t, core["Container"] && core["Function"], "%s should list the core types", schemas[0])
+
+	api, err := loadModuleAPI("../ci", "Esteira")
+	require.NoError(t, err)
+	for object := range api.objects {
+		assert.False(t, core[object], "ci/'s object %s has the name of Dagger's core type %s: the engine refuses to "+
+			"load the module; rename the Go type (the function that returns it keeps its name)", object, object)
+	}
 }
 
 // TestCI_SecretsArePlaintextOnlyInAwsGo keeps the one place that reads a
