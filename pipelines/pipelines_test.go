@@ -146,6 +146,24 @@ func TestCI_ArgumentsDoNotClashWithDaggerCLIFlags(t *testing.T) {
 	assert.Contains(t, api.object(api.root)["build-frontend"].flags, "build-dir", "the functions should be read from ci/")
 }
 
+// cliHiddenTopLevel are the top-level names the dagger CLI never offers,
+// as dagql/dagui/opts.go's ShouldSkipFunction lists them for "Query" in
+// v0.21.8: a module function of one of these names exists in the API but
+// `dagger call NAME` says unknown command (seen for "function").
+var cliHiddenTopLevel = []string{"_builtinContainer", "generatedCode", "currentFunctionCall", "currentModule",
+	"typeDef", "sourceMap", "function", "cacheVolume", "setSecret", "with", "pipeline"}
+
+func TestCI_TopLevelFunctionsAreNotHiddenByTheCLI(t *testing.T) {
+	api, err := loadModuleAPI("../ci", "Esteira")
+	require.NoError(t, err)
+	for _, hidden := range cliHiddenTopLevel {
+		name := cliName(hidden)
+		_, found := api.object(api.root)[name]
+		assert.False(t, found, "dagger call cannot reach the module's top-level %q: the CLI hides that name; rename it", name)
+	}
+	assert.Contains(t, api.object(api.root), "build", "the functions should be read from ci/")
+}
+
 // The constructor's settings are private: dagger functions must list
 // functions only, not region or endpoint.
 func TestCI_SettingsAreNotFunctions(t *testing.T) {
