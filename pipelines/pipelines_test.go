@@ -172,7 +172,7 @@ func TestCI_SettingsAreNotFunctions(t *testing.T) {
 	for _, setting := range []string{"region", "endpoint", "releases", "target"} {
 		assert.NotContains(t, api.object(api.root), setting)
 	}
-	for _, noun := range []string{"backend", "site", "function", "env"} {
+	for _, noun := range []string{"backend", "site", "lambda", "env"} {
 		assert.Contains(t, api.object(api.root), noun, "the module should be read from ci/")
 	}
 }
