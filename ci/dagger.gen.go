@@ -639,7 +639,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return (*Environment).Backend(&parent, ctx)
-		case "Function":
+		case "Lambda":
 			var parent Environment
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
@@ -652,7 +652,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
 				}
 			}
-			return (*Environment).Function(&parent, ctx, name)
+			return (*Environment).Lambda(&parent, ctx, name)
 		case "Promote":
 			var parent Environment
 			err = json.Unmarshal(parentJSON, &parent)
@@ -973,7 +973,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Esteira).Env(&parent, name, project, file, timeout, pollInterval, breakLock)
-		case "Function":
+		case "Lambda":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
@@ -1014,7 +1014,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg breakLock", err))
 				}
 			}
-			return (*Esteira).Function(&parent, name, alias, timeout, pollInterval, breakLock)
+			return (*Esteira).Lambda(&parent, name, alias, timeout, pollInterval, breakLock)
 		case "Publish":
 			var parent Esteira
 			err = json.Unmarshal(parentJSON, &parent)

@@ -18,7 +18,7 @@ import (
 // function releases the example function, then a new version as a canary
 // whose alarm fires during the bake: the alias must end on the first one.
 func (d *demo) function(ctx context.Context) error {
-	fn, err := d.m.Function(sandbox.Function, sandbox.FunctionAlias, "5m", "1s", false)
+	fn, err := d.m.Lambda(sandbox.Function, sandbox.FunctionAlias, "5m", "1s", false)
 	if err != nil {
 		return err
 	}

@@ -140,7 +140,7 @@ func (e *Environment) site(env *envfile.Environment, in *Esteira) *Site {
 }
 
 // One Lambda function of the environment, with its alias and timing from the file.
-func (e *Environment) Function(
+func (e *Environment) Lambda(
 	ctx context.Context,
 	// The function, one of the environment's functions.
 	name string,

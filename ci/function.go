@@ -32,7 +32,7 @@ type LambdaFunction struct {
 }
 
 // A Lambda function behind an alias: deploy, rollback, status.
-func (m *Esteira) Function(
+func (m *Esteira) Lambda(
 	// Lambda function name (not an ARN: its lock and records are kept by name).
 	name string,
 	// Alias that takes the new versions; created (without a canary) when it does not exist.

@@ -290,7 +290,7 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, before, after, "the worker went back to the revision before the promotion")
 	assert.Equal(t, "worker:1", after)
-	fails(t, env("production", "function", "--name", "nope", "rollback"), `function "nope" is not one of`)
+	fails(t, env("production", "lambda", "--name", "nope", "rollback"), `function "nope" is not one of`)
 	fails(t, env("nowhere", "status"), `has no environment "nowhere"`, "esteira.yaml")
 }
 

@@ -18,7 +18,7 @@ import (
 // few verbs of their own, no flat deploy-* verbs and no settings.
 func TestFunctions_ListsTheObjectsWithShortClausesAndNoSettings(t *testing.T) {
 	fn := ok(t, cli(t, "functions"))
-	for _, want := range []string{"backend ", "site ", "function ", "env ", "publish ", "build ", "build-frontend ", "test ", "sandbox ", "demo "} {
+	for _, want := range []string{"backend ", "site ", "lambda ", "env ", "publish ", "build ", "build-frontend ", "test ", "sandbox ", "demo "} {
 		assert.Contains(t, fn, "\n"+want, "the top level lists %s", want)
 	}
 	assert.Contains(t, fn, "One or several ECS services of a cluster: deploy, plan, migrate, rollback, status.")

@@ -32,7 +32,7 @@ func TestLambda(t *testing.T) {
 		return dir
 	}
 	deploy := func(extra ...string) result {
-		return inSandbox(t, append([]string{"function", "--name", sandbox.Function, "--poll-interval", "1s", "deploy"}, extra...)...)
+		return inSandbox(t, append([]string{"lambda", "--name", sandbox.Function, "--poll-interval", "1s", "deploy"}, extra...)...)
 	}
 	var released string
 
@@ -73,17 +73,17 @@ func TestLambda(t *testing.T) {
 	t.Run("rollback goes back to the version the last release replaced", func(t *testing.T) {
 		next := record(t, ok(t, deploy("--source", changed(t, "next"))))
 		require.Equal(t, released, next.Lambda.BeforeVersion)
-		dry := ok(t, inSandbox(t, "function", "--name", sandbox.Function, "rollback", "--dry-run"))
+		dry := ok(t, inSandbox(t, "lambda", "--name", sandbox.Function, "rollback", "--dry-run"))
 		assert.Contains(t, dry, "to version "+released)
 		assert.Equal(t, next.Lambda.AfterVersion, aliasVersion(t), "the dry run changed nothing")
-		back := record(t, ok(t, inSandbox(t, "function", "--name", sandbox.Function, "rollback")))
+		back := record(t, ok(t, inSandbox(t, "lambda", "--name", sandbox.Function, "rollback")))
 		assert.Equal(t, released, back.Lambda.AfterVersion)
 		assert.Equal(t, released, aliasVersion(t))
 	})
 
 	t.Run("bad input is refused before any change", func(t *testing.T) {
 		before := aliasVersion(t)
-		fails(t, inSandbox(t, "function", "--name", "rsize", "deploy", "--source", "./examples/lambda"), "function rsize does not exist")
+		fails(t, inSandbox(t, "lambda", "--name", "rsize", "deploy", "--source", "./examples/lambda"), "function rsize does not exist")
 		fails(t, deploy("--source", changed(t, "y"), "--dry-run", "--alarm", "resize-erors"), "no CloudWatch metric alarm is named resize-erors")
 		fails(t, deploy("--image", "localhost:4566/backend:seed"), "runs a zip package: give a folder to zip, not an image")
 		fails(t, deploy("--source", "./examples/lambda", "--canary", "10"), "as a percentage")
@@ -93,7 +93,7 @@ func TestLambda(t *testing.T) {
 }
 
 func TestFunction_StatusSaysWhereTheAliasPoints(t *testing.T) {
-	text := ok(t, inSandbox(t, "function", "--name", sandbox.Function, "status"))
+	text := ok(t, inSandbox(t, "lambda", "--name", sandbox.Function, "status"))
 	assert.Contains(t, text, sandbox.Function)
 	assert.Contains(t, text, aliasVersion(t))
 }
