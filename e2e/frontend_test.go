@@ -333,7 +333,9 @@ func TestFrontendAtomic(t *testing.T) {
 	})
 
 	t.Run("rollback is a switch back to the release the live one replaced", func(t *testing.T) {
-		assert.Contains(t, ok(t, verb("rollback", "--dry-run")), "would switch the live pointer")
+		dry := ok(t, verb("rollback", "--dry-run"))
+		assert.Contains(t, dry, "switch its live pointer from release "+second.ID+" to release "+first.ID)
+		assert.Contains(t, dry, "DRY RUN OK")
 		assert.Equal(t, second.ID, pointer(), "the dry run switched nothing")
 		rec := record(t, ok(t, inSandbox(t, append(append([]string(nil), site...), "--key-value-store", sandbox.KeyValueStoreARN, "rollback")...)))
 		assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
