@@ -21,7 +21,7 @@ const DefaultStaleAfter = time.Hour
 // Holder says who holds a lock and what for.
 type Holder struct {
 	Who   string    `json:"who"`   // user@host or the CI job's URL
-	What  string    `json:"what"`  // e.g. "deploy-backend prod/api image@sha256:…"
+	What  string    `json:"what"`  // e.g. "backend deploy prod/api image@sha256:…"
 	Since time.Time `json:"since"` // when the lock was taken; Acquire sets it to now when zero
 	// Backup, for a frontend release, is the backup (s3://...) that restores
 	// the site as it was before it: what a rollback after breaking this lock
@@ -106,7 +106,7 @@ func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOption
 	}
 	if !cond.createOnce {
 		return nil, fmt.Errorf("acquire lock %s: the S3 server of bucket %s ignores If-None-Match on PutObject, so two deploys could both take the lock: "+
-			"keep --release-bucket on AWS S3 or on a server that honours conditional writes (versitygw does), or leave --release-bucket out (no lock, no records)", name, s.bucket)
+			"keep the release store on AWS S3 or on a server that honours conditional writes (versitygw does), or go without one (no lock, no records)", name, s.bucket)
 	}
 	if h.Since.IsZero() {
 		h.Since = time.Now().UTC()

@@ -47,7 +47,7 @@ func RoundDuration(d time.Duration) time.Duration {
 // writes it to store if the release got as far as its lock or found
 // nothing to do (bad input, a refused lock and dry runs leave no trace). A
 // record that cannot be written is reported, never hidden; without it,
-// noRecord says what the rollback then needs (e.g. "rollback-backend will
+// noRecord says what the rollback then needs (e.g. "backend rollback will
 // need --to-revision").
 func Finish(ctx context.Context, store *Store, rec *Record, outcome string, err error, out io.Writer, noRecord string) (*Record, error) {
 	rec.FinishedAt, rec.Outcome = time.Now().UTC(), outcome

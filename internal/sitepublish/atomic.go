@@ -27,7 +27,7 @@ func deployAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, site
 		r.finish("dry-run", err)
 		return r.rec, err
 	}
-	what := fmt.Sprintf("deploy-frontend --atomic %s, release %s; the live pointer %q switches only once the release is complete", target(site), r.rec.ID, ptr.key)
+	what := fmt.Sprintf("site deploy (atomic) %s, release %s; the live pointer %q switches only once the release is complete", target(site), r.rec.ID, ptr.key)
 	unlock, _, err := lock(ctx, r, o.Releases, site, release.Holder{Who: o.Who, What: what}, o.LockStaleAfter, o.BreakLock)
 	if err != nil {
 		r.finish("failed", err)
@@ -113,7 +113,7 @@ func releaseAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, sit
 			if rerr == nil {
 				err = nil
 			} else {
-				err = fmt.Errorf("%w; and reading the pointer back failed (%v), so release %s is left in place: run status or rollback-frontend", err, rerr, next)
+				err = fmt.Errorf("%w; and reading the pointer back failed (%v), so release %s is left in place: see the site's status, or roll it back", err, rerr, next)
 				r.step("switch", started, err, "")
 				r.finish("failed", err)
 				return err

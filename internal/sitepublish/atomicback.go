@@ -17,7 +17,7 @@ import (
 func rollbackAtomic(ctx context.Context, st objectStore, ptr pointer, site location, o RollbackOptions) (*release.Record, error) {
 	r := newRun("frontend", site, nil, o.Out)
 	r.rec.Frontend = &release.FrontendRecord{Bucket: site.Bucket, Prefix: site.Prefix}
-	what := fmt.Sprintf("rollback-frontend --atomic %s, release %s: a switch of the live pointer %q", target(site), r.rec.ID, ptr.key)
+	what := fmt.Sprintf("site rollback (atomic) %s, release %s: a switch of the live pointer %q", target(site), r.rec.ID, ptr.key)
 	unlock, _, err := lock(ctx, r, o.Releases, site, release.Holder{Who: o.Who, What: what}, 0, o.BreakLock)
 	if err != nil {
 		r.finish("failed", err)

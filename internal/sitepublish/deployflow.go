@@ -62,7 +62,7 @@ func deployWith(ctx context.Context, st objectStore, cf CloudFrontAPI, kv KeyVal
 	}
 	// A deploy killed mid-publish writes no record: its lock is what points
 	// the next one at the backup of the site as it was.
-	what := fmt.Sprintf("deploy-frontend %s, release %s; if it died mid-publish, restore the site it backed up to %s with rollback-frontend --backup %s",
+	what := fmt.Sprintf("site deploy %s, release %s; if it died mid-publish, restore the site it backed up to %s with site rollback --backup %s",
 		target(site), r.rec.ID, bak, r.rec.ID)
 	k, err := lockSite(ctx, r, o.Releases, site, release.Holder{Who: o.Who, What: what, Backup: bak.String()}, o.LockStaleAfter, o.BreakLock)
 	if err != nil {
@@ -91,7 +91,7 @@ func pruneAfter(ctx context.Context, r *run, st objectStore, site, bak location,
 	res, err := pruneBackups(ctx, st, site, backupRoot(bak), o.Keep, serverNow(ctx, st, bak.Bucket, time.Now(), o.Out), false)
 	r.step("prune", started, err, res.String())
 	if err != nil {
-		fmt.Fprintf(o.Out, "warning: the release stands, but pruning its backups failed (every backup is still whole; prune-frontend retries): %v\n", err)
+		fmt.Fprintf(o.Out, "warning: the release stands, but pruning its backups failed (every backup is still whole; the site's next prune retries): %v\n", err)
 	}
 }
 
@@ -235,7 +235,7 @@ func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak locatio
 		return stoppedLockLost(r, bak, fmt.Errorf("publish failed (%v), and the restore did not start: %w", cause, err))
 	}
 	if err != nil {
-		err = fmt.Errorf("publish failed: %v; restoring the backup ALSO failed, the site may be half new: run rollback-frontend --backup %s: %w", cause, r.rec.ID, err)
+		err = fmt.Errorf("publish failed: %v; restoring the backup ALSO failed, the site may be half new: run site rollback --backup %s: %w", cause, r.rec.ID, err)
 		r.finish("failed", err)
 		return err
 	}

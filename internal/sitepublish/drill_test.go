@@ -298,5 +298,5 @@ func TestDeployS3_LockOfADeployThatDiesMidPublishNamesItsBackup(t *testing.T) {
 	var locked *release.LockedError
 	require.ErrorAs(t, lockErr, &locked)
 	assert.Contains(t, lockErr.Error(), rec.Frontend.BackupURI)
-	assert.Contains(t, lockErr.Error(), "rollback-frontend --backup "+rec.ID)
+	assert.Contains(t, lockErr.Error(), "site rollback --backup "+rec.ID)
 }

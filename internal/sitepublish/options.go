@@ -40,7 +40,7 @@ type Options struct {
 	KeyValueStore, PointerKey string
 	// MaxDelete refuses a release deleting more objects than this, before
 	// any change: 0 refuses any delete (as --max-delete 0 asks), -1 means no
-	// limit. deploy-frontend passes its --max-delete, 1000 by default.
+	// limit. a site deploy passes its max-delete setting, 1000 by default.
 	MaxDelete int
 	// Concurrency is the number of parallel S3 requests (default 64).
 	Concurrency int
@@ -215,8 +215,8 @@ func checkStoreApart(bucket, prefix string, store *release.Store) error {
 	}
 	site, records := newLocation(bucket, prefix), newLocation(bucket, store.Prefix())
 	if site.contains(records) {
-		return fmt.Errorf("the release store s3://%s/%s (--release-bucket, --release-prefix) is inside the site %s: "+
-			"a release would delete its own lock and the records rollbacks need; use another --release-bucket or a --release-prefix outside the site",
+		return fmt.Errorf("the release store s3://%s/%s is inside the site %s: "+
+			"a release would delete its own lock and the records rollbacks need; keep the release store (its bucket or prefix) outside the site",
 			bucket, records.Prefix, site)
 	}
 	return nil

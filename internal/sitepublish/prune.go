@@ -223,7 +223,7 @@ func prune(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o PruneOpti
 	case atomic && kv == nil:
 		return Pruned{}, errors.New("an atomic site's prune needs a CloudFront KeyValueStore client: pass Clients.KeyValueStore")
 	case o.BackupBucket == "" && !atomic:
-		return Pruned{}, fmt.Errorf("backup bucket is empty: pass --backup-bucket, where deploy-frontend wrote its backups")
+		return Pruned{}, fmt.Errorf("backup bucket is empty: name the bucket the site's releases wrote their backups to")
 	case o.Keep < 1:
 		return Pruned{}, fmt.Errorf("keep %d would delete every backup: pass --keep 1 or more", o.Keep)
 	}
@@ -246,7 +246,7 @@ func prune(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o PruneOpti
 		return Pruned{}, err
 	}
 	r := newRun("frontend", site, nil, o.Out)
-	what := fmt.Sprintf("prune-frontend %s --keep %d; it deletes only backups beyond the newest %d and contents none of them refers to", target(site), o.Keep, o.Keep)
+	what := fmt.Sprintf("site prune %s --keep %d; it deletes only backups beyond the newest %d and contents none of them refers to", target(site), o.Keep, o.Keep)
 	unlock, _, err := lock(ctx, r, o.Releases, site, release.Holder{Who: whoOrDefault(o.Who), What: what}, 0, o.BreakLock)
 	if err != nil {
 		return Pruned{}, fmt.Errorf("nothing was pruned: %w", err)

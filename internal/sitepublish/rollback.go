@@ -111,7 +111,7 @@ func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
 		return o, fmt.Errorf("bucket is empty: pass --bucket, the S3 bucket that serves the site")
 	}
 	if o.BackupBucket == "" {
-		return o, fmt.Errorf("backup bucket is empty: pass --backup-bucket, where deploy-frontend wrote its backups")
+		return o, fmt.Errorf("backup bucket is empty: name the bucket the site's releases wrote their backups to")
 	}
 	if err := validatePrefix("--prefix", o.Prefix); err != nil {
 		return o, err
@@ -151,7 +151,7 @@ func rollback(ctx context.Context, st objectStore, cf CloudFrontAPI, o RollbackO
 	r := newRun("frontend", site, nil, o.Out)
 	safety := backupAt(o.BackupBucket, o.BackupPrefix, r.rec.ID)
 	r.rec.Frontend = &release.FrontendRecord{Bucket: o.Bucket, Prefix: site.Prefix, BackupURI: safety.String()}
-	what := fmt.Sprintf("rollback-frontend %s, release %s; if it died mid-restore, the site it replaced is backed up to %s (rollback-frontend --backup %s)",
+	what := fmt.Sprintf("site rollback %s, release %s; if it died mid-restore, the site it replaced is backed up to %s (site rollback --backup %s)",
 		target(site), r.rec.ID, safety, r.rec.ID)
 	k, err := lockSite(ctx, r, o.Releases, site, release.Holder{Who: o.Who, What: what}, 0, o.BreakLock)
 	if err != nil {
@@ -208,7 +208,7 @@ func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI,
 	r.step("restore", started, err, fmt.Sprintf("%d copied back, %d deleted, from %s", stats.Copied, stats.Deleted, src))
 	r.rec.Frontend.Uploaded, r.rec.Frontend.Deleted = stats.Copied, stats.Deleted
 	if err != nil {
-		err = fmt.Errorf("restore %s from %s failed, the site may be mixed: the site before this rollback is in %s; re-run rollback-frontend: %w", site, src, safety, err)
+		err = fmt.Errorf("restore %s from %s failed, the site may be mixed: the site before this rollback is in %s; run the site's rollback again: %w", site, src, safety, err)
 		r.finish("failed", err)
 		return err
 	}
