@@ -3,7 +3,8 @@
 #   make test            install test tools, vet + test the root module, build + vet + test ci/,
 #                        test the examples, check the generated Dagger code is current
 #   make e2e             every Dagger function through a real engine and the dagger CLI
-#                        ($(DAGGER)), against the sandbox (needs a Dagger engine)
+#                        ($(DAGGER)), against the sandbox (needs a Dagger engine);
+#                        E2E_RUN=TestX runs only the tests that regexp matches
 #   make lint            gofmt must list nothing; go vet on the root module, ci/ and the examples
 #   make generate        regenerate ci/dagger.gen.go and ci/internal/dagger after a signature change
 #   make stack           run the simulator, S3 and a registry on 127.0.0.1:4566 until Ctrl-C
@@ -108,7 +109,7 @@ e2e: tools
 	$(GO) test -c -tags e2e -o .cache/e2e.test ./e2e
 	$(GO) test -c -tags e2e -o .cache/pipelines-e2e.test ./pipelines
 	cd pipelines && DAGGER="$(DAGGER)" $(E2E_EXEC) ../.cache/pipelines-e2e.test -test.v -test.run TestPipelines_CallsParseUnderTheRealCLI
-	cd e2e && DAGGER="$(DAGGER)" $(E2E_ENGINE) $(E2E_EXEC) ../.cache/e2e.test -test.v -test.timeout 45m \
+	cd e2e && DAGGER="$(DAGGER)" $(E2E_ENGINE) $(E2E_EXEC) ../.cache/e2e.test -test.v -test.timeout 45m $(if $(E2E_RUN),-test.run '$(E2E_RUN)',) \
 		|| { echo "e2e: failed; the sandbox's log:" >&2; tail -50 "$${TMPDIR:-/tmp}/esteira-e2e-sandbox.log" >&2; exit 1; }
 	@echo "make e2e: all end-to-end checks passed"
 
