@@ -17,6 +17,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 )
 
 // Show what esteira does, end to end, in a sandbox: no AWS account needed.
@@ -128,7 +129,7 @@ func (d *demo) script(ctx context.Context, rule awssim.Rule) error {
 	if rule.RunTask == nil {
 		rule.RunTask = &awssim.TaskBehavior{LogLines: map[string][]string{sandbox.Container: migrationLog}}
 	}
-	return sandbox.SetRules(ctx, d.endpoint, []awssim.Rule{rule})
+	return control.SetRules(ctx, d.endpoint, []awssim.Rule{rule})
 }
 
 // backendOf is the backend object of the services, with the migration and
@@ -245,7 +246,7 @@ func (d *demo) twoServices(ctx context.Context) error {
 		return err
 	}
 	say("scripting the sandbox: the worker's next revision never passes its health check")
-	if err := sandbox.SetRules(ctx, d.endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}); err != nil {
+	if err := control.SetRules(ctx, d.endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}); err != nil {
 		return err
 	}
 	both, err := d.backendOf(sandbox.Service, sandbox.Worker)
@@ -253,7 +254,7 @@ func (d *demo) twoServices(ctx context.Context) error {
 		return err
 	}
 	_, err = both.Deploy(ctx, d.image, nil, "", "", false, true, false)
-	if rerr := sandbox.SetRules(ctx, d.endpoint, nil); rerr != nil {
+	if rerr := control.SetRules(ctx, d.endpoint, nil); rerr != nil {
 		return rerr
 	}
 	if err == nil {
@@ -325,14 +326,14 @@ func (d *demo) site(ctx context.Context) error {
 
 func (d *demo) brokenPublish(ctx context.Context) error {
 	say("scripting the sandbox: S3 refuses uploads of app.* with AccessDenied (server-side copies still work)")
-	if err := sandbox.SetFaults(ctx, d.endpoint, []awssim.S3Fault{{KeyContains: "/app.", Status: http.StatusForbidden}}); err != nil {
+	if err := control.SetFaults(ctx, d.endpoint, []awssim.S3Fault{{KeyContains: "/app.", Status: http.StatusForbidden}}); err != nil {
 		return err
 	}
 	broken := d.frontend.
 		WithNewFile("src/app.js", "console.log('release 3');\n").
 		WithNewFile("src/news.txt", "esteira demo: release 3\n")
 	err := d.deployFrontend(ctx, broken)
-	if ferr := sandbox.SetFaults(ctx, d.endpoint, nil); ferr != nil {
+	if ferr := control.SetFaults(ctx, d.endpoint, nil); ferr != nil {
 		return ferr
 	}
 	if err == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 )
 
 const demoAtomicPrefix = "atomic"
@@ -27,11 +28,11 @@ func (d *demo) atomic(ctx context.Context) error {
 	say("OK: release %s built in %s/%s/%s/ and made live by one switch of the pointer in %s", first.ID, sandbox.SiteBucket, demoAtomicPrefix, first.ID, sandbox.KeyValueStore)
 
 	say("scripting the sandbox: the KeyValueStore refuses the next switch")
-	if err := sandbox.SetKeyValueStoreFaults(ctx, d.endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 1, Code: "AccessDeniedException"}}); err != nil {
+	if err := control.SetKeyValueStoreFaults(ctx, d.endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 1, Code: "AccessDeniedException"}}); err != nil {
 		return err
 	}
 	_, err = d.deployAtomic(ctx, "demo: a release whose switch fails")
-	if ferr := sandbox.SetKeyValueStoreFaults(ctx, d.endpoint, nil); ferr != nil {
+	if ferr := control.SetKeyValueStoreFaults(ctx, d.endpoint, nil); ferr != nil {
 		return ferr
 	}
 	if err == nil {
@@ -99,7 +100,7 @@ func (d *demo) atomicSite() (*Site, error) {
 }
 
 func (d *demo) pointerIs(ctx context.Context, id string) error {
-	keys, err := sandbox.Pointers(ctx, d.endpoint)
+	keys, err := control.KeyValueStoreKeys(ctx, d.endpoint, sandbox.KeyValueStore)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 )
 
 // function releases the example function, then a new version as a canary
@@ -37,12 +38,12 @@ func (d *demo) function(ctx context.Context) error {
 	say("OK: %s packaged from examples/lambda, version %s published, alias %s moved from version %s", sandbox.Function, released, sandbox.FunctionAlias, rec.Lambda.BeforeVersion)
 
 	say("scripting the sandbox: alarm %s fires a few seconds into the next bake", sandbox.FunctionAlarm)
-	if err := sandbox.SetLambda(ctx, d.endpoint, awssim.LambdaRules{Alarms: []awssim.AlarmRule{{Name: sandbox.FunctionAlarm, FireAfter: 3, Reason: "demo: 5 errors in 1 minute"}}}); err != nil {
+	if err := control.SetLambda(ctx, d.endpoint, awssim.LambdaRules{Alarms: []awssim.AlarmRule{{Name: sandbox.FunctionAlarm, FireAfter: 3, Reason: "demo: 5 errors in 1 minute"}}}); err != nil {
 		return err
 	}
 	changed := d.lambda.WithNewFile("VERSION", "canary")
 	_, err = fn.Deploy(ctx, changed, "", nil, "10%", "30s", []string{sandbox.FunctionAlarm}, false, false)
-	if rerr := sandbox.SetLambda(ctx, d.endpoint, awssim.LambdaRules{Alarms: []awssim.AlarmRule{{Name: sandbox.FunctionAlarm}}}); rerr != nil {
+	if rerr := control.SetLambda(ctx, d.endpoint, awssim.LambdaRules{Alarms: []awssim.AlarmRule{{Name: sandbox.FunctionAlarm}}}); rerr != nil {
 		return rerr
 	}
 	if err == nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,8 +28,8 @@ func TestBackend(t *testing.T) {
 	}
 	script := func(t *testing.T, rule awssim.Rule) {
 		rule.Family = sandbox.Service
-		require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{rule}))
-		t.Cleanup(func() { _ = sandbox.SetRules(context.Background(), endpoint, nil) })
+		require.NoError(t, control.SetRules(t.Context(), endpoint, []awssim.Rule{rule}))
+		t.Cleanup(func() { _ = control.SetRules(context.Background(), endpoint, nil) })
 	}
 	var image string
 
@@ -133,7 +134,7 @@ func TestBackend(t *testing.T) {
 	})
 
 	t.Run("several services from one image roll out together, and back together", func(t *testing.T) {
-		require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil), "no drill of an earlier step applies")
+		require.NoError(t, control.SetRules(t.Context(), endpoint, nil), "no drill of an earlier step applies")
 		both := sandbox.Service + "," + sandbox.Worker
 		group := func(extra ...string) result {
 			return inSandbox(t, append([]string{"backend", "--cluster", sandbox.Cluster, "--service", both, "--poll-interval", "1s", "--timeout", "5m",
@@ -149,8 +150,8 @@ func TestBackend(t *testing.T) {
 		assert.Equal(t, lastPart(recs[1].Backend.AfterRevision), liveRevisionOf(t, sandbox.Worker))
 		apiBefore, workerBefore := liveRevision(t), liveRevisionOf(t, sandbox.Worker)
 
-		require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
-		t.Cleanup(func() { _ = sandbox.SetRules(context.Background(), endpoint, nil) })
+		require.NoError(t, control.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
+		t.Cleanup(func() { _ = control.SetRules(context.Background(), endpoint, nil) })
 		fails(t, group(), "FAILED: worker:", "every service is back on its recorded revision")
 		assert.Equal(t, apiBefore, liveRevision(t), "the API, which rolled out fine, was rolled back with the worker")
 		assert.Equal(t, workerBefore, liveRevisionOf(t, sandbox.Worker))

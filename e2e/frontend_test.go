@@ -5,18 +5,18 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -81,8 +81,8 @@ func TestFrontend(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "app.js"), []byte("console.log('e2e release 3')\n"), 0o644))
 		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "extra.txt"), []byte("uploaded before the failure\n"), 0o644))
 		dist := built(t, src)
-		require.NoError(t, sandbox.SetFaults(t.Context(), endpoint, []awssim.S3Fault{{KeyContains: prefix + "/assets/app.", Status: 403}}))
-		t.Cleanup(func() { _ = sandbox.SetFaults(context.Background(), endpoint, nil) })
+		require.NoError(t, control.SetFaults(t.Context(), endpoint, []awssim.S3Fault{{KeyContains: prefix + "/assets/app.", Status: 403}}))
+		t.Cleanup(func() { _ = control.SetFaults(context.Background(), endpoint, nil) })
 		fails(t, deploy("--dist", dist), "restored")
 		assert.Empty(t, second.Diff(snapshot(t, prefix)), "the site is release 2 again")
 	})
@@ -157,9 +157,9 @@ func TestDemo_TellsTheStoryAndEndsWithTheTable(t *testing.T) {
 // env --name sandbox release: the backend and the worker from one image, then
 // the frontend; a worker that never gets healthy brings everything back.
 func TestRelease_TheSandboxEnvironment(t *testing.T) {
-	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil))
+	require.NoError(t, control.SetRules(t.Context(), endpoint, nil))
 	api, worker := liveRevision(t), liveRevisionOf(t, sandbox.Worker)
-	t.Setenv("E2E_WEBHOOK", "http://localhost:4566"+sandbox.WebhooksPath+"?token=e2e-secret-token")
+	t.Setenv("E2E_WEBHOOK", "http://localhost:4566"+control.WebhooksPath+"?token=e2e-secret-token")
 	// --force: TestBackend left both services on an image of this same
 	// source, which a release without it rightly leaves alone.
 	env := func(name string, args ...string) result {
@@ -194,15 +194,14 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	assert.Contains(t, site, "index.html")
 	assert.Contains(t, r.stderr, "notified the webhook")
 	assert.NotContains(t, r.stdout+r.stderr, "e2e-secret-token", "the webhook URL is a secret")
-	resp, err := http.Get(endpoint + sandbox.WebhooksPath)
+	hooks, err := control.Webhooks(t.Context(), endpoint)
 	require.NoError(t, err)
-	hooks, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	assert.Contains(t, string(hooks), `"text":"esteira: release of sandbox succeeded: backend on backend:`)
+	require.NotEmpty(t, hooks, "the release notified the sandbox's webhook")
+	assert.Contains(t, string(hooks[len(hooks)-1]), `"text":"esteira: release of sandbox succeeded: backend on backend:`)
 
 	api, worker = liveRevision(t), liveRevisionOf(t, sandbox.Worker)
-	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
-	t.Cleanup(func() { _ = sandbox.SetRules(context.Background(), endpoint, nil) })
+	require.NoError(t, control.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.Worker, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
+	t.Cleanup(func() { _ = control.SetRules(context.Background(), endpoint, nil) })
 	fails(t, env("sandbox", "release", "--skip-tests", "--force", "--tag", unique("e2e-release")),
 		"FAILED: worker:", "the site, published beside the rollout, was restored to the release before")
 	assert.Equal(t, api, liveRevision(t))
@@ -233,7 +232,7 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	assert.Contains(t, text, "no deploy lock is held")
 
 	// A failing quality gate: everything goes back, the gate's output is shown.
-	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil))
+	require.NoError(t, control.SetRules(t.Context(), endpoint, nil))
 	project := t.TempDir()
 	for _, ex := range []string{"backend", "frontend"} {
 		require.NoError(t, os.Rename(copyDir(t, "examples/"+ex), filepath.Join(project, ex)))
@@ -301,7 +300,7 @@ func TestFrontendAtomic(t *testing.T) {
 	site := []string{"site", "--bucket", sandbox.SiteBucket, "--prefix", prefix, "--atomic"}
 	verb := func(args ...string) result { return inSandbox(t, append(append([]string(nil), site...), args...)...) }
 	pointer := func() string {
-		keys, err := sandbox.Pointers(t.Context(), endpoint)
+		keys, err := control.KeyValueStoreKeys(t.Context(), endpoint, sandbox.KeyValueStore)
 		require.NoError(t, err)
 		return keys[sandbox.SiteBucket+"/"+prefix]
 	}
@@ -326,8 +325,8 @@ func TestFrontendAtomic(t *testing.T) {
 		src := copyDir(t, "examples/frontend")
 		require.NoError(t, os.WriteFile(filepath.Join(src, "src", "news.txt"), []byte("e2e atomic 3\n"), 0o644))
 		dist := built(t, src)
-		require.NoError(t, sandbox.SetKeyValueStoreFaults(t.Context(), endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 1, Code: "AccessDeniedException"}}))
-		t.Cleanup(func() { _ = sandbox.SetKeyValueStoreFaults(context.Background(), endpoint, nil) })
+		require.NoError(t, control.SetKeyValueStoreFaults(t.Context(), endpoint, []awssim.KVSFault{{Operation: "PutKey", Count: 1, Code: "AccessDeniedException"}}))
+		t.Cleanup(func() { _ = control.SetKeyValueStoreFaults(context.Background(), endpoint, nil) })
 		fails(t, verb("deploy", "--dist", dist), "still names release "+second.ID)
 		assert.Equal(t, second.ID, pointer())
 	})

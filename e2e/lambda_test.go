@@ -14,6 +14,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,8 +24,8 @@ import (
 // exact version), an update Lambda fails (nothing published), a rollback,
 // and bad input refused before any change.
 func TestLambda(t *testing.T) {
-	require.NoError(t, sandbox.SetLambda(t.Context(), endpoint, awssim.LambdaRules{}))
-	t.Cleanup(func() { _ = sandbox.SetLambda(context.Background(), endpoint, awssim.LambdaRules{}) })
+	require.NoError(t, control.SetLambda(t.Context(), endpoint, awssim.LambdaRules{}))
+	t.Cleanup(func() { _ = control.SetLambda(context.Background(), endpoint, awssim.LambdaRules{}) })
 	// changed is a copy of the example with one file changed: new code.
 	changed := func(t *testing.T, what string) string {
 		dir := copyDir(t, "examples/lambda")
@@ -53,21 +54,21 @@ func TestLambda(t *testing.T) {
 	})
 
 	t.Run("a canary whose alarm fires puts the alias back on the exact version", func(t *testing.T) {
-		require.NoError(t, sandbox.SetLambda(t.Context(), endpoint, awssim.LambdaRules{
+		require.NoError(t, control.SetLambda(t.Context(), endpoint, awssim.LambdaRules{
 			Alarms: []awssim.AlarmRule{{Name: sandbox.FunctionAlarm, FireAfter: 3, Reason: "e2e: 5 errors in 1 minute"}}}))
 		r := deploy("--source", changed(t, "canary"), "--canary", "10%", "--bake", "30s", "--alarm", sandbox.FunctionAlarm)
 		fails(t, r, "alarm "+sandbox.FunctionAlarm+" fired (e2e: 5 errors in 1 minute) during the bake", "rolled back: alias live is back on version "+released)
 		assert.Contains(t, functionOutput(r.stderr), "10% of live to version", "the canary took its share first")
 		assert.Equal(t, released, aliasVersion(t))
-		require.NoError(t, sandbox.SetLambda(t.Context(), endpoint, awssim.LambdaRules{Alarms: []awssim.AlarmRule{{Name: sandbox.FunctionAlarm}}}))
+		require.NoError(t, control.SetLambda(t.Context(), endpoint, awssim.LambdaRules{Alarms: []awssim.AlarmRule{{Name: sandbox.FunctionAlarm}}}))
 	})
 
 	t.Run("an update Lambda fails publishes nothing", func(t *testing.T) {
-		require.NoError(t, sandbox.SetLambda(t.Context(), endpoint, awssim.LambdaRules{
+		require.NoError(t, control.SetLambda(t.Context(), endpoint, awssim.LambdaRules{
 			Updates: []awssim.UpdateRule{{Function: sandbox.Function, UpdateBehavior: awssim.UpdateBehavior{Steps: 2, Fail: "e2e: bootstrap: exec format error"}}}}))
 		fails(t, deploy("--source", changed(t, "broken")), "failed: e2e: bootstrap: exec format error", "nothing was published")
 		assert.Equal(t, released, aliasVersion(t))
-		require.NoError(t, sandbox.SetLambda(t.Context(), endpoint, awssim.LambdaRules{}))
+		require.NoError(t, control.SetLambda(t.Context(), endpoint, awssim.LambdaRules{}))
 	})
 
 	t.Run("rollback goes back to the version the last release replaced", func(t *testing.T) {

@@ -22,7 +22,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,6 +37,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 )
 
 const endpoint = "http://127.0.0.1:4566"
@@ -126,12 +126,8 @@ func waitForSandbox(cmd *exec.Cmd, base string, limit time.Duration) error {
 			return fmt.Errorf("%s exited before the sandbox answered", strings.Join(cmd.Args, " "))
 		case <-time.After(time.Second):
 		}
-		resp, err := http.Get(base + sandbox.RulesPath)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if control.Ready(context.Background(), base) == nil {
+			return nil
 		}
 	}
 	return fmt.Errorf("the sandbox did not answer on %s within %s", base, limit)

@@ -13,6 +13,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -22,7 +23,7 @@ import (
 // fails stops the deploy before the migration; an unknown database is
 // refused before anything changes.
 func TestBackend_SnapshotsTheDatabaseBeforeTheMigration(t *testing.T) {
-	require.NoError(t, sandbox.SetRules(t.Context(), endpoint, nil))
+	require.NoError(t, control.SetRules(t.Context(), endpoint, nil))
 	image := liveImage(t)
 	// deploy is backend ... with-migration --command migrate <migration...> deploy --image IMAGE --force.
 	deploy := func(migration ...string) result {
@@ -46,8 +47,8 @@ func TestBackend_SnapshotsTheDatabaseBeforeTheMigration(t *testing.T) {
 	})
 
 	t.Run("a snapshot that fails stops the deploy before the migration", func(t *testing.T) {
-		require.NoError(t, sandbox.SetSnapshots(t.Context(), endpoint, []awssim.SnapshotRule{{DB: sandbox.DB, SnapshotBehavior: awssim.SnapshotBehavior{Steps: 2, Fail: true}}}))
-		t.Cleanup(func() { _ = sandbox.SetSnapshots(context.Background(), endpoint, nil) })
+		require.NoError(t, control.SetSnapshots(t.Context(), endpoint, []awssim.SnapshotRule{{DB: sandbox.DB, SnapshotBehavior: awssim.SnapshotBehavior{Steps: 2, Fail: true}}}))
+		t.Cleanup(func() { _ = control.SetSnapshots(context.Background(), endpoint, nil) })
 		before, updates := liveRevision(t), serviceEvents(t)
 		r := deploy("--snapshot-db", sandbox.DB)
 		fails(t, r, "did not become available: its status is failed", "the migration did not run", "the service was not changed")

@@ -16,7 +16,6 @@ import (
 	"strings"
 
 	"github.com/futuraplataforma/esteira/internal/awssim"
-	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 )
 
 // The sandbox's fixed world.
@@ -63,15 +62,6 @@ const (
 	SiteBucket    = "sandbox-www"
 	BackupBucket  = "sandbox-www-backups"
 	ReleaseBucket = "sandbox-releases"
-
-	// The control endpoints, declared once in package control (see its doc
-	// for each body); these names go once ci/ and e2e/ use control's.
-	RulesPath         = control.RulesPath
-	FaultsPath        = control.FaultsPath
-	SnapshotsPath     = control.SnapshotsPath
-	LambdaPath        = control.LambdaPath
-	KeyValueStorePath = control.KeyValueStorePath
-	WebhooksPath      = control.WebhooksPath
 
 	// registryPassword is what the registry accepts for user AWS, handed
 	// out as the ECR token. Not a secret: the sandbox holds no real data.
