@@ -11,12 +11,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"log/slog"
 	"net"
 	"net/url"
 	"regexp"
 	"strings"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/futuraplataforma/esteira/internal/setting"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -86,29 +88,35 @@ func redact(secret string) string {
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$`) // eu-west-1, us-gov-west-1, eusc-de-east-1
 
-// Validate checks the settings without calling AWS.
+// Validate checks the settings without calling AWS. Each error names the
+// setting to fix (setting.Names): Region, Endpoint, S3Endpoint,
+// AccessKeyID, SecretAccessKey, SessionToken.
 func (o Options) Validate() error {
 	if o.Region == "" {
-		return fmt.Errorf("region is empty: pass --region (for example --region eu-west-1)")
+		return setting.Of("Region", errors.New("region is empty: name the AWS region, for example eu-west-1"))
 	}
 	if !regionPattern.MatchString(o.Region) {
-		return fmt.Errorf("region %q is not an AWS region name: pass --region like eu-west-1 or us-east-1", o.Region)
+		return setting.Of("Region", fmt.Errorf("region %q is not an AWS region name: name one like eu-west-1 or us-east-1", o.Region))
 	}
-	for _, e := range [][2]string{{"--endpoint", o.Endpoint}, {"--storage-endpoint", o.S3Endpoint}} {
-		flag, v := e[0], e[1]
+	for _, e := range [][3]string{{"Endpoint", "AWS endpoint", o.Endpoint}, {"S3Endpoint", "S3 endpoint", o.S3Endpoint}} {
+		name, what, v := e[0], e[1], e[2]
 		if v == "" {
 			continue
 		}
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%s %q is not an http(s) URL: pass it like http://127.0.0.1:4566", flag, v)
+			return setting.Of(name, fmt.Errorf("%s %q is not an http(s) URL: give it like http://127.0.0.1:4566", what, v))
 		}
 	}
 	if (o.AccessKeyID == "") != (o.SecretAccessKey == "") {
-		return fmt.Errorf("credentials are incomplete: pass both --aws-access-key-id and --aws-secret-access-key, or neither to use the default credential chain")
+		missing := "AccessKeyID"
+		if o.SecretAccessKey == "" {
+			missing = "SecretAccessKey"
+		}
+		return setting.Of(missing, errors.New("credentials are incomplete: give both the access key ID and the secret access key, or neither to use the default credential chain"))
 	}
 	if o.SessionToken != "" && o.AccessKeyID == "" {
-		return fmt.Errorf("--aws-session-token was given without --aws-access-key-id and --aws-secret-access-key")
+		return setting.Of("AccessKeyID", errors.New("a session token was given without the access key ID and secret access key it belongs to"))
 	}
 	return nil
 }
@@ -164,35 +172,43 @@ func S3Client(cfg aws.Config, o Options) *s3.Client {
 
 // Identity asks STS who the credentials belong to. It doubles as an early
 // credentials check: a wrong key fails here, before anything is changed, with
-// an error that names the flag to fix.
+// an error that names the setting to fix.
 func Identity(ctx context.Context, cfg aws.Config) (string, error) {
 	what := fmt.Sprintf("check AWS credentials with sts:GetCallerIdentity (region %s)", cfg.Region)
 	if cfg.Credentials == nil {
-		return "", fmt.Errorf("%s: no credentials: %s", what, passKeys)
+		return "", noKeys(fmt.Errorf("%s: no credentials: %s", what, giveKeys))
 	}
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil {
-		return "", fmt.Errorf("%s: the default credential chain found no credentials (%s); nothing was changed: %w", what, passKeys, err)
+		return "", noKeys(fmt.Errorf("%s: the default credential chain found no credentials (%s); nothing was changed: %w", what, giveKeys, err))
 	}
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		if hint := credentialsHint(err, creds.Source == credentials.StaticCredentialsName, cfg.Region); hint != "" {
-			return "", fmt.Errorf("%s: %s; nothing was changed: %w", what, hint, err)
+		if hint, names := credentialsHint(err, creds.Source == credentials.StaticCredentialsName, cfg.Region); hint != "" {
+			err = fmt.Errorf("%s: %s; nothing was changed: %w", what, hint, err)
+			for i := len(names) - 1; i >= 0; i-- {
+				err = setting.Of(names[i], err)
+			}
+			return "", err
 		}
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	return aws.ToString(out.Arn), nil
 }
 
-const passKeys = "pass --aws-access-key-id env:AWS_ACCESS_KEY_ID --aws-secret-access-key env:AWS_SECRET_ACCESS_KEY " +
-	"(and --aws-session-token env:AWS_SESSION_TOKEN for temporary credentials), or run where an instance or task role is available"
+// noKeys marks err as fixed by giving keys.
+func noKeys(err error) error { return setting.Of("AccessKeyID", setting.Of("SecretAccessKey", err)) }
 
-// credentialsHint says which setting AWS refused, from the error code of a
-// failed call, or "" when the error is not about the credentials or region.
-func credentialsHint(err error, static bool, region string) string {
+const giveKeys = "give an access key ID and a secret access key (and a session token for temporary credentials), " +
+	"or run where an instance or task role is available"
+
+// credentialsHint says what AWS refused, from the error code of a failed
+// call, and the settings that fix it; "" when the error is not about the
+// credentials or the region.
+func credentialsHint(err error, static bool, region string) (string, []string) {
 	keys := "the credentials from the default credential chain"
 	if static {
-		keys = "the credentials given with --aws-access-key-id and --aws-secret-access-key"
+		keys = "the access key ID and secret access key given"
 	}
 	var apiErr smithy.APIError
 	var dnsErr *net.DNSError
@@ -200,24 +216,24 @@ func credentialsHint(err error, static bool, region string) string {
 	case errors.As(err, &apiErr):
 		switch code, msg := apiErr.ErrorCode(), apiErr.ErrorMessage(); {
 		case strings.Contains(msg, "scoped to a valid region"):
-			return fmt.Sprintf("AWS refused requests signed for region %q: check --region", region)
+			return fmt.Sprintf("AWS refused requests signed for region %q: check the region", region), []string{"Region"}
 		case code == "InvalidClientTokenId" || code == "UnrecognizedClientException":
 			if static {
-				return "AWS does not know the access key given with --aws-access-key-id: check --aws-access-key-id (and --aws-session-token for temporary credentials)"
+				return "AWS does not know the access key ID given: check it (and the session token, for temporary credentials)", []string{"AccessKeyID", "SessionToken"}
 			}
-			return "AWS does not know the access key of " + keys + ": check them, or pass --aws-access-key-id and --aws-secret-access-key"
+			return "AWS does not know the access key of " + keys + ": check them, or give an access key ID and a secret access key", []string{"AccessKeyID", "SecretAccessKey"}
 		case code == "SignatureDoesNotMatch" || code == "InvalidSignatureException":
 			if static {
-				return "the secret key given with --aws-secret-access-key does not belong to --aws-access-key-id: check --aws-secret-access-key"
+				return "the secret access key given does not belong to the access key ID: check the secret access key", []string{"SecretAccessKey"}
 			}
-			return "AWS refused the signature made with " + keys + ": check them"
+			return "AWS refused the signature made with " + keys + ": check them", []string{"AccessKeyID", "SecretAccessKey"}
 		case code == "ExpiredToken" || code == "ExpiredTokenException" || code == "RequestExpired":
-			return keys + " have expired: get fresh ones (for example a new --aws-session-token) and run again"
+			return keys + " have expired: get fresh ones (for example a new session token) and run again", []string{"SessionToken"}
 		}
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		return fmt.Sprintf("the AWS endpoint's host %s does not exist: check --region (%q) and --endpoint", dnsErr.Name, region)
+		return fmt.Sprintf("the AWS endpoint's host %s does not exist: check the region (%q) and the endpoint", dnsErr.Name, region), []string{"Region", "Endpoint"}
 	}
-	return ""
+	return "", nil
 }
 
 // AssumeRole returns cfg with credentials of role, assumed with cfg's own

@@ -11,6 +11,7 @@ import (
 
 	"github.com/futuraplataforma/esteira/internal/awsenv"
 	"github.com/futuraplataforma/esteira/internal/awssim"
+	"github.com/futuraplataforma/esteira/internal/setting"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,13 +22,16 @@ func TestValidate_NamesTheBadArgument(t *testing.T) {
 		name string
 		edit func(o *awsenv.Options)
 		want string
+		set  string
 	}{
-		{"empty region", func(o *awsenv.Options) { o.Region = "" }, "--region"},
-		{"malformed region", func(o *awsenv.Options) { o.Region = "Europe" }, `region "Europe"`},
-		{"region with a zone letter", func(o *awsenv.Options) { o.Region = "eu-west-1a" }, `region "eu-west-1a"`},
-		{"endpoint without scheme", func(o *awsenv.Options) { o.Endpoint = "127.0.0.1:4566" }, "--endpoint"},
-		{"key without secret", func(o *awsenv.Options) { o.AccessKeyID = "AKIA" }, "--aws-secret-access-key"},
-		{"token without keys", func(o *awsenv.Options) { o.SessionToken = "tok" }, "--aws-session-token"},
+		{"empty region", func(o *awsenv.Options) { o.Region = "" }, "region is empty", "Region"},
+		{"malformed region", func(o *awsenv.Options) { o.Region = "Europe" }, `region "Europe"`, "Region"},
+		{"region with a zone letter", func(o *awsenv.Options) { o.Region = "eu-west-1a" }, `region "eu-west-1a"`, "Region"},
+		{"endpoint without scheme", func(o *awsenv.Options) { o.Endpoint = "127.0.0.1:4566" }, `AWS endpoint "127.0.0.1:4566"`, "Endpoint"},
+		{"S3 endpoint without scheme", func(o *awsenv.Options) { o.S3Endpoint = "minio:9000" }, `S3 endpoint "minio:9000"`, "S3Endpoint"},
+		{"key without secret", func(o *awsenv.Options) { o.AccessKeyID = "AKIA" }, "secret access key", "SecretAccessKey"},
+		{"secret without key", func(o *awsenv.Options) { o.SecretAccessKey = "s" }, "access key ID", "AccessKeyID"},
+		{"token without keys", func(o *awsenv.Options) { o.SessionToken = "tok" }, "session token", "AccessKeyID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,6 +40,8 @@ func TestValidate_NamesTheBadArgument(t *testing.T) {
 			err := o.Validate()
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
+			assert.Equal(t, []string{tt.set}, setting.Names(err), "the setting to fix, for the caller to name its flag")
+			assert.NotContains(t, err.Error(), "--", "an engine error names no command-line flag")
 		})
 	}
 	for _, r := range []string{"us-east-1", "ap-southeast-3", "us-gov-west-1", "eu-central-2", "eusc-de-east-1", "us-isob-east-1", "cn-northwest-1"} {
@@ -63,7 +69,7 @@ func TestLoad_UsesEndpointAndStaticCredentials(t *testing.T) {
 	assert.NotContains(t, err.Error(), "not-the-secret")
 }
 
-func TestIdentity_RefusedCredentialsNameTheFlagToFix(t *testing.T) {
+func TestIdentity_RefusedCredentialsNameTheSettingToFix(t *testing.T) {
 	sim := awssim.New(awssim.DefaultOptions())
 	url := sim.Start(t)
 	o := sim.Options()
@@ -71,14 +77,15 @@ func TestIdentity_RefusedCredentialsNameTheFlagToFix(t *testing.T) {
 		name  string
 		opts  awsenv.Options
 		want  string
+		set   []string
 		leaks string
 	}{
 		{"wrong secret key", awsenv.Options{Region: o.Region, Endpoint: url, AccessKeyID: o.AccessKeyID, SecretAccessKey: "not-the-secret"},
-			"check --aws-secret-access-key", "not-the-secret"},
+			"check the secret access key", []string{"SecretAccessKey"}, "not-the-secret"},
 		{"unknown access key", awsenv.Options{Region: o.Region, Endpoint: url, AccessKeyID: "AKIAUNKNOWN000000000", SecretAccessKey: o.SecretAccessKey},
-			"check --aws-access-key-id", o.SecretAccessKey},
+			"AWS does not know the access key ID given", []string{"AccessKeyID", "SessionToken"}, o.SecretAccessKey},
 		{"region the account does not answer for", awsenv.Options{Region: "us-east-1", Endpoint: url, AccessKeyID: o.AccessKeyID, SecretAccessKey: o.SecretAccessKey},
-			"check --region", o.SecretAccessKey},
+			"check the region", []string{"Region"}, o.SecretAccessKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,13 +94,14 @@ func TestIdentity_RefusedCredentialsNameTheFlagToFix(t *testing.T) {
 			_, err = awsenv.Identity(context.Background(), cfg)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
+			assert.Equal(t, tt.set, setting.Names(err))
 			assert.Contains(t, err.Error(), "nothing was changed")
 			assert.NotContains(t, err.Error(), tt.leaks)
 		})
 	}
 }
 
-func TestIdentity_NoCredentialsAnywhereSaysWhichFlagsToPass(t *testing.T) {
+func TestIdentity_NoCredentialsAnywhereNamesTheKeysToGive(t *testing.T) {
 	sim := awssim.New(awssim.DefaultOptions())
 	url := sim.Start(t)
 	for _, env := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
@@ -108,7 +116,8 @@ func TestIdentity_NoCredentialsAnywhereSaysWhichFlagsToPass(t *testing.T) {
 	require.NoError(t, err)
 	_, err = awsenv.Identity(context.Background(), cfg)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "pass --aws-access-key-id env:AWS_ACCESS_KEY_ID --aws-secret-access-key env:AWS_SECRET_ACCESS_KEY")
+	assert.Contains(t, err.Error(), "give an access key ID and a secret access key")
+	assert.Equal(t, []string{"AccessKeyID", "SecretAccessKey"}, setting.Names(err))
 	assert.Zero(t, sim.Count("sts", "GetCallerIdentity"), "no credentials: nothing is sent")
 }
 

@@ -122,7 +122,7 @@ func TestValidateRepositoryName(t *testing.T) {
 		{"backend", ""},
 		{"team/backend", ""},
 		{"team/back_end.v2-x", ""},
-		{"", "repository name is empty: pass --repository"},
+		{"", "repository name is empty: name the ECR repository"},
 		{"a", "2 to 256 characters"},
 		{strings.Repeat("a", 257), "2 to 256 characters"},
 		{"Backend", "lower case"},
@@ -167,7 +167,7 @@ func TestCheckOverwrite(t *testing.T) {
 			}
 			require.ErrorIs(t, err, ecrauth.ErrTagExists)
 			assert.Contains(t, err.Error(), "tag team/backend:v1 already points at sha256:aaaa (this build is sha256:bbbb); "+
-				"tags are immutable: publish under a new tag or pass --allow-overwrite")
+				"tags are immutable: publish under a new tag, or allow moving it")
 		})
 	}
 }

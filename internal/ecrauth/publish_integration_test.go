@@ -145,7 +145,7 @@ func TestPublish_LoginPushAndRefuseToMoveAnImmutableTag(t *testing.T) {
 	err = s.seen(ecrauth.CheckOverwrite(uri, "1.4.0-abc1234", got, second, false))
 	require.ErrorIs(t, err, ecrauth.ErrTagExists)
 	assert.Equal(t, fmt.Sprintf("tag %s:1.4.0-abc1234 already points at %s (this build is %s); tags are immutable: "+
-		"publish under a new tag or pass --allow-overwrite: tag already points at another image", s.repo, first, second), err.Error())
+		"publish under a new tag, or allow moving it: tag already points at another image", s.repo, first, second), err.Error())
 
 	require.NoError(t, ecrauth.CheckOverwrite(uri, "1.4.0-abc1234", got, second, true), "--allow-overwrite lifts the rule")
 	pushImage(t, creds, uri, "1.4.0-abc1234", next)
@@ -159,7 +159,7 @@ func TestResolveRepository_UnknownRepositoryTellsHowToCreateIt(t *testing.T) {
 	_, err := ecrauth.ResolveRepository(s.ctx, s.ecr, "payments")
 	require.ErrorIs(t, s.seen(err), ecrauth.ErrRepositoryNotFound)
 	assert.Equal(t, `repository "payments" not found in registry 123456789012 (region eu-west-1): `+
-		`create it (aws ecr create-repository --repository-name payments) or check --repository`, err.Error())
+		`create it (aws ecr create-repository --repository-name payments) or check the repository's name`, err.Error())
 }
 
 func TestResolveRepository_InvalidNameIsRefusedBeforeCallingAWS(t *testing.T) {

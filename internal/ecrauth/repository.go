@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // ErrRepositoryNotFound is matched (errors.Is) by ResolveRepository's error
@@ -29,9 +30,9 @@ func ValidateRepositoryName(name string) error {
 	hint := ""
 	switch {
 	case name == "":
-		return errors.New("repository name is empty: pass --repository with the ECR repository's name, e.g. backend")
+		return setting.Of("Repository", errors.New("repository name is empty: name the ECR repository, e.g. backend"))
 	case strings.Contains(name, ".amazonaws.com") || strings.Contains(name, ":"):
-		hint = ": pass the repository's name (e.g. backend), not its URI or a tag"
+		hint = ": give the repository's name (e.g. backend), not its URI or a tag"
 	case strings.ToLower(name) != name:
 		hint = ": ECR repository names are lower case"
 	case len(name) < 2 || len(name) > 256:
@@ -41,7 +42,7 @@ func ValidateRepositoryName(name string) error {
 	default:
 		return nil
 	}
-	return fmt.Errorf("repository name %q is not a valid ECR repository name%s", name, hint)
+	return setting.Of("Repository", fmt.Errorf("repository name %q is not a valid ECR repository name%s", name, hint))
 }
 
 // ResolveRepository validates name and returns the repository's URI
@@ -56,7 +57,7 @@ func ResolveRepository(ctx context.Context, api DescribeReposAPI, name string) (
 	out, err := api.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}}, captureRegion)
 	var notFound *types.RepositoryNotFoundException
 	if errors.As(err, &notFound) {
-		return "", &repositoryNotFoundError{name: name, region: region, message: notFound.ErrorMessage(), cause: err}
+		return "", setting.Of("Repository", &repositoryNotFoundError{name: name, region: region, message: notFound.ErrorMessage(), cause: err})
 	}
 	if err != nil {
 		return "", fmt.Errorf("describe ECR repository %s: %w", name, err)
@@ -83,7 +84,7 @@ func (e *repositoryNotFoundError) Error() string {
 	if e.region != "" {
 		where += " (region " + e.region + ")"
 	}
-	return fmt.Sprintf("repository %q not found in %s: create it (aws ecr create-repository --repository-name %s) or check --repository",
+	return fmt.Sprintf("repository %q not found in %s: create it (aws ecr create-repository --repository-name %s) or check the repository's name",
 		e.name, where, e.name)
 }
 

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // ErrTagExists is matched (errors.Is) by CheckOverwrite's refusal.
@@ -25,11 +27,11 @@ var (
 func ValidateTag(tag string) error {
 	switch {
 	case tag == "":
-		return errors.New("tag is empty: pass --tag, or leave it unset to tag with <version>-<commit>")
+		return setting.Of("Tag", errors.New("tag is empty: name one, or leave it unset to tag with <version>-<commit>"))
 	case len(tag) > maxTagLength:
-		return fmt.Errorf("tag %q is %d characters long: tags have at most %d", tag, len(tag), maxTagLength)
+		return setting.Of("Tag", fmt.Errorf("tag %q is %d characters long: tags have at most %d", tag, len(tag), maxTagLength))
 	case !tagPattern.MatchString(tag):
-		return fmt.Errorf("tag %q is not a valid image tag: use letters, digits, '_', '.' and '-', not starting with '.' or '-'", tag)
+		return setting.Of("Tag", fmt.Errorf("tag %q is not a valid image tag: use letters, digits, '_', '.' and '-', not starting with '.' or '-'", tag))
 	}
 	return nil
 }
@@ -41,8 +43,8 @@ func CheckOverwrite(repositoryURI, tag, existingDigest, newDigest string, allowO
 	if existingDigest == "" || existingDigest == newDigest || allowOverwrite {
 		return nil
 	}
-	return fmt.Errorf("tag %s:%s already points at %s (this build is %s); tags are immutable: publish under a new tag or pass --allow-overwrite: %w",
-		repositoryName(repositoryURI), tag, existingDigest, newDigest, ErrTagExists)
+	return setting.Of("Tag", setting.Of("AllowOverwrite", fmt.Errorf("tag %s:%s already points at %s (this build is %s); tags are immutable: publish under a new tag, or allow moving it: %w",
+		repositoryName(repositoryURI), tag, existingDigest, newDigest, ErrTagExists)))
 }
 
 // repositoryName returns the path of a repository URI, without its registry host.

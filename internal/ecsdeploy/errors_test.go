@@ -12,6 +12,7 @@ import (
 
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // The engine's errors speak of the service, the container, the revision;
@@ -59,10 +60,10 @@ func TestErrors_NameTheSettingToFixNotACommandLineFlag(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), "--", "no command-line flag in an engine error")
-			assert.Equal(t, tt.setting, ecsdeploy.Settings(err))
-			var s interface{ Setting() string }
+			assert.Equal(t, tt.setting, setting.Names(err))
+			var s *setting.Error
 			require.True(t, errors.As(err, &s), "a caller finds the setting with errors.As")
-			assert.Equal(t, tt.setting[0], s.Setting())
+			assert.Equal(t, tt.setting[0], s.Name)
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/dbsnapshot"
 	"github.com/futuraplataforma/esteira/internal/migration"
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // MigrateOptions configure Migrate: the gate alone.
@@ -178,7 +179,7 @@ func (o *MigrateOptions) validate() error {
 	}
 	if o.Image != "" {
 		if _, err := parseImage(o.Image); err != nil {
-			errs = append(errs, setting("Image", err))
+			errs = append(errs, setting.Of("Image", err))
 		}
 	}
 	if len(errs) > 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/migration"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/secrets"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // Clients are the AWS clients the engine needs; *ecs.Client,
@@ -97,13 +98,13 @@ func (o *DeployOptions) validate() error {
 func (o *DeployOptions) check(withImage bool) error {
 	var errs []error
 	if o.Cluster == "" {
-		errs = append(errs, setting("Cluster", errors.New("cluster is empty: name the ECS cluster")))
+		errs = append(errs, setting.Of("Cluster", errors.New("cluster is empty: name the ECS cluster")))
 	}
 	if o.Service == "" {
-		errs = append(errs, setting("Service", errors.New("service is empty: name the ECS service")))
+		errs = append(errs, setting.Of("Service", errors.New("service is empty: name the ECS service")))
 	}
 	if _, err := parseImage(o.Image); withImage && err != nil {
-		errs = append(errs, setting("Image", err))
+		errs = append(errs, setting.Of("Image", err))
 	}
 	if len(o.MigrateCommand) > 0 && strings.TrimSpace(o.MigrateCommand[0]) == "" {
 		errs = append(errs, errors.New("migrate command starts with an empty word: give the command, e.g. [\"./app\",\"migrate\"], or leave it out"))

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // liveService is what step 1 learns before anything changes: the service and
@@ -23,24 +24,24 @@ type liveService struct {
 // describeService checks the cluster and the service exist and are ACTIVE.
 func describeService(ctx context.Context, api ECSAPI, cluster, service string) (*liveService, error) {
 	if cluster == "" {
-		return nil, setting("Cluster", errors.New("cluster is empty: name the ECS cluster"))
+		return nil, setting.Of("Cluster", errors.New("cluster is empty: name the ECS cluster"))
 	}
 	if service == "" {
-		return nil, setting("Service", errors.New("service is empty: name the ECS service"))
+		return nil, setting.Of("Service", errors.New("service is empty: name the ECS service"))
 	}
 	cl, err := api.DescribeClusters(ctx, &ecs.DescribeClustersInput{Clusters: []string{cluster}})
 	if err != nil {
 		return nil, fmt.Errorf("describe cluster %s: %w", cluster, err)
 	}
 	if len(cl.Clusters) == 0 || aws.ToString(cl.Clusters[0].Status) != "ACTIVE" {
-		return nil, setting("Cluster", fmt.Errorf("cluster %q not found (or not ACTIVE) in this account and region: check the cluster name, the account and the region", cluster))
+		return nil, setting.Of("Cluster", fmt.Errorf("cluster %q not found (or not ACTIVE) in this account and region: check the cluster name, the account and the region", cluster))
 	}
 	out, err := api.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{service}})
 	if err != nil {
 		return nil, fmt.Errorf("describe service %s in cluster %s: %w", service, cluster, err)
 	}
 	if len(out.Services) == 0 || aws.ToString(out.Services[0].Status) != "ACTIVE" {
-		return nil, setting("Service", fmt.Errorf("service %q not found (or not ACTIVE) in cluster %q: check the service name", service, cluster))
+		return nil, setting.Of("Service", fmt.Errorf("service %q not found (or not ACTIVE) in cluster %q: check the service name", service, cluster))
 	}
 	return &liveService{Cluster: cluster, Service: service, Svc: out.Services[0]}, nil
 }
@@ -123,10 +124,10 @@ func pickContainer(td *types.TaskDefinition, name string) (string, error) {
 				return name, nil
 			}
 		}
-		return "", setting("Container", fmt.Errorf("container %q is not in task definition %s (containers: %s): name one of them", name, rev, strings.Join(all, ", ")))
+		return "", setting.Of("Container", fmt.Errorf("container %q is not in task definition %s (containers: %s): name one of them", name, rev, strings.Join(all, ", ")))
 	}
 	if len(essential) != 1 {
-		return "", setting("Container", fmt.Errorf("task definition %s has %d essential containers (%s): name the one whose image changes", rev, len(essential), strings.Join(essential, ", ")))
+		return "", setting.Of("Container", fmt.Errorf("task definition %s has %d essential containers (%s): name the one whose image changes", rev, len(essential), strings.Join(essential, ", ")))
 	}
 	return essential[0], nil
 }

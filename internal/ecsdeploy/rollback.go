@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // rollback is step 6: after the rollout of next failed, bring the service
@@ -62,7 +63,7 @@ type RollbackOptions struct {
 func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Record, error) {
 	o.Timeout, o.PollInterval, o.Out = timing(o.Timeout, o.PollInterval, o.Out)
 	if o.ToRevision == "" && o.Releases == nil {
-		return nil, setting("ToRevision", errors.New("rollback: name the revision to go back to, or give a release store so the previous revision can be read from the last release record"))
+		return nil, setting.Of("ToRevision", errors.New("rollback: name the revision to go back to, or give a release store so the previous revision can be read from the last release record"))
 	}
 	if o.Releases != nil && o.Who == "" {
 		return nil, errors.New("rollback: who is empty: set it to user@host or the CI job URL so the deploy lock names its holder")
@@ -156,13 +157,13 @@ func rollbackTarget(ctx context.Context, api ECSAPI, o RollbackOptions, l *liveS
 	}
 	td, _, err := describeTaskDef(ctx, api, ref)
 	if err != nil {
-		return "", setting("ToRevision", fmt.Errorf("%w: check the revision to go back to", err))
+		return "", setting.Of("ToRevision", fmt.Errorf("%w: check the revision to go back to", err))
 	}
 	if family, live := aws.ToString(td.Family), familyOf(aws.ToString(l.Svc.TaskDefinition)); live != "" && family != live {
-		return "", setting("ToRevision", fmt.Errorf("task definition %s is of family %s, but service %s runs family %s: name a revision of %s", revName(aws.ToString(td.TaskDefinitionArn)), family, l.Service, live, live))
+		return "", setting.Of("ToRevision", fmt.Errorf("task definition %s is of family %s, but service %s runs family %s: name a revision of %s", revName(aws.ToString(td.TaskDefinitionArn)), family, l.Service, live, live))
 	}
 	if td.Status != "ACTIVE" {
-		return "", setting("ToRevision", fmt.Errorf("task definition %s is %s; ECS cannot start new tasks from it: name an ACTIVE revision", revName(aws.ToString(td.TaskDefinitionArn)), td.Status))
+		return "", setting.Of("ToRevision", fmt.Errorf("task definition %s is %s; ECS cannot start new tasks from it: name an ACTIVE revision", revName(aws.ToString(td.TaskDefinitionArn)), td.Status))
 	}
 	return aws.ToString(td.TaskDefinitionArn), nil
 }
@@ -186,7 +187,7 @@ func previousFromRecords(ctx context.Context, store *release.Store, l *liveServi
 		}
 		return r.Backend.BeforeRevision, nil
 	}
-	return "", setting("ToRevision", fmt.Errorf("no successful release record of %s deployed %s (the live revision): name the revision to go back to", target, revName(live)))
+	return "", setting.Of("ToRevision", fmt.Errorf("no successful release record of %s deployed %s (the live revision): name the revision to go back to", target, revName(live)))
 }
 
 // familyOf returns the family of a task definition ARN or family:revision.

@@ -94,7 +94,7 @@ func (e *Error) Error() string {
 func Read(file, name string) (*Environment, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("read the environment file: %w (create %s at the project root, or pass --file)", err, DefaultFile)
+		return nil, fmt.Errorf("read the environment file: %w (create %s at the project root, or name another file)", err, DefaultFile)
 	}
 	return Parse(file, data, name)
 }

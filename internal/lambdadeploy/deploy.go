@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 type deploy struct {
@@ -147,9 +148,9 @@ func (d *deploy) preflight(ctx context.Context, same *bool) (string, error) {
 	}
 	switch pt := fn.Configuration.PackageType; {
 	case pt == types.PackageTypeImage && d.o.ImageURI == "":
-		return "", setting("ImageURI", fmt.Errorf("function %s runs a container image: give an image, not a folder to zip", d.o.Function))
+		return "", setting.Of("ImageURI", fmt.Errorf("function %s runs a container image: give an image, not a folder to zip", d.o.Function))
 	case pt != types.PackageTypeImage && d.o.ImageURI != "":
-		return "", setting("Zip", fmt.Errorf("function %s runs a zip package: give a folder to zip, not an image", d.o.Function))
+		return "", setting.Of("Zip", fmt.Errorf("function %s runs a zip package: give a folder to zip, not an image", d.o.Function))
 	}
 	if fn.Configuration.Environment != nil {
 		d.env = fn.Configuration.Environment.Variables
@@ -161,7 +162,7 @@ func (d *deploy) preflight(ctx context.Context, same *bool) (string, error) {
 	switch {
 	case code(err) == "ResourceNotFoundException":
 		if d.o.Canary > 0 {
-			return "", setting("Canary", fmt.Errorf("alias %s of %s does not exist, so there is no version to run a canary beside: release it once without a canary (that creates the alias)", d.o.Alias, d.o.Function))
+			return "", setting.Of("Canary", fmt.Errorf("alias %s of %s does not exist, so there is no version to run a canary beside: release it once without a canary (that creates the alias)", d.o.Alias, d.o.Function))
 		}
 		detail += "; alias " + d.o.Alias + " will be created"
 	case err != nil:

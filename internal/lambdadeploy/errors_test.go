@@ -2,13 +2,13 @@ package lambdadeploy_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/futuraplataforma/esteira/internal/lambdadeploy"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // The engine's errors speak of the function, its code and its alias; the
@@ -49,9 +49,7 @@ func TestErrors_NameTheSettingToFixNotACommandLineFlag(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), "--", "no command-line flag in an engine error")
 			assert.NotContains(t, err.Error(), "deploy-lambda")
-			var s interface{ Setting() string }
-			require.True(t, errors.As(err, &s))
-			assert.Equal(t, tt.setting, s.Setting())
+			assert.Equal(t, []string{tt.setting}, setting.Names(err))
 		})
 	}
 }

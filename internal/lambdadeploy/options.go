@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // LambdaAPI is the part of *lambda.Client the engine uses.
@@ -103,9 +104,9 @@ func (o *Options) validate(c Clients) error {
 	var errs []error
 	switch {
 	case o.Function == "":
-		errs = append(errs, setting("Function", errors.New("function is empty: name the Lambda function")))
+		errs = append(errs, setting.Of("Function", errors.New("function is empty: name the Lambda function")))
 	case strings.HasPrefix(o.Function, "arn:") || strings.Contains(o.Function, ":"):
-		errs = append(errs, setting("Function", fmt.Errorf("function %q: give the function's name (its lock and records are kept by name), not an ARN or a qualified name", o.Function)))
+		errs = append(errs, setting.Of("Function", fmt.Errorf("function %q: give the function's name (its lock and records are kept by name), not an ARN or a qualified name", o.Function)))
 	}
 	switch {
 	case o.ImageURI == "" && len(o.Zip) == 0:

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // RollbackOptions configure Rollback.
@@ -37,10 +38,10 @@ func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Recor
 	opts := Options{Function: o.Function, Alias: o.Alias, Releases: o.Releases, Who: o.Who, LockStaleAfter: o.LockStaleAfter, BreakLock: o.BreakLock, Out: o.Out}
 	opts.defaults()
 	if o.Function == "" {
-		return nil, setting("Function", errors.New("rollback: function is empty: name the Lambda function"))
+		return nil, setting.Of("Function", errors.New("rollback: function is empty: name the Lambda function"))
 	}
 	if o.ToVersion == "" && o.Releases == nil {
-		return nil, setting("ToVersion", fmt.Errorf("rollback of function %s: name the version to go back to, or give a release store whose records say what the last release replaced", o.Function))
+		return nil, setting.Of("ToVersion", fmt.Errorf("rollback of function %s: name the version to go back to, or give a release store whose records say what the last release replaced", o.Function))
 	}
 	now := time.Now().UTC()
 	rec := &release.Record{ID: release.NewID(now), Kind: release.KindLambda, Target: o.Function, StartedAt: now,
@@ -108,5 +109,5 @@ func lastReplaced(ctx context.Context, store *release.Store, function, alias, li
 		}
 		return l.BeforeVersion, nil
 	}
-	return "", setting("ToVersion", fmt.Errorf("no release of %s:%s in the records put the alias on version %s, the one it is on: name the version to go back to", function, alias, live))
+	return "", setting.Of("ToVersion", fmt.Errorf("no release of %s:%s in the records put the alias on version %s, the one it is on: name the version to go back to", function, alias, live))
 }
