@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/ci/internal/hints"
 	"github.com/futuraplataforma/esteira/internal/awsenv"
 	"github.com/futuraplataforma/esteira/internal/release"
 )
@@ -52,14 +53,14 @@ func (m *Esteira) aws(ctx context.Context) (*awsSession, error) {
 		}
 	}
 	if s.cfg, err = awsenv.Load(ctx, o); err != nil {
-		return nil, err
+		return nil, hints.Flags(err, hints.AWS)
 	}
 	if s.who, err = awsenv.Identity(ctx, s.cfg); err != nil {
-		return nil, err
+		return nil, hints.Flags(err, hints.AWS)
 	}
 	if m.Role != "" {
 		if s.cfg, s.who, err = awsenv.AssumeRole(ctx, s.cfg, m.Role, m.RoleSession); err != nil {
-			return nil, fmt.Errorf("assume role %s: %w", m.Role, err)
+			return nil, hints.Flags(fmt.Errorf("assume role %s: %w", m.Role, err), hints.AWS)
 		}
 	}
 	s.opts = o

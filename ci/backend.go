@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/ci/internal/hints"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
 	"github.com/futuraplataforma/esteira/internal/envrelease"
 )
@@ -175,9 +176,11 @@ func (b *Backend) Deploy(
 		return b.plan(ctx, s, o)
 	}
 	if len(b.Services) == 1 {
-		return recordJSON(ecsdeploy.Deploy(ctx, ecsClients(s), o))
+		rec, err := ecsdeploy.Deploy(ctx, ecsClients(s), o)
+		return recordJSON(rec, backendHint(err))
 	}
-	return recordsJSON(ecsdeploy.DeployGroup(ctx, ecsClients(s), o, b.Services))
+	recs, err := ecsdeploy.DeployGroup(ctx, ecsClients(s), o, b.Services)
+	return recordsJSON(recs, backendHint(err))
 }
 
 // publishFirst checks the services, then publishes the container. With
@@ -212,7 +215,7 @@ func (b *Backend) Plan(
 	if image == "" {
 		st, err := ecsdeploy.State(ctx, ecsClients(s), b.Cluster, b.Services[0], b.Container)
 		if err != nil {
-			return "", err
+			return "", backendHint(err)
 		}
 		image = st.Image
 	}
@@ -230,7 +233,7 @@ func (b *Backend) Plan(
 func (b *Backend) plan(ctx context.Context, s *awsSession, o ecsdeploy.DeployOptions) (string, error) {
 	p, err := ecsdeploy.PlanGroup(ctx, ecsClients(s), o, b.Services)
 	if err != nil {
-		return "", err
+		return "", backendHint(err)
 	}
 	return p.String() + "DRY RUN OK: nothing was changed\n", nil
 }
@@ -241,7 +244,7 @@ func (b *Backend) preflight(ctx context.Context, s *awsSession, o ecsdeploy.Depl
 		po := o
 		po.Service = svc
 		if err := ecsdeploy.Preflight(ctx, ecsClients(s), po); err != nil {
-			return err
+			return backendHint(err)
 		}
 	}
 	return nil
@@ -276,10 +279,13 @@ func (b *Backend) Status(ctx context.Context) (string, error) {
 	st, err := envrelease.ReadStatus(ctx, envrelease.Clients{ECS: ecsClients(s)}, s.releases(),
 		envrelease.Where{Cluster: b.Cluster, Container: b.Container, Services: b.Services})
 	if err != nil {
-		return "", err
+		return "", backendHint(err)
 	}
 	return st.Text(), nil
 }
+
+// backendHint adds to an engine's error the backend's flags that fix it.
+func backendHint(err error) error { return hints.Flags(err, hints.Backend) }
 
 func ecsClients(s *awsSession) ecsdeploy.Clients {
 	return ecsdeploy.Clients{

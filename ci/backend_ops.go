@@ -54,7 +54,7 @@ func (b *Backend) Migrate(
 		LockStaleAfter: o.LockStaleAfter, BreakLock: o.BreakLock, DryRun: dryRun, Out: o.Out,
 	})
 	if err != nil {
-		return "", err
+		return "", backendHint(err)
 	}
 	if dryRun {
 		return text.String(), nil
@@ -100,7 +100,7 @@ func (b *Backend) Rollback(
 			if len(recs) > 0 {
 				err = fmt.Errorf("%w (rolled back before it: %s)", err, strings.Join(b.Services[:len(recs)], ", "))
 			}
-			return recordJSON(rec, err)
+			return recordJSON(rec, backendHint(err))
 		}
 		recs = append(recs, rec)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/ci/internal/hints"
 	"github.com/futuraplataforma/esteira/internal/envrelease"
 	"github.com/futuraplataforma/esteira/internal/lambdadeploy"
 )
@@ -139,7 +140,7 @@ func (f *LambdaFunction) Deploy(
 	if dryRun && err == nil {
 		return text.String(), nil
 	}
-	return recordJSON(rec, err)
+	return recordJSON(rec, hints.Flags(err, hints.Function))
 }
 
 // Put the alias back on the version the last release replaced.
@@ -170,7 +171,7 @@ func (f *LambdaFunction) Rollback(
 	if dryRun && err == nil {
 		return text.String(), nil
 	}
-	return recordJSON(rec, err)
+	return recordJSON(rec, hints.Flags(err, hints.Function))
 }
 
 // Show where the alias points (and a canary's split), the last releases and the lock.

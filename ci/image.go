@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/ci/internal/hints"
 	"github.com/futuraplataforma/esteira/internal/ecrauth"
 	"github.com/futuraplataforma/esteira/internal/gitrev"
 )
@@ -77,12 +78,12 @@ func (p push) target(ctx context.Context, s *awsSession) (string, *ecrauth.Crede
 		return "", nil, errors.New("--repository is empty: name the ECR repository to push to, for example --repository backend")
 	}
 	if err := ecrauth.ValidateTag(p.tag); err != nil {
-		return "", nil, err
+		return "", nil, hints.Flags(err, hints.Publish)
 	}
 	client := ecr.NewFromConfig(s.cfg)
 	uri, err := ecrauth.ResolveRepository(ctx, client, p.repository)
 	if err != nil {
-		return "", nil, err
+		return "", nil, hints.Flags(err, hints.Publish)
 	}
 	creds, err := ecrauth.Login(ctx, client, "")
 	if err != nil {
@@ -160,7 +161,7 @@ func (p push) same(ctx context.Context, image *dagger.Container, uri, existing, 
 		return "", err
 	}
 	if err := ecrauth.CheckOverwrite(uri, p.tag, existing, digest, false); err != nil {
-		return "", fmt.Errorf("%w%s; to deploy that image, pass --image %s:%s@%s", err, why, uri, p.tag, existing)
+		return "", hints.Flags(fmt.Errorf("%w%s; to deploy that image, pass --image %s:%s@%s", err, why, uri, p.tag, existing), hints.Publish)
 	}
 	fmt.Fprintf(p.out, "==> publish  %s:%s already holds this image (%s); nothing pushed\n", uri, p.tag, existing)
 	return uri + ":" + p.tag + "@" + existing, nil
