@@ -127,7 +127,7 @@ func TestBackend(t *testing.T) {
 	t.Run("an unknown service is refused by name before anything changes", func(t *testing.T) {
 		revs := latestRevision(t)
 		r := inSandbox(t, "backend", "--cluster", sandbox.Cluster, "--service", "nope", "deploy", "--image", image)
-		fails(t, r, "nope")
+		fails(t, r, `service "nope" not found`, "to fix it: backend --service")
 		assert.Equal(t, revs, latestRevision(t), "no task definition was registered")
 		fails(t, inSandbox(t, "backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "deploy"), "--image", "--container")
 		fails(t, inSandbox(t, "backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "--timeout", "soon", "status"), "--timeout")

@@ -71,10 +71,10 @@ func TestPublish_PushesRepublishesAsANoOpAndRefusesATagOfOtherSource(t *testing.
 	changed := copyDir(t, "examples/backend")
 	require.NoError(t, os.WriteFile(filepath.Join(changed, "VERSION"), []byte("9.9.9\n"), 0o644))
 	r := inSandbox(t, "publish", "--source", changed, "--repository", "backend", "--tag", tag)
-	fails(t, r, "tags are immutable", "--image "+first)
+	fails(t, r, "tags are immutable", "--image "+first, "to fix it: --tag, --allow-overwrite")
 	assert.Equal(t, first[strings.Index(first, "@")+1:], registryDigest(t, "backend", tag), "the tag still points at the first image")
 
-	fails(t, inSandbox(t, "publish", "--source", "./examples/backend", "--repository", "nope", "--tag", tag), "nope")
+	fails(t, inSandbox(t, "publish", "--source", "./examples/backend", "--repository", "nope", "--tag", tag), "nope", "to fix it: --repository")
 	fails(t, inSandbox(t, "publish", "--repository", "backend", "--tag", tag), "exactly one of --container")
 }
 

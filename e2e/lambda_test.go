@@ -86,7 +86,7 @@ func TestLambda(t *testing.T) {
 		before := aliasVersion(t)
 		fails(t, inSandbox(t, "lambda", "--name", "rsize", "deploy", "--source", "./examples/lambda"), "function rsize does not exist")
 		fails(t, deploy("--source", changed(t, "y"), "--dry-run", "--canary", "10%", "--alarm", "resize-erors"), "no CloudWatch metric alarm is named resize-erors")
-		fails(t, deploy("--image", "localhost:4566/backend:seed"), "runs a zip package: give a folder to zip, not an image")
+		fails(t, deploy("--image", "localhost:4566/backend:seed"), "runs a zip package: give a folder to zip, not an image", "to fix it: deploy --source")
 		fails(t, deploy("--source", "./examples/lambda", "--canary", "10"), "as a percentage")
 		fails(t, deploy("--source", changed(t, "x"), "--canary", "10%", "--alarm", "resize-erors"), "no CloudWatch metric alarm is named resize-erors")
 		assert.Equal(t, before, aliasVersion(t))
