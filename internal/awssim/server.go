@@ -59,11 +59,13 @@ type Server struct {
 	ECR     *ECR
 	STS     *STS
 	Secrets *Secrets
-	Logs    *Logs
-	RDS     *RDS
-	Lambda  *Lambda
-	Alarms  *Alarms
-	KVS     *KVS
+	// Parameters is SSM Parameter Store.
+	Parameters *Parameters
+	Logs       *Logs
+	RDS        *RDS
+	Lambda     *Lambda
+	Alarms     *Alarms
+	KVS        *KVS
 
 	mu       sync.Mutex
 	services map[string]jsonService // by X-Amz-Target prefix
@@ -89,6 +91,7 @@ func New(opts Options) *Server {
 	s.ECR = newECR(s)
 	s.STS = newSTS(s)
 	s.Secrets = newSecrets(s)
+	s.Parameters = newParameters(s)
 	s.Logs = newLogs(s)
 	s.RDS = newRDS(s)
 	s.Lambda = newLambda(s)
@@ -97,6 +100,7 @@ func New(opts Options) *Server {
 	s.services["AmazonEC2ContainerServiceV20141113"] = s.ECS
 	s.services["AmazonEC2ContainerRegistry_V20150921"] = s.ECR
 	s.services["secretsmanager"] = s.Secrets
+	s.services["AmazonSSM"] = s.Parameters
 	s.services["Logs_20140328"] = s.Logs
 	return s
 }
@@ -231,6 +235,8 @@ func serviceName(prefix string) string {
 		return "ecr"
 	case "Logs_20140328":
 		return "logs"
+	case "AmazonSSM":
+		return "ssm"
 	}
 	return prefix
 }
@@ -370,6 +376,8 @@ func signingName(target string) string {
 		return "secretsmanager"
 	case "Logs_20140328":
 		return "logs"
+	case "AmazonSSM":
+		return "ssm"
 	}
 	return prefix
 }

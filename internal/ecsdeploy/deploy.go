@@ -41,6 +41,8 @@ type deploy struct {
 	unlock            func()
 	// db is what the snapshot before the migration is of (nil: none).
 	db *dbsnapshot.DB
+	// next is the new revision's registration, worked out by resolve.
+	next *ecs.RegisterTaskDefinitionInput
 }
 
 // Deploy releases o.Image to the service. It returns the release record
@@ -84,9 +86,8 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 	if err := step(d.o.Out, d.rec, "resolve", func() (string, error) { return d.resolve(ctx) }); err != nil {
 		return release.OutcomeFailed, d.explainUnstable(ctx, err)
 	}
-	liveImage := aws.ToString(containerDef(d.live.TaskDef, d.container).Image)
-	if sameImage(liveImage, d.o.Image) && !d.o.Force {
-		fmt.Fprintf(d.o.Out, "==> %s already runs %s; nothing to do (force the deploy to redeploy it)\n", revName(d.before), d.o.Image)
+	if !d.changes() && !d.o.Force {
+		fmt.Fprintf(d.o.Out, "==> %s already runs %s with this definition; nothing to do (force the deploy to redeploy it)\n", revName(d.before), d.o.Image)
 		d.rec.Backend.AfterRevision = d.before
 		return release.OutcomeNoChange, nil
 	}
@@ -146,6 +147,9 @@ func (d *deploy) resolve(ctx context.Context) (string, error) {
 	if d.container, err = pickContainer(l.TaskDef, d.o.Container); err != nil {
 		return "", err
 	}
+	if d.next, err = d.o.Definitions[d.o.Service].apply(registerInput(l.TaskDef, l.Tags, d.container, d.o.Image), d.container, d.o.Image); err != nil {
+		return "", err
+	}
 	d.live = l
 	d.rec.Backend.BeforeRevision, d.rec.Backend.Container = d.before, d.container
 	return fmt.Sprintf("%s runs %s (container %s: %s)", d.o.Service, revName(d.before), d.container, aws.ToString(containerDef(l.TaskDef, d.container).Image)), nil
@@ -159,7 +163,7 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 		rev := revName(d.before)
 		return "", fmt.Errorf("the live revision %s is %s (deregistered): ECS refuses to point a service back at it, so a failed deploy could not roll back; nothing was changed: first give the service an ACTIVE copy of it (aws ecs register-task-definition with the definition of %s, then aws ecs update-service with the copy and wait until it is stable), then deploy again", rev, st, rev)
 	}
-	detail, err := checkSecrets(ctx, d.c.Secrets, d.live.TaskDef)
+	detail, err := checkSecrets(ctx, d.c.Secrets, d.c.Parameters, d.next.ContainerDefinitions)
 	if err != nil {
 		return "", err
 	}

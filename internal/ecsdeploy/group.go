@@ -165,7 +165,7 @@ func (g *group) prepare(ctx context.Context) ([]string, error) {
 	}
 	changed := false
 	for _, d := range g.ds {
-		changed = changed || !sameImage(aws.ToString(containerDef(d.live.TaskDef, d.container).Image), d.o.Image)
+		changed = changed || d.changes()
 	}
 	if !changed && !g.ds[0].o.Force {
 		return g.all(release.OutcomeNoChange), nil
@@ -179,7 +179,7 @@ func (g *group) run(ctx context.Context) ([]string, error) {
 	if outcomes, err := g.prepare(ctx); outcomes != nil || err != nil {
 		if err == nil { // nothing to do
 			for _, d := range g.ds {
-				fmt.Fprintf(d.o.Out, "==> %s already runs %s; nothing to do (force the deploy to redeploy it)\n", revName(d.before), d.o.Image)
+				fmt.Fprintf(d.o.Out, "==> %s already runs %s with this definition; nothing to do (force the deploy to redeploy it)\n", revName(d.before), d.o.Image)
 				d.rec.Backend.AfterRevision = d.before
 			}
 		}

@@ -101,7 +101,7 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*Migrated, error
 		if err != nil {
 			return "", err
 		}
-		checked, err := checkSecrets(ctx, c.Secrets, td)
+		checked, err := checkSecrets(ctx, c.Secrets, c.Parameters, td.ContainerDefinitions)
 		if err != nil {
 			return "", err
 		}

@@ -21,6 +21,9 @@ type Clients struct {
 	Logs migration.LogsAPI
 	// Secrets checks secrets[].valueFrom before anything changes; nil skips the check.
 	Secrets secrets.DescribeAPI
+	// Parameters checks the SSM parameters secrets[].valueFrom names; nil
+	// leaves them unchecked.
+	Parameters secrets.ParametersAPI
 	// RDS takes the snapshot before the migration; needed with SnapshotDB.
 	RDS dbsnapshot.API
 }
@@ -46,6 +49,10 @@ type DeployOptions struct {
 	// hidden wherever esteira shows or stores the command (beside the names
 	// that look like credentials: --password, PGPASSWORD, URLs with a password).
 	Redact []string
+	// Definitions change each service's task definition beside the image,
+	// by service name as given (see Definition); a service without one
+	// gets a copy of its live revision with only the image changed.
+	Definitions map[string]Definition
 	// Force redeploys an image that already runs; DryRun resolves, checks and
 	// prints the plan without changing anything.
 	Force, DryRun bool

@@ -116,7 +116,7 @@ func buildPlan(ctx context.Context, ds []*deploy) (*DeployPlan, error) {
 	p := &DeployPlan{Cluster: first.Cluster, Image: first.Image, Timeout: first.Timeout, NoChange: !first.Force}
 	for _, d := range ds {
 		live := aws.ToString(containerDef(d.live.TaskDef, d.container).Image)
-		p.NoChange = p.NoChange && sameImage(live, d.o.Image)
+		p.NoChange = p.NoChange && !d.changes()
 		p.Services = append(p.Services, ServicePlan{Service: d.o.Service, Container: d.container, Live: revName(d.before), LiveImage: live})
 	}
 	if p.NoChange {
@@ -124,8 +124,7 @@ func buildPlan(ctx context.Context, ds []*deploy) (*DeployPlan, error) {
 	}
 	for i, d := range ds {
 		sp := &p.Services[i]
-		current := registerInput(d.live.TaskDef, d.live.Tags, "", "")
-		sp.Changes = diffTaskDef(current, d.nextInput(), d.o.Redact)
+		sp.Changes = diffTaskDef(d.liveInput(), d.nextInput(), d.o.Redact)
 		lock, err := lockState(ctx, d)
 		if err != nil {
 			return nil, err

@@ -11,12 +11,12 @@ import (
 )
 
 // checkSecrets verifies, through internal/secrets, that every Secrets
-// Manager secret the task definition's containers reference exists (the
-// target container's and the unchanged ones': a task needs them all to
-// start). Values are never read. api nil skips the check.
-func checkSecrets(ctx context.Context, api secrets.DescribeAPI, td *types.TaskDefinition) (string, error) {
+// Manager secret and SSM parameter the new revision's containers reference
+// exists (the target container's and the unchanged ones': a task needs
+// them all to start). Values are never read. api nil skips the check.
+func checkSecrets(ctx context.Context, api secrets.DescribeAPI, params secrets.ParametersAPI, containers []types.ContainerDefinition) (string, error) {
 	var refs []secrets.Reference
-	for _, cd := range td.ContainerDefinitions {
+	for _, cd := range containers {
 		for _, s := range cd.Secrets {
 			refs = append(refs, secrets.Reference{Container: aws.ToString(cd.Name), Name: aws.ToString(s.Name), ValueFrom: aws.ToString(s.ValueFrom)})
 		}
@@ -27,7 +27,7 @@ func checkSecrets(ctx context.Context, api secrets.DescribeAPI, td *types.TaskDe
 	if api == nil {
 		return fmt.Sprintf("%d secrets referenced, not checked (no Secrets Manager client)", len(refs)), nil
 	}
-	report, err := secrets.Verify(ctx, api, refs)
+	report, err := secrets.Verify(ctx, api, params, refs)
 	if err != nil {
 		return "", err
 	}

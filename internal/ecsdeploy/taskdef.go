@@ -53,8 +53,27 @@ func registerInput(td *types.TaskDefinition, tags []types.Tag, container, image 
 
 // nextInput is the registration of the deploy's new revision: what the
 // deploy registers and what its plan shows.
-func (d *deploy) nextInput() *ecs.RegisterTaskDefinitionInput {
-	return registerInput(d.live.TaskDef, d.live.Tags, d.container, d.o.Image)
+func (d *deploy) nextInput() *ecs.RegisterTaskDefinitionInput { return d.next }
+
+// liveInput is the live revision's own registration, for the diff.
+func (d *deploy) liveInput() *ecs.RegisterTaskDefinitionInput {
+	return registerInput(d.live.TaskDef, d.live.Tags, "", "")
+}
+
+// changes says whether the deploy would change anything: the image, or
+// any field of the definition. A release of the same image and the same
+// definition is a no-op.
+func (d *deploy) changes() bool {
+	live := aws.ToString(containerDef(d.live.TaskDef, d.container).Image)
+	if !sameImage(live, d.o.Image) {
+		return true
+	}
+	for _, c := range diffTaskDef(d.liveInput(), d.next, nil) {
+		if c.Field != "container "+d.container+": image" { // the same image, by tag or by digest
+			return true
+		}
+	}
+	return false
 }
 
 // registerNext registers the deploy's new revision and returns it.

@@ -2,9 +2,9 @@
 // Secrets Manager secret an ECS container references exists, so a deploy
 // does not roll out tasks that then fail with "unable to pull secrets".
 //
-// Only DescribeSecret is called: secret values are never fetched, printed
-// or put in errors. SSM Parameter Store references are reported as not
-// checked (esteira has no SSM client) and never fail the check.
+// Only DescribeSecret and GetParameters (without decryption) are called:
+// secret values are never fetched, printed or put in errors. Without a
+// Parameter Store client, SSM references are reported as not checked.
 package secrets
 
 import (
@@ -37,20 +37,24 @@ func Check(ctx context.Context, api DescribeAPI, valueFroms []string) error {
 	for i, v := range valueFroms {
 		refs[i] = Reference{ValueFrom: v}
 	}
-	_, err := Verify(ctx, api, refs)
+	_, err := Verify(ctx, api, nil, refs)
 	return err
 }
 
 // Report is what Verify looked at.
 type Report struct {
 	Checked    []Reference // Secrets Manager secrets that exist
-	NotChecked []Reference // SSM Parameter Store references, which are not checked
+	Parameters []Reference // SSM parameters that exist
+	NotChecked []Reference // SSM parameters not checked: no Parameter Store client
 }
 
 // Summary is a one-line account for progress output, e.g.
 // "2 secrets found in Secrets Manager; 1 not checked (SSM Parameter Store): /prod/token".
 func (r *Report) Summary() string {
 	s := fmt.Sprintf("%d secrets found in Secrets Manager", len(r.Checked))
+	if len(r.Parameters) > 0 {
+		s += fmt.Sprintf(", %d parameters in Parameter Store", len(r.Parameters))
+	}
 	if len(r.NotChecked) > 0 {
 		names := make([]string, len(r.NotChecked))
 		for i, ref := range r.NotChecked {
@@ -64,10 +68,13 @@ func (r *Report) Summary() string {
 // Verify checks every reference and returns a report with an *Error naming
 // each reference that a task could not use: a missing secret, one scheduled
 // for deletion, a version stage or id the secret does not have, an invalid
-// valueFrom, or a secret the caller may not describe.
-func Verify(ctx context.Context, api DescribeAPI, refs []Reference) (*Report, error) {
+// valueFrom, or a secret the caller may not describe; with params, an SSM
+// parameter that does not exist or may not be read. params nil leaves
+// the SSM references unchecked.
+func Verify(ctx context.Context, api DescribeAPI, params ParametersAPI, refs []Reference) (*Report, error) {
 	report := &Report{}
 	problems := make([]Problem, 0)
+	var paramNames []string
 	targets := make([]target, len(refs))
 	lookups := map[string]*lookup{}
 	for i, ref := range refs {
@@ -75,8 +82,10 @@ func Verify(ctx context.Context, api DescribeAPI, refs []Reference) (*Report, er
 		switch t := targets[i]; {
 		case t.invalid != "":
 			problems = append(problems, Problem{Ref: ref, Index: i, Reason: "invalid valueFrom: " + t.invalid})
-		case t.source == sourceParameterStore:
+		case t.source == sourceParameterStore && params == nil:
 			report.NotChecked = append(report.NotChecked, ref)
+		case t.source == sourceParameterStore:
+			paramNames = append(paramNames, ref.ValueFrom)
 		case lookups[t.secretID] == nil:
 			lookups[t.secretID] = &lookup{}
 		}
@@ -87,8 +96,23 @@ func Verify(ctx context.Context, api DescribeAPI, refs []Reference) (*Report, er
 	if err := describeAll(ctx, api, lookups); err != nil {
 		return nil, err
 	}
+	missing := map[string]string{}
+	if len(paramNames) > 0 {
+		var err error
+		if missing, err = findParameters(ctx, params, paramNames); err != nil {
+			return nil, err
+		}
+	}
 	for i, ref := range refs {
 		t := targets[i]
+		if t.source == sourceParameterStore && params != nil {
+			if reason, bad := missing[ref.ValueFrom]; bad {
+				problems = append(problems, Problem{Ref: ref, Index: i, Reason: reason})
+			} else {
+				report.Parameters = append(report.Parameters, ref)
+			}
+			continue
+		}
 		if t.source != sourceSecretsManager {
 			continue
 		}
@@ -193,6 +217,6 @@ func (e *Error) Error() string {
 	for _, p := range e.Problems {
 		fmt.Fprintf(&b, "\n  - %s (%s): %s", p.Ref.label(p.Index), p.Ref.ValueFrom, p.Reason)
 	}
-	b.WriteString("\ncreate the missing secrets (aws secretsmanager create-secret --name <name> ...) or fix secrets[].valueFrom in the task definition, then deploy again")
+	b.WriteString("\ncreate the missing secrets (aws secretsmanager create-secret --name <name> ..., aws ssm put-parameter --name <name> ...) or fix their valueFrom, then deploy again")
 	return b.String()
 }

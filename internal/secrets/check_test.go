@@ -2,11 +2,13 @@ package secrets_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/secrets"
 	"github.com/stretchr/testify/assert"
@@ -38,7 +40,7 @@ func TestVerify_PassesWhenEverySecretExistsAndListsParametersAsNotChecked(t *tes
 		{Container: "app", Name: "TOKEN", ValueFrom: "/prod/token"},
 		{Container: "worker", Name: "OTHER", ValueFrom: "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/other"},
 	}
-	report, err := secrets.Verify(t.Context(), client, refs)
+	report, err := secrets.Verify(t.Context(), client, nil, refs)
 	require.NoError(t, err)
 	assert.Equal(t, refs[:4], report.Checked)
 	assert.Equal(t, refs[4:], report.NotChecked)
@@ -58,7 +60,7 @@ func TestVerify_NamesEveryMissingSecretWithItsContainerAndField(t *testing.T) {
 		{Container: "worker", Name: "DB_URL", ValueFrom: wrongSuffix},
 		{Container: "worker", Name: "OLD", ValueFrom: dbARN + "::AWSPREVIOUS:"},
 	}
-	report, err := secrets.Verify(t.Context(), client, refs)
+	report, err := secrets.Verify(t.Context(), client, nil, refs)
 	require.Error(t, err)
 	var serr *secrets.Error
 	require.ErrorAs(t, err, &serr)
@@ -102,4 +104,37 @@ func TestCheck_RejectsValueFromsThatAreNotSecretsOrParameters(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+func TestVerify_WithParameterStoreNamesEveryMissingParameterAndNeverDecrypts(t *testing.T) {
+	sim, client, dbARN, _ := newSim(t)
+	sim.Parameters.Put("/prod/token", "tok-value", true)
+	params := ssm.New(ssm.Options{
+		Region: sim.Options().Region, BaseEndpoint: client.Options().BaseEndpoint,
+		Credentials: credentials.NewStaticCredentialsProvider(sim.Options().AccessKeyID, sim.Options().SecretAccessKey, ""),
+	})
+	refs := []secrets.Reference{
+		{Container: "app", Name: "DB_URL", ValueFrom: dbARN},
+		{Container: "app", Name: "TOKEN", ValueFrom: "/prod/token"},
+		{Container: "app", Name: "TOKEN_BY_ARN", ValueFrom: "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/token"},
+		{Container: "worker", Name: "GONE", ValueFrom: "/prod/gone"},
+	}
+	for i := range 11 { // more than one GetParameters call takes
+		refs = append(refs, secrets.Reference{Container: "worker", Name: fmt.Sprintf("T%d", i), ValueFrom: "/prod/token"})
+	}
+	report, err := secrets.Verify(t.Context(), client, params, refs)
+	var e *secrets.Error
+	require.ErrorAs(t, err, &e)
+	require.Len(t, e.Problems, 1)
+	assert.Equal(t, "GONE", e.Problems[0].Ref.Name)
+	assert.Contains(t, err.Error(), `container "worker" secret GONE (/prod/gone): Parameter Store has no such parameter`)
+	assert.Len(t, report.Parameters, 13)
+	assert.Empty(t, report.NotChecked)
+	assert.NotContains(t, err.Error(), "tok-value")
+	for _, r := range sim.Requests() {
+		if r.Operation == "GetParameters" {
+			assert.NotContains(t, string(r.Body), `"WithDecryption":true`, "values are never decrypted")
+		}
+	}
+	assert.Equal(t, 2, sim.Count("ssm", "GetParameters"), "ten names a call")
 }

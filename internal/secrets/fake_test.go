@@ -52,7 +52,7 @@ func TestVerify_ExplainsFailuresOtherThanMissing(t *testing.T) {
 			if tt.name == "unknown version id" {
 				valueFrom += "::AWSCURRENT:v9"
 			}
-			_, err := secrets.Verify(context.Background(), tt.api, []secrets.Reference{{Container: "app", Name: "A", ValueFrom: valueFrom}})
+			_, err := secrets.Verify(context.Background(), tt.api, nil, []secrets.Reference{{Container: "app", Name: "A", ValueFrom: valueFrom}})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), `container "app" secret A`)
 			assert.Contains(t, err.Error(), tt.want)
@@ -66,15 +66,15 @@ func TestVerify_StopsWhenTheContextIsCancelled(t *testing.T) {
 	api := fakeDescribe(func(string) (*secretsmanager.DescribeSecretOutput, error) {
 		return &secretsmanager.DescribeSecretOutput{}, nil
 	})
-	_, err := secrets.Verify(ctx, api, []secrets.Reference{{ValueFrom: arnA}})
+	_, err := secrets.Verify(ctx, api, nil, []secrets.Reference{{ValueFrom: arnA}})
 	require.ErrorIs(t, err, context.Canceled)
 }
 
 func TestVerify_NeedsAClientOnlyForSecretsManagerReferences(t *testing.T) {
-	report, err := secrets.Verify(context.Background(), nil, []secrets.Reference{{ValueFrom: "/prod/param"}})
+	report, err := secrets.Verify(context.Background(), nil, nil, []secrets.Reference{{ValueFrom: "/prod/param"}})
 	require.NoError(t, err)
 	assert.Len(t, report.NotChecked, 1)
 
-	_, err = secrets.Verify(context.Background(), nil, []secrets.Reference{{ValueFrom: arnA}})
+	_, err = secrets.Verify(context.Background(), nil, nil, []secrets.Reference{{ValueFrom: arnA}})
 	assert.ErrorContains(t, err, "no Secrets Manager client given")
 }
