@@ -91,6 +91,7 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 		d.rec.Backend.AfterRevision = d.before
 		return release.OutcomeNoChange, nil
 	}
+	d.printDiff()
 	if err := step(d.o.Out, d.rec, "check", func() (string, error) { return d.preflight(ctx) }); err != nil {
 		return release.OutcomeFailed, err
 	}

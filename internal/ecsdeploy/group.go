@@ -170,6 +170,9 @@ func (g *group) prepare(ctx context.Context) ([]string, error) {
 	if !changed && !g.ds[0].o.Force {
 		return g.all(release.OutcomeNoChange), nil
 	}
+	for _, d := range g.ds {
+		d.printDiff()
+	}
 	return g.every(release.OutcomeFailed, func(d *deploy) error {
 		return step(d.o.Out, d.rec, "check", func() (string, error) { return d.preflight(ctx) })
 	})

@@ -172,7 +172,7 @@ func (p *DeployPlan) String() string {
 	var b strings.Builder
 	if p.NoChange {
 		for _, s := range p.Services {
-			fmt.Fprintf(&b, "service %s/%s already runs %s (%s): nothing to do unless the deploy is forced\n", p.Cluster, s.Service, p.Image, s.Live)
+			fmt.Fprintf(&b, "service %s/%s already runs %s (%s) with this definition: nothing to do unless the deploy is forced\n", p.Cluster, s.Service, p.Image, s.Live)
 		}
 		return b.String()
 	}

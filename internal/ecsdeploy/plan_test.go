@@ -143,7 +143,7 @@ func TestPlan_SameImageIsNothingToDo(t *testing.T) {
 	p, err := ecsdeploy.Plan(t.Context(), e.clients, e.opts(imgV1))
 	require.NoError(t, err)
 	assert.True(t, p.NoChange)
-	assert.Contains(t, p.String(), "service main/api already runs "+imgV1+" (api:1): nothing to do")
+	assert.Contains(t, p.String(), "service main/api already runs "+imgV1+" (api:1) with this definition: nothing to do")
 
 	o := e.opts(imgV1)
 	o.Force = true

@@ -60,6 +60,24 @@ func (d *deploy) liveInput() *ecs.RegisterTaskDefinitionInput {
 	return registerInput(d.live.TaskDef, d.live.Tags, "", "")
 }
 
+// printDiff shows, before any change, the new revision against the live
+// one field by field, and keeps the lines in the release record.
+func (d *deploy) printDiff() {
+	changes := diffTaskDef(d.liveInput(), d.next, d.o.Redact)
+	d.rec.Backend.Changes = nil
+	for _, c := range changes {
+		d.rec.Backend.Changes = append(d.rec.Backend.Changes, fmt.Sprintf("%s: %s -> %s", c.Field, orNone(c.Before), orNone(c.After)))
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(d.o.Out, "==> diff      the new revision is identical to %s (forced redeploy)\n", revName(d.before))
+		return
+	}
+	fmt.Fprintf(d.o.Out, "==> diff      the new revision against %s:\n", revName(d.before))
+	for _, l := range d.rec.Backend.Changes {
+		fmt.Fprintf(d.o.Out, "      %s\n", l)
+	}
+}
+
 // changes says whether the deploy would change anything: the image, or
 // any field of the definition. A release of the same image and the same
 // definition is a no-op.

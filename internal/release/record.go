@@ -142,13 +142,17 @@ type LambdaRecord struct {
 
 // BackendRecord is what a backend (ECS) release changed.
 type BackendRecord struct {
-	Cluster        string           `json:"cluster"`
-	Service        string           `json:"service"`
-	Container      string           `json:"container"`
-	BeforeRevision string           `json:"beforeRevision"` // task definition ARN live before the release
-	AfterRevision  string           `json:"afterRevision,omitempty"`
-	Image          string           `json:"image"`
-	Migration      *MigrationRecord `json:"migration,omitempty"`
+	Cluster        string `json:"cluster"`
+	Service        string `json:"service"`
+	Container      string `json:"container"`
+	BeforeRevision string `json:"beforeRevision"` // task definition ARN live before the release
+	AfterRevision  string `json:"afterRevision,omitempty"`
+	Image          string `json:"image"`
+	// Changes are the fields of the new revision that differ from the one
+	// before it, "field: before -> after", credentials redacted and secret
+	// values never read (a secret shows its valueFrom).
+	Changes   []string         `json:"changes,omitempty"`
+	Migration *MigrationRecord `json:"migration,omitempty"`
 	// Snapshot is the RDS snapshot taken before the migration, if any.
 	Snapshot *SnapshotRecord `json:"snapshot,omitempty"`
 }
