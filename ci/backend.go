@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 	"github.com/futuraplataforma/esteira/ci/internal/hints"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
@@ -289,10 +290,11 @@ func backendHint(err error) error { return hints.Flags(err, hints.Backend) }
 
 func ecsClients(s *awsSession) ecsdeploy.Clients {
 	return ecsdeploy.Clients{
-		ECS:     ecs.NewFromConfig(s.cfg),
-		Logs:    cloudwatchlogs.NewFromConfig(s.cfg),
-		Secrets: secretsmanager.NewFromConfig(s.cfg),
-		RDS:     rds.NewFromConfig(s.cfg),
+		ECS:        ecs.NewFromConfig(s.cfg),
+		Logs:       cloudwatchlogs.NewFromConfig(s.cfg),
+		Secrets:    secretsmanager.NewFromConfig(s.cfg),
+		Parameters: ssm.NewFromConfig(s.cfg),
+		RDS:        rds.NewFromConfig(s.cfg),
 	}
 }
 

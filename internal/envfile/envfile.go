@@ -59,6 +59,20 @@ type Backend struct {
 	SnapshotDB   string
 	SnapshotKeep int
 	BackendSettings
+	// TaskDefinition is what every service's release changes in its task
+	// definition beside the image; Overrides, by service, are merged over it.
+	TaskDefinition TaskDefinition
+	Overrides      map[string]*TaskDefinition
+}
+
+// Definition is service's task definition change: the backend's, with the
+// service's override merged over it; nil when there is none.
+func (b *Backend) Definition(service string) *TaskDefinition {
+	t := b.TaskDefinition.Override(b.Overrides[service])
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }
 
 // Frontend is the static site.
@@ -157,6 +171,14 @@ func Parse(file string, data []byte, name string) (*Environment, error) {
 type parser struct {
 	file string
 	errs []error
+	// overrides are the backend's per-service overrides met, checked once
+	// its services are known.
+	overridesMet []override
+}
+
+type override struct {
+	service, key string
+	n            *yaml.Node
 }
 
 func (p *parser) fail(n *yaml.Node, key, format string, args ...any) {
@@ -315,11 +337,13 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 		},
 		"backend": func(n *yaml.Node, key string) {
 			b := &Backend{}
-			p.mapping(n, key+".", merge(map[string]func(*yaml.Node, string){
+			p.mapping(n, key+".", merge(merge(map[string]func(*yaml.Node, string){
 				"source": p.folder(&b.Source), "dockerfile": p.inside(&b.Dockerfile, "a file inside the backend's source folder"), "cluster": p.str(&b.Cluster),
 				"services": p.list(&b.Services), "container": p.str(&b.Container), "migrate": p.list(&b.Migrate),
-				"snapshotDb": p.str(&b.SnapshotDB), "snapshotKeep": p.count(&b.SnapshotKeep),
-			}, p.backendSettings(&b.BackendSettings)), "cluster", "services")
+				"snapshotDb": p.str(&b.SnapshotDB), "snapshotKeep": p.count(&b.SnapshotKeep), "overrides": p.overrides(b),
+			}, p.backendSettings(&b.BackendSettings)), p.taskDefinition(&b.TaskDefinition)), "cluster", "services")
+			p.checkTaskDefinition(n, key, &b.TaskDefinition)
+			p.checkOverrides(b)
 			if b.SnapshotDB != "" && len(b.Migrate) == 0 {
 				p.fail(n, key+".snapshotDb", "is taken before the migration, and there is none: add %s.migrate, or leave the snapshot out", key)
 			}

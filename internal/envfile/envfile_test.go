@@ -39,6 +39,14 @@ const full = `environments:
       lockStaleAfter: 2h
       failureThreshold: 4
       redact: [--dsn]
+      environment: {LOG_LEVEL: info, OLD_FLAG: null}
+      secrets: {DB_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:staging/db-AbCdEf", API_TOKEN: /staging/api/token}
+      cpu: 512
+      memory: "1 GB"
+      containers:
+        log-router: {image: release, environment: {FLUSH: "5"}}
+      overrides:
+        worker: {environment: {QUEUE: default}, memory: 2048}
     frontend:
       source: examples/frontend
       buildDir: dist
@@ -71,7 +79,14 @@ func TestParse_ReadsAnEnvironment(t *testing.T) {
 		Gate: &Gate{Image: "debian:bookworm", Command: []string{"sh", "-c", `test -n "$ESTEIRA_URL"`}},
 		Backend: &Backend{Source: "examples/backend", Dockerfile: "Dockerfile", Cluster: "staging", Services: []string{"api", "worker"},
 			Container: "app", Migrate: []string{"migrate"}, SnapshotDB: "orders", SnapshotKeep: 5,
-			BackendSettings: BackendSettings{Timeout: "20m", PollInterval: "10s", LockStaleAfter: "2h", FailureThreshold: 4, Redact: []string{"--dsn"}}},
+			BackendSettings: BackendSettings{Timeout: "20m", PollInterval: "10s", LockStaleAfter: "2h", FailureThreshold: 4, Redact: []string{"--dsn"}},
+			TaskDefinition: TaskDefinition{
+				Environment: map[string]*string{"LOG_LEVEL": ptr("info"), "OLD_FLAG": nil},
+				Secrets:     map[string]*string{"DB_URL": ptr("arn:aws:secretsmanager:eu-west-1:123456789012:secret:staging/db-AbCdEf"), "API_TOKEN": ptr("/staging/api/token")},
+				CPU:         "512", Memory: "1 GB",
+				Containers: map[string]*Container{"log-router": {Image: ReleaseImage, Environment: map[string]*string{"FLUSH": ptr("5")}}},
+			},
+			Overrides: map[string]*TaskDefinition{"worker": {Environment: map[string]*string{"QUEUE": ptr("default")}, Memory: "2048"}}},
 		Frontend: &Frontend{Source: "examples/frontend", BuildDir: "dist", Bucket: "acme-www-staging", Prefix: "site",
 			BackupBucket: "acme-www-backups", DistributionID: "E2ABCDEF123456", Keep: 20,
 			FrontendSettings: FrontendSettings{Atomic: true, KeyValueStore: "arn:aws:cloudfront::123456789012:key-value-store/abc", PointerKey: "www",
@@ -103,7 +118,7 @@ func TestParse_NamesFileLineAndKeyOfEveryMistake(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		`esteira.yaml:5: environments.staging.backend.source: "../elsewhere" must be a folder inside the project`,
-		"esteira.yaml:7: environments.staging.backend.servces: unknown key: use one of cluster, container, dockerfile, failureThreshold, lockStaleAfter, migrate, pollInterval, redact, services, snapshotDb, snapshotKeep, source, timeout",
+		"esteira.yaml:7: environments.staging.backend.servces: unknown key: use one of cluster, container, containers, cpu, dockerfile, environment, failureThreshold, lockStaleAfter, memory, migrate, overrides, pollInterval, redact, secrets, services, snapshotDb, snapshotKeep, source, taskDefinition, timeout",
 		"esteira.yaml:5: environments.staging.backend.services: is required",
 		"esteira.yaml:10: environments.staging.frontend.bucket: must be a non-empty string",
 		"esteira.yaml:9: environments.staging.frontend.backupBucket: is required",
@@ -168,7 +183,12 @@ func TestSchema_KnowsTheKeysTheParserKnows(t *testing.T) {
 			props = append(props, k)
 		}
 		slices.Sort(props)
-		assert.Equal(t, keysUnder(section), props, section)
+		keys := keysUnder(section)
+		if section == "backend" { // a whole-definition file excludes the other keys: TestParse_ReadsATaskDefinitionFile has it
+			keys = append(keys, "taskDefinition")
+			slices.Sort(keys)
+		}
+		assert.Equal(t, keys, props, section)
 	}
 	assert.ElementsMatch(t, []string{"cluster", "services"}, schema.Defs["backend"].Required)
 	assert.ElementsMatch(t, []string{"source", "bucket"}, schema.Defs["frontend"].Required, "backupBucket is required unless atomic")
@@ -301,4 +321,50 @@ func TestParse_AcceptsQuotedScalarsAndPathsThatStayInside(t *testing.T) {
 	assert.Equal(t, "1", env.Region)
 	assert.Equal(t, &Frontend{Source: "site", BuildDir: "dist", Bucket: "true", BackupBucket: "k"}, env.Frontend)
 	assert.Equal(t, map[string]string{"PORT": "8080"}, env.Functions[0].Env)
+}
+
+func ptr(s string) *string { return &s }
+
+func TestBackend_DefinitionMergesAServicesOverrideOverTheBackends(t *testing.T) {
+	env, err := Parse("esteira.yaml", []byte(full), "staging")
+	require.NoError(t, err)
+	api, worker := env.Backend.Definition("api"), env.Backend.Definition("worker")
+	assert.Equal(t, "1 GB", api.Memory)
+	assert.Equal(t, "2048", worker.Memory, "the service's own value wins")
+	assert.Equal(t, map[string]*string{"LOG_LEVEL": ptr("info"), "OLD_FLAG": nil, "QUEUE": ptr("default")}, worker.Environment, "merged by name")
+	assert.Equal(t, api.Secrets, worker.Secrets)
+	assert.Contains(t, worker.Containers, "log-router")
+	plain, err := Parse("esteira.yaml", []byte("environments:\n  s:\n    backend: {cluster: c, services: [a]}\n"), "s")
+	require.NoError(t, err)
+	assert.Nil(t, plain.Backend.Definition("a"), "no change: a copy of the live revision with the image changed")
+}
+
+func TestParse_ReadsATaskDefinitionFile(t *testing.T) {
+	doc := "environments:\n  s:\n    backend:\n      cluster: c\n      services: [api, worker]\n      taskDefinition: deploy/api.json\n" +
+		"      overrides:\n        worker: {taskDefinition: deploy/worker.json}\n"
+	env, err := Parse("esteira.yaml", []byte(doc), "s")
+	require.NoError(t, err)
+	assert.Equal(t, "deploy/api.json", env.Backend.Definition("api").File)
+	assert.Equal(t, &TaskDefinition{File: "deploy/worker.json"}, env.Backend.Definition("worker"), "a service's own file is its whole definition")
+}
+
+func TestParse_NamesTaskDefinitionMistakesWithLineAndKey(t *testing.T) {
+	for _, c := range []struct{ backend, want string }{
+		{"environment: {PORT: 8080}", `esteira.yaml:4: environments.s.backend.environment.PORT: must be a string, and 8080 is a number in YAML: quote it ("8080")`},
+		{"environment: {1BAD: x}", `environments.s.backend.environment.1BAD: "1BAD" is not an environment variable name`},
+		{"secrets: {DB_URL: postgres://u:p@db/app}", `environments.s.backend.secrets.DB_URL: "postgres://u:p@db/app" is neither a Secrets Manager secret ARN`},
+		{"secrets: {K: arn:aws:s3:::bucket}", "is neither a Secrets Manager secret ARN"},
+		{"containers: {log-router: {image: fluent/fluent-bit:3}}", `environments.s.backend.containers.log-router.image: "fluent/fluent-bit:3": give "release"`},
+		{"containers: {log-router: {imag: release}}", "environments.s.backend.containers.log-router.imag: unknown key"},
+		{"cpu: [1]", "environments.s.backend.cpu: must be a number like 512"},
+		{"taskDefinition: ../outside.json", "must be a JSON file inside the project"},
+		{"taskDefinition: td.json\n      environment: {A: b}", "environments.s.backend.taskDefinition: is the whole task definition: put environment"},
+		{"overrides: {web: {cpu: 256}}", `esteira.yaml:4: environments.s.backend.overrides.web: web is not one of the backend's services (api)`},
+	} {
+		doc := "environments:\n  s:\n    backend:\n      " + c.backend + "\n      cluster: c\n      services: [api]\n"
+		_, err := Parse("esteira.yaml", []byte(doc), "s")
+		if assert.Error(t, err, c.backend) {
+			assert.Contains(t, err.Error(), c.want, c.backend)
+		}
+	}
 }
