@@ -47,6 +47,8 @@ type Backend struct {
 	SnapshotDB string
 	// +private
 	SnapshotKeep int
+	// +private
+	Definitions string // JSON of the task definition changes by service (see with-definition)
 }
 
 // One or several ECS services of a cluster: deploy, plan, migrate, rollback, status.
@@ -257,7 +259,11 @@ func (b *Backend) options(s *awsSession, image string, out io.Writer) (ecsdeploy
 	if err != nil {
 		return ecsdeploy.DeployOptions{}, err
 	}
-	return ecsdeploy.DeployOptions{
+	defs, err := b.definitions()
+	if err != nil {
+		return ecsdeploy.DeployOptions{}, err
+	}
+	return ecsdeploy.DeployOptions{Definitions: defs,
 		Cluster: b.Cluster, Service: b.Services[0], Container: b.Container, Image: image,
 		MigrateCommand: b.MigrateCommand, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: b.SnapshotKeep,
 		Timeout: d["--timeout"], PollInterval: d["--poll-interval"], FailureThreshold: b.FailureThreshold,

@@ -134,6 +134,7 @@ func (r Backend) MarshalJSON() ([]byte, error) {
 		Redact           []string
 		SnapshotDB       string
 		SnapshotKeep     int
+		Definitions      string
 	}
 	concrete.M = r.M
 	concrete.Cluster = r.Cluster
@@ -148,6 +149,7 @@ func (r Backend) MarshalJSON() ([]byte, error) {
 	concrete.Redact = r.Redact
 	concrete.SnapshotDB = r.SnapshotDB
 	concrete.SnapshotKeep = r.SnapshotKeep
+	concrete.Definitions = r.Definitions
 	return json.Marshal(&concrete)
 }
 
@@ -166,6 +168,7 @@ func (r *Backend) UnmarshalJSON(bs []byte) error {
 		Redact           []string
 		SnapshotDB       string
 		SnapshotKeep     int
+		Definitions      string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -184,6 +187,7 @@ func (r *Backend) UnmarshalJSON(bs []byte) error {
 	r.Redact = concrete.Redact
 	r.SnapshotDB = concrete.SnapshotDB
 	r.SnapshotKeep = concrete.SnapshotKeep
+	r.Definitions = concrete.Definitions
 	return nil
 }
 
@@ -592,6 +596,62 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return (*Backend).Status(&parent, ctx)
+		case "WithDefinition":
+			var parent Backend
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var env []string
+			if inputArgs["env"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["env"]), &env)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg env", err))
+				}
+			}
+			var secret []string
+			if inputArgs["secret"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["secret"]), &secret)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg secret", err))
+				}
+			}
+			var unset []string
+			if inputArgs["unset"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["unset"]), &unset)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg unset", err))
+				}
+			}
+			var sidecar []string
+			if inputArgs["sidecar"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sidecar"]), &sidecar)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sidecar", err))
+				}
+			}
+			var cpu string
+			if inputArgs["cpu"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cpu"]), &cpu)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cpu", err))
+				}
+			}
+			var memory string
+			if inputArgs["memory"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["memory"]), &memory)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg memory", err))
+				}
+			}
+			var file *dagger.File
+			if inputArgs["file"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["file"]), &file)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg file", err))
+				}
+			}
+			return (*Backend).WithDefinition(&parent, ctx, env, secret, unset, sidecar, cpu, memory, file)
 		case "WithMigration":
 			var parent Backend
 			err = json.Unmarshal(parentJSON, &parent)

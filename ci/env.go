@@ -104,15 +104,20 @@ func (e *Environment) Backend(ctx context.Context) (*Backend, error) {
 	if env.Backend == nil {
 		return nil, fmt.Errorf("environment %s has no backend in %s", e.Name, e.File)
 	}
-	return e.backend(env, in), nil
+	return e.backend(ctx, env, in)
 }
 
-func (e *Environment) backend(env *envfile.Environment, in *Esteira) *Backend {
+func (e *Environment) backend(ctx context.Context, env *envfile.Environment, in *Esteira) (*Backend, error) {
 	b := env.Backend
 	timeout, poll := e.timing(b.Timeout, b.PollInterval, "15m")
-	return &Backend{M: in, Cluster: b.Cluster, Services: b.Services, Container: b.Container, Timeout: timeout, PollInterval: poll,
+	out := &Backend{M: in, Cluster: b.Cluster, Services: b.Services, Container: b.Container, Timeout: timeout, PollInterval: poll,
 		FailureThreshold: orDefaultInt(b.FailureThreshold, 3), BreakLock: e.BreakLock, LockStaleAfter: orDefault(b.LockStaleAfter, "1h"),
 		MigrateCommand: b.Migrate, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: orDefaultInt(b.SnapshotKeep, 10)}
+	defs, err := fileDefinitions(ctx, e.Project, b)
+	if err != nil || len(defs) == 0 {
+		return out, err
+	}
+	return out.withDefinitions(defs)
 }
 
 // The environment's static site, with every setting of the file (atomic, cache rules, limits included).

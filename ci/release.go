@@ -129,7 +129,10 @@ func (t *target) plan() (envrelease.Plan, envrelease.Clients) {
 // backendPart checks the services and builds, tests and pushes the image
 // (a dry run builds nothing).
 func (t *target) backendPart(ctx context.Context, c envrelease.Clients, image, tag string, skipTests bool) (*envrelease.BackendPart, error) {
-	b := t.env.backend(t.e, t.in)
+	b, err := t.env.backend(ctx, t.e, t.in)
+	if err != nil {
+		return nil, err
+	}
 	o, err := b.options(t.s, image, progress())
 	if err != nil {
 		return nil, err

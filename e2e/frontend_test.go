@@ -185,6 +185,8 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	require.NotNil(t, res.Backend[0].Backend.Snapshot, "the file's snapshotDb was snapshotted before the one migration")
 	assert.Equal(t, sandbox.DB, res.Backend[0].Backend.Snapshot.DB)
 	shipped := res.Backend[0].Backend.Image
+	assert.Equal(t, "sandbox", envOf(liveContainer(t, sandbox.Container))["APP_ENV"], "the file's environment is in the release")
+	assert.Contains(t, res.Backend[0].Backend.Changes, "container app: secret DB_URL: (none) -> "+sandbox.SecretARN)
 	assert.NotEqual(t, api, liveRevision(t))
 	assert.NotEqual(t, worker, liveRevisionOf(t, sandbox.Worker))
 	require.NotNil(t, res.Frontend)
@@ -265,6 +267,8 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 		td, err := ecsClient().DescribeTaskDefinition(t.Context(), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(rev)})
 		require.NoError(t, err)
 		assert.Equal(t, shipped, aws.ToString(td.TaskDefinition.ContainerDefinitions[0].Image), "production's %s runs the image that passed the gate", svc)
+		assert.Equal(t, "production", envOf(td.TaskDefinition.ContainerDefinitions[0])["APP_ENV"], "with production's own environment from the file")
+		assert.NotContains(t, secretsOf(td.TaskDefinition.ContainerDefinitions[0]), "DB_URL", "not the sandbox's secrets")
 	}
 	assert.Empty(t, site.Diff(snapshot(t, "production")), "production's site is the sandbox's, byte for byte")
 	fails(t, env("production", "promote", "--to", "sandbox"), "ran no quality gate")

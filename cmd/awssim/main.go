@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	repositories := fs.String("repositories", "", "Comma-separated ECR repositories to create at start, e.g. backend,frontend.")
 	functions := fs.String("functions", "", "Comma-separated Lambda functions to create at start, as name:Zip or name:Image, each with version 1 and alias live.")
 	alarms := fs.String("alarms", "", "Comma-separated CloudWatch alarms to create at start, in state OK.")
+	secretNames := fs.String("secrets", "", "Comma-separated Secrets Manager secrets to create at start (each with a made-up value).")
+	parameters := fs.String("parameters", "", "Comma-separated SSM SecureString parameters to create at start (each with a made-up value).")
 	dbInstances := fs.String("db-instances", "", "Comma-separated RDS DB instances to create at start, as name:engine, e.g. app-db:postgres.")
 	keyValueStores := fs.String("key-value-stores", "", "Comma-separated CloudFront KeyValueStores to create at start, empty; their ARNs are printed.")
 	if err := fs.Parse(args); err != nil {
@@ -118,6 +120,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	for _, name := range strings.Split(*alarms, ",") {
 		if name = strings.TrimSpace(name); name != "" {
 			sim.Alarms.Set(name, "OK", "")
+		}
+	}
+	for _, name := range strings.Split(*secretNames, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			sim.Secrets.Put(name, "awssim-value-of-"+name)
+		}
+	}
+	for _, name := range strings.Split(*parameters, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			sim.Parameters.Put(name, "awssim-value-of-"+name, true)
 		}
 	}
 	for _, name := range strings.Split(*repositories, ",") {

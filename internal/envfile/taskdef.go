@@ -1,6 +1,7 @@
 package envfile
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -151,18 +152,27 @@ func (p *parser) variables(dst *map[string]*string) func(*yaml.Node, string) {
 // secrets are NAME: valueFrom pairs; null removes the name.
 func (p *parser) secrets(dst *map[string]*string) func(*yaml.Node, string) {
 	return p.pairs(dst, func(n *yaml.Node, key string) bool {
-		v := n.Value
-		switch {
-		case p.notString(n, key):
+		if p.notString(n, key) {
 			return false
-		case strings.HasPrefix(v, "arn:aws:secretsmanager:") && strings.Contains(v, ":secret:"),
-			strings.HasPrefix(v, "arn:aws:ssm:") && strings.Contains(v, ":parameter/"),
-			!strings.HasPrefix(v, "arn:") && parameterPath.MatchString(v) && !strings.Contains(v, "//"):
-			return true
 		}
-		p.fail(n, key, "%q is neither a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME) nor an SSM parameter (/path/name or its ARN): give where the value is, never the value", v)
-		return false
+		if why := CheckSecretRef(n.Value); why != "" {
+			p.fail(n, key, "%s", why)
+			return false
+		}
+		return true
 	})
+}
+
+// CheckSecretRef says why v cannot be a secret's valueFrom, or "" when it
+// can: a Secrets Manager secret ARN, or an SSM parameter's name or ARN.
+func CheckSecretRef(v string) string {
+	switch {
+	case strings.HasPrefix(v, "arn:aws:secretsmanager:") && strings.Contains(v, ":secret:"),
+		strings.HasPrefix(v, "arn:aws:ssm:") && strings.Contains(v, ":parameter/"),
+		!strings.HasPrefix(v, "arn:") && parameterPath.MatchString(v) && !strings.Contains(v, "//"):
+		return ""
+	}
+	return fmt.Sprintf("%q is neither a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME) nor an SSM parameter (/path/name or its ARN): give where the value is, never the value", v)
 }
 
 func (p *parser) pairs(dst *map[string]*string, ok func(*yaml.Node, string) bool) func(*yaml.Node, string) {

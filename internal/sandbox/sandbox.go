@@ -59,6 +59,15 @@ const (
 	// pointer of atomic sites (KeyValueStoreARN).
 	KeyValueStore = "sandbox-site"
 
+	// Secret and Parameter exist in the sandbox, for a release that adds
+	// a secret to its task definition; SecretARN is the secret's partial
+	// ARN (without the random suffix), as a task definition may name it.
+	Secret    = "sandbox/db-url"
+	SecretARN = "arn:aws:secretsmanager:" + Region + ":" + AccountID + ":secret:" + Secret
+	Parameter = "sandbox-api-token"
+	// Sidecar is a non-essential second container of the backend service.
+	Sidecar = "log-router"
+
 	SiteBucket    = "sandbox-www"
 	BackupBucket  = "sandbox-www-backups"
 	ReleaseBucket = "sandbox-releases"
@@ -99,9 +108,9 @@ exec awssim -addr 0.0.0.0:%[4]d -region %[3]s -account %[5]s -access-key %[1]s -
   -s3-upstream http://127.0.0.1:7070 -buckets %[6]s \
   -registry-upstream http://127.0.0.1:5000 -registry %[7]s -registry-password %[8]s \
   -repositories %[9]s -db-instances %[11]s:postgres,%[12]s:postgres \
-  -functions %[13]s:Zip -alarms %[14]s -key-value-stores %[15]s
+  -functions %[13]s:Zip -alarms %[14]s -key-value-stores %[15]s -secrets %[16]s -parameters %[17]s
 `, AccessKeyID, SecretAccessKey, Region, Port, AccountID, strings.Join(Buckets, ","), Registry, registryPassword, Repository, root, DB, ProdDB,
-		Function, FunctionAlarm, KeyValueStore)
+		Function, FunctionAlarm, KeyValueStore, Secret, Parameter)
 }
 
 // FilesIn are the files ScriptIn(root) reads, by absolute path under root.
@@ -150,11 +159,15 @@ func Seed() (string, error) {
 		} else {
 			c["portMappings"] = []map[string]any{{"containerPort": 8080, "protocol": "tcp"}}
 		}
+		containers := []any{c}
+		if family == Service { // a sidecar, for a release that gives it the release's image
+			containers = append(containers, map[string]any{"name": Sidecar, "image": Registry + "/" + Repository + ":seed", "essential": false})
+		}
 		return map[string]any{
 			"family": family, "networkMode": "awsvpc", "requiresCompatibilities": []string{"FARGATE"},
 			"cpu": "256", "memory": "512",
 			"executionRoleArn":     "arn:aws:iam::" + AccountID + ":role/" + family + "-execution",
-			"containerDefinitions": []any{c},
+			"containerDefinitions": containers,
 		}
 	}
 	service := func(cluster, name string) map[string]any {

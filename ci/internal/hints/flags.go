@@ -39,7 +39,7 @@ var (
 	// Backend maps ecsdeploy's settings to the backend's flags.
 	Backend = map[string]string{
 		"Cluster": "backend --cluster", "Service": "backend --service", "Container": "backend --container",
-		"Image": "deploy --image", "ToRevision": "rollback --to-revision",
+		"Image": "deploy --image", "ToRevision": "rollback --to-revision", "Definition": "with-definition --env/--secret/--sidecar/--file (or the backend's task definition in esteira.yaml)",
 	}
 	// Function maps lambdadeploy's settings to the lambda object's flags.
 	Function = map[string]string{
