@@ -71,6 +71,7 @@ test-examples:
 	cd examples/pipeline && $(GO) build ./... && $(GO) vet ./...
 	cd examples/frontend && npm ci --no-audit --no-fund && npm run build && npm test
 	cd examples/cloudfront && node --test esteira-router.test.mjs
+	cd examples/node-backend && node --test
 
 # check-generated regenerates the Dagger code into a scratch copy of the
 # module and fails if it differs from what is committed.

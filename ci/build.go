@@ -42,28 +42,6 @@ func build(source *dagger.Directory, dockerfile, target string, args []dagger.Bu
 	return source.DockerBuild(dagger.DirectoryDockerBuildOpts{Dockerfile: dockerfile, Target: target, BuildArgs: args})
 }
 
-// Run the application's Go tests in a golang container.
-//
-// The module and build caches are kept between runs. It returns the test
-// output and fails when a test fails.
-func (m *Esteira) Test(
-	ctx context.Context,
-	// The application's source folder (the one with go.mod).
-	// +ignore=["**/node_modules", ".git"]
-	source *dagger.Directory,
-	// Go version: the golang image tag to test with.
-	// +optional
-	// +default="1.26"
-	goVersion string,
-	// Packages to test, as go test takes them.
-	// +optional
-	// +default=["./..."]
-	packages []string,
-) (string, error) {
-	args := append([]string{"go", "test", "-count=1"}, packages...)
-	return m.goContainer(goVersion, source).WithExec(args).Stdout(ctx)
-}
-
 func (m *Esteira) goContainer(goVersion string, source *dagger.Directory) *dagger.Container {
 	return dag.Container().
 		From("golang:"+goVersion).

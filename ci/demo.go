@@ -152,7 +152,7 @@ func (d *demo) deployBackend(ctx context.Context, source *dagger.Directory, imag
 	if source == nil {
 		return b.Deploy(ctx, image, nil, "", "", false, true, false)
 	}
-	if _, err := d.m.Test(ctx, source, "1.26", []string{"./..."}); err != nil {
+	if _, err := d.m.Test(ctx, source, "", "", "", "1.26", []string{"./..."}, "Dockerfile"); err != nil {
 		return "", err
 	}
 	container, err := d.m.Build(source, "Dockerfile", "", nil)

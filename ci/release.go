@@ -164,11 +164,11 @@ func buildTestPublish(ctx context.Context, s *awsSession, source *dagger.Directo
 	rec := &release.Record{}
 	if !skipTests {
 		started := time.Now()
-		_, err := (&Esteira{}).Test(ctx, source, "1.26", []string{"./..."})
+		_, err := (&Esteira{}).Test(ctx, source, "", "", "", "1.26", []string{"./..."}, "Dockerfile")
 		rec.Step("test", started, err, "")
 		fmt.Fprintf(progress(), "==> test     %s (%s)\n", outcome(err), time.Since(started).Round(time.Second))
 		if err != nil {
-			return "", nil, fmt.Errorf("tests failed, nothing was published or deployed (pass --skip-tests for non-Go services): %s", why(err))
+			return "", nil, fmt.Errorf("tests failed, nothing was published or deployed: %s", why(err))
 		}
 	}
 	started := time.Now()

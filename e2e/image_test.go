@@ -53,6 +53,42 @@ func TestTest_PassesAndFailsWithTheTests(t *testing.T) {
 	fails(t, r, "esteira e2e: this test fails")
 }
 
+// Each ecosystem's tests, found from the source, pass and fail with their
+// own output; so does a Dockerfile test stage and a command of your own.
+func TestTest_EachEcosystemTheWayItRunsItsTests(t *testing.T) {
+	t.Run("node", func(t *testing.T) {
+		assert.Contains(t, ok(t, dagger(t, "test", "--source", "./examples/node-backend")), "# pass 2")
+		broken := copyDir(t, "examples/node-backend")
+		require.NoError(t, os.WriteFile(filepath.Join(broken, "test", "broken.test.js"), []byte(
+			"import { test } from 'node:test';\nimport assert from 'node:assert/strict';\ntest('broken', () => assert.equal(1, 2, 'esteira e2e: node test fails'));\n"), 0o644))
+		fails(t, dagger(t, "test", "--source", broken), "tests failed", "esteira e2e: node test fails")
+	})
+	t.Run("python", func(t *testing.T) {
+		assert.Contains(t, ok(t, dagger(t, "test", "--source", "./examples/python-backend")), "3 passed")
+		broken := copyDir(t, "examples/python-backend")
+		require.NoError(t, os.WriteFile(filepath.Join(broken, "tests", "test_broken.py"), []byte(
+			"def test_broken():\n    assert 1 == 2, 'esteira e2e: python test fails'\n"), 0o644))
+		fails(t, dagger(t, "test", "--source", broken), "tests failed", "esteira e2e: python test fails")
+	})
+	t.Run("a Dockerfile stage", func(t *testing.T) {
+		assert.Contains(t, ok(t, dagger(t, "test", "--source", "./examples/node-backend", "--target", "test")), "stage test of Dockerfile built")
+		broken := copyDir(t, "examples/node-backend")
+		require.NoError(t, os.WriteFile(filepath.Join(broken, "test", "broken.test.js"), []byte(
+			"import { test } from 'node:test';\nimport assert from 'node:assert/strict';\ntest('broken', () => assert.equal(1, 2, 'esteira e2e: stage test fails'));\n"), 0o644))
+		fails(t, dagger(t, "test", "--source", broken, "--target", "test"), "stage test of Dockerfile failed", "esteira e2e: stage test fails")
+	})
+	t.Run("a command in an image", func(t *testing.T) {
+		assert.Contains(t, ok(t, dagger(t, "test", "--source", "./examples/node-backend", "--image", "debian:bookworm", "--command", "test -f package.json && echo esteira-e2e-command-ran")), "esteira-e2e-command-ran")
+		fails(t, dagger(t, "test", "--source", "./examples/node-backend", "--image", "debian:bookworm", "--command", "echo esteira e2e: command fails >&2; exit 3"),
+			"exited 3", "esteira e2e: command fails")
+	})
+	t.Run("nothing to test", func(t *testing.T) {
+		empty := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(empty, "README"), []byte("docs only\n"), 0o644))
+		fails(t, dagger(t, "test", "--source", empty), "found nothing to test in the source: looked for go.mod (go test), package.json with a test script (npm test)")
+	})
+}
+
 var pushedRef = regexp.MustCompile(`^localhost:4566/backend:([A-Za-z0-9._-]+)@sha256:[0-9a-f]{64}$`)
 
 func TestPublish_PushesRepublishesAsANoOpAndRefusesATagOfOtherSource(t *testing.T) {
