@@ -38,7 +38,7 @@ func (e *Environment) Release(
 	// Image tag for the built image. Default: the git short sha (see publish).
 	// +optional
 	tag string,
-	// Do not run the Go tests before publishing.
+	// Do not run the backend's tests before publishing (its checks still run).
 	// +optional
 	skipTests bool,
 	// Redeploy the services, and release the functions, even if they already run this image and code.
@@ -129,6 +129,7 @@ func (t *target) plan() (envrelease.Plan, envrelease.Clients) {
 // backendPart checks the services and builds, tests and pushes the image
 // (a dry run builds nothing).
 func (t *target) backendPart(ctx context.Context, c envrelease.Clients, image, tag string, skipTests bool) (*envrelease.BackendPart, error) {
+	var checks []release.CheckRecord
 	b, err := t.env.backend(ctx, t.e, t.in)
 	if err != nil {
 		return nil, err
@@ -152,19 +153,30 @@ func (t *target) backendPart(ctx context.Context, c envrelease.Clients, image, t
 			if o.Image, err = p.source(ctx, t.s, source, dockerfile); err != nil {
 				return nil, err
 			}
-		} else if o.Image, o.PriorSteps, err = buildTestPublish(ctx, t.s, source, t.e.Repository, tag, dockerfile, skipTests); err != nil {
-			return nil, err
+		} else {
+			started := time.Now()
+			if checks, err = runChecks(ctx, source, t.e.Backend.Checks); err != nil {
+				err = fmt.Errorf("checks failed, nothing was published or deployed:\n%w", err)
+				recordStopped(ctx, t.s, t.e.Name, started, checks, err)
+				return nil, err
+			}
+			if o.Image, o.PriorSteps, err = buildTestPublish(ctx, t.s, source, t.e.Repository, tag, dockerfile, skipTests, t.e.Backend.Test); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return &envrelease.BackendPart{Deploy: o, Services: b.Services}, nil
+	return &envrelease.BackendPart{Deploy: o, Services: b.Services, Checks: checks}, nil
 }
 
 // buildTestPublish runs the foundation steps and times them for the record.
-func buildTestPublish(ctx context.Context, s *awsSession, source *dagger.Directory, repository, tag, dockerfile string, skipTests bool) (string, []release.Step, error) {
+func buildTestPublish(ctx context.Context, s *awsSession, source *dagger.Directory, repository, tag, dockerfile string, skipTests bool, test *envfile.Test) (string, []release.Step, error) {
 	rec := &release.Record{}
 	if !skipTests {
 		started := time.Now()
-		_, err := (&Esteira{}).Test(ctx, source, "", "", "", "1.26", []string{"./..."}, "Dockerfile")
+		if test == nil {
+			test = &envfile.Test{}
+		}
+		_, err := (&Esteira{}).Test(ctx, source, test.Target, test.Image, test.Command, "1.26", []string{"./..."}, dockerfile)
 		rec.Step("test", started, err, "")
 		fmt.Fprintf(progress(), "==> test     %s (%s)\n", outcome(err), time.Since(started).Round(time.Second))
 		if err != nil {

@@ -63,6 +63,10 @@ type Backend struct {
 	// definition beside the image; Overrides, by service, are merged over it.
 	TaskDefinition TaskDefinition
 	Overrides      map[string]*TaskDefinition
+	// Test, when set, replaces the source's preset tests; Checks run on
+	// the source before anything is pushed.
+	Test   *Test
+	Checks []Check
 }
 
 // Definition is service's task definition change: the backend's, with the
@@ -341,6 +345,7 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 				"source": p.folder(&b.Source), "dockerfile": p.inside(&b.Dockerfile, "a file inside the backend's source folder"), "cluster": p.str(&b.Cluster),
 				"services": p.list(&b.Services), "container": p.str(&b.Container), "migrate": p.list(&b.Migrate),
 				"snapshotDb": p.str(&b.SnapshotDB), "snapshotKeep": p.count(&b.SnapshotKeep), "overrides": p.overrides(b),
+				"test": p.test(&b.Test), "checks": p.checks(&b.Checks),
 			}, p.backendSettings(&b.BackendSettings)), p.taskDefinition(&b.TaskDefinition)), "cluster", "services")
 			p.checkTaskDefinition(n, key, &b.TaskDefinition)
 			p.checkOverrides(b)

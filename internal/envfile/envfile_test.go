@@ -47,6 +47,9 @@ const full = `environments:
         log-router: {image: release, environment: {FLUSH: "5"}}
       overrides:
         worker: {environment: {QUEUE: default}, memory: 2048}
+      test: {target: test}
+      checks:
+        - {name: lint, image: "golangci/golangci-lint:v2", command: golangci-lint run}
     frontend:
       source: examples/frontend
       buildDir: dist
@@ -86,7 +89,8 @@ func TestParse_ReadsAnEnvironment(t *testing.T) {
 				CPU:         "512", Memory: "1 GB",
 				Containers: map[string]*Container{"log-router": {Image: ReleaseImage, Environment: map[string]*string{"FLUSH": ptr("5")}}},
 			},
-			Overrides: map[string]*TaskDefinition{"worker": {Environment: map[string]*string{"QUEUE": ptr("default")}, Memory: "2048"}}},
+			Overrides: map[string]*TaskDefinition{"worker": {Environment: map[string]*string{"QUEUE": ptr("default")}, Memory: "2048"}},
+			Test:      &Test{Target: "test"}, Checks: []Check{{Name: "lint", Image: "golangci/golangci-lint:v2", Command: "golangci-lint run"}}},
 		Frontend: &Frontend{Source: "examples/frontend", BuildDir: "dist", Bucket: "acme-www-staging", Prefix: "site",
 			BackupBucket: "acme-www-backups", DistributionID: "E2ABCDEF123456", Keep: 20,
 			FrontendSettings: FrontendSettings{Atomic: true, KeyValueStore: "arn:aws:cloudfront::123456789012:key-value-store/abc", PointerKey: "www",
@@ -118,7 +122,7 @@ func TestParse_NamesFileLineAndKeyOfEveryMistake(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		`esteira.yaml:5: environments.staging.backend.source: "../elsewhere" must be a folder inside the project`,
-		"esteira.yaml:7: environments.staging.backend.servces: unknown key: use one of cluster, container, containers, cpu, dockerfile, environment, failureThreshold, lockStaleAfter, memory, migrate, overrides, pollInterval, redact, secrets, services, snapshotDb, snapshotKeep, source, taskDefinition, timeout",
+		"esteira.yaml:7: environments.staging.backend.servces: unknown key: use one of checks, cluster, container, containers, cpu, dockerfile, environment, failureThreshold, lockStaleAfter, memory, migrate, overrides, pollInterval, redact, secrets, services, snapshotDb, snapshotKeep, source, taskDefinition, test, timeout",
 		"esteira.yaml:5: environments.staging.backend.services: is required",
 		"esteira.yaml:10: environments.staging.frontend.bucket: must be a non-empty string",
 		"esteira.yaml:9: environments.staging.frontend.backupBucket: is required",
@@ -359,6 +363,11 @@ func TestParse_NamesTaskDefinitionMistakesWithLineAndKey(t *testing.T) {
 		{"cpu: [1]", "environments.s.backend.cpu: must be a number like 512"},
 		{"taskDefinition: ../outside.json", "must be a JSON file inside the project"},
 		{"taskDefinition: td.json\n      environment: {A: b}", "environments.s.backend.taskDefinition: is the whole task definition: put environment"},
+		{"test: {target: test, command: make test}", "environments.s.backend.test: give target (a Dockerfile stage whose build is the test) or image and command, not both"},
+		{"test: {image: node:22}", "environments.s.backend.test.command: is required with image"},
+		{"checks: [{name: lint, image: x}]", "environments.s.backend.checks[0].command: is required"},
+		{"checks: [{name: Lint, image: x, command: y}]", `environments.s.backend.checks[0].name: "Lint": use lower-case letters`},
+		{"checks: [{name: a, image: x, command: y}, {name: a, image: x, command: z}]", "environments.s.backend.checks[1].name: a is given twice"},
 		{"overrides: {web: {cpu: 256}}", `esteira.yaml:4: environments.s.backend.overrides.web: web is not one of the backend's services (api)`},
 	} {
 		doc := "environments:\n  s:\n    backend:\n      " + c.backend + "\n      cluster: c\n      services: [api]\n"

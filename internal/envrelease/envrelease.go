@@ -52,6 +52,9 @@ type GateResult struct {
 type BackendPart struct {
 	Deploy   ecsdeploy.DeployOptions
 	Services []string
+	// Checks ran on the source before the image was pushed; they go into
+	// the environment's record.
+	Checks []release.CheckRecord
 }
 
 // Clients are the engines' clients.
@@ -95,7 +98,7 @@ func Run(ctx context.Context, c Clients, p Plan) (*Result, error) {
 		rec.Error = err.Error()
 	}
 	if p.Backend != nil {
-		rec.Environment.Image = p.Backend.Deploy.Image
+		rec.Environment.Image, rec.Environment.Checks = p.Backend.Deploy.Image, p.Backend.Checks
 	}
 	for _, b := range res.Backend {
 		rec.Environment.Parts = append(rec.Environment.Parts, b.ID)

@@ -211,6 +211,18 @@ type EnvironmentRecord struct {
 	PromotedFrom string `json:"promotedFrom,omitempty"`
 	// Parts are the ids of the records of the services and the site.
 	Parts []string `json:"parts,omitempty"`
+	// Checks are the checks run on the source before the push, each with
+	// its outcome and the end of its output.
+	Checks []CheckRecord `json:"checks,omitempty"`
+}
+
+// CheckRecord is one check of a release's source.
+type CheckRecord struct {
+	Name    string   `json:"name"`
+	Image   string   `json:"image"`
+	Command string   `json:"command"`
+	Passed  bool     `json:"passed"`
+	Output  []string `json:"output,omitempty"` // its last lines
 }
 
 // Step appends a step that started at started and ends now. A non-nil err

@@ -1,0 +1,73 @@
+package envfile
+
+import (
+	"fmt"
+	"regexp"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Test says how a backend's tests run, when the source's own preset (go
+// test, npm test, pytest) is not what the team runs: a Dockerfile stage
+// whose build is the test, or a command in an image.
+type Test struct {
+	Target         string // Dockerfile stage
+	Image, Command string
+}
+
+// Check is one check run on the source before anything is pushed (a
+// linter, an audit, a quality gate's scanner): every check runs, and the
+// release stops before the push when one fails.
+type Check struct {
+	Name, Image, Command string
+}
+
+var checkName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+func (p *parser) test(dst **Test) func(*yaml.Node, string) {
+	return func(n *yaml.Node, key string) {
+		t := &Test{}
+		p.mapping(n, key+".", map[string]func(*yaml.Node, string){
+			"target": p.str(&t.Target), "image": p.str(&t.Image), "command": p.str(&t.Command),
+		})
+		switch {
+		case t.Target != "" && (t.Image != "" || t.Command != ""):
+			p.fail(n, key, "give target (a Dockerfile stage whose build is the test) or image and command, not both")
+		case t.Image != "" && t.Command == "":
+			p.fail(n, key+".command", "is required with image: what to run in it, e.g. \"npm ci && npm test\"")
+		case t.Target == "" && t.Command == "" && n.Kind == yaml.MappingNode:
+			p.fail(n, key, "give target, or command (with image, or in the source's preset image)")
+		}
+		*dst = t
+	}
+}
+
+func (p *parser) checks(dst *[]Check) func(*yaml.Node, string) {
+	return func(n *yaml.Node, key string) {
+		if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+			p.fail(n, key, "must be a non-empty list of {name, image, command}")
+			return
+		}
+		seen := map[string]int{}
+		for i, item := range n.Content {
+			ik := fmt.Sprintf("%s[%d]", key, i)
+			var c Check
+			p.mapping(item, ik+".", map[string]func(*yaml.Node, string){
+				"name": p.str(&c.Name), "image": p.str(&c.Image), "command": p.str(&c.Command),
+			}, "name", "image", "command")
+			if c.Name == "" {
+				continue
+			}
+			if !checkName.MatchString(c.Name) {
+				p.fail(item, ik+".name", "%q: use lower-case letters, digits and -, e.g. lint", c.Name)
+				continue
+			}
+			if line, twice := seen[c.Name]; twice {
+				p.fail(item, ik+".name", "%s is given twice (first at line %d): each check needs its own name, the record names it", c.Name, line)
+				continue
+			}
+			seen[c.Name] = item.Line
+			*dst = append(*dst, c)
+		}
+	}
+}
