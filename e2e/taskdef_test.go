@@ -23,15 +23,17 @@ import (
 func TestBackend_TheTaskDefinitionChangesWithTheRelease(t *testing.T) {
 	require.NoError(t, control.SetRules(t.Context(), endpoint, nil))
 	image := liveImage(t) // the same image: a definition change alone is a release
-	deploy := func(def ...string) result {
+	// deployWith runs with-definition def, then deploy the image with extra.
+	deployWith := func(def []string, extra ...string) result {
 		args := append([]string{"backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "--poll-interval", "1s", "--timeout", "5m", "with-definition"}, def...)
-		return inSandbox(t, append(args, "deploy", "--image", image)...)
+		return inSandbox(t, append(append(args, "deploy", "--image", image), extra...)...)
 	}
+	deploy := func(def ...string) result { return deployWith(def) }
 
 	t.Run("an unknown secret is refused before any change", func(t *testing.T) {
 		before := latestRevision(t)
 		fails(t, deploy("--secret", "TOKEN=sandbox-nope"), "secret TOKEN (sandbox-nope): Parameter Store has no such parameter")
-		fails(t, deploy("--secret", "TOKEN=postgres://u:p@db/app"), "is neither a Secrets Manager secret ARN nor an SSM parameter")
+		fails(t, deploy("--secret", "TOKEN=postgres://u:p@db/app"), "is neither a Secrets Manager secret ARN")
 		assert.Equal(t, before, latestRevision(t), "no revision was registered")
 	})
 
@@ -52,7 +54,7 @@ func TestBackend_TheTaskDefinitionChangesWithTheRelease(t *testing.T) {
 
 	t.Run("the dry run prints the diff and changes nothing; the same definition again is a no-op", func(t *testing.T) {
 		before := latestRevision(t)
-		dry := ok(t, deploy("--env", "FEATURE_X=off", "--dry-run"))
+		dry := ok(t, deployWith([]string{"--env", "FEATURE_X=off"}, "--dry-run"))
 		assert.Contains(t, dry, "container app: environment FEATURE_X: on -> off")
 		rec := record(t, ok(t, deploy("--env", "FEATURE_X=on")))
 		assert.Equal(t, release.OutcomeNoChange, rec.Outcome)
