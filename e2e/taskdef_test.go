@@ -22,7 +22,8 @@ import (
 
 func TestBackend_TheTaskDefinitionChangesWithTheRelease(t *testing.T) {
 	require.NoError(t, control.SetRules(t.Context(), endpoint, nil))
-	image := liveImage(t) // the same image: a definition change alone is a release
+	// An image by digest: only then is "the same image" known (a tag may move).
+	image := strings.TrimSpace(ok(t, inSandbox(t, "publish", "--source", "./examples/backend", "--repository", sandbox.Repository, "--tag", unique("e2e-taskdef"))))
 	// deployWith runs with-definition def, then deploy the image with extra.
 	deployWith := func(def []string, extra ...string) result {
 		args := append([]string{"backend", "--cluster", sandbox.Cluster, "--service", sandbox.Service, "--poll-interval", "1s", "--timeout", "5m", "with-definition"}, def...)
@@ -56,8 +57,9 @@ func TestBackend_TheTaskDefinitionChangesWithTheRelease(t *testing.T) {
 		before := latestRevision(t)
 		dry := ok(t, deployWith([]string{"--env", "FEATURE_X=off"}, "--dry-run"))
 		assert.Contains(t, dry, "container app: environment FEATURE_X: on -> off")
-		rec := record(t, ok(t, deploy("--env", "FEATURE_X=on")))
-		assert.Equal(t, release.OutcomeNoChange, rec.Outcome)
+		r := deploy("--env", "FEATURE_X=on")
+		rec := record(t, ok(t, r))
+		assert.Equal(t, release.OutcomeNoChange, rec.Outcome, "changes: %q\n%s", rec.Backend.Changes, tail(r.stderr, 40))
 		assert.Equal(t, before, latestRevision(t))
 	})
 

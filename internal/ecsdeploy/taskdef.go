@@ -68,8 +68,12 @@ func (d *deploy) printDiff() {
 	for _, c := range changes {
 		d.rec.Backend.Changes = append(d.rec.Backend.Changes, fmt.Sprintf("%s: %s -> %s", c.Field, orNone(c.Before), orNone(c.After)))
 	}
-	if len(changes) == 0 {
+	switch {
+	case len(changes) == 0 && d.o.Force:
 		fmt.Fprintf(d.o.Out, "==> diff      the new revision is identical to %s (forced redeploy)\n", revName(d.before))
+		return
+	case len(changes) == 0:
+		fmt.Fprintf(d.o.Out, "==> diff      the new revision is identical to %s, and its image is given by tag, which may point elsewhere now: redeployed\n", revName(d.before))
 		return
 	}
 	fmt.Fprintf(d.o.Out, "==> diff      the new revision against %s:\n", revName(d.before))
