@@ -19,7 +19,7 @@ func (r *Binding) AsEsteira() *Esteira { // esteira (../../../../ci/main.go:21:6
 }
 
 // Retrieve the binding value, as type EsteiraBackend
-func (r *Binding) AsEsteiraBackend() *EsteiraBackend { // esteira (../../../../ci/backend.go:21:6)
+func (r *Binding) AsEsteiraBackend() *EsteiraBackend { // esteira (../../../../ci/backend.go:23:6)
 	q := r.query.Select("asEsteiraBackend")
 
 	return &EsteiraBackend{
@@ -37,7 +37,7 @@ func (r *Binding) AsEsteiraEnvironment() *EsteiraEnvironment { // esteira (../..
 }
 
 // Retrieve the binding value, as type EsteiraLambdaFunction
-func (r *Binding) AsEsteiraLambdaFunction() *EsteiraLambdaFunction { // esteira (../../../../ci/function.go:19:6)
+func (r *Binding) AsEsteiraLambdaFunction() *EsteiraLambdaFunction { // esteira (../../../../ci/function.go:20:6)
 	q := r.query.Select("asEsteiraLambdaFunction")
 
 	return &EsteiraLambdaFunction{
@@ -55,7 +55,7 @@ func (r *Binding) AsEsteiraSite() *EsteiraSite { // esteira (../../../../ci/site
 }
 
 // Create or update a binding of type EsteiraBackend in the environment
-func (r *Env) WithEsteiraBackendInput(name string, value *EsteiraBackend, description string) *Env { // esteira (../../../../ci/backend.go:21:6)
+func (r *Env) WithEsteiraBackendInput(name string, value *EsteiraBackend, description string) *Env { // esteira (../../../../ci/backend.go:23:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withEsteiraBackendInput")
 	q = q.Arg("name", name)
@@ -68,7 +68,7 @@ func (r *Env) WithEsteiraBackendInput(name string, value *EsteiraBackend, descri
 }
 
 // Declare a desired EsteiraBackend output to be assigned in the environment
-func (r *Env) WithEsteiraBackendOutput(name string, description string) *Env { // esteira (../../../../ci/backend.go:21:6)
+func (r *Env) WithEsteiraBackendOutput(name string, description string) *Env { // esteira (../../../../ci/backend.go:23:6)
 	q := r.query.Select("withEsteiraBackendOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -116,7 +116,7 @@ func (r *Env) WithEsteiraInput(name string, value *Esteira, description string) 
 }
 
 // Create or update a binding of type EsteiraLambdaFunction in the environment
-func (r *Env) WithEsteiraLambdaFunctionInput(name string, value *EsteiraLambdaFunction, description string) *Env { // esteira (../../../../ci/function.go:19:6)
+func (r *Env) WithEsteiraLambdaFunctionInput(name string, value *EsteiraLambdaFunction, description string) *Env { // esteira (../../../../ci/function.go:20:6)
 	assertNotNil("value", value)
 	q := r.query.Select("withEsteiraLambdaFunctionInput")
 	q = q.Arg("name", name)
@@ -129,7 +129,7 @@ func (r *Env) WithEsteiraLambdaFunctionInput(name string, value *EsteiraLambdaFu
 }
 
 // Declare a desired EsteiraLambdaFunction output to be assigned in the environment
-func (r *Env) WithEsteiraLambdaFunctionOutput(name string, description string) *Env { // esteira (../../../../ci/function.go:19:6)
+func (r *Env) WithEsteiraLambdaFunctionOutput(name string, description string) *Env { // esteira (../../../../ci/function.go:20:6)
 	q := r.query.Select("withEsteiraLambdaFunctionOutput")
 	q = q.Arg("name", name)
 	q = q.Arg("description", description)
@@ -196,39 +196,39 @@ type EsteiraBackendOpts struct {
 	//
 	// Container in the task definition whose image changes. Default: the only essential container.
 	//
-	Container string // esteira (../../../../ci/backend.go:58:2)
+	Container string // esteira (../../../../ci/backend.go:62:2)
 	//
 	// How long to wait for a migration, a rollout or a rollback, e.g. 15m.
 	//
 	//
 	// Default: "15m"
-	Timeout string // esteira (../../../../ci/backend.go:62:2)
+	Timeout string // esteira (../../../../ci/backend.go:66:2)
 	//
 	// How often to poll ECS while waiting, e.g. 5s.
 	//
 	//
 	// Default: "5s"
-	PollInterval string // esteira (../../../../ci/backend.go:66:2)
+	PollInterval string // esteira (../../../../ci/backend.go:70:2)
 	//
 	// Fail a rollout after this many new tasks stopped for a known reason (image pull error, essential container exited), instead of waiting out the timeout.
 	//
 	//
 	// Default: 3
-	FailureThreshold int // esteira (../../../../ci/backend.go:70:2)
+	FailureThreshold int // esteira (../../../../ci/backend.go:74:2)
 	//
 	// Break a deploy lock left by a crashed run. Check first that no other release of these services is running.
 	//
-	BreakLock bool // esteira (../../../../ci/backend.go:73:2)
+	BreakLock bool // esteira (../../../../ci/backend.go:77:2)
 	//
 	// Age after which a deploy lock is reported as stale, e.g. 1h.
 	//
 	//
 	// Default: "1h"
-	LockStaleAfter string // esteira (../../../../ci/backend.go:77:2)
+	LockStaleAfter string // esteira (../../../../ci/backend.go:81:2)
 }
 
 // One or several ECS services of a cluster: deploy, plan, migrate, rollback, status.
-func (r *Esteira) Backend(cluster string, service []string, opts ...EsteiraBackendOpts) *EsteiraBackend { // esteira (../../../../ci/backend.go:51:1)
+func (r *Esteira) Backend(cluster string, service []string, opts ...EsteiraBackendOpts) *EsteiraBackend { // esteira (../../../../ci/backend.go:55:1)
 	q := r.query.Select("backend")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `container` optional argument
@@ -316,19 +316,19 @@ type EsteiraBuildFrontendOpts struct {
 	//
 	//
 	// Default: "node:22-bookworm-slim"
-	NodeImage string // esteira (../../../../ci/build.go:89:2)
+	NodeImage string // esteira (../../../../ci/build.go:67:2)
 	//
 	// Command that builds the site, run with sh -c after npm ci.
 	//
 	//
 	// Default: "npm run build"
-	BuildCommand string // esteira (../../../../ci/build.go:93:2)
+	BuildCommand string // esteira (../../../../ci/build.go:71:2)
 	//
 	// Folder, relative to the source, that the build writes the site to.
 	//
 	//
 	// Default: "dist"
-	BuildDir string // esteira (../../../../ci/build.go:97:2)
+	BuildDir string // esteira (../../../../ci/build.go:75:2)
 }
 
 // Build the static frontend with npm and return the site folder.
@@ -336,7 +336,7 @@ type EsteiraBuildFrontendOpts struct {
 // It installs the dependencies with npm ci (the npm cache is kept between
 // runs), runs the build command and returns the folder it wrote. An empty
 // folder is an error.
-func (r *Esteira) BuildFrontend(source *Directory, opts ...EsteiraBuildFrontendOpts) *Directory { // esteira (../../../../ci/build.go:81:1)
+func (r *Esteira) BuildFrontend(source *Directory, opts ...EsteiraBuildFrontendOpts) *Directory { // esteira (../../../../ci/build.go:59:1)
 	assertNotNil("source", source)
 	q := r.query.Select("buildFrontend")
 	for i := len(opts) - 1; i >= 0; i-- {
@@ -365,19 +365,19 @@ type EsteiraDemoOpts struct {
 	//
 	// esteira's own source, which the sandbox's simulator is built from.
 	//
-	EsteiraSource *Directory // esteira (../../../../ci/demo.go:45:2)
+	EsteiraSource *Directory // esteira (../../../../ci/demo.go:46:2)
 	//
 	// The backend to release: a Go service with a Dockerfile and a migrate command.
 	//
-	Backend *Directory // esteira (../../../../ci/demo.go:48:2)
+	Backend *Directory // esteira (../../../../ci/demo.go:49:2)
 	//
 	// The frontend to release: an npm project whose build writes dist/.
 	//
-	Frontend *Directory // esteira (../../../../ci/demo.go:52:2)
+	Frontend *Directory // esteira (../../../../ci/demo.go:53:2)
 	//
 	// The Lambda function to release: a folder packaged as its zip.
 	//
-	Lambda *Directory // esteira (../../../../ci/demo.go:55:2)
+	Lambda *Directory // esteira (../../../../ci/demo.go:56:2)
 }
 
 // Show what esteira does, end to end, in a sandbox: no AWS account needed.
@@ -396,7 +396,7 @@ type EsteiraDemoOpts struct {
 // Each drill is checked against
 // the sandbox's state; the demo fails if one does not end as it should.
 // Returns a table of the releases and their outcomes.
-func (r *Esteira) Demo(ctx context.Context, opts ...EsteiraDemoOpts) (string, error) { // esteira (../../../../ci/demo.go:40:1)
+func (r *Esteira) Demo(ctx context.Context, opts ...EsteiraDemoOpts) (string, error) { // esteira (../../../../ci/demo.go:41:1)
 	if r.demo != nil {
 		return *r.demo, nil
 	}
@@ -540,27 +540,27 @@ type EsteiraLambdaOpts struct {
 	//
 	//
 	// Default: "live"
-	Alias string // esteira (../../../../ci/function.go:41:2)
+	Alias string // esteira (../../../../ci/function.go:42:2)
 	//
 	// How long to wait for each Lambda update, e.g. 5m.
 	//
 	//
 	// Default: "5m"
-	Timeout string // esteira (../../../../ci/function.go:45:2)
+	Timeout string // esteira (../../../../ci/function.go:46:2)
 	//
 	// How often to poll Lambda and the alarms, e.g. 5s.
 	//
 	//
 	// Default: "5s"
-	PollInterval string // esteira (../../../../ci/function.go:49:2)
+	PollInterval string // esteira (../../../../ci/function.go:50:2)
 	//
 	// Break a lock left by a crashed run. Check first that no other release of this function is running.
 	//
-	BreakLock bool // esteira (../../../../ci/function.go:52:2)
+	BreakLock bool // esteira (../../../../ci/function.go:53:2)
 }
 
 // A Lambda function behind an alias: deploy, rollback, status.
-func (r *Esteira) Lambda(name string, opts ...EsteiraLambdaOpts) *EsteiraLambdaFunction { // esteira (../../../../ci/function.go:35:1)
+func (r *Esteira) Lambda(name string, opts ...EsteiraLambdaOpts) *EsteiraLambdaFunction { // esteira (../../../../ci/function.go:36:1)
 	q := r.query.Select("lambda")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `alias` optional argument
@@ -592,29 +592,29 @@ type EsteiraPublishOpts struct {
 	//
 	// The image to push, built by build or by your own module.
 	//
-	Container *Container // esteira (../../../../ci/image.go:33:2)
+	Container *Container // esteira (../../../../ci/image.go:34:2)
 	//
 	// A source folder to build with its Dockerfile and push. Its .git folder, when present, gives the default tag.
 	//
-	Source *Directory // esteira (../../../../ci/image.go:37:2)
+	Source *Directory // esteira (../../../../ci/image.go:38:2)
 	//
 	// Image tag. Default with --source: the source's git short sha, prefixed with the version from a VERSION file or package.json (1.4.0-8f7ec8d0c2b4). Required with --container.
 	//
-	Tag string // esteira (../../../../ci/image.go:40:2)
+	Tag string // esteira (../../../../ci/image.go:41:2)
 	//
 	// Path of the Dockerfile inside --source.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // esteira (../../../../ci/image.go:44:2)
+	Dockerfile string // esteira (../../../../ci/image.go:45:2)
 	//
 	// Move the tag even if it already points at a different image.
 	//
-	AllowOverwrite bool // esteira (../../../../ci/image.go:47:2)
+	AllowOverwrite bool // esteira (../../../../ci/image.go:48:2)
 	//
 	// Check the repository and the tag, print what would be pushed, push nothing.
 	//
-	DryRun bool // esteira (../../../../ci/image.go:50:2)
+	DryRun bool // esteira (../../../../ci/image.go:51:2)
 }
 
 // Push an image to an ECR repository: a container you built, or one built from source.
@@ -625,7 +625,7 @@ type EsteiraPublishOpts struct {
 // already points at another image is refused unless --allow-overwrite.
 // Republishing the same image, or the same source (also after a rebuild on
 // a fresh machine, by a digest of the source kept as a label), is a no-op.
-func (r *Esteira) Publish(ctx context.Context, repository string, opts ...EsteiraPublishOpts) (string, error) { // esteira (../../../../ci/image.go:27:1)
+func (r *Esteira) Publish(ctx context.Context, repository string, opts ...EsteiraPublishOpts) (string, error) { // esteira (../../../../ci/image.go:28:1)
 	if r.publish != nil {
 		return *r.publish, nil
 	}
@@ -785,30 +785,66 @@ func (r *Esteira) Site(bucket string, opts ...EsteiraSiteOpts) *EsteiraSite { //
 // EsteiraTestOpts contains options for Esteira.Test
 type EsteiraTestOpts struct {
 	//
-	// Go version: the golang image tag to test with.
+	// Dockerfile stage whose build is the test, e.g. test.
+	//
+	Target string // esteira (../../../../ci/test.go:31:2)
+	//
+	// Image to run --command in (default: the preset's image for the source).
+	//
+	Image string // esteira (../../../../ci/test.go:34:2)
+	//
+	// Command run with sh -c in the source folder, e.g. "npm ci && npm test".
+	//
+	Command string // esteira (../../../../ci/test.go:37:2)
+	//
+	// Go version of the Go preset: the golang image tag.
 	//
 	//
 	// Default: "1.26"
-	GoVersion string // esteira (../../../../ci/build.go:57:2)
+	GoVersion string // esteira (../../../../ci/test.go:41:2)
 	//
-	// Packages to test, as go test takes them.
+	// Packages the Go preset tests, as go test takes them.
 	//
 	//
 	// Default: ["./..."]
-	Packages []string // esteira (../../../../ci/build.go:61:2)
+	Packages []string // esteira (../../../../ci/test.go:45:2)
+	//
+	// Dockerfile of --target, inside the source.
+	//
+	//
+	// Default: "Dockerfile"
+	Dockerfile string // esteira (../../../../ci/test.go:49:2)
 }
 
-// Run the application's Go tests in a golang container.
+// Run the application's tests the way its ecosystem runs them.
 //
-// The module and build caches are kept between runs. It returns the test
-// output and fails when a test fails.
-func (r *Esteira) Test(ctx context.Context, source *Directory, opts ...EsteiraTestOpts) (string, error) { // esteira (../../../../ci/build.go:49:1)
+// With nothing said, the source tells: go.mod runs go test; a package.json
+// with a test script runs npm ci (when it has a lockfile) and npm test in
+// node:22-bookworm-slim; pyproject.toml, requirements.txt or setup.py run
+// pytest in python:3.11-slim-bookworm (python -m unittest when the image
+// has no pytest). --target runs a Dockerfile stage instead (its build is
+// the test); --command runs your own command in --image with the source at
+// /src. Package caches are kept between runs. It returns the test output
+// and fails, with the end of that output, when a test fails.
+func (r *Esteira) Test(ctx context.Context, source *Directory, opts ...EsteiraTestOpts) (string, error) { // esteira (../../../../ci/test.go:24:1)
 	assertNotNil("source", source)
 	if r.test != nil {
 		return *r.test, nil
 	}
 	q := r.query.Select("test")
 	for i := len(opts) - 1; i >= 0; i-- {
+		// `target` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Target) {
+			q = q.Arg("target", opts[i].Target)
+		}
+		// `image` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Image) {
+			q = q.Arg("image", opts[i].Image)
+		}
+		// `command` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Command) {
+			q = q.Arg("command", opts[i].Command)
+		}
 		// `goVersion` optional argument
 		if !querybuilder.IsZeroValue(opts[i].GoVersion) {
 			q = q.Arg("goVersion", opts[i].GoVersion)
@@ -816,6 +852,10 @@ func (r *Esteira) Test(ctx context.Context, source *Directory, opts ...EsteiraTe
 		// `packages` optional argument
 		if !querybuilder.IsZeroValue(opts[i].Packages) {
 			q = q.Arg("packages", opts[i].Packages)
+		}
+		// `dockerfile` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Dockerfile) {
+			q = q.Arg("dockerfile", opts[i].Dockerfile)
 		}
 	}
 	q = q.Arg("source", source)
@@ -835,7 +875,7 @@ func (r *Esteira) AsNode() Node {
 }
 
 // Backend is one ECS service, or several released together from one image.
-type EsteiraBackend struct { // esteira (../../../../ci/backend.go:21:6)
+type EsteiraBackend struct { // esteira (../../../../ci/backend.go:23:6)
 	query *querybuilder.Selection
 
 	deploy   *string
@@ -865,31 +905,31 @@ type EsteiraBackendDeployOpts struct {
 	//
 	// An already-pushed image, best by digest: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/backend@sha256:...
 	//
-	Image string // esteira (../../../../ci/backend.go:134:2)
+	Image string // esteira (../../../../ci/backend.go:138:2)
 	//
 	// An image to publish first (to --repository, as publish does) and then deploy, e.g. from build or your own module.
 	//
-	Container *Container // esteira (../../../../ci/backend.go:137:2)
+	Container *Container // esteira (../../../../ci/backend.go:141:2)
 	//
 	// ECR repository to publish --container to.
 	//
-	Repository string // esteira (../../../../ci/backend.go:140:2)
+	Repository string // esteira (../../../../ci/backend.go:144:2)
 	//
 	// Tag for the published --container.
 	//
-	Tag string // esteira (../../../../ci/backend.go:143:2)
+	Tag string // esteira (../../../../ci/backend.go:147:2)
 	//
 	// Move --tag even if it already points at another image.
 	//
-	AllowOverwrite bool // esteira (../../../../ci/backend.go:146:2)
+	AllowOverwrite bool // esteira (../../../../ci/backend.go:150:2)
 	//
 	// Redeploy even if the services already run the image.
 	//
-	Force bool // esteira (../../../../ci/backend.go:149:2)
+	Force bool // esteira (../../../../ci/backend.go:153:2)
 	//
 	// Check everything, print the plan (the new revision against the live one, per service), change nothing.
 	//
-	DryRun bool // esteira (../../../../ci/backend.go:152:2)
+	DryRun bool // esteira (../../../../ci/backend.go:156:2)
 }
 
 // Deploy an image to the services, with migration and automatic rollback.
@@ -903,7 +943,7 @@ type EsteiraBackendDeployOpts struct {
 // rollouts, failing fast; roll every service back to its recorded live
 // revision on any failure; write the release records. Returns the release
 // record as JSON (with several services, a JSON array of their records).
-func (r *EsteiraBackend) Deploy(ctx context.Context, opts ...EsteiraBackendDeployOpts) (string, error) { // esteira (../../../../ci/backend.go:130:1)
+func (r *EsteiraBackend) Deploy(ctx context.Context, opts ...EsteiraBackendDeployOpts) (string, error) { // esteira (../../../../ci/backend.go:134:1)
 	if r.deploy != nil {
 		return *r.deploy, nil
 	}
@@ -1049,11 +1089,11 @@ type EsteiraBackendPlanOpts struct {
 	//
 	// The image to plan for. Default: the first service's live image (a redeploy).
 	//
-	Image string // esteira (../../../../ci/backend.go:206:2)
+	Image string // esteira (../../../../ci/backend.go:212:2)
 }
 
 // Show what deploy would change: the new revision against the live one, per service.
-func (r *EsteiraBackend) Plan(ctx context.Context, opts ...EsteiraBackendPlanOpts) (string, error) { // esteira (../../../../ci/backend.go:202:1)
+func (r *EsteiraBackend) Plan(ctx context.Context, opts ...EsteiraBackendPlanOpts) (string, error) { // esteira (../../../../ci/backend.go:208:1)
 	if r.plan != nil {
 		return *r.plan, nil
 	}
@@ -1111,7 +1151,7 @@ func (r *EsteiraBackend) Rollback(ctx context.Context, opts ...EsteiraBackendRol
 }
 
 // Show what each service runs: revision, image, tasks, rollout, locks, last releases.
-func (r *EsteiraBackend) Status(ctx context.Context) (string, error) { // esteira (../../../../ci/backend.go:271:1)
+func (r *EsteiraBackend) Status(ctx context.Context) (string, error) { // esteira (../../../../ci/backend.go:281:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -1123,22 +1163,104 @@ func (r *EsteiraBackend) Status(ctx context.Context) (string, error) { // esteir
 	return response, q.Execute(ctx)
 }
 
+// EsteiraBackendWithDefinitionOpts contains options for EsteiraBackend.WithDefinition
+type EsteiraBackendWithDefinitionOpts struct {
+	//
+	// Environment variables of the release's container, NAME=value, comma-separated (a word without = continues the value before it: SIZES=320,640 is one variable). Plain values: secrets go in --secret.
+	//
+	Env []string // esteira (../../../../ci/backend_definition.go:33:2)
+	//
+	// Secrets of the release's container, NAME=where the value is: a Secrets Manager secret ARN, or an SSM parameter's /path/name or ARN. Comma-separated; never a value.
+	//
+	Secret []string // esteira (../../../../ci/backend_definition.go:36:2)
+	//
+	// Variables or secrets to remove from the release's container, by name.
+	//
+	Unset []string // esteira (../../../../ci/backend_definition.go:39:2)
+	//
+	// Other containers of the task definition that run the release's image too (sidecars built from the same repository), by name.
+	//
+	Sidecar []string // esteira (../../../../ci/backend_definition.go:42:2)
+	//
+	// The task's cpu as ECS takes it, e.g. 512 or "1 vCPU". Default: the live value.
+	//
+	CPU string // esteira (../../../../ci/backend_definition.go:45:2)
+	//
+	// The task's memory as ECS takes it, e.g. 1024 or "2 GB". Default: the live value.
+	//
+	Memory string // esteira (../../../../ci/backend_definition.go:48:2)
+	//
+	// A whole task definition (the JSON aws ecs register-task-definition --cli-input-json takes, with {{image}} where the release's image goes), registered as the new revision; nothing else may be given with it.
+	//
+	File *File // esteira (../../../../ci/backend_definition.go:51:2)
+}
+
+// Change the task definition with each deploy: environment, secrets, sidecars, cpu, memory.
+//
+// Returns the backend with the change set for every one of its services.
+// Deploy, plan and their dry runs then print the new revision against the
+// live one field by field before anything changes, and a deploy whose
+// image and definition are both unchanged does nothing. Variables and
+// secrets merge by name over the live definition's: a name not given
+// keeps its live value (remove one with --unset). Every secret named is
+// checked to exist before any change; values are never read. With --file,
+// the whole task definition is registered as it is instead. A failed
+// rollout goes back to the exact revision before, environment included.
+// In esteira.yaml the same is said per backend and per service.
+func (r *EsteiraBackend) WithDefinition(opts ...EsteiraBackendWithDefinitionOpts) *EsteiraBackend { // esteira (../../../../ci/backend_definition.go:29:1)
+	q := r.query.Select("withDefinition")
+	for i := len(opts) - 1; i >= 0; i-- {
+		// `env` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Env) {
+			q = q.Arg("env", opts[i].Env)
+		}
+		// `secret` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Secret) {
+			q = q.Arg("secret", opts[i].Secret)
+		}
+		// `unset` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Unset) {
+			q = q.Arg("unset", opts[i].Unset)
+		}
+		// `sidecar` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Sidecar) {
+			q = q.Arg("sidecar", opts[i].Sidecar)
+		}
+		// `cpu` optional argument
+		if !querybuilder.IsZeroValue(opts[i].CPU) {
+			q = q.Arg("cpu", opts[i].CPU)
+		}
+		// `memory` optional argument
+		if !querybuilder.IsZeroValue(opts[i].Memory) {
+			q = q.Arg("memory", opts[i].Memory)
+		}
+		// `file` optional argument
+		if !querybuilder.IsZeroValue(opts[i].File) {
+			q = q.Arg("file", opts[i].File)
+		}
+	}
+
+	return &EsteiraBackend{
+		query: q,
+	}
+}
+
 // EsteiraBackendWithMigrationOpts contains options for EsteiraBackend.WithMigration
 type EsteiraBackendWithMigrationOpts struct {
 	//
 	// Names of flags or variables in --command whose values esteira hides wherever it shows or stores the command, e.g. --dsn,DB_CONN. Values of names like --password, PGPASSWORD or API_TOKEN and the passwords of URLs are always hidden. Better: give the migration its database credentials as Secrets Manager references in the task definition.
 	//
-	Redact []string // esteira (../../../../ci/backend.go:103:2)
+	Redact []string // esteira (../../../../ci/backend.go:107:2)
 	//
 	// RDS DB instance or Aurora cluster (or one of its instances) to snapshot before the migration runs; the migration starts only once the snapshot is available, and a failed migration's error names it with the command that restores it.
 	//
-	SnapshotDb string // esteira (../../../../ci/backend.go:106:2)
+	SnapshotDb string // esteira (../../../../ci/backend.go:110:2)
 	//
 	// How many of esteira's snapshots of --snapshot-db to keep; older ones are deleted after a new one is available, never the latest release's nor snapshots esteira did not take.
 	//
 	//
 	// Default: 10
-	SnapshotKeep int // esteira (../../../../ci/backend.go:110:2)
+	SnapshotKeep int // esteira (../../../../ci/backend.go:114:2)
 }
 
 // Run a migration before each deploy, as a one-off task of the new revision.
@@ -1146,7 +1268,7 @@ type EsteiraBackendWithMigrationOpts struct {
 // Returns the backend with the migration set; deploy runs it after the
 // snapshot (with --snapshot-db) and before any service changes, and stops,
 // with the services untouched, unless it exits 0. migrate runs it alone.
-func (r *EsteiraBackend) WithMigration(command []string, opts ...EsteiraBackendWithMigrationOpts) *EsteiraBackend { // esteira (../../../../ci/backend.go:98:1)
+func (r *EsteiraBackend) WithMigration(command []string, opts ...EsteiraBackendWithMigrationOpts) *EsteiraBackend { // esteira (../../../../ci/backend.go:102:1)
 	q := r.query.Select("withMigration")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `redact` optional argument
@@ -1253,7 +1375,7 @@ func (r *EsteiraEnvironment) UnmarshalJSON(bs []byte) error {
 }
 
 // One Lambda function of the environment, with its alias and timing from the file.
-func (r *EsteiraEnvironment) Lambda(name string) *EsteiraLambdaFunction { // esteira (../../../../ci/env.go:143:1)
+func (r *EsteiraEnvironment) Lambda(name string) *EsteiraLambdaFunction { // esteira (../../../../ci/env.go:148:1)
 	q := r.query.Select("lambda")
 	q = q.Arg("name", name)
 
@@ -1316,7 +1438,7 @@ type EsteiraEnvironmentReleaseOpts struct {
 	//
 	Tag string // esteira (../../../../ci/release.go:40:2)
 	//
-	// Do not run the Go tests before publishing.
+	// Do not run the backend's tests before publishing (its checks still run).
 	//
 	SkipTests bool // esteira (../../../../ci/release.go:43:2)
 	//
@@ -1382,7 +1504,7 @@ func (r *EsteiraEnvironment) Release(ctx context.Context, opts ...EsteiraEnviron
 }
 
 // The environment's static site, with every setting of the file (atomic, cache rules, limits included).
-func (r *EsteiraEnvironment) Site() *EsteiraSite { // esteira (../../../../ci/env.go:119:1)
+func (r *EsteiraEnvironment) Site() *EsteiraSite { // esteira (../../../../ci/env.go:124:1)
 	q := r.query.Select("site")
 
 	return &EsteiraSite{
@@ -1397,11 +1519,11 @@ type EsteiraEnvironmentStatusOpts struct {
 	//
 	//
 	// Default: "text"
-	Format string // esteira (../../../../ci/env.go:175:2)
+	Format string // esteira (../../../../ci/env.go:180:2)
 }
 
 // Show what runs where in the environment: services, site, functions, releases, locks.
-func (r *EsteiraEnvironment) Status(ctx context.Context, opts ...EsteiraEnvironmentStatusOpts) (string, error) { // esteira (../../../../ci/env.go:170:1)
+func (r *EsteiraEnvironment) Status(ctx context.Context, opts ...EsteiraEnvironmentStatusOpts) (string, error) { // esteira (../../../../ci/env.go:175:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -1429,7 +1551,7 @@ func (r *EsteiraEnvironment) AsNode() Node {
 
 // LambdaFunction is a Lambda function released behind an alias (the type is not
 // called Function: Dagger's core API has a type of that name).
-type EsteiraLambdaFunction struct { // esteira (../../../../ci/function.go:19:6)
+type EsteiraLambdaFunction struct { // esteira (../../../../ci/function.go:20:6)
 	query *querybuilder.Selection
 
 	deploy   *string
@@ -1449,35 +1571,35 @@ type EsteiraLambdaFunctionDeployOpts struct {
 	//
 	// Folder packaged as the function's zip (for a zip function), e.g. ./lambda/resize. The same files always make the same zip, so a release of unchanged code changes nothing.
 	//
-	Source *Directory // esteira (../../../../ci/function.go:85:2)
+	Source *Directory // esteira (../../../../ci/function.go:86:2)
 	//
 	// Container image for an image function, best by digest: the reference publish returns.
 	//
-	Image string // esteira (../../../../ci/function.go:88:2)
+	Image string // esteira (../../../../ci/function.go:89:2)
 	//
 	// Environment variables set on the function before the version is published, NAME=value, comma-separated (a word without = continues the value before it: SIZES=320,640 is one variable); merged over the ones it has. Plain values: keep secrets in Secrets Manager.
 	//
-	Env []string // esteira (../../../../ci/function.go:91:2)
+	Env []string // esteira (../../../../ci/function.go:92:2)
 	//
 	// Share of the alias's traffic the new version gets first, e.g. 10%. Without it the alias moves at once.
 	//
-	Canary string // esteira (../../../../ci/function.go:94:2)
+	Canary string // esteira (../../../../ci/function.go:95:2)
 	//
 	// How long the alarms are watched, at the canary share or after the move, e.g. 10m. Default 5m with --canary.
 	//
-	Bake string // esteira (../../../../ci/function.go:97:2)
+	Bake string // esteira (../../../../ci/function.go:98:2)
 	//
 	// CloudWatch alarms that, in ALARM during the bake, put the alias back. Several, comma-separated.
 	//
-	Alarm []string // esteira (../../../../ci/function.go:100:2)
+	Alarm []string // esteira (../../../../ci/function.go:101:2)
 	//
 	// Release even if the alias already runs this code.
 	//
-	Force bool // esteira (../../../../ci/function.go:103:2)
+	Force bool // esteira (../../../../ci/function.go:104:2)
 	//
 	// Check the function, the alias, the code and the alarms; change nothing.
 	//
-	DryRun bool // esteira (../../../../ci/function.go:106:2)
+	DryRun bool // esteira (../../../../ci/function.go:107:2)
 }
 
 // Release new code behind the alias, at once or as a watched canary.
@@ -1491,7 +1613,7 @@ type EsteiraLambdaFunctionDeployOpts struct {
 // --bake while --alarm is watched, then takes all traffic. An alarm during
 // the bake, or any failure once the alias moved, puts the alias back on the
 // exact version it pointed to. Returns the release record as JSON.
-func (r *EsteiraLambdaFunction) Deploy(ctx context.Context, opts ...EsteiraLambdaFunctionDeployOpts) (string, error) { // esteira (../../../../ci/function.go:81:1)
+func (r *EsteiraLambdaFunction) Deploy(ctx context.Context, opts ...EsteiraLambdaFunctionDeployOpts) (string, error) { // esteira (../../../../ci/function.go:82:1)
 	if r.deploy != nil {
 		return *r.deploy, nil
 	}
@@ -1591,11 +1713,11 @@ type EsteiraLambdaFunctionRollbackOpts struct {
 	//
 	// Published version to put the alias on, e.g. 41, instead of the one the release records name.
 	//
-	ToVersion string // esteira (../../../../ci/function.go:156:2)
+	ToVersion string // esteira (../../../../ci/function.go:157:2)
 	//
 	// Say where the alias is and would go back to, change nothing.
 	//
-	DryRun bool // esteira (../../../../ci/function.go:159:2)
+	DryRun bool // esteira (../../../../ci/function.go:160:2)
 }
 
 // Put the alias back on the version the last release replaced.
@@ -1603,7 +1725,7 @@ type EsteiraLambdaFunctionRollbackOpts struct {
 // The version comes from the release records, or from --to-version; the
 // alias takes all traffic again (a canary's routing is cleared). Returns
 // the release record as JSON.
-func (r *EsteiraLambdaFunction) Rollback(ctx context.Context, opts ...EsteiraLambdaFunctionRollbackOpts) (string, error) { // esteira (../../../../ci/function.go:152:1)
+func (r *EsteiraLambdaFunction) Rollback(ctx context.Context, opts ...EsteiraLambdaFunctionRollbackOpts) (string, error) { // esteira (../../../../ci/function.go:153:1)
 	if r.rollback != nil {
 		return *r.rollback, nil
 	}
@@ -1626,7 +1748,7 @@ func (r *EsteiraLambdaFunction) Rollback(ctx context.Context, opts ...EsteiraLam
 }
 
 // Show where the alias points (and a canary's split), the last releases and the lock.
-func (r *EsteiraLambdaFunction) Status(ctx context.Context) (string, error) { // esteira (../../../../ci/function.go:179:1)
+func (r *EsteiraLambdaFunction) Status(ctx context.Context) (string, error) { // esteira (../../../../ci/function.go:180:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
