@@ -39,6 +39,9 @@ type deploy struct {
 	// container is the target container; before the live revision ARN.
 	container, before string
 	unlock            func()
+	// check returns an error once the deploy's lock is no longer its own;
+	// called before each change to ECS.
+	check func(ctx context.Context, step string) error
 	// db is what the snapshot before the migration is of (nil: none).
 	db *dbsnapshot.DB
 	// next is the new revision's registration, worked out by resolve.
@@ -57,7 +60,7 @@ func Deploy(ctx context.Context, c Clients, o DeployOptions) (*release.Record, e
 	rec.Backend.Image = o.Image
 	rec.Redactor = newRedactor(o.MigrateCommand, o.Redact)
 	o.Out = rec.Redactor.Writer(o.Out)
-	d := &deploy{c: c, o: o, rec: rec, unlock: func() {}}
+	d := &deploy{c: c, o: o, rec: rec, unlock: func() {}, check: noCheck}
 	outcome, err := d.run(ctx)
 	// The record is written while the lock is still held, so the next
 	// deploy or rollback sees it.
@@ -75,7 +78,7 @@ func Preflight(ctx context.Context, c Clients, o DeployOptions) error {
 	if err := o.check(false); err != nil {
 		return err
 	}
-	d := &deploy{c: c, o: o, rec: newRecord(o.Cluster, o.Service, nil), unlock: func() {}}
+	d := &deploy{c: c, o: o, rec: newRecord(o.Cluster, o.Service, nil), unlock: func() {}, check: noCheck}
 	if err := step(o.Out, d.rec, "resolve", func() (string, error) { return d.resolve(ctx) }); err != nil {
 		return d.explainUnstable(ctx, err)
 	}
@@ -101,11 +104,11 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 		}
 		return release.OutcomeDryRun, nil
 	}
-	unlock, err := lock(ctx, d.o.Out, d.rec, d.o.Releases, d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter, Break: d.o.BreakLock})
+	unlock, check, err := lock(ctx, d.o.Out, d.rec, d.o.Releases, d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter, Break: d.o.BreakLock})
 	if err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
-	d.unlock = unlock
+	d.unlock, d.check = unlock, check
 	if err := d.recheck(ctx); err != nil {
 		return release.OutcomeFailed, err
 	}
@@ -195,6 +198,9 @@ func (d *deploy) holder() release.Holder {
 func (d *deploy) change(ctx context.Context) (string, error) {
 	var next *types.TaskDefinition
 	err := step(d.o.Out, d.rec, "register", func() (string, error) {
+		if err := d.check(ctx, "registering the new revision"); err != nil {
+			return "", err
+		}
 		var err error
 		next, err = d.registerNext(ctx)
 		if err != nil {
@@ -215,6 +221,9 @@ func (d *deploy) change(ctx context.Context) (string, error) {
 	w := newWatcher(d.c.ECS, d.live, d.o.Out, d.o.PollInterval, d.o.Timeout, d.o.FailureThreshold)
 	w.prime(ctx)
 	err = step(d.o.Out, d.rec, "deploy", func() (string, error) {
+		if err := d.check(ctx, "updating the service"); err != nil {
+			return "", err
+		}
 		if err := updateService(ctx, d.c.ECS, d.o.Cluster, d.o.Service, nextARN); err != nil {
 			return "", err
 		}

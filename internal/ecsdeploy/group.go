@@ -99,7 +99,7 @@ func newGroup(c Clients, o DeployOptions, services []string, prefix bool) (*grou
 		}
 		rec := newRecord(so.Cluster, svc, o.PriorSteps)
 		rec.Backend.Image, rec.Redactor = so.Image, red
-		g.ds = append(g.ds, &deploy{c: c, o: so, rec: rec, unlock: func() {}})
+		g.ds = append(g.ds, &deploy{c: c, o: so, rec: rec, unlock: func() {}, check: noCheck})
 	}
 	return g, nil
 }
@@ -198,11 +198,11 @@ func (g *group) run(ctx context.Context) ([]string, error) {
 	byName := append([]*deploy(nil), g.ds...)
 	sort.Slice(byName, func(i, j int) bool { return byName[i].o.Service < byName[j].o.Service })
 	for _, d := range byName {
-		unlock, err := lock(ctx, d.o.Out, d.rec, d.o.Releases, d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter, Break: d.o.BreakLock})
+		unlock, check, err := lock(ctx, d.o.Out, d.rec, d.o.Releases, d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter, Break: d.o.BreakLock})
 		if err != nil {
 			return g.fail(g.index(d), release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err))
 		}
-		d.unlock = unlock
+		d.unlock, d.check = unlock, check
 	}
 	if outcomes, err := g.every(release.OutcomeFailed, func(d *deploy) error { return d.recheck(ctx) }); err != nil {
 		return outcomes, err
@@ -232,6 +232,9 @@ func (g *group) change(ctx context.Context) ([]string, error) {
 	}
 	for i, d := range g.ds {
 		err := step(d.o.Out, d.rec, "register", func() (string, error) {
+			if err := d.check(ctx, "registering the new revision"); err != nil {
+				return "", err
+			}
 			var err error
 			if nexts[i], err = d.registerNext(ctx); err != nil {
 				return "", err
@@ -266,6 +269,9 @@ func (g *group) change(ctx context.Context) ([]string, error) {
 		go func() {
 			defer wg.Done()
 			failed[i] = step(d.o.Out, d.rec, "deploy", func() (string, error) {
+				if err := d.check(ctx, "updating the service"); err != nil {
+					return "", err
+				}
 				if err := updateService(ctx, d.c.ECS, d.o.Cluster, d.o.Service, next); err != nil {
 					return "", err
 				}

@@ -126,7 +126,7 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*Migrated, error
 	if o.Image != "" {
 		h.What = fmt.Sprintf("migrate %s/%s with %s", o.Cluster, o.Service, o.Image)
 	}
-	unlock, err := lock(ctx, o.Out, rec, o.Releases, h, release.LockOptions{StaleAfter: o.LockStaleAfter, Break: o.BreakLock})
+	unlock, _, err := lock(ctx, o.Out, rec, o.Releases, h, release.LockOptions{StaleAfter: o.LockStaleAfter, Break: o.BreakLock})
 	if err != nil {
 		return nil, fmt.Errorf("%w; nothing was run", err)
 	}

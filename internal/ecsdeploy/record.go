@@ -28,10 +28,11 @@ func finish(ctx context.Context, store *release.Store, rec *release.Record, outc
 }
 
 // lock takes the per-service deploy lock (when store is set) and returns
-// its release function.
-func lock(ctx context.Context, out io.Writer, rec *release.Record, store *release.Store, h release.Holder, o release.LockOptions) (func(), error) {
+// its release function and its check: call check before each change to
+// ECS, so a deploy whose lock was broken or taken stops before the change.
+func lock(ctx context.Context, out io.Writer, rec *release.Record, store *release.Store, h release.Holder, o release.LockOptions) (func(), func(ctx context.Context, step string) error, error) {
 	if store == nil {
-		return func() {}, nil
+		return func() {}, noCheck, nil
 	}
 	var l *release.Lock
 	name := "backend/" + rec.Target
@@ -44,14 +45,24 @@ func lock(ctx context.Context, out io.Writer, rec *release.Record, store *releas
 		return l.URI, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return func() {
+	unlock := func() {
 		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
 			fmt.Fprintf(out, "    warning: release deploy lock %s: %v; break it on the next deploy\n", l.URI, err)
 		}
-	}, nil
+	}
+	check := func(ctx context.Context, step string) error {
+		if err := l.Check(ctx); err != nil {
+			return fmt.Errorf("stopped before %s: %w", step, err)
+		}
+		return nil
+	}
+	return unlock, check, nil
 }
+
+// noCheck is the check of a deploy that holds no lock.
+func noCheck(context.Context, string) error { return nil }
 
 // nameOf returns the name in a cluster or service ARN
 // (…:cluster/main, …:service/main/api, …:service/api), or s itself.

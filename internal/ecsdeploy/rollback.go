@@ -109,7 +109,7 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release
 		return release.OutcomeDryRun, nil
 	}
 	h := release.Holder{Who: o.Who, What: fmt.Sprintf("backend rollback of %s/%s to %s", o.Cluster, o.Service, revName(target))}
-	unlock, err := lock(ctx, o.Out, rec, o.Releases, h, release.LockOptions{Break: o.BreakLock})
+	unlock, _, err := lock(ctx, o.Out, rec, o.Releases, h, release.LockOptions{Break: o.BreakLock})
 	if err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
