@@ -20,9 +20,12 @@ import (
 )
 
 type deploy struct {
-	c   Clients
-	o   Options
-	rec *release.Record
+	// check returns an error once the release's lock is no longer its own;
+	// called before each change to the function or its alias.
+	check func(ctx context.Context, step string) error
+	c     Clients
+	o     Options
+	rec   *release.Record
 	// before is the version the alias pointed at (empty: no alias yet).
 	before string
 	env    map[string]string // $LATEST's environment
@@ -42,7 +45,7 @@ func Deploy(ctx context.Context, c Clients, o Options) (*release.Record, error) 
 		return nil, err
 	}
 	now := time.Now().UTC()
-	d := &deploy{c: c, o: o, rec: &release.Record{ID: release.NewID(now), Kind: release.KindLambda, Target: o.Function, StartedAt: now,
+	d := &deploy{check: noCheck, c: c, o: o, rec: &release.Record{ID: release.NewID(now), Kind: release.KindLambda, Target: o.Function, StartedAt: now,
 		Steps:  append([]release.Step(nil), o.PriorSteps...),
 		Lambda: &release.LambdaRecord{Function: o.Function, Alias: o.Alias, Image: o.ImageURI, Canary: o.Canary, Alarms: o.Alarms}}}
 	if o.Bake > 0 {
@@ -71,10 +74,11 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 	if d.o.DryRun {
 		return d.dryRun(ctx)
 	}
-	unlock, err := lock(ctx, d.o, d.rec)
+	unlock, check, err := lock(ctx, d.o, d.rec)
 	if err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
+	d.check = check
 	defer unlock()
 	if err := d.recheck(ctx); err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
@@ -221,6 +225,9 @@ func merged(base, over map[string]string) map[string]string {
 // version's (not what a failed release may have left on $LATEST) with the
 // release's variables over it.
 func (d *deploy) configure(ctx context.Context, env map[string]string) (string, error) {
+	if err := d.check(ctx, "updating the configuration"); err != nil {
+		return "", err
+	}
 	if _, err := d.c.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
 		FunctionName: aws.String(d.o.Function), Environment: &types.Environment{Variables: env}}); err != nil {
 		return "", fmt.Errorf("update the configuration of %s: %w", d.o.Function, err)
@@ -232,6 +239,9 @@ func (d *deploy) configure(ctx context.Context, env map[string]string) (string, 
 }
 
 func (d *deploy) updateCode(ctx context.Context) (string, error) {
+	if err := d.check(ctx, "updating the code"); err != nil {
+		return "", err
+	}
 	in := &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(d.o.Function)}
 	if d.o.ImageURI != "" {
 		in.ImageUri = aws.String(d.o.ImageURI)
@@ -270,6 +280,9 @@ func (d *deploy) waitUpdated(ctx context.Context, what string) error {
 }
 
 func (d *deploy) publish(ctx context.Context) (string, error) {
+	if err := d.check(ctx, "publishing a version"); err != nil {
+		return "", err
+	}
 	out, err := d.c.Lambda.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(d.o.Function),
 		CodeSha256: aws.String(d.rec.Lambda.CodeSha256), Description: aws.String("esteira release " + d.rec.ID)})
 	if err != nil {
@@ -318,7 +331,7 @@ func Preflight(ctx context.Context, c Clients, o Options) error {
 	if err := o.validate(c); err != nil {
 		return err
 	}
-	d := &deploy{c: c, o: o, rec: &release.Record{Lambda: &release.LambdaRecord{}}}
+	d := &deploy{check: noCheck, c: c, o: o, rec: &release.Record{Lambda: &release.LambdaRecord{}}}
 	var same bool
 	if _, err := d.preflight(ctx, &same); err != nil {
 		return fmt.Errorf("release of function %s: %w; nothing was changed", o.Function, err)

@@ -10,10 +10,12 @@ import (
 
 var step = release.RunStep
 
-// lock takes the function's lock (when a store is set) and returns its release.
-func lock(ctx context.Context, o Options, rec *release.Record) (func(), error) {
+// lock takes the function's lock (when a store is set) and returns its
+// release and its check: call check before each change to the function or
+// its alias, so a release whose lock was broken or taken stops before it.
+func lock(ctx context.Context, o Options, rec *release.Record) (func(), func(ctx context.Context, step string) error, error) {
 	if o.Releases == nil {
-		return func() {}, nil
+		return func() {}, noCheck, nil
 	}
 	var l *release.Lock
 	err := step(o.Out, rec, "lock", func() (string, error) {
@@ -30,14 +32,24 @@ func lock(ctx context.Context, o Options, rec *release.Record) (func(), error) {
 		return l.URI, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return func() {
+	unlock := func() {
 		if err := l.Release(context.WithoutCancel(ctx)); err != nil {
 			fmt.Fprintf(o.Out, "    warning: release lock %s: %v; break it on the next release\n", l.URI, err)
 		}
-	}, nil
+	}
+	check := func(ctx context.Context, step string) error {
+		if err := l.Check(ctx); err != nil {
+			return fmt.Errorf("stopped before %s: %w", step, err)
+		}
+		return nil
+	}
+	return unlock, check, nil
 }
+
+// noCheck is the check of a release that holds no lock.
+func noCheck(context.Context, string) error { return nil }
 
 func finish(ctx context.Context, store *release.Store, rec *release.Record, outcome string, err error, out io.Writer) (*release.Record, error) {
 	return release.Finish(ctx, store, rec, outcome, err, out, "a rollback will need the version to go back to named")

@@ -75,12 +75,15 @@ func rollback(ctx context.Context, c Clients, o Options, to string, rec *release
 	if o.DryRun {
 		return dryRunRollback(ctx, c, o, rec)
 	}
-	unlock, err := lock(ctx, o, rec)
+	unlock, check, err := lock(ctx, o, rec)
 	if err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
 	defer unlock()
 	err = step(o.Out, rec, "rollback", func() (string, error) {
+		if err := check(ctx, "moving the alias"); err != nil {
+			return "", err
+		}
 		_, err := c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(o.Function), Name: aws.String(o.Alias),
 			FunctionVersion: aws.String(to), RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{}}})
 		return o.Alias + " on version " + to, err

@@ -21,6 +21,9 @@ import (
 func (d *deploy) shift(ctx context.Context, version string) (string, error) {
 	if d.before == "" {
 		err := step(d.o.Out, d.rec, "alias", func() (string, error) {
+			if err := d.check(ctx, "creating the alias"); err != nil {
+				return "", err
+			}
 			_, err := d.c.Lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(d.o.Function), Name: aws.String(d.o.Alias),
 				FunctionVersion: aws.String(version), Description: aws.String("released by esteira")})
 			return "created on version " + version, err
@@ -55,6 +58,9 @@ func (d *deploy) shift(ctx context.Context, version string) (string, error) {
 }
 
 func (d *deploy) route(ctx context.Context, primary string, extra map[string]float64) error {
+	if err := d.check(ctx, "moving the alias"); err != nil {
+		return err
+	}
 	_, err := d.c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(d.o.Function), Name: aws.String(d.o.Alias),
 		FunctionVersion: aws.String(primary), RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: extra}})
 	return err
