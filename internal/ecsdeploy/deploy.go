@@ -220,10 +220,12 @@ func (d *deploy) change(ctx context.Context) (string, error) {
 	}
 	w := newWatcher(d.c.ECS, d.live, d.o.Out, d.o.PollInterval, d.o.Timeout, d.o.FailureThreshold)
 	w.prime(ctx)
+	// Checked outside the step: a lost lock is no failed rollout, and
+	// rolling back would change the service under another run's lock.
+	if err := d.check(ctx, "updating the service"); err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; the service was not changed (still on %s); revision %s is left registered", err, revName(d.before), revName(nextARN))
+	}
 	err = step(d.o.Out, d.rec, "deploy", func() (string, error) {
-		if err := d.check(ctx, "updating the service"); err != nil {
-			return "", err
-		}
 		if err := updateService(ctx, d.c.ECS, d.o.Cluster, d.o.Service, nextARN); err != nil {
 			return "", err
 		}

@@ -269,9 +269,6 @@ func (g *group) change(ctx context.Context) ([]string, error) {
 		go func() {
 			defer wg.Done()
 			failed[i] = step(d.o.Out, d.rec, "deploy", func() (string, error) {
-				if err := d.check(ctx, "updating the service"); err != nil {
-					return "", err
-				}
 				if err := updateService(ctx, d.c.ECS, d.o.Cluster, d.o.Service, next); err != nil {
 					return "", err
 				}
