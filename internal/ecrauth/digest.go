@@ -28,16 +28,17 @@ func ExistingDigest(ctx context.Context, creds *Credentials, repositoryURI, tag 
 	if err == nil {
 		return desc.Digest.String(), nil
 	}
-	switch statusOf(err) {
-	case http.StatusNotFound: // MANIFEST_UNKNOWN or NAME_UNKNOWN
+	if manifestUnknown(err) {
 		return "", nil
-	case http.StatusUnauthorized, http.StatusForbidden:
+	}
+	switch statusOf(err) {
+	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
 		return "", repo.explain(what, err)
 	}
 	// A registry need not answer HEAD, nor send the digest header with it:
 	// GET the manifest, whose digest go-containerregistry computes if need be.
 	got, err := p.Get(ctx, ref)
-	if statusOf(err) == http.StatusNotFound {
+	if manifestUnknown(err) {
 		return "", nil
 	}
 	if err != nil {

@@ -89,9 +89,12 @@ func (r *repository) puller(ctx context.Context) (*remote.Puller, error) {
 // an error that says what to do; a refusal of the credentials never quotes
 // the registry's answer, which cannot hold the password anyway.
 func (r *repository) explain(what string, err error) error {
-	if code := statusOf(err); code == http.StatusUnauthorized || code == http.StatusForbidden {
+	switch code := statusOf(err); {
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return fmt.Errorf("%s: registry %s refused the credentials for user %s (HTTP %d): log in again (ECR tokens expire after 12 hours) and check the role may pull from %s",
 			what, r.host, r.creds.Username, code, r.path)
+	case code == http.StatusNotFound && !manifestUnknown(err):
+		return fmt.Errorf("%s in %s: %w: %s did not answer as a registry: check it is the registry's address", what, r.host, err, r.creds.BaseURL())
 	}
 	return fmt.Errorf("%s in %s: %w", what, r.host, err)
 }
@@ -103,6 +106,16 @@ func statusOf(err error) int {
 		return terr.StatusCode
 	}
 	return 0
+}
+
+// manifestUnknown says err is the registry's 404 for the manifest itself
+// (MANIFEST_UNKNOWN or NAME_UNKNOWN): the tag is absent, and a push may go
+// ahead. A 404 from anywhere else (the /v2/ ping of a server that is no
+// registry, a token server that is not there) says nothing about the tag.
+func manifestUnknown(err error) bool {
+	var terr *transport.Error
+	return errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound &&
+		terr.Request != nil && strings.Contains(terr.Request.URL.Path, "/manifests/")
 }
 
 // BaseURL is where this process sends registry API requests.
