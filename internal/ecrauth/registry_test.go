@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/futuraplataforma/esteira/internal/ecrauth"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -309,4 +310,39 @@ func TestRegistryReads_AnswerABearerChallenge(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "refused the credentials for user AWS (HTTP 401)")
 	assert.NotContains(t, err.Error(), f.password)
+}
+
+// A registry that never answers holds a read only until the caller's
+// deadline (ci/ sets one per call), on every read.
+func TestRegistryReads_StopAtTheCallersDeadline(t *testing.T) {
+	f := startFakeRegistry(t)
+	uri := f.host + "/team/backend"
+	push(t, f.creds(), uri, "v1")
+	var hang quirk = func(_ http.Handler, _ http.ResponseWriter, r *http.Request) bool {
+		<-r.Context().Done()
+		return true
+	}
+	f.quirk.Store(&hang)
+	t.Cleanup(func() { f.quirk.Store(nil) })
+	reads := map[string]func(context.Context) error{
+		"existing digest": func(ctx context.Context) error {
+			_, err := ecrauth.ExistingDigest(ctx, f.creds(), uri, "v1")
+			return err
+		},
+		"labels": func(ctx context.Context) error {
+			_, err := ecrauth.ImageLabels(ctx, f.creds(), uri, "v1")
+			return err
+		},
+	}
+	for read, do := range reads {
+		t.Run(read, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err := do(ctx)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Contains(t, err.Error(), "team/backend:v1")
+			assert.Less(t, time.Since(start), 5*time.Second, "the read gave up at the deadline, not after retries")
+		})
+	}
 }
