@@ -150,17 +150,36 @@ func (x *Alarms) describe(names []string) cbor.List {
 		if a == nil {
 			continue // DescribeAlarms leaves out names it does not know
 		}
-		if a.fireAfter > 0 {
-			if a.fireAfter--; a.fireAfter == 0 {
-				a.state, a.reason = "ALARM", a.fireReason
-			}
-		}
+		a.countObservation()
 		out = append(out, cbor.Map{
 			"AlarmName": cbor.String(a.name), "StateValue": cbor.String(a.state), "StateReason": cbor.String(a.reason),
 			"AlarmArn": cbor.String("arn:aws:cloudwatch:" + x.s.opts.Region + ":" + x.s.opts.AccountID + ":alarm:" + a.name),
 		})
 	}
 	return out
+}
+
+// countObservation counts one look at the alarm towards FireAfter.
+func (a *metricAlarm) countObservation() {
+	if a.fireAfter > 0 {
+		if a.fireAfter--; a.fireAfter == 0 {
+			a.state, a.reason = "ALARM", a.fireReason
+		}
+	}
+}
+
+// observe is ECS looking at an alarm it watches for a service deployment:
+// it counts towards FireAfter as a DescribeAlarms does. An unknown alarm
+// is INSUFFICIENT_DATA.
+func (x *Alarms) observe(name string) string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	a := x.alarms[name]
+	if a == nil {
+		return "INSUFFICIENT_DATA"
+	}
+	a.countObservation()
+	return a.state
 }
 
 // serveREST answers a REST-JSON service (Lambda): route gets the method,

@@ -12,13 +12,17 @@ import (
 )
 
 // ECS simulates the Amazon ECS control plane: clusters, task definitions,
-// services with rolling deployments and the deployment circuit breaker, and
-// one-off tasks.
+// services with rolling deployments and the deployment circuit breaker,
+// service deployments of the BLUE_GREEN, LINEAR and CANARY strategies
+// (lifecycle stages, traffic weights, PAUSE hooks, rollbacks), and one-off
+// tasks.
 //
 // Time is driven by observation: every DescribeTasks call advances each
 // described one-off task one lifecycle step before answering, and every
-// DescribeServices call advances each described service (its deployments
-// and the tasks its scheduler owns) one step. Advance steps everything.
+// DescribeServices call advances each described service (its deployments,
+// its service deployment in progress and the tasks its scheduler owns) one
+// step, as does DescribeServiceDeployments for the services of the
+// deployments it describes. Advance steps everything.
 type ECS struct {
 	s *Server
 
@@ -63,6 +67,25 @@ type ServiceSpec struct {
 	// (its task sets are not simulated) and UpdateService cannot change its
 	// task definition.
 	DeploymentController string
+	// Strategy is deploymentConfiguration.strategy: ROLLING (the default),
+	// BLUE_GREEN, LINEAR or CANARY. With any but ROLLING, UpdateService to a
+	// new task definition starts a service deployment that moves through
+	// ECS's lifecycle stages (see ecs_svcdeploy.go).
+	Strategy string
+	// BakeTimeInMinutes is reported as given; in the simulation BAKE_TIME
+	// lasts BakeObservations observations whatever its value.
+	BakeTimeInMinutes int32
+	// PauseAt lists the lifecycle stages with a PAUSE lifecycle hook, e.g.
+	// POST_TEST_TRAFFIC_SHIFT. ECS refuses PAUSE hooks at TEST_TRAFFIC_SHIFT
+	// and PRODUCTION_TRAFFIC_SHIFT, so they panic here.
+	PauseAt []string
+	// LinearStepPercent (LINEAR, default 10) and CanaryPercent (CANARY,
+	// default 5) are the production traffic moved per step.
+	LinearStepPercent, CanaryPercent float64
+	// Alarms are deploymentConfiguration.alarms, enabled with rollback: any
+	// of them in ALARM from PRODUCTION_TRAFFIC_SHIFT to the end of BAKE_TIME
+	// rolls the service deployment back.
+	Alarms []string
 }
 
 // TaskBehavior scripts what a task does once started.
@@ -186,6 +209,11 @@ var ecsOps = map[string]func(x *ECS, body []byte) (any, error){
 	"DescribeTasks":            (*ECS).describeTasks,
 	"ListTasks":                (*ECS).listTasks,
 	"StopTask":                 (*ECS).stopTask,
+
+	"ListServiceDeployments":     (*ECS).listServiceDeployments,
+	"DescribeServiceDeployments": (*ECS).describeServiceDeployments,
+	"StopServiceDeployment":      (*ECS).stopServiceDeployment,
+	"ContinueServiceDeployment":  (*ECS).continueServiceDeployment,
 }
 
 // now is a clock that never repeats, so events and timestamps order strictly.

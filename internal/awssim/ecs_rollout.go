@@ -48,13 +48,17 @@ func (x *ECS) updateService(body []byte) (any, error) {
 	if in.DesiredCount != nil && *in.DesiredCount < 0 {
 		return nil, clientError("InvalidParameterException", "Invalid desiredCount %d: must be 0 or more.", *in.DesiredCount)
 	}
+	dc := svc.DeploymentConfiguration
+	if in.DeploymentConfiguration != nil {
+		if dc, err = mergeDeploymentConfiguration(dc, *in.DeploymentConfiguration); err != nil {
+			return nil, err
+		}
+	}
 	if in.DesiredCount != nil {
 		svc.DesiredCount = *in.DesiredCount
 		svc.deps[0].DesiredCount = *in.DesiredCount
 	}
-	if in.DeploymentConfiguration != nil {
-		svc.DeploymentConfiguration = *in.DeploymentConfiguration
-	}
+	svc.DeploymentConfiguration = dc
 	redeploy := td != svc.deps[0].td || in.ForceNewDeployment
 	if in.NetworkConfiguration != nil {
 		svc.NetworkConfiguration, redeploy = in.NetworkConfiguration, true
@@ -68,6 +72,9 @@ func (x *ECS) updateService(body []byte) (any, error) {
 		}
 		svc.deps = append([]*deployment{x.newDeployment(svc, td)}, svc.deps...)
 		svc.TaskDefinition = td.arn
+		if svc.DeploymentConfiguration.Strategy != StrategyRolling {
+			x.startSvcDeployment(svc)
+		}
 	}
 	x.recount(svc)
 	return map[string]any{"service": svc.view()}, nil
@@ -79,7 +86,11 @@ func (x *ECS) stepService(svc *service) {
 	for _, t := range slices.Clone(svc.tasks) {
 		x.stepServiceTask(svc, t)
 	}
-	x.stepDeployments(svc)
+	if sd := svc.activeSvcDeployment(); sd != nil {
+		x.stepSvcDeployment(sd)
+	} else {
+		x.stepDeployments(svc)
+	}
 	x.recount(svc)
 }
 

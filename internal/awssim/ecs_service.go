@@ -44,14 +44,24 @@ type service struct {
 	DeploymentController     map[string]string       `json:"deploymentController"`
 
 	cluster *cluster
-	deps    []*deployment // PRIMARY first
-	tasks   []*task       // every task the scheduler started
+	deps    []*deployment    // PRIMARY first
+	tasks   []*task          // every task the scheduler started
+	sds     []*svcDeployment // service deployments, newest first
+	// failRollback makes the next rollback of a service deployment end
+	// ROLLBACK_FAILED (FailRollbacks).
+	failRollback bool
 }
 
 type deploymentConfiguration struct {
-	DeploymentCircuitBreaker *circuitBreaker `json:"deploymentCircuitBreaker,omitempty"`
-	MaximumPercent           int32           `json:"maximumPercent,omitempty"`
-	MinimumHealthyPercent    int32           `json:"minimumHealthyPercent,omitempty"`
+	DeploymentCircuitBreaker *circuitBreaker      `json:"deploymentCircuitBreaker,omitempty"`
+	MaximumPercent           int32                `json:"maximumPercent,omitempty"`
+	MinimumHealthyPercent    int32                `json:"minimumHealthyPercent,omitempty"`
+	Strategy                 string               `json:"strategy,omitempty"`
+	BakeTimeInMinutes        *int32               `json:"bakeTimeInMinutes,omitempty"`
+	LifecycleHooks           []lifecycleHook      `json:"lifecycleHooks,omitempty"`
+	LinearConfiguration      *linearConfiguration `json:"linearConfiguration,omitempty"`
+	CanaryConfiguration      *canaryConfiguration `json:"canaryConfiguration,omitempty"`
+	Alarms                   *deploymentAlarms    `json:"alarms,omitempty"`
 }
 
 type circuitBreaker struct {
@@ -76,7 +86,8 @@ type deployment struct {
 	RolloutState             string                 `json:"rolloutState"`
 	RolloutStateReason       string                 `json:"rolloutStateReason"`
 
-	td *taskDef
+	td       *taskDef
+	revision string // the service revision ARN its tasks run
 }
 
 type serviceEvent struct {
@@ -138,6 +149,9 @@ func (x *ECS) CreateService(clusterName string, in ServiceSpec) string {
 		DeploymentConfiguration: deploymentConfiguration{MaximumPercent: 200, MinimumHealthyPercent: 100,
 			DeploymentCircuitBreaker: &circuitBreaker{Enable: in.CircuitBreaker, Rollback: in.CircuitBreakerRollback}},
 	}
+	if err := applyStrategy(&svc.DeploymentConfiguration, in); err != nil {
+		panic(fmt.Sprintf("awssim: CreateService %q: %v", in.Name, err))
+	}
 	if len(in.CapacityProviderStrategy) == 0 {
 		svc.LaunchType = in.LaunchType
 		if svc.LaunchType == "" {
@@ -176,6 +190,7 @@ func (x *ECS) newDeployment(svc *service, td *taskDef) *deployment {
 		CapacityProviderStrategy: svc.CapacityProviderStrategy, PlatformVersion: "1.4.0",
 		NetworkConfiguration: svc.NetworkConfiguration, RolloutState: "IN_PROGRESS",
 		RolloutStateReason: "ECS deployment " + id + " in progress.", td: td,
+		revision: x.arn(fmt.Sprintf("service-revision/%s/%s/%019d", svc.cluster.name, svc.ServiceName, rand.Uint64()%1e19)),
 	}
 }
 
