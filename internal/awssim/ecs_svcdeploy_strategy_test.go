@@ -111,7 +111,9 @@ func TestServiceDeployment_RollingServiceListsNone(t *testing.T) {
 	e, _, v2 := newService(t, awssim.ServiceSpec{})
 	assert.Equal(t, types.DeploymentStrategyRolling, e.describeService(t, "web").DeploymentConfiguration.Strategy)
 	e.update(t, v2)
-	e.pollService(t, "web", 10, func(s types.Service) bool { return s.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted })
+	e.pollService(t, "web", 10, func(s types.Service) bool {
+		return s.Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted
+	})
 	out, err := e.ecs.ListServiceDeployments(e.ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("main"), Service: aws.String("web")})
 	require.NoError(t, err)
 	assert.Empty(t, out.ServiceDeployments)
