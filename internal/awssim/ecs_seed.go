@@ -28,6 +28,14 @@ type SeedService struct {
 	AssignPublicIP           bool                   `json:"assignPublicIp"`
 	CircuitBreaker           bool                   `json:"circuitBreaker"`
 	CircuitBreakerRollback   bool                   `json:"circuitBreakerRollback"`
+	// Strategy and the fields after it are ServiceSpec's: a BLUE_GREEN,
+	// LINEAR or CANARY service, its PAUSE hooks and alarms.
+	Strategy          string   `json:"strategy"`
+	BakeTimeInMinutes int32    `json:"bakeTimeInMinutes"`
+	PauseAt           []string `json:"pauseAt"`
+	LinearStepPercent float64  `json:"linearStepPercent"`
+	CanaryPercent     float64  `json:"canaryPercent"`
+	Alarms            []string `json:"alarms"`
 }
 
 // ApplySeed creates what a Seed describes. It checks every service's cluster
@@ -56,11 +64,17 @@ func (x *ECS) ApplySeed(data []byte) error {
 		if td == nil {
 			return fmt.Errorf("seed service %s: task definition %q is not in taskDefinitions", s.Name, s.TaskDefinition)
 		}
-		x.CreateService(s.Cluster, ServiceSpec{
+		spec := ServiceSpec{
 			Name: s.Name, TaskDefinition: s.TaskDefinition, DesiredCount: s.DesiredCount, LaunchType: s.LaunchType,
 			CapacityProviderStrategy: s.CapacityProviderStrategy, Subnets: s.Subnets, SecurityGroups: s.SecurityGroups,
 			AssignPublicIP: s.AssignPublicIP, CircuitBreaker: s.CircuitBreaker, CircuitBreakerRollback: s.CircuitBreakerRollback,
-		})
+			Strategy: s.Strategy, BakeTimeInMinutes: s.BakeTimeInMinutes, PauseAt: s.PauseAt,
+			LinearStepPercent: s.LinearStepPercent, CanaryPercent: s.CanaryPercent, Alarms: s.Alarms,
+		}
+		if err := applyStrategy(&deploymentConfiguration{}, spec); err != nil {
+			return fmt.Errorf("seed service %s: %w", s.Name, err)
+		}
+		x.CreateService(s.Cluster, spec)
 	}
 	return nil
 }

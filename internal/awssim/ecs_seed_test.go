@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,12 +22,28 @@ func TestApplySeed_CreatesTheDemoServiceSteady(t *testing.T) {
 	assert.True(t, svc.DeploymentConfiguration.DeploymentCircuitBreaker.Rollback)
 }
 
+func TestApplySeed_CreatesABlueGreenServiceWithAPause(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, e.sim.ECS.ApplySeed([]byte(`{"taskDefinitions":[{"family":"x","containerDefinitions":[{"name":"a","image":"i"}]}],
+		"services":[{"cluster":"c","name":"web","taskDefinition":"x:1","desiredCount":1,"strategy":"BLUE_GREEN","bakeTimeInMinutes":3,
+		"pauseAt":["POST_TEST_TRAFFIC_SHIFT"],"alarms":["web-5xx"]}]}`)))
+	dc := e.describeServiceIn(t, "c", "web").DeploymentConfiguration
+	assert.Equal(t, types.DeploymentStrategyBlueGreen, dc.Strategy)
+	assert.Equal(t, int32(3), aws.ToInt32(dc.BakeTimeInMinutes))
+	require.Len(t, dc.LifecycleHooks, 1)
+	assert.Equal(t, []types.DeploymentLifecycleHookStage{"POST_TEST_TRAFFIC_SHIFT"}, dc.LifecycleHooks[0].LifecycleStages)
+	assert.Equal(t, []string{"web-5xx"}, dc.Alarms.AlarmNames)
+}
+
 func TestApplySeed_NamesWhatIsWrong(t *testing.T) {
 	tests := map[string]struct{ seed, want string }{
 		"not json":            {`{`, "parse seed"},
 		"bad task definition": {`{"taskDefinitions":[{"family":"x","containerDefinitions":[{"name":"a"}]}]}`, "Container.image"},
 		"unknown revision":    {`{"services":[{"cluster":"c","name":"web","taskDefinition":"x:3"}]}`, `seed service web: task definition "x:3"`},
 		"no cluster":          {`{"services":[{"name":"web","taskDefinition":"x:1"}]}`, "cluster and name are required"},
+		"pause at a shift": {`{"taskDefinitions":[{"family":"x","containerDefinitions":[{"name":"a","image":"i"}]}],
+			"services":[{"cluster":"c","name":"web","taskDefinition":"x:1","strategy":"BLUE_GREEN","pauseAt":["PRODUCTION_TRAFFIC_SHIFT"]}]}`,
+			"seed service web: InvalidParameterException: PAUSE lifecycle hooks cannot be configured at the PRODUCTION_TRAFFIC_SHIFT stage"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
