@@ -53,15 +53,24 @@ func (x *ECS) progress(sd *svcDeployment) {
 			return
 		}
 	}
+	if cb := sd.config.DeploymentCircuitBreaker; cb != nil && cb.Enable && sd.target.FailedTasks >= CircuitBreakerThreshold {
+		sd.breakerTripped = true
+		x.failSvcDeployment(sd, "Service deployment rolled back because the circuit breaker threshold was exceeded: tasks failed to start.", cb.Rollback)
+		return
+	}
 	sd.held++
 	switch sd.stage {
-	case "SCALE_UP":
-		if cb := sd.config.DeploymentCircuitBreaker; cb != nil && cb.Enable && sd.target.FailedTasks >= CircuitBreakerThreshold {
-			sd.breakerTripped = true
-			x.failSvcDeployment(sd, "Service deployment rolled back because the circuit breaker threshold was exceeded: tasks failed to start.", cb.Rollback)
+	case "PRE_SCALE_UP", "CLEAN_UP":
+	default:
+		// The scheduler replaces green tasks that stopped, in SCALE_UP
+		// and after: a task that crashes once RUNNING counts as a failure.
+		if x.launch(svc, sd.target) && sd.stage != "SCALE_UP" {
 			return
 		}
-		if x.launch(svc, sd.target) || !x.healthy(svc, sd.target) {
+	}
+	switch sd.stage {
+	case "SCALE_UP":
+		if !x.healthy(svc, sd.target) {
 			return
 		}
 	case "PRODUCTION_TRAFFIC_SHIFT":

@@ -210,14 +210,23 @@ func TestServiceDeployment_StopWithRollbackAfterProductionShiftRollsBack(t *test
 	e.rolledBack(t, arn, v1, "StopServiceDeployment")
 }
 
-func TestServiceDeployment_GreenNeverHealthyTripsTheCircuitBreakerAndRollsBack(t *testing.T) {
-	e, v1, v2 := newService(t, blueGreen(awssim.ServiceSpec{}))
-	failingRevision(e, &v2, awssim.TaskBehavior{Unhealthy: true})
-	arn := e.deploy(t, v2)
-	sd := e.rolledBack(t, arn, v1, "circuit breaker")
-	assert.Equal(t, types.ServiceDeploymentRollbackMonitorsStatusTriggered, sd.DeploymentCircuitBreaker.Status)
-	assert.GreaterOrEqual(t, sd.DeploymentCircuitBreaker.FailureCount, int32(awssim.CircuitBreakerThreshold))
-	assert.Equal(t, "SCALE_UP", string(sd.LifecycleStage), "it failed before any traffic moved")
+func TestServiceDeployment_FailingGreenTripsTheCircuitBreakerAndRollsBack(t *testing.T) {
+	behaviors := map[string]awssim.TaskBehavior{
+		"never healthy": {Unhealthy: true},
+		"crashing":      {ExitCodes: map[string]int{"app": 1}}, // healthy for a moment, then replaced
+	}
+	for name, b := range behaviors {
+		t.Run(name, func(t *testing.T) {
+			e, v1, v2 := newService(t, blueGreen(awssim.ServiceSpec{}))
+			failingRevision(e, &v2, b)
+			arn := e.deploy(t, v2)
+			sd := e.rolledBack(t, arn, v1, "circuit breaker")
+			assert.Equal(t, types.ServiceDeploymentRollbackMonitorsStatusTriggered, sd.DeploymentCircuitBreaker.Status)
+			assert.GreaterOrEqual(t, sd.DeploymentCircuitBreaker.FailureCount, int32(awssim.CircuitBreakerThreshold))
+			assert.NotContains(t, []string{"PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"},
+				string(sd.LifecycleStage), "it failed before production traffic moved")
+		})
+	}
 }
 
 func TestServiceDeployment_UnknownAndFinishedDeploymentsAreRefusedAsECSDoes(t *testing.T) {
