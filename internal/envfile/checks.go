@@ -9,10 +9,12 @@ import (
 
 // Test says how a backend's tests run, when the source's own preset (go
 // test, npm test, pytest) is not what the team runs: a Dockerfile stage
-// whose build is the test, or a command in an image.
+// whose build is the test, or a command in an image; and the services the
+// tests reach by hostname (not with a stage: a build reaches no service).
 type Test struct {
 	Target         string // Dockerfile stage
 	Image, Command string
+	Services       []Service
 }
 
 // Check is one check run on the source before anything is pushed (a
@@ -27,16 +29,21 @@ var checkName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 func (p *parser) test(dst **Test) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		t := &Test{}
+		services := n
 		p.mapping(n, key+".", map[string]func(*yaml.Node, string){
 			"target": p.str(&t.Target), "image": p.str(&t.Image), "command": p.str(&t.Command),
+			"services": func(sn *yaml.Node, k string) { services = sn; p.services(&t.Services)(sn, k) },
 		})
 		switch {
 		case t.Target != "" && (t.Image != "" || t.Command != ""):
 			p.fail(n, key, "give target (a Dockerfile stage whose build is the test) or image and command, not both")
 		case t.Image != "" && t.Command == "":
 			p.fail(n, key+".command", "is required with image: what to run in it, e.g. \"npm ci && npm test\"")
-		case t.Target == "" && t.Command == "" && n.Kind == yaml.MappingNode:
-			p.fail(n, key, "give target, or command (with image, or in the source's preset image)")
+		case t.Target != "" && len(t.Services) > 0:
+			p.fail(services, key+".services", "cannot be reached from a Dockerfile stage (target): a build reaches no service; "+
+				"run the tests as a command instead (image and command, or the source's preset with no target)")
+		case t.Target == "" && t.Command == "" && len(t.Services) == 0 && n.Kind == yaml.MappingNode:
+			p.fail(n, key, "give target, or command (with image, or in the source's preset image), or services (for the preset's tests)")
 		}
 		*dst = t
 	}
