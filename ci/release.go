@@ -176,7 +176,8 @@ func buildTestPublish(ctx context.Context, s *awsSession, source *dagger.Directo
 		if test == nil {
 			test = &envfile.Test{}
 		}
-		_, err := (&Esteira{}).Test(ctx, source, test.Target, test.Image, test.Command, "1.26", []string{"./..."}, dockerfile)
+		_, err := testRun{source: source, target: test.Target, image: test.Image, command: test.Command, goVersion: "1.26",
+			packages: []string{"./..."}, dockerfile: dockerfile, services: test.Services}.run(ctx)
 		rec.Step("test", started, err, "")
 		fmt.Fprintf(progress(), "==> test     %s (%s)\n", outcome(err), time.Since(started).Round(time.Second))
 		if err != nil {

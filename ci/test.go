@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/internal/envfile"
 )
 
 // Run the application's tests the way its ecosystem runs them.
@@ -48,27 +49,42 @@ func (m *Esteira) Test(
 	// +default="Dockerfile"
 	dockerfile string,
 ) (string, error) {
+	return testRun{source: source, target: target, image: image, command: command, goVersion: goVersion, packages: packages, dockerfile: dockerfile}.run(ctx)
+}
+
+// testRun is one way the tests run: the test verb's flags, or a release's
+// backend.test from esteira.yaml, which may add the services they reach.
+type testRun struct {
+	source                                        *dagger.Directory
+	target, image, command, goVersion, dockerfile string
+	packages                                      []string
+	services                                      []envfile.Service
+}
+
+func (r testRun) run(ctx context.Context) (string, error) {
 	switch {
-	case target != "" && (image != "" || command != ""):
+	case r.target != "" && (r.image != "" || r.command != ""):
 		return "", errors.New("test: --target builds a Dockerfile stage; --image and --command run a command: give one or the other")
-	case target != "":
-		return stageTest(ctx, source, dockerfile, target)
-	case image != "" && command == "":
+	case r.target != "" && len(r.services) > 0:
+		return "", errors.New("test: a Dockerfile stage (target) is built, and a build reaches no service: run the tests as a command (image and command, or the source's preset) to give them services")
+	case r.target != "":
+		return stageTest(ctx, r.source, r.dockerfile, r.target)
+	case r.image != "" && r.command == "":
 		return "", errors.New("test: --image needs --command: what to run in it, e.g. --command \"npm test\"")
 	}
-	p, err := findPreset(ctx, source)
-	if err != nil && command == "" {
+	p, err := findPreset(ctx, r.source)
+	if err != nil && r.command == "" {
 		return "", err
 	}
-	ctr := p.container(source, goVersion)
-	if image != "" {
-		ctr = withSource(dag.Container().From(image), source)
+	ctr := p.container(r.source, r.goVersion)
+	if r.image != "" {
+		ctr = withSource(dag.Container().From(r.image), r.source)
 	}
-	run := p.command(packages)
-	if command != "" {
-		run = []string{"sh", "-c", command}
+	run := p.command(r.packages)
+	if r.command != "" {
+		run = []string{"sh", "-c", r.command}
 	}
-	return testOutput(ctx, ctr.WithExec(run))
+	return testOutput(ctx, withServices(ctr, r.services).WithExec(run))
 }
 
 // preset is how one ecosystem runs its tests.
