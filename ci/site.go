@@ -90,6 +90,9 @@ func (m *Esteira) Site(
 	if atomic {
 		via += " --atomic"
 	}
+	if _, err := sitepublish.AtomicSettings(atomic, keyValueStore, pointerKey); err != nil {
+		return nil, hints.SiteSettings(err, via)
+	}
 	return &Site{M: m, Bucket: bucket, Prefix: prefix, BackupBucket: backupBucket, Atomic: atomic, KeyValueStore: keyValueStore,
 		PointerKey: pointerKey, DistributionID: distributionId, BreakLock: breakLock, MaxDelete: 1000, Via: via}, nil
 }
@@ -146,7 +149,7 @@ func (s *Site) Deploy(
 		return "", err
 	}
 	if err := s.resolve(sess, &o); err != nil {
-		return "", err
+		return "", s.explain(err)
 	}
 	dir, err := exportSite(ctx, dist)
 	if err != nil {
@@ -186,9 +189,12 @@ func (s *Site) Plan(
 	}
 	defer os.RemoveAll(dir)
 	o.Dir = dir
+	if o.Atomic, err = s.atomic(sess); err != nil {
+		return "", s.explain(err)
+	}
 	plan, err := sitepublish.Plan(ctx, siteClients(sess, ""), o)
 	if err != nil {
-		return "", err
+		return "", s.explain(err)
 	}
 	return plan.String(), nil
 }
@@ -218,29 +224,31 @@ func (s *Site) options(keep, maxDelete int, cacheControl string, precompress []s
 		return sitepublish.Options{}, err
 	}
 	return sitepublish.Options{Bucket: s.Bucket, Prefix: s.Prefix, BackupBucket: s.BackupBucket, Keep: keep,
-		Atomic: s.Atomic, KeyValueStore: s.KeyValueStore, PointerKey: s.PointerKey, MaxDelete: maxDelete,
+		MaxDelete:   maxDelete,
 		Concurrency: concurrency, CacheControl: rules, Precompress: precompress, DistributionID: s.DistributionID,
 		BreakLock: s.BreakLock, Out: progress()}, nil
 }
 
-// resolve fills in what the session knows: the records and, for an atomic
-// site, the default KeyValueStore; then checks the atomic settings.
+// resolve fills in what the session knows: the records and the atomic
+// settings (the session's KeyValueStore by default); then checks the
+// atomic settings, before the build.
 func (s *Site) resolve(sess *awsSession, o *sitepublish.Options) error {
 	o.Releases, o.Who = sess.releases(), sess.who
-	if !s.Atomic {
-		return nil
+	var err error
+	if o.Atomic, err = s.atomic(sess); err != nil || o.Atomic == nil {
+		return err
 	}
-	o.KeyValueStore = s.keyValueStore(sess)
-	return sitepublish.CheckAtomic(o.KeyValueStore, o.PointerKey, o.DistributionID)
+	return o.Atomic.Check(o.DistributionID)
 }
 
-// keyValueStore is the site's KeyValueStore ARN, or the session's default
-// for an atomic site.
-func (s *Site) keyValueStore(sess *awsSession) string {
-	if s.KeyValueStore == "" && s.Atomic {
-		return sess.keyValueStore
+// atomic is the site's atomic settings, with the session's KeyValueStore
+// unless the site names one; nil for a site released in place.
+func (s *Site) atomic(sess *awsSession) (*sitepublish.AtomicOptions, error) {
+	a, err := sitepublish.AtomicSettings(s.Atomic, s.KeyValueStore, s.PointerKey)
+	if a != nil && a.KeyValueStore == "" {
+		a.KeyValueStore = sess.keyValueStore
 	}
-	return s.KeyValueStore
+	return a, err
 }
 
 // Show the site's live release, its newest releases and backups, and its lock.

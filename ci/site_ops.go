@@ -31,7 +31,11 @@ func (s *Site) Rollback(
 	if err != nil {
 		return "", err
 	}
-	o := sitepublish.RollbackOptions{KeyValueStore: s.keyValueStore(sess), PointerKey: s.PointerKey,
+	atomic, err := s.atomic(sess)
+	if err != nil {
+		return "", s.explain(err)
+	}
+	o := sitepublish.RollbackOptions{Atomic: atomic,
 		Bucket: s.Bucket, Prefix: s.Prefix, BackupBucket: s.BackupBucket, Backup: backup, DistributionID: s.DistributionID,
 		Releases: sess.releases(), Who: sess.who, BreakLock: s.BreakLock, Concurrency: concurrency, Out: progress()}
 	if dryRun {
@@ -67,8 +71,11 @@ func (s *Site) Prune(
 	if err != nil {
 		return "", err
 	}
-	res, err := sitepublish.Prune(ctx, siteClients(sess, ""), sitepublish.PruneOptions{
-		KeyValueStore: s.keyValueStore(sess), PointerKey: s.PointerKey,
+	atomic, err := s.atomic(sess)
+	if err != nil {
+		return "", s.explain(err)
+	}
+	res, err := sitepublish.Prune(ctx, siteClients(sess, ""), sitepublish.PruneOptions{Atomic: atomic,
 		Bucket: s.Bucket, Prefix: s.Prefix, BackupBucket: s.BackupBucket, Keep: keep, DryRun: dryRun,
 		Releases: sess.releases(), Who: sess.who, BreakLock: s.BreakLock, Out: progress(),
 	})

@@ -111,7 +111,7 @@ func TestFrontend(t *testing.T) {
 		require.Len(t, res.Kept, 2)
 		assert.Equal(t, dry.Kept[0], res.Kept[0], "the dry run deleted nothing")
 		assert.Len(t, res.Deleted, len(dry.Deleted)-1)
-		fails(t, verb("prune", "--keep", "0"), "--keep 1 or more")
+		fails(t, verb("prune", "--keep", "0"), "keep 1 or more", "to change it: --keep")
 
 		// The newest backup is the rollback's: the site as release 2 left it.
 		rec := record(t, ok(t, verb("rollback", "--backup", res.Kept[0])))
@@ -355,6 +355,16 @@ func TestFrontendAtomic(t *testing.T) {
 	})
 
 	t.Run("atomic with an invalidation is refused before anything changes", func(t *testing.T) {
-		fails(t, inSandbox(t, append(append([]string(nil), site...), "--distribution-id", "E1", "deploy", "--dist", "./examples/frontend")...), "leave --distribution-id out")
+		fails(t, inSandbox(t, append(append([]string(nil), site...), "--distribution-id", "E1", "deploy", "--dist", "./examples/frontend")...),
+			"leave the distribution out", "to change it: --distribution-id")
+	})
+
+	t.Run("an atomic setting on a site released in place is refused before anything changes", func(t *testing.T) {
+		live := pointer()
+		fails(t, inSandbox(t, "site", "--bucket", sandbox.SiteBucket, "--prefix", prefix, "--backup-bucket", sandbox.BackupBucket,
+			"--key-value-store", sandbox.KeyValueStoreARN, "deploy", "--dist", "./examples/frontend"),
+			"was given for a site released in place", "to change it: --atomic or --key-value-store")
+		assert.NotContains(t, snapshot(t, prefix), "index.html", "nothing was published over the release folders")
+		assert.Equal(t, live, pointer())
 	})
 }

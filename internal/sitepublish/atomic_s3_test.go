@@ -31,7 +31,7 @@ func TestAtomicS3_ReleasesAndRollsBackThroughTheRealClients(t *testing.T) {
 	c := Clients{S3: e.viaProxyClient, KeyValueStore: kv}
 	store := release.NewStore(e.direct, e.srv.NewBucket(t), "")
 	opts := func(files map[string]string) Options {
-		return Options{Dir: writeTree(t, files), Bucket: e.site, Prefix: "www", Atomic: true, KeyValueStore: arn,
+		return Options{Dir: writeTree(t, files), Bucket: e.site, Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: arn},
 			Releases: store, Who: "tester@host", Concurrency: 8, MaxDelete: 1000}
 	}
 	live := func() string {
@@ -57,13 +57,13 @@ func TestAtomicS3_ReleasesAndRollsBackThroughTheRealClients(t *testing.T) {
 	assert.Equal(t, second.ID, live(), "a switch that failed left the pointer where it was")
 	assert.Empty(t, snapshot(t, e.direct, e.site, "www/"+failed.ID+"/"), "and the unused folder is gone")
 
-	back, err := Rollback(ctx, c, RollbackOptions{Bucket: e.site, Prefix: "www", KeyValueStore: arn, Releases: store, Who: "tester@host"})
+	back, err := Rollback(ctx, c, RollbackOptions{Bucket: e.site, Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: arn}, Releases: store, Who: "tester@host"})
 	require.NoError(t, err)
 	assert.Equal(t, first.ID, back.Frontend.Release, "the records name the release the live one replaced")
 	assert.Equal(t, first.ID, live())
 	assert.Equal(t, bodies(snapshot(t, e.direct, e.site, "www/"+first.ID+"/")), siteV1())
 
-	_, err = Rollback(ctx, c, RollbackOptions{Bucket: e.site, Prefix: "www", KeyValueStore: arn, Releases: store, Who: "tester@host"})
+	_, err = Rollback(ctx, c, RollbackOptions{Bucket: e.site, Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: arn}, Releases: store, Who: "tester@host"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "first atomic release")
 	assert.Equal(t, first.ID, live())

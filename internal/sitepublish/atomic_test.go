@@ -75,7 +75,7 @@ func (k *memKVS) live() string {
 }
 
 func atomicOptions(dir string) Options {
-	return Options{Dir: dir, Bucket: "site", Prefix: "www", Atomic: true, KeyValueStore: testKVS, Concurrency: 4, MaxDelete: 1000}
+	return Options{Dir: dir, Bucket: "site", Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: testKVS}, Concurrency: 4, MaxDelete: 1000}
 }
 
 func deployAtomicMem(t *testing.T, st *memStore, kv *memKVS, files map[string]string) *release.Record {
@@ -173,7 +173,7 @@ func TestAtomic_RollbackIsOnePointerSwitch(t *testing.T) {
 	st.log = nil
 	puts := kv.puts
 
-	rec, err := rollbackPointer(context.Background(), st, kv, RollbackOptions{Bucket: "site", Prefix: "www", KeyValueStore: testKVS, Backup: first.ID})
+	rec, err := rollbackPointer(context.Background(), st, kv, RollbackOptions{Bucket: "site", Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: testKVS}, Backup: first.ID})
 	require.NoError(t, err)
 	assert.Equal(t, release.OutcomeSucceeded, rec.Outcome)
 	assert.Equal(t, first.ID, kv.live())
@@ -182,7 +182,7 @@ func TestAtomic_RollbackIsOnePointerSwitch(t *testing.T) {
 	assert.Empty(t, st.changes(), "no object copied, written or deleted")
 	assert.Equal(t, second.ID, rec.Frontend.Previous)
 
-	_, err = rollbackPointer(context.Background(), st, kv, RollbackOptions{Bucket: "site", Prefix: "www", KeyValueStore: testKVS, Backup: first.ID})
+	_, err = rollbackPointer(context.Background(), st, kv, RollbackOptions{Bucket: "site", Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: testKVS}, Backup: first.ID})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "already live")
 }
@@ -194,7 +194,7 @@ func TestAtomic_RollbackRefusesAFolderThatIsNotACompleteRelease(t *testing.T) {
 	require.NoError(t, st.Delete(context.Background(), "site", []string{"www/" + first.ID + "/.esteira/manifest.json"}))
 	before := kv.live()
 
-	_, err := rollbackPointer(context.Background(), st, kv, RollbackOptions{Bucket: "site", Prefix: "www", KeyValueStore: testKVS, Backup: first.ID})
+	_, err := rollbackPointer(context.Background(), st, kv, RollbackOptions{Bucket: "site", Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: testKVS}, Backup: first.ID})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a complete release")
 	assert.Equal(t, before, kv.live())
@@ -220,13 +220,13 @@ func TestAtomic_KeepPrunesOldReleasesButNeverTheLiveOneOrTheOneBefore(t *testing
 
 func TestAtomic_OptionsAreCheckedBeforeAnyChange(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		edit func(*Options)
-		want string
+		name          string
+		edit          func(*Options)
+		want, setting string
 	}{
-		{"no store", func(o *Options) { o.KeyValueStore = "" }, "pass --key-value-store"},
-		{"a name, not an ARN", func(o *Options) { o.KeyValueStore = "site-pointer" }, "not a CloudFront KeyValueStore ARN"},
-		{"an invalidation", func(o *Options) { o.DistributionID = "E1" }, "leave --distribution-id out"},
+		{"no store", func(o *Options) { o.Atomic.KeyValueStore = "" }, "needs the CloudFront KeyValueStore", "Atomic.KeyValueStore"},
+		{"a name, not an ARN", func(o *Options) { o.Atomic.KeyValueStore = "site-pointer" }, "not a CloudFront KeyValueStore ARN", "Atomic.KeyValueStore"},
+		{"an invalidation", func(o *Options) { o.DistributionID = "E1" }, "leave the distribution out", "DistributionID"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, kv := newMemStore("site"), newMemKVS()
@@ -235,6 +235,8 @@ func TestAtomic_OptionsAreCheckedBeforeAnyChange(t *testing.T) {
 			_, err := deployWith(context.Background(), st, nil, kv, o)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+			assert.Equal(t, []string{tc.setting}, settingsOf(err))
+			assert.NotContains(t, err.Error(), "--", "the engine names the setting, not a flag")
 			assert.Empty(t, st.changes())
 			assert.Zero(t, kv.puts)
 		})

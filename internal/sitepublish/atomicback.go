@@ -60,7 +60,7 @@ func rollbackAtomic(ctx context.Context, st objectStore, ptr pointer, site locat
 // so each rollback goes one release further back.
 func replacedBy(ctx context.Context, s *release.Store, site location, live string) (string, error) {
 	if s == nil {
-		return "", errors.New("no release records to find the release before the live one: pass --backup <release-id>")
+		return "", setting("Backup", errors.New("no release records to find the release before the live one: name the release to go back to by its id"))
 	}
 	sr, err := readSiteRecords(ctx, s, site)
 	if err != nil {
@@ -81,7 +81,7 @@ func (sr siteRecords) replaced(site location, live string) (string, error) {
 			return rec.Frontend.Previous, nil
 		}
 	}
-	return "", fmt.Errorf("no atomic release of %s that made %s live is recorded: pass --backup <release-id>", target(site), live)
+	return "", setting("Backup", fmt.Errorf("no atomic release of %s that made %s live is recorded: name the release to go back to by its id", target(site), live))
 }
 
 func hasStep(rec *release.Record, name string) bool {
@@ -105,11 +105,11 @@ func checkRelease(ctx context.Context, st objectStore, site location, cur, to st
 	m, err := loadManifest(ctx, st, releaseAt(site, to))
 	switch {
 	case errors.Is(err, errNotFound):
-		return fmt.Errorf("%s is not a complete release (it has no manifest: pruned, or it never finished): pick another with --backup", releaseAt(site, to))
+		return setting("Backup", fmt.Errorf("%s is not a complete release (it has no manifest: pruned, or it never finished): name another release to go back to", releaseAt(site, to)))
 	case err != nil:
 		return asDamagedBackup(to, releaseAt(site, to), err)
 	case m.Backup || (m.Site != "" && m.Site != target(site)) || (m.Site == "" && m.Taken.IsZero()):
-		return fmt.Errorf("%s is not a release of %s (its manifest is another site's or a backup's): pick another with --backup", releaseAt(site, to), target(site))
+		return setting("Backup", fmt.Errorf("%s is not a release of %s (its manifest is another site's or a backup's): name another release to go back to", releaseAt(site, to), target(site)))
 	}
 	return nil
 }

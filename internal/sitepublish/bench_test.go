@@ -226,7 +226,7 @@ func esteiraRun(s *benchSite, atomic *benchPointer) ([]time.Duration, error) {
 	c := Clients{S3: s.c}
 	name := "esteira"
 	if atomic != nil {
-		o.Atomic, o.KeyValueStore, c.KeyValueStore, name = true, atomic.arn, atomic.client, "esteira --atomic"
+		o.Atomic, c.KeyValueStore, name = &AtomicOptions{KeyValueStore: atomic.arn}, atomic.client, "esteira --atomic"
 	}
 	ctx := context.Background()
 	var backup string
@@ -261,7 +261,7 @@ func esteiraRun(s *benchSite, atomic *benchPointer) ([]time.Duration, error) {
 		func() error {
 			ro := RollbackOptions{Bucket: s.bucket, Prefix: "www", BackupBucket: s.backups, Backup: backup}
 			if atomic != nil {
-				ro.KeyValueStore = atomic.arn
+				ro.Atomic = &AtomicOptions{KeyValueStore: atomic.arn}
 			}
 			_, err := Rollback(ctx, c, ro)
 			return err

@@ -74,7 +74,7 @@ func TestRollback_AfterBreakingALockWithoutABackupAsksForOne(t *testing.T) {
 		return
 	}
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "pass --backup")
+	assert.Contains(t, err.Error(), "name the backup to restore")
 	assert.Equal(t, before, e.keys(t, e.site, "www/"))
 }
 

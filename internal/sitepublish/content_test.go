@@ -189,7 +189,7 @@ func TestPrune_DryRunDeletesNothingAndKeepZeroIsRefused(t *testing.T) {
 
 	_, err = prune(context.Background(), st, nil, PruneOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups"}, time.Now())
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "pass --keep 1 or more")
+	assert.Contains(t, err.Error(), "keep 1 or more")
 }
 
 func TestDeploy_KeepPrunesAfterTheRelease(t *testing.T) {

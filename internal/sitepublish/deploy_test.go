@@ -133,7 +133,8 @@ func TestDeploy_RefusesMassDeleteBeforeAnyChange(t *testing.T) {
 			_, err := deploy(context.Background(), st, nil, o)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
-			assert.Contains(t, err.Error(), fmt.Sprintf("--max-delete %d", tc.maxDelete))
+			assert.Contains(t, err.Error(), fmt.Sprintf("more than the limit of %d deletes", tc.maxDelete))
+			assert.Equal(t, []string{"MaxDelete"}, settingsOf(err))
 			assert.Empty(t, st.changes())
 		})
 	}
@@ -166,8 +167,8 @@ func TestDeploy_RejectsBadInputBeforeAnyChange(t *testing.T) {
 		edit func(*Options)
 		want string
 	}{
-		{"missing bucket", func(o *Options) { o.Bucket = "" }, "pass --bucket"},
-		{"missing backup bucket", func(o *Options) { o.BackupBucket = "" }, "pass --backup-bucket"},
+		{"missing bucket", func(o *Options) { o.Bucket = "" }, "name the S3 bucket that serves the site"},
+		{"missing backup bucket", func(o *Options) { o.BackupBucket = "" }, "has no backup bucket"},
 		{"empty dist", func(o *Options) { o.Dir = t.TempDir() }, "is empty (no files)"},
 		{"missing dist", func(o *Options) { o.Dir = filepath.Join(t.TempDir(), "nope") }, "build folder"},
 		{"unreadable file", func(o *Options) { o.Dir = unreadable }, "secret.txt"},

@@ -28,19 +28,13 @@ func deployWith(ctx context.Context, st objectStore, cf CloudFrontAPI, kv KeyVal
 	if o.DistributionID != "" && cf == nil {
 		return nil, fmt.Errorf("distribution %s was given but there is no CloudFront client: pass Clients.CloudFront", o.DistributionID)
 	}
-	if o.Atomic && kv == nil {
-		return nil, errors.New("an atomic release was asked for but there is no CloudFront KeyValueStore client: pass Clients.KeyValueStore")
+	s, err := strategyFor(o.Atomic, cf, kv)
+	if err != nil {
+		return nil, err
 	}
 	site := newLocation(o.Bucket, o.Prefix)
 	r := newRun("frontend", site, o.PriorSteps, o.Out)
-	bak := backupAt(o.BackupBucket, o.BackupPrefix, r.rec.ID)
 	r.rec.Frontend = &release.FrontendRecord{Bucket: o.Bucket, Prefix: site.Prefix}
-	if !o.DryRun && !o.Atomic {
-		if err := checkApart(site, newLocation(o.BackupBucket, o.BackupPrefix)); err != nil {
-			return nil, err
-		}
-		r.rec.Frontend.BackupURI = bak.String()
-	}
 	started := time.Now()
 	h, err := startHashing(ctx, o)
 	if err != nil {
@@ -49,7 +43,13 @@ func deployWith(ctx context.Context, st objectStore, cf CloudFrontAPI, kv KeyVal
 		return r.rec, fmt.Errorf("read the build, nothing was changed: %w", err)
 	}
 	defer h.stop()
-	if o.DryRun && !o.Atomic {
+	return s.deploy(ctx, r, st, site, h, o)
+}
+
+// deployInPlace is Deploy for a site released in place: lock, back up,
+// publish, prune, record. A dry run plans and changes nothing.
+func deployInPlace(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site location, h *hashing, o Options) (*release.Record, error) {
+	if o.DryRun {
 		p, _, err := planAndCheck(ctx, r, st, site, nil, h, o)
 		r.finish("dry-run", err)
 		if err == nil {
@@ -57,9 +57,8 @@ func deployWith(ctx context.Context, st objectStore, cf CloudFrontAPI, kv KeyVal
 		}
 		return r.rec, err
 	}
-	if o.Atomic {
-		return deployAtomic(ctx, r, st, pointer{api: kv, arn: o.KeyValueStore, key: o.PointerKey}, site, h, o)
-	}
+	bak := backupAt(o.BackupBucket, o.BackupPrefix, r.rec.ID)
+	r.rec.Frontend.BackupURI = bak.String()
 	// A deploy killed mid-publish writes no record: its lock is what points
 	// the next one at the backup of the site as it was.
 	what := fmt.Sprintf("site deploy %s, release %s; if it died mid-publish, restore the site it backed up to %s with site rollback --backup %s",
@@ -97,7 +96,7 @@ func pruneAfter(ctx context.Context, r *run, st objectStore, site, bak location,
 
 // planAndCheck lists the site and resolves its hashes, and (bak non-nil)
 // reads which contents the backup store holds, while the build is hashed;
-// then plans and applies the --max-delete guard.
+// then plans and applies the max-delete guard.
 func planAndCheck(ctx context.Context, r *run, st objectStore, site location, bak *location, h *hashing, o Options) (*SitePlan, map[string]bool, error) {
 	started := time.Now()
 	var remote remoteSet
@@ -123,7 +122,7 @@ func planAndCheck(ctx context.Context, r *run, st objectStore, site location, ba
 	if err == nil {
 		p = buildPlan(site, files, remote)
 		if o.MaxDelete >= 0 && len(p.Delete) > o.MaxDelete {
-			err = fmt.Errorf("the release would delete %d objects from %s, more than --max-delete %d: check --prefix and the build, or raise --max-delete", len(p.Delete), site, o.MaxDelete)
+			err = setting("MaxDelete", fmt.Errorf("the release would delete %d objects from %s, more than the limit of %d deletes: check the site's prefix and the build, or raise the limit", len(p.Delete), site, o.MaxDelete))
 		}
 	}
 	detail := stats.String()

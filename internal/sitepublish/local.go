@@ -88,7 +88,7 @@ func walkDir(dir string) ([]localFile, error) {
 		return nil, refusedError(dir, refused)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("build folder %s is empty (no files): check the folder the build writes (--build-dir) or --dist", dir)
+		return nil, setting("Dir", fmt.Errorf("build folder %s is empty (no files): check the folder the build writes, or the folder given as the built site", dir))
 	}
 	return files, nil
 }

@@ -1,6 +1,7 @@
 package sitepublish
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,16 +29,10 @@ type Options struct {
 	// contents no remaining backup refers to (see Prune). 0 keeps every
 	// backup.
 	Keep int
-	// Atomic releases to an immutable folder of its own, <Prefix>/<release
-	// id>/, and then switches the live pointer in one step: the key
-	// PointerKey (default bucket/prefix) of the CloudFront KeyValueStore
-	// KeyValueStore (its ARN; needs Clients.KeyValueStore), read by the
-	// CloudFront Function in examples/cloudfront. Unchanged files are copied
-	// server-side from the live release, never uploaded; no backup is taken
-	// (the live release's folder is never changed) and no invalidation is
-	// needed (each release has its own paths). Keep then counts releases.
-	Atomic                    bool
-	KeyValueStore, PointerKey string
+	// Atomic, when set, makes this an atomic site (see AtomicOptions);
+	// nil releases in place, over the live site, with a backup first.
+	// Keep then counts releases.
+	Atomic *AtomicOptions
 	// MaxDelete refuses a release deleting more objects than this, before
 	// any change: 0 refuses any delete (as --max-delete 0 asks), -1 means no
 	// limit. a site deploy passes its max-delete setting, 1000 by default.
@@ -83,50 +78,33 @@ const (
 // withDefaults validates o without touching AWS and fills in defaults.
 // needBackup is false for Plan, which never writes.
 func (o Options) withDefaults(needBackup bool) (Options, error) {
-	if o.Bucket == "" {
-		return o, fmt.Errorf("bucket is empty: pass --bucket, the S3 bucket that serves the site")
-	}
-	if err := validatePrefix("--prefix", o.Prefix); err != nil {
+	if err := checkSite(o.Bucket, o.Prefix, o.Releases); err != nil {
 		return o, err
 	}
-	if err := validatePrefix("backup prefix", o.BackupPrefix); err != nil {
-		return o, err
-	}
-	if err := checkStoreApart(o.Bucket, o.Prefix, o.Releases); err != nil {
+	if err := validatePrefix("BackupPrefix", "backup prefix", o.BackupPrefix); err != nil {
 		return o, err
 	}
 	if err := checkDir(o.Dir); err != nil {
 		return o, err
 	}
-	if o.Atomic {
-		if err := CheckAtomic(o.KeyValueStore, o.PointerKey, o.DistributionID); err != nil {
+	if o.Atomic != nil {
+		a, err := o.Atomic.withDefaults(newLocation(o.Bucket, o.Prefix), o.DistributionID)
+		if err != nil {
 			return o, err
 		}
-		needBackup = false
-		if o.PointerKey == "" {
-			o.PointerKey = target(newLocation(o.Bucket, o.Prefix))
+		o.Atomic, needBackup = &a, false
+	}
+	if needBackup {
+		if o.BackupBucket == "" {
+			return o, setting("BackupBucket", errors.New("the site has no backup bucket: name the bucket the live site is copied to before it changes"))
+		}
+		root := newLocation(o.BackupBucket, defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix))
+		if err := checkApart(newLocation(o.Bucket, o.Prefix), root); err != nil {
+			return o, err
 		}
 	}
-	if needBackup && o.BackupBucket == "" {
-		return o, fmt.Errorf("backup bucket is empty: pass --backup-bucket, where the live site is copied before it changes")
-	}
-	for _, enc := range o.Precompress {
-		switch enc {
-		case "gzip":
-		case "br":
-			return o, fmt.Errorf("precompress %q is not supported: Go's standard library has no Brotli encoder; use gzip", enc)
-		default:
-			return o, fmt.Errorf("precompress %q is unknown: the supported value is gzip", enc)
-		}
-	}
-	if o.Keep < 0 {
-		return o, fmt.Errorf("keep %d is negative: pass how many backups to keep, or 0 to keep every one", o.Keep)
-	}
-	if o.PartSize != 0 && o.PartSize < defaultPartSize {
-		return o, fmt.Errorf("part size %d is below S3's minimum of %d bytes: pass a larger part size or 0 for the default", o.PartSize, defaultPartSize)
-	}
-	if o.Concurrency < 0 || o.MaxDelete < -1 || o.InvalidationLimit < 0 {
-		return o, fmt.Errorf("concurrency, max-delete and invalidation limit must not be negative (max-delete -1 means no limit)")
+	if err := o.checkNumbers(); err != nil {
+		return o, err
 	}
 	if o.DistributionID != "" && o.InvalidationLimit == 0 {
 		o.InvalidationLimit = defaultInvalidationLimit
@@ -138,6 +116,44 @@ func (o Options) withDefaults(needBackup bool) (Options, error) {
 	}
 	o.Who = whoOrDefault(o.Who)
 	return o, nil
+}
+
+// checkNumbers checks the encodings and the numbers of o.
+func (o Options) checkNumbers() error {
+	for _, enc := range o.Precompress {
+		switch enc {
+		case "gzip":
+		case "br":
+			return setting("Precompress", fmt.Errorf("precompress %q is not supported: Go's standard library has no Brotli encoder; use gzip", enc))
+		default:
+			return setting("Precompress", fmt.Errorf("precompress %q is unknown: the supported value is gzip", enc))
+		}
+	}
+	switch {
+	case o.Keep < 0:
+		return setting("Keep", fmt.Errorf("keep %d is negative: choose how many backups to keep, or 0 to keep every one", o.Keep))
+	case o.PartSize != 0 && o.PartSize < defaultPartSize:
+		return setting("PartSize", fmt.Errorf("part size %d is below S3's minimum of %d bytes: choose a larger part size or 0 for the default", o.PartSize, defaultPartSize))
+	case o.Concurrency < 0:
+		return setting("Concurrency", fmt.Errorf("concurrency %d is negative: choose how many parallel S3 requests, or 0 for the default", o.Concurrency))
+	case o.MaxDelete < -1:
+		return setting("MaxDelete", fmt.Errorf("max delete %d is negative: choose 0 or more, or -1 for no limit", o.MaxDelete))
+	case o.InvalidationLimit < 0:
+		return setting("InvalidationLimit", fmt.Errorf("invalidation limit %d is negative: choose 0 for the default of %d", o.InvalidationLimit, defaultInvalidationLimit))
+	}
+	return nil
+}
+
+// checkSite checks the site's bucket and prefix and that the release
+// store lies outside it.
+func checkSite(bucket, prefix string, store *release.Store) error {
+	if bucket == "" {
+		return setting("Bucket", errors.New("the site has no bucket: name the S3 bucket that serves the site"))
+	}
+	if err := validatePrefix("Prefix", "the site's prefix", prefix); err != nil {
+		return err
+	}
+	return checkStoreApart(bucket, prefix, store)
 }
 
 // whoOrDefault is who, or user@host of this process.
@@ -162,14 +178,14 @@ func orDefault(n, def int) int {
 
 func checkDir(dir string) error {
 	if dir == "" {
-		return fmt.Errorf("build folder is empty: pass the folder holding the built site")
+		return setting("Dir", errors.New("there is no build folder: name the folder holding the built site"))
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return fmt.Errorf("build folder %s: %w: check the folder the build writes (--build-dir) or --dist", dir, err)
+		return setting("Dir", fmt.Errorf("build folder %s: %w: check the folder the build writes, or the folder given as the built site", dir, err))
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("build folder %s is a file, not a folder: pass the folder holding the built site", dir)
+		return setting("Dir", fmt.Errorf("build folder %s is a file, not a folder: name the folder holding the built site", dir))
 	}
 	return nil
 }
@@ -193,10 +209,10 @@ func backupAt(bucket, root, id string) location {
 // itself, and a publish would delete it) or a site inside the backup root.
 func checkApart(site, backupRoot location) error {
 	if site.contains(backupRoot) {
-		return fmt.Errorf("backup location %s is inside the site %s: it would back up into itself; pass a different --backup-bucket or backup prefix", backupRoot, site)
+		return setting("BackupBucket", fmt.Errorf("backup location %s is inside the site %s: it would back up into itself; choose another backup bucket or backup prefix", backupRoot, site))
 	}
 	if backupRoot.contains(site) {
-		return fmt.Errorf("site %s is inside the backup location %s: pass a different --backup-bucket or backup prefix", site, backupRoot)
+		return setting("BackupBucket", fmt.Errorf("site %s is inside the backup location %s: choose another backup bucket or backup prefix", site, backupRoot))
 	}
 	return nil
 }
@@ -215,9 +231,9 @@ func checkStoreApart(bucket, prefix string, store *release.Store) error {
 	}
 	site, records := newLocation(bucket, prefix), newLocation(bucket, store.Prefix())
 	if site.contains(records) {
-		return fmt.Errorf("the release store s3://%s/%s is inside the site %s: "+
+		return setting("Releases", fmt.Errorf("the release store s3://%s/%s is inside the site %s: "+
 			"a release would delete its own lock and the records rollbacks need; keep the release store (its bucket or prefix) outside the site",
-			bucket, records.Prefix, site)
+			bucket, records.Prefix, site))
 	}
 	return nil
 }
@@ -227,7 +243,8 @@ func checkStoreApart(bucket, prefix string, store *release.Store) error {
 // ../www name keys that S3 or a restore treat differently from what the
 // user meant). Any other UTF-8 is a valid S3 key: "my site", "sitio/ção",
 // "www~1". One leading or trailing '/' is tolerated and dropped.
-func validatePrefix(flag, p string) error {
+// field is the setting that holds it, what how the message names it.
+func validatePrefix(field, what, p string) error {
 	trimmed := strings.TrimSuffix(strings.TrimPrefix(p, "/"), "/")
 	if trimmed == "" {
 		return nil
@@ -255,7 +272,7 @@ func validatePrefix(flag, p string) error {
 		}
 	}
 	if why != "" {
-		return fmt.Errorf("%s %q is not a valid key prefix: %s; pass a prefix like www or sites/www", flag, p, why)
+		return setting(field, fmt.Errorf("%s %q is not a valid key prefix: %s; choose a prefix like www or sites/www", what, p, why))
 	}
 	return nil
 }

@@ -24,22 +24,6 @@ type pointer struct {
 // kvsARN is a CloudFront KeyValueStore ARN.
 var kvsARN = regexp.MustCompile(`^arn:aws[\w-]*:cloudfront::\d{12}:key-value-store/[\w-]+$`)
 
-// CheckAtomic checks the settings of an atomic release without calling
-// AWS, so a mistake is refused before the build.
-func CheckAtomic(arn, key, distributionID string) error {
-	switch {
-	case arn == "":
-		return errors.New("an atomic release needs the CloudFront KeyValueStore that holds the live pointer: pass --key-value-store arn:aws:cloudfront::<account>:key-value-store/<id>")
-	case !kvsARN.MatchString(arn):
-		return fmt.Errorf("key value store %q is not a CloudFront KeyValueStore ARN (arn:aws:cloudfront::<account>:key-value-store/<id>): pass its ARN, not its name", arn)
-	case len(key) > 512:
-		return fmt.Errorf("pointer key %q is longer than KeyValueStore's 512 bytes", key)
-	case distributionID != "":
-		return errors.New("an atomic release needs no invalidation (each release has its own paths): leave --distribution-id out")
-	}
-	return nil
-}
-
 // read returns the pointer's value ("" when the key is not set yet) and
 // the store's ETag, which a switch must match.
 func (p pointer) read(ctx context.Context) (value, etag string, err error) {

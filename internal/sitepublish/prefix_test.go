@@ -22,7 +22,8 @@ func TestDeploy_RefusesBadPrefixesBeforeAnyChange(t *testing.T) {
 			o.Prefix = p
 			_, err := deploy(context.Background(), st, nil, o)
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "--prefix")
+			assert.Contains(t, err.Error(), "the site's prefix")
+			assert.Equal(t, []string{"Prefix"}, settingsOf(err))
 			assert.Contains(t, err.Error(), "not a valid key prefix")
 			assert.Empty(t, st.changes())
 			_, err = Rollback(context.Background(), Clients{S3: s3.New(s3.Options{Region: "eu-west-1"})}, RollbackOptions{Bucket: "site", Prefix: p, BackupBucket: "backups", Backup: "x"})

@@ -56,7 +56,7 @@ func Download(ctx context.Context, c Clients, bucket, prefix, dir string, conc i
 	if c.S3 == nil {
 		return errors.New("no S3 client: pass Clients.S3")
 	}
-	if err := validatePrefix("prefix", prefix); err != nil {
+	if err := validatePrefix("Prefix", "the site's prefix", prefix); err != nil {
 		return err
 	}
 	conc = orDefault(conc, defaultConcurrency)

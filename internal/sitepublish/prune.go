@@ -187,11 +187,11 @@ type PruneOptions struct {
 	BackupBucket, BackupPrefix string
 	// Keep is how many of the site's newest backups stay (at least 1).
 	Keep int
-	// KeyValueStore (an ARN) prunes an atomic site instead: its release
-	// folders beyond the newest Keep, never the live one (its PointerKey,
-	// default bucket/prefix) nor the one it replaced (needs
-	// Clients.KeyValueStore and, to know that one, Releases).
-	KeyValueStore, PointerKey string
+	// Atomic prunes an atomic site instead (see AtomicOptions): its
+	// release folders beyond the newest Keep, never the live one nor the
+	// one it replaced (needs Clients.KeyValueStore and, to know that one,
+	// Releases). nil: the site is released in place.
+	Atomic *AtomicOptions
 	// Releases stores the deploy lock, taken so no release of the site
 	// runs meanwhile; nil means no lock.
 	Releases  *release.Store
@@ -216,49 +216,59 @@ func Prune(ctx context.Context, c Clients, o PruneOptions) (Pruned, error) {
 // prune is Prune on st; local is the local clock's time, only compared
 // with the server's to note a skew.
 func prune(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o PruneOptions, local time.Time) (Pruned, error) {
-	atomic := o.KeyValueStore != ""
-	switch {
-	case o.Bucket == "":
-		return Pruned{}, fmt.Errorf("bucket is empty: pass --bucket, the S3 bucket that serves the site")
-	case atomic && kv == nil:
-		return Pruned{}, errors.New("an atomic site's prune needs a CloudFront KeyValueStore client: pass Clients.KeyValueStore")
-	case o.BackupBucket == "" && !atomic:
-		return Pruned{}, fmt.Errorf("backup bucket is empty: name the bucket the site's releases wrote their backups to")
-	case o.Keep < 1:
-		return Pruned{}, fmt.Errorf("keep %d would delete every backup: pass --keep 1 or more", o.Keep)
+	if err := checkSite(o.Bucket, o.Prefix, nil); err != nil {
+		return Pruned{}, err
 	}
-	if err := validatePrefix("--prefix", o.Prefix); err != nil {
+	if o.Keep < 1 {
+		return Pruned{}, setting("Keep", fmt.Errorf("keep %d would delete every backup: keep 1 or more", o.Keep))
+	}
+	s, err := strategyFor(o.Atomic, nil, kv)
+	if err != nil {
 		return Pruned{}, err
 	}
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	site := newLocation(o.Bucket, o.Prefix)
+	return s.prune(ctx, st, newLocation(o.Bucket, o.Prefix), o, local)
+}
+
+// pruneInPlace prunes the backups of a site released in place.
+func pruneInPlace(ctx context.Context, st objectStore, site location, o PruneOptions, local time.Time) (Pruned, error) {
+	if o.BackupBucket == "" {
+		return Pruned{}, setting("BackupBucket", errors.New("the site has no backup bucket: name the bucket the site's releases wrote their backups to"))
+	}
 	root := newLocation(o.BackupBucket, defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix))
-	if atomic {
-		if o.PointerKey == "" {
-			o.PointerKey = target(site)
-		}
-		if err := CheckAtomic(o.KeyValueStore, o.PointerKey, ""); err != nil {
-			return Pruned{}, err
-		}
-	} else if err := checkApart(site, root); err != nil {
+	if err := checkApart(site, root); err != nil {
 		return Pruned{}, err
 	}
+	return underPruneLock(ctx, site, o, func() (Pruned, error) {
+		return pruneBackups(ctx, st, site, root, o.Keep, serverNow(ctx, st, root.Bucket, local, o.Out), o.DryRun)
+	})
+}
+
+// pruneAtomicSite prunes the release folders of an atomic site.
+func pruneAtomicSite(ctx context.Context, st objectStore, kv KeyValueStoreAPI, site location, o PruneOptions, local time.Time) (Pruned, error) {
+	a, err := o.Atomic.withDefaults(site, "")
+	if err != nil {
+		return Pruned{}, err
+	}
+	return underPruneLock(ctx, site, o, func() (Pruned, error) {
+		return pruneAtomic(ctx, st, a.pointer(kv), site, o, local)
+	})
+}
+
+// underPruneLock runs prune under the site's deploy lock and records it
+// as a step.
+func underPruneLock(ctx context.Context, site location, o PruneOptions, prune func() (Pruned, error)) (Pruned, error) {
 	r := newRun("frontend", site, nil, o.Out)
-	what := fmt.Sprintf("site prune %s --keep %d; it deletes only backups beyond the newest %d and contents none of them refers to", target(site), o.Keep, o.Keep)
+	what := fmt.Sprintf("site prune %s keeping %d; it deletes only backups beyond the newest %d and contents none of them refers to", target(site), o.Keep, o.Keep)
 	unlock, _, err := lock(ctx, r, o.Releases, site, release.Holder{Who: whoOrDefault(o.Who), What: what}, 0, o.BreakLock)
 	if err != nil {
 		return Pruned{}, fmt.Errorf("nothing was pruned: %w", err)
 	}
 	defer unlock("")
 	started := time.Now()
-	var res Pruned
-	if atomic {
-		res, err = pruneAtomic(ctx, st, pointer{api: kv, arn: o.KeyValueStore, key: o.PointerKey}, site, o, local)
-	} else {
-		res, err = pruneBackups(ctx, st, site, root, o.Keep, serverNow(ctx, st, root.Bucket, local, o.Out), o.DryRun)
-	}
+	res, err := prune()
 	r.step("prune", started, err, res.String())
 	return res, err
 }

@@ -48,13 +48,13 @@ func (a *atomicEnv) clients() Clients { return Clients{S3: a.s3, KeyValueStore: 
 
 func (a *atomicEnv) release(t *testing.T, files map[string]string, keep int) (*release.Record, error) {
 	t.Helper()
-	return Deploy(context.Background(), a.clients(), Options{Dir: writeTree(t, files), Bucket: a.site, Prefix: "www", Atomic: true,
-		KeyValueStore: a.arn, Releases: a.store, Who: "tester@host", Concurrency: 8, MaxDelete: 1000, Keep: keep})
+	return Deploy(context.Background(), a.clients(), Options{Dir: writeTree(t, files), Bucket: a.site, Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: a.arn},
+		Releases: a.store, Who: "tester@host", Concurrency: 8, MaxDelete: 1000, Keep: keep})
 }
 
 func (a *atomicEnv) prune(t *testing.T, keep int, dryRun bool) Pruned {
 	t.Helper()
-	res, err := Prune(context.Background(), a.clients(), PruneOptions{Bucket: a.site, Prefix: "www", KeyValueStore: a.arn,
+	res, err := Prune(context.Background(), a.clients(), PruneOptions{Bucket: a.site, Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: a.arn},
 		Releases: a.store, Who: "tester@host", Keep: keep, DryRun: dryRun})
 	require.NoError(t, err)
 	return res
@@ -177,7 +177,7 @@ func TestRollbackAtomic_RefusesAFolderThatIsNoReleaseOfTheSite(t *testing.T) {
 	live, err := a.release(t, siteV1(), 0)
 	require.NoError(t, err)
 
-	_, err = Rollback(context.Background(), a.clients(), RollbackOptions{Bucket: a.site, Prefix: "www", KeyValueStore: a.arn,
+	_, err = Rollback(context.Background(), a.clients(), RollbackOptions{Bucket: a.site, Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: a.arn},
 		Releases: a.store, Who: "tester@host", Backup: "blog"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is not a release of")

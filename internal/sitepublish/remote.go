@@ -86,7 +86,7 @@ func checkNoneEnclosed(site location, remote remoteSet) error {
 		shown = append(shown[:maxListed:maxListed], fmt.Sprintf("... and %d more", len(roots)-maxListed))
 	}
 	return fmt.Errorf("%s encloses %d other esteira site(s) or backup(s), which a release here would delete: %s; nothing was changed: "+
-		"deploy each site to a prefix of its own, and keep backups (--backup-bucket) outside every site",
+		"deploy each site to a prefix of its own, and keep backups (the backup bucket and prefix) outside every site",
 		site, len(roots), strings.Join(shown, ", "))
 }
 

@@ -25,12 +25,12 @@ type RollbackOptions struct {
 	// Releases: the last successful one, or a later one that failed with the
 	// site half new.
 	Backup string
-	// KeyValueStore (an ARN) makes this the rollback of an atomic site: a
-	// switch of its live pointer (PointerKey, default bucket/prefix) back
-	// to the release Backup names, or by default to the one the live
-	// release replaced (needs Clients.KeyValueStore). No backup is taken
-	// and nothing is copied.
-	KeyValueStore, PointerKey string
+	// Atomic makes this the rollback of an atomic site (see
+	// AtomicOptions): a switch of its live pointer back to the release
+	// Backup names, or by default to the one the live release replaced
+	// (needs Clients.KeyValueStore). No backup is taken and nothing is
+	// copied. nil: the site is released in place.
+	Atomic *AtomicOptions
 	// Releases stores the deploy lock and the release record; nil means neither.
 	Releases  *release.Store
 	Who       string
@@ -64,13 +64,11 @@ func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Recor
 	if o.DryRun {
 		return rollbackDryRun(ctx, c, o)
 	}
-	if o.KeyValueStore != "" {
-		if c.KeyValueStore == nil {
-			return nil, errors.New("an atomic rollback was asked for but there is no CloudFront KeyValueStore client: pass Clients.KeyValueStore")
-		}
-		return rollbackPointer(ctx, newS3Store(c.S3, 0), c.KeyValueStore, o)
+	s, err := strategyFor(o.Atomic, c.CloudFront, c.KeyValueStore)
+	if err != nil {
+		return nil, err
 	}
-	return rollback(ctx, newS3Store(c.S3, 0), c.CloudFront, o)
+	return s.rollback(ctx, newS3Store(c.S3, 0), o)
 }
 
 // rollbackPointer checks the options of an atomic rollback and runs it.
@@ -83,50 +81,37 @@ func rollbackPointer(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o
 		o.Out = io.Discard
 	}
 	o.Who = whoOrDefault(o.Who)
-	return rollbackAtomic(ctx, st, pointer{api: kv, arn: o.KeyValueStore, key: o.PointerKey}, site, o)
+	return rollbackAtomic(ctx, st, o.Atomic.pointer(kv), site, o)
 }
 
 // atomicRollbackInput checks the options of an atomic rollback, for the
 // rollback and its plan alike, and returns the site with the pointer key
 // defaulted.
 func atomicRollbackInput(o RollbackOptions) (location, RollbackOptions, error) {
-	switch {
-	case o.Bucket == "":
-		return location{}, o, errors.New("bucket is empty: name the S3 bucket that serves the site")
-	case o.DistributionID != "":
-		return location{}, o, errors.New("an atomic rollback needs no invalidation (each release has its own paths): leave the distribution out")
-	}
-	if err := validatePrefix("--prefix", o.Prefix); err != nil {
+	if err := checkSite(o.Bucket, o.Prefix, nil); err != nil {
 		return location{}, o, err
 	}
 	site := newLocation(o.Bucket, o.Prefix)
-	if o.PointerKey == "" {
-		o.PointerKey = target(site)
-	}
-	return site, o, CheckAtomic(o.KeyValueStore, o.PointerKey, "")
+	a, err := o.Atomic.withDefaults(site, o.DistributionID)
+	o.Atomic = &a
+	return site, o, err
 }
 
 func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
-	if o.Bucket == "" {
-		return o, fmt.Errorf("bucket is empty: pass --bucket, the S3 bucket that serves the site")
+	if err := checkSite(o.Bucket, o.Prefix, o.Releases); err != nil {
+		return o, err
 	}
 	if o.BackupBucket == "" {
-		return o, fmt.Errorf("backup bucket is empty: name the bucket the site's releases wrote their backups to")
-	}
-	if err := validatePrefix("--prefix", o.Prefix); err != nil {
-		return o, err
-	}
-	if err := checkStoreApart(o.Bucket, o.Prefix, o.Releases); err != nil {
-		return o, err
+		return o, setting("BackupBucket", errors.New("the site has no backup bucket: name the bucket the site's releases wrote their backups to"))
 	}
 	if o.Backup == "" && o.Releases == nil {
-		return o, fmt.Errorf("no backup named and no release records to find the last one: pass --backup <release-id>")
+		return o, setting("Backup", errors.New("no backup named and no release records to find the last one: name the backup to restore by its release id"))
 	}
 	o.BackupPrefix = defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix)
 	o.byLocation = strings.HasPrefix(o.Backup, "s3://")
 	o.Concurrency = orDefault(o.Concurrency, defaultConcurrency)
 	if o.InvalidationLimit < 0 {
-		return o, fmt.Errorf("invalidation limit %d is negative: pass 0 for the default of %d", o.InvalidationLimit, defaultInvalidationLimit)
+		return o, setting("InvalidationLimit", fmt.Errorf("invalidation limit %d is negative: choose 0 for the default of %d", o.InvalidationLimit, defaultInvalidationLimit))
 	}
 	o.InvalidationLimit = orDefault(o.InvalidationLimit, defaultInvalidationLimit)
 	o.Who = whoOrDefault(o.Who)
@@ -164,7 +149,7 @@ func rollback(ctx context.Context, st objectStore, cf CloudFrontAPI, o RollbackO
 		// The release whose lock was broken died without a record: the
 		// records' last backup is older than the site it half changed.
 		if broke.Backup == "" {
-			err := fmt.Errorf("the broken lock was held by %s for %q and names no backup, so the records cannot tell which backup restores the site: pass --backup <release-id>", broke.Who, broke.What)
+			err := fmt.Errorf("the broken lock was held by %s for %q and names no backup, so the records cannot tell which backup restores the site: name the backup to restore", broke.Who, broke.What)
 			r.finish("failed", err)
 			return r.rec, record(ctx, r, o.Releases, fmt.Errorf("nothing was changed: %w", err), &note)
 		}
@@ -271,7 +256,7 @@ func chooseBackup(ctx context.Context, st objectStore, site location, o Rollback
 			return src, err
 		}
 		if last == nil {
-			return src, fmt.Errorf("no deploy of %s that changed the site is recorded: pass --backup <release-id>", target(site))
+			return src, setting("Backup", fmt.Errorf("no deploy of %s that changed the site is recorded: name the backup to restore by its release id", target(site)))
 		}
 		src = parseBackupURI(last.Frontend.BackupURI)
 	}

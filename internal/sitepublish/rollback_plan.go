@@ -60,10 +60,7 @@ func PlanRollback(ctx context.Context, c Clients, o RollbackOptions) (*RollbackP
 	if c.S3 == nil {
 		return nil, errors.New("no S3 client: pass Clients.S3")
 	}
-	if o.KeyValueStore != "" && c.KeyValueStore == nil {
-		return nil, errors.New("an atomic rollback was asked for but there is no CloudFront KeyValueStore client: pass Clients.KeyValueStore")
-	}
-	if o.DistributionID != "" && o.KeyValueStore == "" && c.CloudFront == nil {
+	if o.DistributionID != "" && o.Atomic == nil && c.CloudFront == nil {
 		return nil, fmt.Errorf("distribution %s was given but there is no CloudFront client: pass Clients.CloudFront", o.DistributionID)
 	}
 	return planSiteRollback(ctx, newS3Store(c.S3, 0), c.KeyValueStore, o)
@@ -87,10 +84,18 @@ func rollbackDryRun(ctx context.Context, c Clients, o RollbackOptions) (*release
 	return r.rec, nil
 }
 
+// planSiteRollback is PlanRollback on st, with the site's strategy.
 func planSiteRollback(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o RollbackOptions) (*RollbackPlan, error) {
-	if o.KeyValueStore != "" {
-		return planAtomicRollback(ctx, st, kv, o)
+	s, err := strategyFor(o.Atomic, nil, kv)
+	if err != nil {
+		return nil, err
 	}
+	return s.planRollback(ctx, st, o)
+}
+
+// planInPlaceRollback chooses the backup as rollback does and plans its
+// restore.
+func planInPlaceRollback(ctx context.Context, st objectStore, o RollbackOptions) (*RollbackPlan, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
@@ -134,7 +139,7 @@ func planAtomicRollback(ctx context.Context, st objectStore, kv KeyValueStoreAPI
 	if _, err := siteLockState(ctx, o.Releases, site, o.BreakLock, &p.Lock); err != nil {
 		return nil, err
 	}
-	cur, _, err := pointer{api: kv, arn: o.KeyValueStore, key: o.PointerKey}.read(ctx)
+	cur, _, err := o.Atomic.pointer(kv).read(ctx)
 	to := o.Backup
 	switch {
 	case err != nil:

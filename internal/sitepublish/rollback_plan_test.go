@@ -36,7 +36,7 @@ func TestPlanRollback_NamesTheBackupAndCountsThePathsAndChangesNothing(t *testin
 	_, err = planSiteRollback(context.Background(), st, nil, RollbackOptions{Bucket: "site", Prefix: "www", BackupBucket: "backups", Backup: "20261101T000000Z-0ld000"})
 	require.Error(t, err, "a backup that does not exist is refused as the rollback refuses it")
 	_, err = planSiteRollback(context.Background(), st, nil, RollbackOptions{Bucket: "site", Prefix: "www", Backup: id})
-	assert.ErrorContains(t, err, "backup bucket is empty")
+	assert.ErrorContains(t, err, "has no backup bucket")
 	assert.Empty(t, st.changes())
 }
 
@@ -47,7 +47,7 @@ func TestPlanRollback_OfAnAtomicSiteNamesTheReleaseThePointerWouldName(t *testin
 	st.log = nil
 	puts := kv.puts
 
-	p, err := planSiteRollback(context.Background(), st, kv, RollbackOptions{Bucket: "site", Prefix: "www", KeyValueStore: testKVS, Backup: first.ID})
+	p, err := planSiteRollback(context.Background(), st, kv, RollbackOptions{Bucket: "site", Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: testKVS}, Backup: first.ID})
 	require.NoError(t, err)
 	assert.True(t, p.Atomic)
 	assert.Equal(t, second.ID, p.Live)
@@ -58,7 +58,7 @@ func TestPlanRollback_OfAnAtomicSiteNamesTheReleaseThePointerWouldName(t *testin
 	assert.Empty(t, st.changes())
 
 	require.NoError(t, st.Delete(context.Background(), "site", []string{"www/" + first.ID + "/.esteira/manifest.json"}))
-	_, err = planSiteRollback(context.Background(), st, kv, RollbackOptions{Bucket: "site", Prefix: "www", KeyValueStore: testKVS, Backup: first.ID})
+	_, err = planSiteRollback(context.Background(), st, kv, RollbackOptions{Bucket: "site", Prefix: "www", Atomic: &AtomicOptions{KeyValueStore: testKVS}, Backup: first.ID})
 	assert.ErrorContains(t, err, "not a complete release", "the plan refuses what the rollback refuses")
 }
 

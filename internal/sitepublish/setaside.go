@@ -106,11 +106,11 @@ func setAside(ctx context.Context, st objectStore, o SetAsideOptions) (*SetAside
 func setAsidePlaces(o SetAsideOptions) (site, root location, err error) {
 	switch {
 	case o.Bucket == "":
-		return site, root, errors.New("bucket is empty: name the S3 bucket that serves the site")
+		return site, root, setting("Bucket", errors.New("the site has no bucket: name the S3 bucket that serves the site"))
 	case o.Backup == "" || strings.ContainsAny(o.Backup, "/\\") || o.Backup == "." || o.Backup == ".." || o.Backup+"/" == reservedDir:
-		return site, root, fmt.Errorf("backup %q is not a backup id: name one backup, the release id that took it (as the error about it says)", o.Backup)
+		return site, root, setting("Backup", fmt.Errorf("backup %q is not a backup id: name one backup, the release id that took it (as the error about it says)", o.Backup))
 	}
-	if err := validatePrefix("--prefix", o.Prefix); err != nil {
+	if err := validatePrefix("Prefix", "the site's prefix", o.Prefix); err != nil {
 		return site, root, err
 	}
 	site = newLocation(o.Bucket, o.Prefix)

@@ -43,5 +43,5 @@ func Site(err error, via string, breakLock bool) error {
 		}
 		return fmt.Errorf("%w\nto break it: %s ...", err, breaking)
 	}
-	return err
+	return SiteSettings(err, via)
 }

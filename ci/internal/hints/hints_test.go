@@ -63,3 +63,36 @@ func TestSite_LeavesOtherErrorsAlone(t *testing.T) {
 		t.Errorf("with --break-lock already given, Site still says to pass it: %v", got)
 	}
 }
+
+func TestSite_NamesTheFlagOrTheFileKeyOfTheSettingToFix(t *testing.T) {
+	_, inPlace := sitepublish.AtomicSettings(false, "arn:aws:cloudfront::123456789012:key-value-store/abc", "")
+	for _, c := range []struct {
+		name      string
+		err       error
+		via, want string
+	}{
+		{"a flag of the site", &sitepublish.SettingError{Field: "Prefix", Err: errors.New("the site's prefix \"a//b\" is not a valid key prefix")}, flagsVia,
+			"to change it: --prefix"},
+		{"a flag of the verb", fmt.Errorf("nothing was pruned: %w", &sitepublish.SettingError{Field: "Keep", Err: errors.New("keep 0 would delete every backup")}), flagsVia,
+			"to change it: --keep"},
+		{"an atomic-only setting of a site released in place", inPlace, flagsVia,
+			"to change it: --atomic or --key-value-store"},
+		{"the same from an environment", inPlace, "env --name production site",
+			"to change it: the frontend's atomic or keyValueStore in esteira.yaml"},
+		{"a verb's flag from an environment", &sitepublish.SettingError{Field: "MaxDelete", Err: errors.New("more than the limit")}, "env --name production site",
+			"to change it: --max-delete"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.err == nil {
+				t.Fatal("no error to explain")
+			}
+			got := Site(c.err, c.via, false)
+			if !strings.Contains(got.Error(), c.want) {
+				t.Errorf("the error does not name %q:\n%v", c.want, got)
+			}
+			if !errors.Is(got, c.err) {
+				t.Errorf("the error no longer wraps the engine's")
+			}
+		})
+	}
+}
