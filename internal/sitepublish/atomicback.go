@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // rollbackAtomic switches the live pointer back to an earlier release's
@@ -60,7 +61,7 @@ func rollbackAtomic(ctx context.Context, st objectStore, ptr pointer, site locat
 // so each rollback goes one release further back.
 func replacedBy(ctx context.Context, s *release.Store, site location, live string) (string, error) {
 	if s == nil {
-		return "", setting("Backup", errors.New("no release records to find the release before the live one: name the release to go back to by its id"))
+		return "", setting.Of("Backup", errors.New("no release records to find the release before the live one: name the release to go back to by its id"))
 	}
 	sr, err := readSiteRecords(ctx, s, site)
 	if err != nil {
@@ -81,7 +82,7 @@ func (sr siteRecords) replaced(site location, live string) (string, error) {
 			return rec.Frontend.Previous, nil
 		}
 	}
-	return "", setting("Backup", fmt.Errorf("no atomic release of %s that made %s live is recorded: name the release to go back to by its id", target(site), live))
+	return "", setting.Of("Backup", fmt.Errorf("no atomic release of %s that made %s live is recorded: name the release to go back to by its id", target(site), live))
 }
 
 func hasStep(rec *release.Record, name string) bool {
@@ -105,11 +106,11 @@ func checkRelease(ctx context.Context, st objectStore, site location, cur, to st
 	m, err := loadManifest(ctx, st, releaseAt(site, to))
 	switch {
 	case errors.Is(err, errNotFound):
-		return setting("Backup", fmt.Errorf("%s is not a complete release (it has no manifest: pruned, or it never finished): name another release to go back to", releaseAt(site, to)))
+		return setting.Of("Backup", fmt.Errorf("%s is not a complete release (it has no manifest: pruned, or it never finished): name another release to go back to", releaseAt(site, to)))
 	case err != nil:
 		return asDamagedBackup(to, releaseAt(site, to), err)
 	case m.Backup || (m.Site != "" && m.Site != target(site)) || (m.Site == "" && m.Taken.IsZero()):
-		return setting("Backup", fmt.Errorf("%s is not a release of %s (its manifest is another site's or a backup's): name another release to go back to", releaseAt(site, to), target(site)))
+		return setting.Of("Backup", fmt.Errorf("%s is not a release of %s (its manifest is another site's or a backup's): name another release to go back to", releaseAt(site, to), target(site)))
 	}
 	return nil
 }

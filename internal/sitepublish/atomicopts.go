@@ -3,6 +3,8 @@ package sitepublish
 import (
 	"errors"
 	"fmt"
+
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // AtomicOptions are the settings only an atomic site has. Each release
@@ -37,12 +39,12 @@ func AtomicSettings(atomic bool, keyValueStore, pointerKey string) (*AtomicOptio
 		{"Atomic.PointerKey", "a pointer key", pointerKey},
 	} {
 		if s.value != "" {
-			errs = append(errs, setting(s.field, fmt.Errorf("%s (%s) was given for a site released in place: only an atomic site has a live pointer; "+
+			errs = append(errs, setting.Of(s.field, fmt.Errorf("%s (%s) was given for a site released in place: only an atomic site has a live pointer; "+
 				"make the site atomic, or leave %s out", s.what, s.value, s.what)))
 		}
 	}
 	if len(errs) > 0 {
-		return nil, setting("Atomic", errors.Join(errs...))
+		return nil, setting.Of("Atomic", errors.Join(errs...))
 	}
 	return nil, nil
 }
@@ -53,13 +55,13 @@ func AtomicSettings(atomic bool, keyValueStore, pointerKey string) (*AtomicOptio
 func (a *AtomicOptions) Check(distributionID string) error {
 	switch {
 	case a.KeyValueStore == "":
-		return setting("Atomic.KeyValueStore", errors.New("an atomic site needs the CloudFront KeyValueStore that holds its live pointer: name its ARN, arn:aws:cloudfront::<account>:key-value-store/<id>"))
+		return setting.Of("Atomic.KeyValueStore", errors.New("an atomic site needs the CloudFront KeyValueStore that holds its live pointer: name its ARN, arn:aws:cloudfront::<account>:key-value-store/<id>"))
 	case !kvsARN.MatchString(a.KeyValueStore):
-		return setting("Atomic.KeyValueStore", fmt.Errorf("key value store %q is not a CloudFront KeyValueStore ARN (arn:aws:cloudfront::<account>:key-value-store/<id>): name it by its ARN, not its name", a.KeyValueStore))
+		return setting.Of("Atomic.KeyValueStore", fmt.Errorf("key value store %q is not a CloudFront KeyValueStore ARN (arn:aws:cloudfront::<account>:key-value-store/<id>): name it by its ARN, not its name", a.KeyValueStore))
 	case len(a.PointerKey) > 512:
-		return setting("Atomic.PointerKey", fmt.Errorf("pointer key %q is longer than KeyValueStore's 512 bytes", a.PointerKey))
+		return setting.Of("Atomic.PointerKey", fmt.Errorf("pointer key %q is longer than KeyValueStore's 512 bytes", a.PointerKey))
 	case distributionID != "":
-		return setting("DistributionID", errors.New("an atomic site needs no invalidation (each release has its own paths): leave the distribution out"))
+		return setting.Of("DistributionID", errors.New("an atomic site needs no invalidation (each release has its own paths): leave the distribution out"))
 	}
 	return nil
 }

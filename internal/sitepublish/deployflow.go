@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -122,7 +123,7 @@ func planAndCheck(ctx context.Context, r *run, st objectStore, site location, ba
 	if err == nil {
 		p = buildPlan(site, files, remote)
 		if o.MaxDelete >= 0 && len(p.Delete) > o.MaxDelete {
-			err = setting("MaxDelete", fmt.Errorf("the release would delete %d objects from %s, more than the limit of %d deletes: check the site's prefix and the build, or raise the limit", len(p.Delete), site, o.MaxDelete))
+			err = setting.Of("MaxDelete", fmt.Errorf("the release would delete %d objects from %s, more than the limit of %d deletes: check the site's prefix and the build, or raise the limit", len(p.Delete), site, o.MaxDelete))
 		}
 	}
 	detail := stats.String()

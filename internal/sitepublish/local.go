@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/futuraplataforma/esteira/internal/setting"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -88,7 +89,7 @@ func walkDir(dir string) ([]localFile, error) {
 		return nil, refusedError(dir, refused)
 	}
 	if len(files) == 0 {
-		return nil, setting("Dir", fmt.Errorf("build folder %s is empty (no files): check the folder the build writes, or the folder given as the built site", dir))
+		return nil, setting.Of("Dir", fmt.Errorf("build folder %s is empty (no files): check the folder the build writes, or the folder given as the built site", dir))
 	}
 	return files, nil
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // Options configure Deploy and Plan.
@@ -96,7 +97,7 @@ func (o Options) withDefaults(needBackup bool) (Options, error) {
 	}
 	if needBackup {
 		if o.BackupBucket == "" {
-			return o, setting("BackupBucket", errors.New("the site has no backup bucket: name the bucket the live site is copied to before it changes"))
+			return o, setting.Of("BackupBucket", errors.New("the site has no backup bucket: name the bucket the live site is copied to before it changes"))
 		}
 		root := newLocation(o.BackupBucket, defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix))
 		if err := checkApart(newLocation(o.Bucket, o.Prefix), root); err != nil {
@@ -124,22 +125,22 @@ func (o Options) checkNumbers() error {
 		switch enc {
 		case "gzip":
 		case "br":
-			return setting("Precompress", fmt.Errorf("precompress %q is not supported: Go's standard library has no Brotli encoder; use gzip", enc))
+			return setting.Of("Precompress", fmt.Errorf("precompress %q is not supported: Go's standard library has no Brotli encoder; use gzip", enc))
 		default:
-			return setting("Precompress", fmt.Errorf("precompress %q is unknown: the supported value is gzip", enc))
+			return setting.Of("Precompress", fmt.Errorf("precompress %q is unknown: the supported value is gzip", enc))
 		}
 	}
 	switch {
 	case o.Keep < 0:
-		return setting("Keep", fmt.Errorf("keep %d is negative: choose how many backups to keep, or 0 to keep every one", o.Keep))
+		return setting.Of("Keep", fmt.Errorf("keep %d is negative: choose how many backups to keep, or 0 to keep every one", o.Keep))
 	case o.PartSize != 0 && o.PartSize < defaultPartSize:
-		return setting("PartSize", fmt.Errorf("part size %d is below S3's minimum of %d bytes: choose a larger part size or 0 for the default", o.PartSize, defaultPartSize))
+		return fmt.Errorf("part size %d is below S3's minimum of %d bytes: choose a larger part size or 0 for the default", o.PartSize, defaultPartSize)
 	case o.Concurrency < 0:
-		return setting("Concurrency", fmt.Errorf("concurrency %d is negative: choose how many parallel S3 requests, or 0 for the default", o.Concurrency))
+		return setting.Of("Concurrency", fmt.Errorf("concurrency %d is negative: choose how many parallel S3 requests, or 0 for the default", o.Concurrency))
 	case o.MaxDelete < -1:
-		return setting("MaxDelete", fmt.Errorf("max delete %d is negative: choose 0 or more, or -1 for no limit", o.MaxDelete))
+		return setting.Of("MaxDelete", fmt.Errorf("max delete %d is negative: choose 0 or more, or -1 for no limit", o.MaxDelete))
 	case o.InvalidationLimit < 0:
-		return setting("InvalidationLimit", fmt.Errorf("invalidation limit %d is negative: choose 0 for the default of %d", o.InvalidationLimit, defaultInvalidationLimit))
+		return fmt.Errorf("invalidation limit %d is negative: choose 0 for the default of %d", o.InvalidationLimit, defaultInvalidationLimit)
 	}
 	return nil
 }
@@ -148,7 +149,7 @@ func (o Options) checkNumbers() error {
 // store lies outside it.
 func checkSite(bucket, prefix string, store *release.Store) error {
 	if bucket == "" {
-		return setting("Bucket", errors.New("the site has no bucket: name the S3 bucket that serves the site"))
+		return setting.Of("Bucket", errors.New("the site has no bucket: name the S3 bucket that serves the site"))
 	}
 	if err := validatePrefix("Prefix", "the site's prefix", prefix); err != nil {
 		return err
@@ -178,14 +179,14 @@ func orDefault(n, def int) int {
 
 func checkDir(dir string) error {
 	if dir == "" {
-		return setting("Dir", errors.New("there is no build folder: name the folder holding the built site"))
+		return setting.Of("Dir", errors.New("there is no build folder: name the folder holding the built site"))
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return setting("Dir", fmt.Errorf("build folder %s: %w: check the folder the build writes, or the folder given as the built site", dir, err))
+		return setting.Of("Dir", fmt.Errorf("build folder %s: %w: check the folder the build writes, or the folder given as the built site", dir, err))
 	}
 	if !fi.IsDir() {
-		return setting("Dir", fmt.Errorf("build folder %s is a file, not a folder: name the folder holding the built site", dir))
+		return setting.Of("Dir", fmt.Errorf("build folder %s is a file, not a folder: name the folder holding the built site", dir))
 	}
 	return nil
 }
@@ -209,10 +210,10 @@ func backupAt(bucket, root, id string) location {
 // itself, and a publish would delete it) or a site inside the backup root.
 func checkApart(site, backupRoot location) error {
 	if site.contains(backupRoot) {
-		return setting("BackupBucket", fmt.Errorf("backup location %s is inside the site %s: it would back up into itself; choose another backup bucket or backup prefix", backupRoot, site))
+		return setting.Of("BackupBucket", fmt.Errorf("backup location %s is inside the site %s: it would back up into itself; choose another backup bucket or backup prefix", backupRoot, site))
 	}
 	if backupRoot.contains(site) {
-		return setting("BackupBucket", fmt.Errorf("site %s is inside the backup location %s: choose another backup bucket or backup prefix", site, backupRoot))
+		return setting.Of("BackupBucket", fmt.Errorf("site %s is inside the backup location %s: choose another backup bucket or backup prefix", site, backupRoot))
 	}
 	return nil
 }
@@ -231,7 +232,7 @@ func checkStoreApart(bucket, prefix string, store *release.Store) error {
 	}
 	site, records := newLocation(bucket, prefix), newLocation(bucket, store.Prefix())
 	if site.contains(records) {
-		return setting("Releases", fmt.Errorf("the release store s3://%s/%s is inside the site %s: "+
+		return setting.Of("Releases", fmt.Errorf("the release store s3://%s/%s is inside the site %s: "+
 			"a release would delete its own lock and the records rollbacks need; keep the release store (its bucket or prefix) outside the site",
 			bucket, records.Prefix, site))
 	}
@@ -272,7 +273,7 @@ func validatePrefix(field, what, p string) error {
 		}
 	}
 	if why != "" {
-		return setting(field, fmt.Errorf("%s %q is not a valid key prefix: %s; choose a prefix like www or sites/www", what, p, why))
+		return setting.Of(field, fmt.Errorf("%s %q is not a valid key prefix: %s; choose a prefix like www or sites/www", what, p, why))
 	}
 	return nil
 }

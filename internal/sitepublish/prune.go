@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // pruneGrace protects content copied into the store recently: a release
@@ -220,7 +221,7 @@ func prune(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o PruneOpti
 		return Pruned{}, err
 	}
 	if o.Keep < 1 {
-		return Pruned{}, setting("Keep", fmt.Errorf("keep %d would delete every backup: keep 1 or more", o.Keep))
+		return Pruned{}, setting.Of("Keep", fmt.Errorf("keep %d would delete every backup: keep 1 or more", o.Keep))
 	}
 	s, err := strategyFor(o.Atomic, nil, kv)
 	if err != nil {
@@ -235,7 +236,7 @@ func prune(ctx context.Context, st objectStore, kv KeyValueStoreAPI, o PruneOpti
 // pruneInPlace prunes the backups of a site released in place.
 func pruneInPlace(ctx context.Context, st objectStore, site location, o PruneOptions, local time.Time) (Pruned, error) {
 	if o.BackupBucket == "" {
-		return Pruned{}, setting("BackupBucket", errors.New("the site has no backup bucket: name the bucket the site's releases wrote their backups to"))
+		return Pruned{}, setting.Of("BackupBucket", errors.New("the site has no backup bucket: name the bucket the site's releases wrote their backups to"))
 	}
 	root := newLocation(o.BackupBucket, defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix))
 	if err := checkApart(site, root); err != nil {

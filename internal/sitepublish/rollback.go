@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // RollbackOptions configure Rollback.
@@ -102,16 +103,16 @@ func (o RollbackOptions) withDefaults() (RollbackOptions, error) {
 		return o, err
 	}
 	if o.BackupBucket == "" {
-		return o, setting("BackupBucket", errors.New("the site has no backup bucket: name the bucket the site's releases wrote their backups to"))
+		return o, setting.Of("BackupBucket", errors.New("the site has no backup bucket: name the bucket the site's releases wrote their backups to"))
 	}
 	if o.Backup == "" && o.Releases == nil {
-		return o, setting("Backup", errors.New("no backup named and no release records to find the last one: name the backup to restore by its release id"))
+		return o, setting.Of("Backup", errors.New("no backup named and no release records to find the last one: name the backup to restore by its release id"))
 	}
 	o.BackupPrefix = defaultBackupPrefix(o.Bucket, o.Prefix, o.BackupBucket, o.BackupPrefix)
 	o.byLocation = strings.HasPrefix(o.Backup, "s3://")
 	o.Concurrency = orDefault(o.Concurrency, defaultConcurrency)
 	if o.InvalidationLimit < 0 {
-		return o, setting("InvalidationLimit", fmt.Errorf("invalidation limit %d is negative: choose 0 for the default of %d", o.InvalidationLimit, defaultInvalidationLimit))
+		return o, fmt.Errorf("invalidation limit %d is negative: choose 0 for the default of %d", o.InvalidationLimit, defaultInvalidationLimit)
 	}
 	o.InvalidationLimit = orDefault(o.InvalidationLimit, defaultInvalidationLimit)
 	o.Who = whoOrDefault(o.Who)
@@ -256,7 +257,7 @@ func chooseBackup(ctx context.Context, st objectStore, site location, o Rollback
 			return src, err
 		}
 		if last == nil {
-			return src, setting("Backup", fmt.Errorf("no deploy of %s that changed the site is recorded: name the backup to restore by its release id", target(site)))
+			return src, setting.Of("Backup", fmt.Errorf("no deploy of %s that changed the site is recorded: name the backup to restore by its release id", target(site)))
 		}
 		src = parseBackupURI(last.Frontend.BackupURI)
 	}

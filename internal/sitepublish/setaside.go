@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // A backup whose manifest is damaged (DamagedBackupError) stops every
@@ -106,9 +107,9 @@ func setAside(ctx context.Context, st objectStore, o SetAsideOptions) (*SetAside
 func setAsidePlaces(o SetAsideOptions) (site, root location, err error) {
 	switch {
 	case o.Bucket == "":
-		return site, root, setting("Bucket", errors.New("the site has no bucket: name the S3 bucket that serves the site"))
+		return site, root, setting.Of("Bucket", errors.New("the site has no bucket: name the S3 bucket that serves the site"))
 	case o.Backup == "" || strings.ContainsAny(o.Backup, "/\\") || o.Backup == "." || o.Backup == ".." || o.Backup+"/" == reservedDir:
-		return site, root, setting("Backup", fmt.Errorf("backup %q is not a backup id: name one backup, the release id that took it (as the error about it says)", o.Backup))
+		return site, root, setting.Of("Backup", fmt.Errorf("backup %q is not a backup id: name one backup, the release id that took it (as the error about it says)", o.Backup))
 	}
 	if err := validatePrefix("Prefix", "the site's prefix", o.Prefix); err != nil {
 		return site, root, err

@@ -2,31 +2,16 @@ package sitepublish
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
+	"github.com/futuraplataforma/esteira/internal/setting"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// settingsOf lists the settings err says to fix, outermost first.
-func settingsOf(err error) []string {
-	var out []string
-	for err != nil {
-		if s, ok := err.(interface{ Setting() string }); ok {
-			out = append(out, s.Setting())
-		}
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
-				out = append(out, settingsOf(e)...)
-			}
-			return out
-		}
-		err = errors.Unwrap(err)
-	}
-	return out
-}
+// settingsOf lists the settings err says to fix.
+func settingsOf(err error) []string { return setting.Names(err) }
 
 func TestStrategyFor_PicksTheStrategyFromTheAtomicSettingsAlone(t *testing.T) {
 	s, err := strategyFor(nil, nil, newMemKVS())

@@ -41,9 +41,13 @@ func TestFlags_LeavesAnErrorWithoutAKnownSettingAsItIs(t *testing.T) {
 // calls it, read from the engines' source: a new setting without one would
 // leave the user with a message that names no flag.
 func TestFlags_MapsEverySettingTheEnginesName(t *testing.T) {
-	named := regexp.MustCompile(`setting\.Of\("(\w+)"`)
+	named := regexp.MustCompile(`setting\.Of\("([\w.]+)"`)
+	site := map[string]string{}
+	for name, s := range siteSettings {
+		site[name] = s.flag
+	}
 	for pkg, flags := range map[string]map[string]string{
-		"awsenv": AWS, "ecrauth": Publish, "ecsdeploy": Backend, "lambdadeploy": Function,
+		"awsenv": AWS, "ecrauth": Publish, "ecsdeploy": Backend, "lambdadeploy": Function, "sitepublish": site,
 	} {
 		files, err := filepath.Glob(filepath.Join("..", "..", "..", "internal", pkg, "*.go"))
 		if err != nil || len(files) == 0 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 	"github.com/futuraplataforma/esteira/internal/sitepublish"
 )
 
@@ -71,15 +72,15 @@ func TestSite_NamesTheFlagOrTheFileKeyOfTheSettingToFix(t *testing.T) {
 		err       error
 		via, want string
 	}{
-		{"a flag of the site", &sitepublish.SettingError{Field: "Prefix", Err: errors.New("the site's prefix \"a//b\" is not a valid key prefix")}, flagsVia,
+		{"a flag of the site", setting.Of("Prefix", errors.New("the site's prefix \"a//b\" is not a valid key prefix")), flagsVia,
 			"to change it: --prefix"},
-		{"a flag of the verb", fmt.Errorf("nothing was pruned: %w", &sitepublish.SettingError{Field: "Keep", Err: errors.New("keep 0 would delete every backup")}), flagsVia,
+		{"a flag of the verb", fmt.Errorf("nothing was pruned: %w", setting.Of("Keep", errors.New("keep 0 would delete every backup"))), flagsVia,
 			"to change it: --keep"},
 		{"an atomic-only setting of a site released in place", inPlace, flagsVia,
 			"to change it: --atomic or --key-value-store"},
 		{"the same from an environment", inPlace, "env --name production site",
 			"to change it: the frontend's atomic or keyValueStore in esteira.yaml"},
-		{"a verb's flag from an environment", &sitepublish.SettingError{Field: "MaxDelete", Err: errors.New("more than the limit")}, "env --name production site",
+		{"a verb's flag from an environment", setting.Of("MaxDelete", errors.New("more than the limit")), "env --name production site",
 			"to change it: --max-delete"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

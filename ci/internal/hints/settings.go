@@ -3,14 +3,16 @@ package hints
 import (
 	"fmt"
 	"strings"
+
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // siteSetting is how a user sets one of sitepublish's settings: a flag,
 // and for the settings an environment gives, its key in esteira.yaml.
 type siteSetting struct{ flag, key string }
 
-// siteSettings maps sitepublish's settings (the Setting() of its
-// *SettingError, named after the options' fields) to the command line and
+// siteSettings maps sitepublish's settings (setting.Names of its errors,
+// named after the options' fields) to the command line and
 // the environment file. A setting with no key is a verb's flag either way.
 var siteSettings = map[string]siteSetting{
 	"Bucket":               {"--bucket", "bucket"},
@@ -27,6 +29,7 @@ var siteSettings = map[string]siteSetting{
 	"CacheControl":         {"--cache-control", ""},
 	"Dir":                  {"--dist", ""},
 	"Backup":               {"--backup", ""},
+	"Releases":             {"--releases (the module's)", ""},
 }
 
 // SiteSettings adds to err the flags (or, for an environment's site, the
@@ -34,7 +37,7 @@ var siteSettings = map[string]siteSetting{
 // reached the site, as for Site.
 func SiteSettings(err error, via string) error {
 	var flags, keys []string
-	for _, s := range settings(err) {
+	for _, s := range setting.Names(err) {
 		m, ok := siteSettings[s]
 		switch {
 		case !ok:
@@ -55,31 +58,4 @@ func SiteSettings(err error, via string) error {
 		return err
 	}
 	return fmt.Errorf("%w\nto change it: %s", err, strings.Join(where, ", or "))
-}
-
-// settings lists, in order and once each, the settings err (and the
-// errors it wraps or joins) says to fix.
-func settings(err error) []string {
-	var out []string
-	seen := map[string]bool{}
-	var walk func(error)
-	walk = func(err error) {
-		if err == nil {
-			return
-		}
-		if s, ok := err.(interface{ Setting() string }); ok && !seen[s.Setting()] {
-			seen[s.Setting()] = true
-			out = append(out, s.Setting())
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				walk(e)
-			}
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		}
-	}
-	walk(err)
-	return out
 }
