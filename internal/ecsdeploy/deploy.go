@@ -38,10 +38,9 @@ type deploy struct {
 	live *liveService
 	// container is the target container; before the live revision ARN.
 	container, before string
-	unlock            func()
-	// check returns an error once the deploy's lock is no longer its own;
-	// called before each change to ECS.
-	check func(ctx context.Context, step string) error
+	// g holds the deploy's lock and writes its record; g.Check before
+	// each change to ECS.
+	g *release.Guard
 	// db is what the snapshot before the migration is of (nil: none).
 	db *dbsnapshot.DB
 	// next is the new revision's registration, worked out by resolve.
@@ -60,12 +59,9 @@ func Deploy(ctx context.Context, c Clients, o DeployOptions) (*release.Record, e
 	rec.Backend.Image = o.Image
 	rec.Redactor = newRedactor(o.MigrateCommand, o.Redact)
 	o.Out = rec.Redactor.Writer(o.Out)
-	d := &deploy{c: c, o: o, rec: rec, unlock: func() {}, check: noCheck}
+	d := &deploy{c: c, o: o, rec: rec, g: newGuard(o.Releases, rec, o.Out)}
 	outcome, err := d.run(ctx)
-	// The record is written while the lock is still held, so the next
-	// deploy or rollback sees it.
-	defer d.unlock()
-	return finish(ctx, o.Releases, rec, outcome, err, o.Out)
+	return d.g.Finish(ctx, outcome, err)
 }
 
 // Preflight runs Deploy's read-only checks that need no image (the
@@ -78,7 +74,8 @@ func Preflight(ctx context.Context, c Clients, o DeployOptions) error {
 	if err := o.check(false); err != nil {
 		return err
 	}
-	d := &deploy{c: c, o: o, rec: newRecord(o.Cluster, o.Service, nil), unlock: func() {}, check: noCheck}
+	rec := newRecord(o.Cluster, o.Service, nil)
+	d := &deploy{c: c, o: o, rec: rec, g: newGuard(nil, rec, o.Out)}
 	if err := step(o.Out, d.rec, "resolve", func() (string, error) { return d.resolve(ctx) }); err != nil {
 		return d.explainUnstable(ctx, err)
 	}
@@ -104,11 +101,9 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 		}
 		return release.OutcomeDryRun, nil
 	}
-	unlock, check, err := lock(ctx, d.o.Out, d.rec, d.o.Releases, d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter, Break: d.o.BreakLock})
-	if err != nil {
-		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	if err := d.lock(ctx); err != nil {
+		return release.OutcomeFailed, err
 	}
-	d.unlock, d.check = unlock, check
 	if err := d.recheck(ctx); err != nil {
 		return release.OutcomeFailed, err
 	}
@@ -185,6 +180,15 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 	return detail + dbDetail, err
 }
 
+// lock takes the service's deploy lock.
+func (d *deploy) lock(ctx context.Context) error {
+	o := release.LockOptions{StaleAfter: d.o.LockStaleAfter, Break: d.o.BreakLock}
+	if err := d.g.Lock(ctx, lockName(d.rec), d.holder(), o); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
+	return nil
+}
+
 // holder names the deploy in its lock, and where the service was before
 // it: a deploy killed mid-rollout writes no record, so its lock is what
 // tells the next one where to go back to.
@@ -198,7 +202,7 @@ func (d *deploy) holder() release.Holder {
 func (d *deploy) change(ctx context.Context) (string, error) {
 	var next *types.TaskDefinition
 	err := step(d.o.Out, d.rec, "register", func() (string, error) {
-		if err := d.check(ctx, "registering the new revision"); err != nil {
+		if err := d.g.Check(ctx, "registering the new revision"); err != nil {
 			return "", err
 		}
 		var err error
@@ -222,7 +226,7 @@ func (d *deploy) change(ctx context.Context) (string, error) {
 	w.prime(ctx)
 	// Checked outside the step: a lost lock is no failed rollout, and
 	// rolling back would change the service under another run's lock.
-	if err := d.check(ctx, "updating the service"); err != nil {
+	if err := d.g.Check(ctx, "updating the service"); err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; the service was not changed (still on %s); revision %s is left registered", err, revName(d.before), revName(nextARN))
 	}
 	err = step(d.o.Out, d.rec, "deploy", func() (string, error) {
@@ -257,7 +261,7 @@ func (d *deploy) explainUnstable(ctx context.Context, err error) error {
 	if d.o.Releases == nil || !errors.As(err, &unstable) {
 		return err
 	}
-	l, lerr := d.o.Releases.Acquire(ctx, "backend/"+d.rec.Target, d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter})
+	l, lerr := d.o.Releases.Acquire(ctx, lockName(d.rec), d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter})
 	var locked *release.LockedError
 	if errors.As(lerr, &locked) {
 		return fmt.Errorf("another deploy is in progress: %w; nothing was changed", lerr)

@@ -63,11 +63,17 @@ func scrub(res *migration.Result, cmd []string, red *redact.Redactor) {
 // migrate is step 4. On failure the service is never touched and the new
 // revision is deregistered.
 func (d *deploy) migrate(ctx context.Context, next *types.TaskDefinition) error {
+	if err := d.g.Check(ctx, "the snapshot before the migration"); err != nil {
+		return &wrapped{msg: fmt.Sprintf("%v; the migration did not run; %s", err, d.abandon(ctx, next)), err: err}
+	}
 	snap, err := takeSnapshot(ctx, d.o.Out, d.rec, d.c.RDS, d.db, d.o.SnapshotKeep, d.o.Timeout)
 	if err != nil {
 		return &wrapped{msg: fmt.Sprintf("%v; the migration did not run; %s", err, d.abandon(ctx, next)), err: err}
 	}
 	d.rec.Backend.Snapshot = snap
+	if err := d.g.Check(ctx, "running the migration"); err != nil {
+		return &wrapped{msg: fmt.Sprintf("%v; the migration did not run; %s%s", err, d.abandon(ctx, next), snapshotNote(snap)), err: err}
+	}
 	var res *migration.Result
 	err = step(d.o.Out, d.rec, "migrate", func() (string, error) {
 		var err error

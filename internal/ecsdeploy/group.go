@@ -49,14 +49,11 @@ func deployGroup(ctx context.Context, c Clients, o DeployOptions, services []str
 	var recs []*release.Record
 	var errs []error
 	for i, d := range g.ds {
-		rec, ferr := finish(ctx, o.Releases, d.rec, outcomes[i], errOf(g.errs, i), d.o.Out)
+		rec, ferr := d.g.Finish(ctx, outcomes[i], errOf(g.errs, i))
 		recs = append(recs, rec)
 		if ferr != nil && !errors.Is(ferr, errOf(g.errs, i)) {
 			errs = append(errs, ferr)
 		}
-	}
-	for _, d := range g.ds {
-		d.unlock()
 	}
 	if err != nil {
 		return recs, g.ds[0].rec.Redactor.Error(errors.Join(append([]error{err}, errs...)...))
@@ -99,7 +96,7 @@ func newGroup(c Clients, o DeployOptions, services []string, prefix bool) (*grou
 		}
 		rec := newRecord(so.Cluster, svc, o.PriorSteps)
 		rec.Backend.Image, rec.Redactor = so.Image, red
-		g.ds = append(g.ds, &deploy{c: c, o: so, rec: rec, unlock: func() {}, check: noCheck})
+		g.ds = append(g.ds, &deploy{c: c, o: so, rec: rec, g: newGuard(o.Releases, rec, so.Out)})
 	}
 	return g, nil
 }
@@ -198,11 +195,9 @@ func (g *group) run(ctx context.Context) ([]string, error) {
 	byName := append([]*deploy(nil), g.ds...)
 	sort.Slice(byName, func(i, j int) bool { return byName[i].o.Service < byName[j].o.Service })
 	for _, d := range byName {
-		unlock, check, err := lock(ctx, d.o.Out, d.rec, d.o.Releases, d.holder(), release.LockOptions{StaleAfter: d.o.LockStaleAfter, Break: d.o.BreakLock})
-		if err != nil {
-			return g.fail(g.index(d), release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err))
+		if err := d.lock(ctx); err != nil {
+			return g.fail(g.index(d), release.OutcomeFailed, err)
 		}
-		d.unlock, d.check = unlock, check
 	}
 	if outcomes, err := g.every(release.OutcomeFailed, func(d *deploy) error { return d.recheck(ctx) }); err != nil {
 		return outcomes, err
@@ -232,7 +227,7 @@ func (g *group) change(ctx context.Context) ([]string, error) {
 	}
 	for i, d := range g.ds {
 		err := step(d.o.Out, d.rec, "register", func() (string, error) {
-			if err := d.check(ctx, "registering the new revision"); err != nil {
+			if err := d.g.Check(ctx, "registering the new revision"); err != nil {
 				return "", err
 			}
 			var err error
@@ -252,6 +247,15 @@ func (g *group) change(ctx context.Context) ([]string, error) {
 			nexts[0] = nil
 			deregisterAll()
 			return g.fail(0, release.OutcomeFailed, fmt.Errorf("%w; no service was changed", err))
+		}
+	}
+	// Every lock is checked before any service is updated: the updates
+	// run in parallel and roll back together, so a lock lost after this
+	// point is one the whole group's rollback answers for.
+	for i, d := range g.ds {
+		if err := d.g.Check(ctx, "updating the services"); err != nil {
+			deregisterAll()
+			return g.fail(i, release.OutcomeFailed, fmt.Errorf("%w; no service was changed, every service still runs its revision", err))
 		}
 	}
 	if g.onRollout != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 	"github.com/futuraplataforma/esteira/internal/teststack"
 )
 
@@ -65,7 +66,8 @@ func TestDeploy_BreaksAStaleLockOnlyWhenAsked(t *testing.T) {
 	var locked *release.LockedError
 	require.ErrorAs(t, err, &locked)
 	assert.True(t, locked.Stale)
-	assert.Contains(t, err.Error(), "--break-lock")
+	assert.Equal(t, []string{"BreakLock"}, setting.Names(err), "the setting that breaks it; the module names its flag")
+	assert.Contains(t, err.Error(), "break it")
 	assert.Zero(t, e.sim.Count("ecs", "UpdateService"))
 
 	o.BreakLock = true

@@ -126,12 +126,15 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*Migrated, error
 	if o.Image != "" {
 		h.What = fmt.Sprintf("migrate %s/%s with %s", o.Cluster, o.Service, o.Image)
 	}
-	unlock, _, err := lock(ctx, o.Out, rec, o.Releases, h, release.LockOptions{StaleAfter: o.LockStaleAfter, Break: o.BreakLock})
-	if err != nil {
+	g := newGuard(o.Releases, rec, o.Out)
+	if err := g.Lock(ctx, lockName(rec), h, release.LockOptions{StaleAfter: o.LockStaleAfter, Break: o.BreakLock}); err != nil {
 		return nil, fmt.Errorf("%w; nothing was run", err)
 	}
-	defer unlock() // deferred first, so it runs after the temporary revision is deregistered
+	defer g.Unlock(ctx, "") // deferred first, so it runs after the temporary revision is deregistered
 	if o.Image != "" {
+		if err := g.Check(ctx, "registering the migration's revision"); err != nil {
+			return nil, fmt.Errorf("%w; nothing was run", err)
+		}
 		if td, err = registerTemporary(ctx, c.ECS, o.Out, rec, l, container, o.Image); err != nil {
 			return nil, err
 		}
@@ -143,9 +146,15 @@ func Migrate(ctx context.Context, c Clients, o MigrateOptions) (*Migrated, error
 			fmt.Fprintf(o.Out, "    deregistered the temporary revision %s\n", revName(aws.ToString(td.TaskDefinitionArn)))
 		}()
 	}
+	if err := g.Check(ctx, "the snapshot before the migration"); err != nil {
+		return nil, fmt.Errorf("%w; nothing was run", err)
+	}
 	snap, err := takeSnapshot(ctx, o.Out, rec, c.RDS, db, o.SnapshotKeep, o.Timeout)
 	if err != nil {
 		return nil, fmt.Errorf("%w; the migration did not run, the service was not changed", err)
+	}
+	if err := g.Check(ctx, "running the migration"); err != nil {
+		return &Migrated{Snapshot: snap}, fmt.Errorf("%w; the migration did not run, the service was not changed%s", err, snapshotNote(snap))
 	}
 	var res *migration.Result
 	err = step(o.Out, rec, "migrate", func() (string, error) {

@@ -43,13 +43,7 @@ type ServicePlan struct {
 }
 
 // LockState is a deploy lock as a deploy would find it.
-type LockState struct {
-	Name   string          `json:"name"`
-	Holder *release.Holder `json:"holder,omitempty"` // nil: free
-	Stale  bool            `json:"stale,omitempty"`
-	// Break: the deploy is set to break a held lock.
-	Break bool `json:"break,omitempty"`
-}
+type LockState = release.LockState
 
 // MigrationPlan is the migration a deploy would run before the rollout.
 type MigrationPlan struct {
@@ -148,20 +142,9 @@ func lockState(ctx context.Context, d *deploy) (*LockState, error) {
 // readLock reads the deploy lock of target (cluster/service) without
 // taking it; nil without a store.
 func readLock(ctx context.Context, store *release.Store, target string, staleAfter time.Duration, brk bool) (*LockState, error) {
-	if store == nil {
-		return nil, nil
-	}
-	name := "backend/" + target
-	h, err := store.Held(ctx, name)
+	ls, err := release.ReadLockState(ctx, store, release.KindBackend+"/"+target, staleAfter, brk)
 	if err != nil {
-		return nil, fmt.Errorf("read the deploy lock of %s: %w; nothing was changed", target, err)
-	}
-	ls := &LockState{Name: name, Holder: h, Break: brk}
-	if h != nil {
-		if staleAfter <= 0 {
-			staleAfter = release.DefaultStaleAfter
-		}
-		ls.Stale = time.Since(h.Since) > staleAfter
+		return nil, fmt.Errorf("%w; nothing was changed", err)
 	}
 	return ls, nil
 }
@@ -204,23 +187,6 @@ func (p *DeployPlan) String() string {
 }
 
 // String says whether the lock is free and what a deploy would do about it.
-func (l *LockState) String() string {
-	if l.Holder == nil {
-		return "free"
-	}
-	held := fmt.Sprintf("HELD by %s since %s", l.Holder.Who, l.Holder.Since.UTC().Format(time.RFC3339))
-	if l.Holder.What != "" {
-		held += fmt.Sprintf(" for %q", l.Holder.What)
-	}
-	switch {
-	case l.Break:
-		return held + "; it would be broken"
-	case l.Stale:
-		return held + " (stale); this would stop here: make sure its holder is no longer running, then break the lock"
-	}
-	return held + "; this would stop here: wait for its holder to finish"
-}
-
 func names(ss []ServicePlan) string {
 	var n []string
 	for _, s := range ss {

@@ -69,13 +69,13 @@ func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Recor
 		return nil, errors.New("rollback: who is empty: set it to user@host or the CI job URL so the deploy lock names its holder")
 	}
 	rec := newRecord(o.Cluster, o.Service, nil)
-	unlock := func() {}
-	outcome, err := rollbackRun(ctx, c, o, rec, &unlock)
-	defer unlock() // after the record is written
-	return finish(ctx, o.Releases, rec, outcome, err, o.Out)
+	g := newGuard(o.Releases, rec, o.Out)
+	outcome, err := rollbackRun(ctx, c, o, g)
+	return g.Finish(ctx, outcome, err)
 }
 
-func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release.Record, unlockFn *func()) (string, error) {
+func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, g *release.Guard) (string, error) {
+	rec := g.Record
 	var l *liveService
 	var target string
 	err := step(o.Out, rec, "resolve", func() (string, error) {
@@ -109,11 +109,9 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release
 		return release.OutcomeDryRun, nil
 	}
 	h := release.Holder{Who: o.Who, What: fmt.Sprintf("backend rollback of %s/%s to %s", o.Cluster, o.Service, revName(target))}
-	unlock, _, err := lock(ctx, o.Out, rec, o.Releases, h, release.LockOptions{Break: o.BreakLock})
-	if err != nil {
+	if err := g.Lock(ctx, lockName(rec), h, release.LockOptions{Break: o.BreakLock}); err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
-	*unlockFn = unlock
 	// As for a deploy: nothing may have changed between resolve and the lock.
 	now, err := describeService(ctx, c.ECS, o.Cluster, o.Service)
 	if err != nil {
@@ -127,6 +125,9 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, rec *release
 	w := newWatcher(c.ECS, l, o.Out, o.PollInterval, o.Timeout, 3)
 	w.prime(ctx)
 	err = step(o.Out, rec, "rollback", func() (string, error) {
+		if err := g.Check(ctx, "pointing the service back"); err != nil {
+			return "", err
+		}
 		if err := rollbackTo(ctx, c.ECS, w, target); err != nil {
 			return "", err
 		}

@@ -20,12 +20,12 @@ import (
 )
 
 type deploy struct {
-	// check returns an error once the release's lock is no longer its own;
-	// called before each change to the function or its alias.
-	check func(ctx context.Context, step string) error
-	c     Clients
-	o     Options
-	rec   *release.Record
+	// g holds the release's lock and writes its record; g.Check before
+	// each change to the function or its alias.
+	g   *release.Guard
+	c   Clients
+	o   Options
+	rec *release.Record
 	// before is the version the alias pointed at (empty: no alias yet).
 	before string
 	env    map[string]string // $LATEST's environment
@@ -45,7 +45,7 @@ func Deploy(ctx context.Context, c Clients, o Options) (*release.Record, error) 
 		return nil, err
 	}
 	now := time.Now().UTC()
-	d := &deploy{check: noCheck, c: c, o: o, rec: &release.Record{ID: release.NewID(now), Kind: release.KindLambda, Target: o.Function, StartedAt: now,
+	d := &deploy{c: c, o: o, rec: &release.Record{ID: release.NewID(now), Kind: release.KindLambda, Target: o.Function, StartedAt: now,
 		Steps:  append([]release.Step(nil), o.PriorSteps...),
 		Lambda: &release.LambdaRecord{Function: o.Function, Alias: o.Alias, Image: o.ImageURI, Canary: o.Canary, Alarms: o.Alarms}}}
 	if o.Bake > 0 {
@@ -55,8 +55,9 @@ func Deploy(ctx context.Context, c Clients, o Options) (*release.Record, error) 
 		sum := sha256.Sum256(o.Zip)
 		d.rec.Lambda.CodeSha256 = base64.StdEncoding.EncodeToString(sum[:])
 	}
+	d.g = newGuard(o.Releases, d.rec, o.Out)
 	outcome, err := d.run(ctx)
-	return finish(ctx, o.Releases, d.rec, outcome, err, o.Out)
+	return d.g.Finish(ctx, outcome, err)
 }
 
 func (d *deploy) run(ctx context.Context) (string, error) {
@@ -74,12 +75,9 @@ func (d *deploy) run(ctx context.Context) (string, error) {
 	if d.o.DryRun {
 		return d.dryRun(ctx)
 	}
-	unlock, check, err := lock(ctx, d.o, d.rec)
-	if err != nil {
+	if err := lock(ctx, d.g, d.o); err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
-	d.check = check
-	defer unlock()
 	if err := d.recheck(ctx); err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
@@ -225,7 +223,7 @@ func merged(base, over map[string]string) map[string]string {
 // version's (not what a failed release may have left on $LATEST) with the
 // release's variables over it.
 func (d *deploy) configure(ctx context.Context, env map[string]string) (string, error) {
-	if err := d.check(ctx, "updating the configuration"); err != nil {
+	if err := d.g.Check(ctx, "updating the configuration"); err != nil {
 		return "", err
 	}
 	if _, err := d.c.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
@@ -239,7 +237,7 @@ func (d *deploy) configure(ctx context.Context, env map[string]string) (string, 
 }
 
 func (d *deploy) updateCode(ctx context.Context) (string, error) {
-	if err := d.check(ctx, "updating the code"); err != nil {
+	if err := d.g.Check(ctx, "updating the code"); err != nil {
 		return "", err
 	}
 	in := &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(d.o.Function)}
@@ -280,7 +278,7 @@ func (d *deploy) waitUpdated(ctx context.Context, what string) error {
 }
 
 func (d *deploy) publish(ctx context.Context) (string, error) {
-	if err := d.check(ctx, "publishing a version"); err != nil {
+	if err := d.g.Check(ctx, "publishing a version"); err != nil {
 		return "", err
 	}
 	out, err := d.c.Lambda.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(d.o.Function),
@@ -331,7 +329,8 @@ func Preflight(ctx context.Context, c Clients, o Options) error {
 	if err := o.validate(c); err != nil {
 		return err
 	}
-	d := &deploy{check: noCheck, c: c, o: o, rec: &release.Record{Lambda: &release.LambdaRecord{}}}
+	rec := &release.Record{Lambda: &release.LambdaRecord{}}
+	d := &deploy{g: newGuard(nil, rec, o.Out), c: c, o: o, rec: rec}
 	var same bool
 	if _, err := d.preflight(ctx, &same); err != nil {
 		return fmt.Errorf("release of function %s: %w; nothing was changed", o.Function, err)

@@ -115,22 +115,11 @@ func shownEnv(name, v string) string {
 
 // lockState says whether the function's lock is free, without taking it.
 func lockState(ctx context.Context, o Options) (string, error) {
-	if o.Releases == nil {
-		return "", nil
+	ls, err := release.ReadLockState(ctx, o.Releases, release.KindLambda+"/"+o.Function, o.LockStaleAfter, o.BreakLock)
+	if ls == nil {
+		return "", err
 	}
-	name := release.KindLambda + "/" + o.Function
-	h, err := o.Releases.Held(ctx, name)
-	if err != nil {
-		return "", fmt.Errorf("read the lock of %s: %w", o.Function, err)
-	}
-	if h == nil {
-		return name + ": free", nil
-	}
-	held := fmt.Sprintf("%s: HELD by %s since %s for %q", name, h.Who, h.Since.UTC().Format(time.RFC3339), h.What)
-	if o.BreakLock {
-		return held + "; it would be broken", nil
-	}
-	return held + "; this would stop here: wait for its holder to finish, or break the lock if it is no longer running", nil
+	return ls.Name + ": " + ls.String(), nil
 }
 
 // dryRun prints the plan of a deploy whose check step has run.

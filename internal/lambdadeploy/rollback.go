@@ -47,11 +47,13 @@ func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Recor
 	rec := &release.Record{ID: release.NewID(now), Kind: release.KindLambda, Target: o.Function, StartedAt: now,
 		Lambda: &release.LambdaRecord{Function: o.Function, Alias: opts.Alias}}
 	opts.DryRun = o.DryRun
-	outcome, err := rollback(ctx, c, opts, o.ToVersion, rec)
-	return finish(ctx, opts.Releases, rec, outcome, err, opts.Out)
+	g := newGuard(opts.Releases, rec, opts.Out)
+	outcome, err := rollback(ctx, c, opts, o.ToVersion, g)
+	return g.Finish(ctx, outcome, err)
 }
 
-func rollback(ctx context.Context, c Clients, o Options, to string, rec *release.Record) (string, error) {
+func rollback(ctx context.Context, c Clients, o Options, to string, g *release.Guard) (string, error) {
+	rec := g.Record
 	err := step(o.Out, rec, "resolve", func() (string, error) {
 		a, err := c.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(o.Function), Name: aws.String(o.Alias)})
 		if err != nil {
@@ -75,13 +77,11 @@ func rollback(ctx context.Context, c Clients, o Options, to string, rec *release
 	if o.DryRun {
 		return dryRunRollback(ctx, c, o, rec)
 	}
-	unlock, check, err := lock(ctx, o, rec)
-	if err != nil {
+	if err := lock(ctx, g, o); err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
 	}
-	defer unlock()
 	err = step(o.Out, rec, "rollback", func() (string, error) {
-		if err := check(ctx, "moving the alias"); err != nil {
+		if err := g.Check(ctx, "moving the alias"); err != nil {
 			return "", err
 		}
 		_, err := c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(o.Function), Name: aws.String(o.Alias),

@@ -21,7 +21,7 @@ import (
 func (d *deploy) shift(ctx context.Context, version string) (string, error) {
 	if d.before == "" {
 		err := step(d.o.Out, d.rec, "alias", func() (string, error) {
-			if err := d.check(ctx, "creating the alias"); err != nil {
+			if err := d.g.Check(ctx, "creating the alias"); err != nil {
 				return "", err
 			}
 			_, err := d.c.Lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(d.o.Function), Name: aws.String(d.o.Alias),
@@ -58,7 +58,7 @@ func (d *deploy) shift(ctx context.Context, version string) (string, error) {
 }
 
 func (d *deploy) route(ctx context.Context, primary string, extra map[string]float64) error {
-	if err := d.check(ctx, "moving the alias"); err != nil {
+	if err := d.g.Check(ctx, "moving the alias"); err != nil {
 		return err
 	}
 	_, err := d.c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(d.o.Function), Name: aws.String(d.o.Alias),

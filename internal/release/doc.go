@@ -4,7 +4,7 @@
 // conditional write (If-None-Match: *) so that of two deploys started at once
 // exactly one wins; the loser is told who holds the lock and since when. A
 // lock is never broken implicitly: an old lock is reported as stale and is
-// only removed when the caller passes Break (the CLI's --break-lock), and
+// only removed when the caller passes Break (the module's --break-lock), and
 // then only if it is still the lock that was inspected (If-Match on its ETag).
 //
 // A release record is the JSON account of one deploy: what was live before,

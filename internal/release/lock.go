@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // DefaultStaleAfter is how old a lock must be before it is reported as stale.
@@ -33,8 +34,11 @@ type Holder struct {
 type LockOptions struct {
 	// StaleAfter is the age after which a held lock is reported as stale; 1h when zero.
 	StaleAfter time.Duration
-	// Break removes a lock that is held (the CLI's --break-lock). A lock is never broken without it.
+	// Break removes a lock that is held. A lock is never broken without it.
 	Break bool
+	// Nested (Guard.Lock) also refuses while a lock whose name encloses
+	// this one or lies inside it is held: sites nested in one bucket.
+	Nested bool
 }
 
 // LockedError is returned by Acquire when another deploy holds the lock.
@@ -52,9 +56,9 @@ func (e *LockedError) Error() string {
 		held += fmt.Sprintf(" for %q", e.Holder.What)
 	}
 	if e.Stale {
-		return held + ": it looks stale; check that no deploy is still running, then pass --break-lock to break it"
+		return held + ": it looks stale; check that no deploy is still running, then break it"
 	}
-	return held + ": wait for that deploy to finish, or if you are sure it is no longer running, pass --break-lock"
+	return held + ": wait for that deploy to finish, or if you are sure it is no longer running, break it"
 }
 
 // Lock is a held deploy lock. Release it when the deploy ends.
@@ -132,8 +136,11 @@ func (s *Store) Acquire(ctx context.Context, name string, h Holder, o LockOption
 			return l, nil
 		}
 		stale := time.Since(cur.Since) > o.StaleAfter
-		if !o.Break || broke != nil {
+		if broke != nil { // taken again after we broke it: another run breaks too
 			return nil, &LockedError{Name: name, Holder: cur.Holder, Stale: stale}
+		}
+		if !o.Break {
+			return nil, setting.Of("BreakLock", &LockedError{Name: name, Holder: cur.Holder, Stale: stale})
 		}
 		if !cond.deleteMatch {
 			return nil, &BreakRefusedError{Name: name, URI: l.URI, Bucket: s.bucket, Holder: cur.Holder, BackupID: backupID(cur.Backup)}
@@ -264,7 +271,7 @@ func (l *Lock) Release(ctx context.Context) error {
 			return l.lostTo(cur.Holder)
 		}
 		if err != nil && !isNotFound(err) {
-			return fmt.Errorf("release lock %s: delete %s: %w (the lock is still held: remove it with --break-lock once no deploy runs)", l.Name, l.URI, err)
+			return fmt.Errorf("release lock %s: delete %s: %w (the lock is still held: break it once no deploy runs)", l.Name, l.URI, err)
 		}
 		l.released = true
 		return nil

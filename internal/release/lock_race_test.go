@@ -170,5 +170,5 @@ func TestRelease_AFailedDeleteSaysTheLockIsStillHeld(t *testing.T) {
 
 	err = l.Release(ctx)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "the lock is still held: remove it with --break-lock once no deploy runs")
+	assert.Contains(t, err.Error(), "the lock is still held: break it once no deploy runs")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 	"github.com/futuraplataforma/esteira/internal/teststack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -84,7 +85,7 @@ func TestAcquire_ExactlyOneOfTwoConcurrentDeploysWins(t *testing.T) {
 	assert.Equal(t, holders[winner].Who, locked.Holder.Who)
 	assert.False(t, locked.Stale)
 	assert.Contains(t, errs[loser].Error(), holders[winner].Who)
-	assert.Contains(t, errs[loser].Error(), "--break-lock")
+	assert.Equal(t, []string{"BreakLock"}, setting.Names(errs[loser]))
 	require.NoError(t, locks[winner].Release(ctx))
 }
 
@@ -117,7 +118,7 @@ func TestAcquire_RefusesStaleLockWithoutBreak(t *testing.T) {
 	assert.True(t, locked.Stale)
 	assert.Equal(t, "ci-job-7", locked.Holder.Who)
 	assert.Contains(t, err.Error(), "stale")
-	assert.Contains(t, err.Error(), "--break-lock")
+	assert.Equal(t, []string{"BreakLock"}, setting.Names(err))
 	assert.Contains(t, err.Error(), "no deploy is still running")
 }
 

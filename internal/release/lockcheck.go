@@ -89,7 +89,7 @@ func (e *BreakRefusedError) Error() string {
 	if e.Holder.What != "" {
 		msg += fmt.Sprintf(" for %q", e.Holder.What)
 	}
-	msg += fmt.Sprintf(": check that no deploy runs, delete %s by hand, then run again without --break-lock", e.URI)
+	msg += fmt.Sprintf(": check that no deploy runs, delete %s by hand, then run again without breaking the lock", e.URI)
 	if e.BackupID != "" {
 		msg += fmt.Sprintf("; if its release died midway, restore backup %s (%s), which puts back what it changed: "+
 			"it wrote no record, so the records alone would go one release too far back", e.BackupID, e.Holder.Backup)

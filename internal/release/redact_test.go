@@ -19,7 +19,7 @@ import (
 // as a credential anywhere in it (a header in the error, a flag in a log
 // line) is hidden everywhere in it, and what identifies the release is
 // kept as it is.
-func TestFinish_StoresAndReturnsNoCredential(t *testing.T) {
+func TestGuardFinish_StoresAndReturnsNoCredential(t *testing.T) {
 	store, client, bucket := newStore(t)
 	ctx := testContext(t)
 	started := time.Now().UTC()
@@ -33,7 +33,7 @@ func TestFinish_StoresAndReturnsNoCredential(t *testing.T) {
 			Log: []string{"DEBUG --password s3cr3t-value"}}},
 	}
 	var out bytes.Buffer
-	_, err := release.Finish(ctx, store, rec, release.OutcomeFailed, errors.New("upload: Authorization: Bearer s3cr3t-value refused"), &out, "")
+	_, err := release.NewGuard(store, rec, &out, "").Finish(ctx, release.OutcomeFailed, errors.New("upload: Authorization: Bearer s3cr3t-value refused"))
 	require.Error(t, err)
 	assert.Equal(t, "upload: Authorization: Bearer <redacted> refused", err.Error())
 

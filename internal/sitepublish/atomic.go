@@ -33,8 +33,7 @@ func deployAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, site
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)
 	}
-	var note string
-	defer func() { unlock(note) }()
+	defer unlock()
 	err = releaseAtomic(ctx, r, st, ptr, site, h, o)
 	if o.Keep > 0 && r.rec.Outcome == release.OutcomeSucceeded {
 		started := time.Now()
@@ -45,7 +44,7 @@ func deployAtomic(ctx context.Context, r *run, st objectStore, ptr pointer, site
 			fmt.Fprintf(o.Out, "warning: the release is live, but pruning old releases failed (the site's next prune retries): %v\n", perr)
 		}
 	}
-	return r.rec, record(ctx, r, o.Releases, err, &note)
+	return r.rec, record(ctx, r, err)
 }
 
 // planAtomic prints what an atomic release would upload and copy.

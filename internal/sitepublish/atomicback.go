@@ -24,8 +24,7 @@ func rollbackAtomic(ctx context.Context, st objectStore, ptr pointer, site locat
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)
 	}
-	var note string
-	defer func() { unlock(note) }()
+	defer unlock()
 	started := time.Now()
 	cur, etag, err := ptr.read(ctx)
 	to := o.Backup
@@ -42,18 +41,18 @@ func rollbackAtomic(ctx context.Context, st objectStore, ptr pointer, site locat
 	r.step("plan", started, err, fmt.Sprintf("live %s, back to %s", orNone(cur), orNone(to)))
 	if err != nil {
 		r.finish("failed", err)
-		return r.rec, record(ctx, r, o.Releases, fmt.Errorf("nothing was changed: %w", err), &note)
+		return r.rec, record(ctx, r, fmt.Errorf("nothing was changed: %w", err))
 	}
 	started = time.Now()
 	err = ptr.swap(ctx, etag, to)
 	r.step("switch", started, err, fmt.Sprintf("%s: %s → %s", ptr.key, cur, to))
 	if err != nil {
 		r.finish("failed", err)
-		return r.rec, record(ctx, r, o.Releases, fmt.Errorf("the site is still on release %s: %w", cur, err), &note)
+		return r.rec, record(ctx, r, fmt.Errorf("the site is still on release %s: %w", cur, err))
 	}
 	r.rec.Frontend.Release, r.rec.Frontend.Previous = to, cur
 	r.finish(release.OutcomeSucceeded, nil)
-	return r.rec, record(ctx, r, o.Releases, nil, &note)
+	return r.rec, record(ctx, r, nil)
 }
 
 // replacedBy finds, in the records, the release that made live live and

@@ -50,6 +50,7 @@ func Plan(ctx context.Context, c Clients, o Options) (*SitePlan, error) {
 type run struct {
 	rec *release.Record
 	out io.Writer
+	g   *release.Guard // once the run took its lock: writes the record
 }
 
 func newRun(kind string, site location, prior []release.Step, out io.Writer) *run {
@@ -62,11 +63,7 @@ func newRun(kind string, site location, prior []release.Step, out io.Writer) *ru
 // step records a finished step and prints one line for it.
 func (r *run) step(name string, started time.Time, err error, detail string) {
 	r.rec.Step(name, started, err, detail)
-	status := "ok"
-	if err != nil {
-		status = "FAILED"
-	}
-	fmt.Fprintf(r.out, "==> %-10s %s (%s) %s\n", name, status, time.Since(started).Round(time.Millisecond), detail)
+	release.PrintStep(r.out, name, time.Since(started), err, detail)
 }
 
 // stepTook is step for a step that ran concurrently with others and took
@@ -74,11 +71,7 @@ func (r *run) step(name string, started time.Time, err error, detail string) {
 func (r *run) stepTook(name string, started time.Time, took time.Duration, err error, detail string) {
 	r.rec.Step(name, started, err, detail)
 	r.rec.Steps[len(r.rec.Steps)-1].Duration = took
-	status := "ok"
-	if err != nil {
-		status = "FAILED"
-	}
-	fmt.Fprintf(r.out, "==> %-10s %s (%s) %s\n", name, status, took.Round(time.Millisecond), detail)
+	release.PrintStep(r.out, name, took, err, detail)
 }
 
 // finish sets the outcome and the error text.
@@ -119,24 +112,13 @@ func readRemote(ctx context.Context, st objectStore, site location, conc int) (r
 	return remote, stats, err
 }
 
-// record writes the release record when a store is configured. When it
-// cannot, *note says so for the lock (a lock left behind must not ask to
-// restore a release that ended well).
-func record(ctx context.Context, r *run, s *release.Store, err error, note *string) error {
-	if s == nil {
+// record ends the run with err: once the run holds its lock, its guard
+// writes the record (while the lock is still held) and releases the lock;
+// a record that cannot be written is reported and noted in the lock.
+func record(ctx context.Context, r *run, err error) error {
+	if r.g == nil {
 		return err
 	}
-	uri, perr := s.Put(context.WithoutCancel(ctx), r.rec)
-	if perr != nil {
-		fmt.Fprintf(r.out, "warning: write the release record: %v\n", perr)
-		*note = fmt.Sprintf("%s %s, release %s, ended %s, but its record could not be written (%v); "+
-			"nothing needs restoring: if this lock is still here, no deploy holds it: pass --break-lock",
-			r.rec.Kind, target(newLocation(r.rec.Frontend.Bucket, r.rec.Frontend.Prefix)), r.rec.ID, r.rec.Outcome, perr)
-		if err == nil {
-			return fmt.Errorf("release %s %s, but its record could not be written: %w", r.rec.ID, r.rec.Outcome, perr)
-		}
-		return err
-	}
-	fmt.Fprintf(r.out, "==> record     %s\n", uri)
+	_, err = r.g.Finish(ctx, r.rec.Outcome, err)
 	return err
 }

@@ -69,21 +69,20 @@ func deployInPlace(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)
 	}
-	var note string
-	defer func() { k.unlock(ctx, note) }()
+	defer k.Unlock(ctx, "")
 	err = releaseSite(ctx, r, st, cf, site, bak, h, k, o)
 	if o.Keep > 0 && r.rec.Outcome == release.OutcomeSucceeded {
 		pruneAfter(ctx, r, st, site, bak, k, o)
 	}
-	return r.rec, record(ctx, r, o.Releases, err, &note)
+	return r.rec, record(ctx, r, err)
 }
 
 // pruneAfter prunes the backups after a release, still under its lock. A
 // prune that fails leaves every backup restorable and the release stands:
 // it says so and the next prune tries again.
-func pruneAfter(ctx context.Context, r *run, st objectStore, site, bak location, k *siteLock, o Options) {
+func pruneAfter(ctx context.Context, r *run, st objectStore, site, bak location, k *release.Guard, o Options) {
 	started := time.Now()
-	if err := k.check(ctx, "the prune"); err != nil {
+	if err := k.Check(ctx, "the prune"); err != nil {
 		r.step("prune", started, err, "skipped")
 		fmt.Fprintf(o.Out, "warning: the release stands, but its backups were not pruned: %v\n", err)
 		return
@@ -136,7 +135,7 @@ func planAndCheck(ctx context.Context, r *run, st objectStore, site location, ba
 
 // releaseSite runs plan → backup → publish → verify (→ restore) → invalidate
 // and sets the record's outcome.
-func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, bak location, h *hashing, k *siteLock, o Options) error {
+func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, bak location, h *hashing, k *release.Guard, o Options) error {
 	p, known, err := planAndCheck(ctx, r, st, site, &bak, h, o)
 	if err != nil {
 		r.finish("failed", err)
@@ -151,7 +150,7 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 		return nil
 	}
 	started := time.Now()
-	if err := k.check(ctx, "the backup"); err != nil {
+	if err := k.Check(ctx, "the backup"); err != nil {
 		r.step("backup", started, err, "not started")
 		r.finish("failed", err)
 		return fmt.Errorf("nothing was changed: %w", err)
@@ -188,9 +187,9 @@ func releaseSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, 
 	return nil
 }
 
-func publishAndVerify(ctx context.Context, r *run, st objectStore, site location, p *SitePlan, k *siteLock, o Options) error {
+func publishAndVerify(ctx context.Context, r *run, st objectStore, site location, p *SitePlan, k *release.Guard, o Options) error {
 	started := time.Now()
-	guard := func(step string) error { return k.check(ctx, step) }
+	guard := func(step string) error { return k.Check(ctx, step) }
 	res, err := publishGuarded(ctx, st, site, p, o.Concurrency, o.report(), guard)
 	want := res.want
 	r.step("publish", started, err, fmt.Sprintf("%d of %d uploaded, %d unchanged, %d of %d deleted",
@@ -224,7 +223,7 @@ const maxRestoreBackoff = 30 * time.Second
 // restoreAfter puts the backup back after a failed publish, unless the
 // deploy lock is no longer this deploy's: another deploy may have released
 // since, and the backup would put the site back behind it.
-func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak location, k *siteLock, o Options, cause error) error {
+func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak location, k *release.Guard, o Options, cause error) error {
 	fmt.Fprintf(o.Out, "==> publish failed (%v): restoring %s from %s\n", cause, site, bak)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
 	defer cancel()
@@ -247,11 +246,11 @@ func restoreAfter(ctx context.Context, r *run, st objectStore, site, bak locatio
 // retryRestore checks the deploy lock before each attempt: a lock that is
 // no longer this deploy's stops it (another deploy may have released
 // since), one that cannot be read is retried like a failed restore.
-func retryRestore(ctx context.Context, st objectStore, site, bak location, k *siteLock, o Options) (restoreStats, error) {
+func retryRestore(ctx context.Context, st objectStore, site, bak location, k *release.Guard, o Options) (restoreStats, error) {
 	wait := restoreBackoff
 	for attempt := 1; ; attempt++ {
 		var stats restoreStats
-		err := k.check(ctx, "the restore")
+		err := k.Check(ctx, "the restore")
 		if errors.Is(err, release.ErrLockLost) {
 			return stats, err
 		}

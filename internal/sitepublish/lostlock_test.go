@@ -42,13 +42,13 @@ func TestDeploy_WhoseLockWasTakenAwayStopsAndLeavesTheNewerRelease(t *testing.T)
 
 	paused, resume := make(chan struct{}), make(chan struct{})
 	var first atomic.Bool
-	beforeWrite = func(step string) {
+	release.BeforeCheck = func(step string) {
 		if step == "the upload of index.html" && first.CompareAndSwap(false, true) {
 			close(paused)
 			<-resume
 		}
 	}
-	t.Cleanup(func() { beforeWrite = nil })
+	t.Cleanup(func() { release.BeforeCheck = nil })
 	oa := e.options(writeTree(t, siteV2()))
 	oa.Releases, oa.Who = store, "deploy-a"
 	done := make(chan deployResult, 1)
@@ -109,14 +109,14 @@ func TestRollback_WhoseLockWasTakenAwayDoesNotRestore(t *testing.T) {
 		require.NoError(t, err)
 	}
 	before := snapshot(t, e.direct, e.site, "www/")
-	beforeWrite = func(step string) {
+	release.BeforeCheck = func(step string) {
 		if step == "the restore" {
 			_, err := e.direct.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(e.backups),
 				Key: aws.String("records/locks/frontend/" + e.site + "/www.json")})
 			assert.NoError(t, err)
 		}
 	}
-	t.Cleanup(func() { beforeWrite = nil })
+	t.Cleanup(func() { release.BeforeCheck = nil })
 
 	rec, err := Rollback(t.Context(), Clients{S3: e.direct}, RollbackOptions{Bucket: e.site, Prefix: "www", BackupBucket: e.backups,
 		Releases: store, Who: "me"})
@@ -138,14 +138,14 @@ func TestDeploy_WhoseLockWasTakenAwayBeforeItsRestoreDoesNotRestore(t *testing.T
 	o.Releases, o.Who = store, "ci"
 	_, err := e.deploy(t, o)
 	require.NoError(t, err)
-	beforeWrite = func(step string) {
+	release.BeforeCheck = func(step string) {
 		if step == "the restore" {
 			_, err := e.direct.DeleteObject(t.Context(), &s3.DeleteObjectInput{Bucket: aws.String(e.backups),
 				Key: aws.String("records/locks/frontend/" + e.site + "/www.json")})
 			assert.NoError(t, err)
 		}
 	}
-	t.Cleanup(func() { beforeWrite = nil })
+	t.Cleanup(func() { release.BeforeCheck = nil })
 	e.proxy.reset()
 	e.proxy.mu.Lock()
 	e.proxy.failAfterPuts, e.proxy.outage = 1, 2 // the publish fails after one upload; S3 is back for the restore

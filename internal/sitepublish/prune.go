@@ -267,7 +267,7 @@ func underPruneLock(ctx context.Context, site location, o PruneOptions, prune fu
 	if err != nil {
 		return Pruned{}, fmt.Errorf("nothing was pruned: %w", err)
 	}
-	defer unlock("")
+	defer unlock()
 	started := time.Now()
 	res, err := prune()
 	r.step("prune", started, err, res.String())

@@ -144,24 +144,23 @@ func rollback(ctx context.Context, st objectStore, cf CloudFrontAPI, o RollbackO
 		r.finish("failed", err)
 		return r.rec, fmt.Errorf("nothing was changed: %w", err)
 	}
-	var note string
-	defer func() { k.unlock(ctx, note) }()
-	if broke := k.broke; broke != nil && o.Backup == "" {
+	defer k.Unlock(ctx, "")
+	if broke := k.Broke(); broke != nil && o.Backup == "" {
 		// The release whose lock was broken died without a record: the
 		// records' last backup is older than the site it half changed.
 		if broke.Backup == "" {
 			err := fmt.Errorf("the broken lock was held by %s for %q and names no backup, so the records cannot tell which backup restores the site: name the backup to restore", broke.Who, broke.What)
 			r.finish("failed", err)
-			return r.rec, record(ctx, r, o.Releases, fmt.Errorf("nothing was changed: %w", err), &note)
+			return r.rec, record(ctx, r, fmt.Errorf("nothing was changed: %w", err))
 		}
 		fmt.Fprintf(o.Out, "==> the broken lock's release (%s) died without a record: restoring the backup it took, %s\n", broke.What, broke.Backup)
 		o.Backup, o.byLocation = broke.Backup, false
 	}
 	err = rollbackSite(ctx, r, st, cf, site, safety, k, o)
-	return r.rec, record(ctx, r, o.Releases, err, &note)
+	return r.rec, record(ctx, r, err)
 }
 
-func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, safety location, k *siteLock, o RollbackOptions) error {
+func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI, site, safety location, k *release.Guard, o RollbackOptions) error {
 	started := time.Now()
 	src, err := chooseBackup(ctx, st, site, o)
 	var p *restorePlan
@@ -174,7 +173,7 @@ func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI,
 		return fmt.Errorf("nothing was changed: %w", err)
 	}
 	started = time.Now()
-	if err := k.check(ctx, "the backup of the current site"); err != nil {
+	if err := k.Check(ctx, "the backup of the current site"); err != nil {
 		r.finish("failed", err)
 		return fmt.Errorf("nothing was changed: %w", err)
 	}
@@ -185,7 +184,7 @@ func rollbackSite(ctx context.Context, r *run, st objectStore, cf CloudFrontAPI,
 		return fmt.Errorf("backup of the current site did not verify, nothing was changed: %w", err)
 	}
 	started = time.Now()
-	if err := k.check(ctx, "the restore"); err != nil {
+	if err := k.Check(ctx, "the restore"); err != nil {
 		err = fmt.Errorf("the site was not changed (the site as it was is also backed up to %s): %w", safety, err)
 		r.finish("failed", err)
 		return err

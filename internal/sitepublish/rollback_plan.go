@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/futuraplataforma/esteira/internal/release"
 )
@@ -161,21 +160,10 @@ func planAtomicRollback(ctx context.Context, st objectStore, kv KeyValueStoreAPI
 // siteLockState reads the site's deploy lock without taking it, sets
 // *text to what a rollback would find, and returns the holder (nil: free).
 func siteLockState(ctx context.Context, s *release.Store, site location, brk bool, text *string) (*release.Holder, error) {
-	if s == nil {
-		return nil, nil
+	ls, err := release.ReadLockState(ctx, s, release.KindFrontend+"/"+target(site), 0, brk)
+	if ls == nil {
+		return nil, err
 	}
-	name := "frontend/" + target(site)
-	h, err := s.Held(ctx, name)
-	if err != nil {
-		return nil, fmt.Errorf("read the deploy lock of %s: %w", target(site), err)
-	}
-	switch {
-	case h == nil:
-		*text = name + ": free"
-	case brk:
-		*text = fmt.Sprintf("%s: HELD by %s since %s for %q; it would be broken", name, h.Who, h.Since.UTC().Format(time.RFC3339), h.What)
-	default:
-		*text = fmt.Sprintf("%s: HELD by %s since %s for %q; this would stop here: wait for its holder to finish", name, h.Who, h.Since.UTC().Format(time.RFC3339), h.What)
-	}
-	return h, nil
+	*text = ls.Name + ": " + ls.String()
+	return ls.Holder, nil
 }

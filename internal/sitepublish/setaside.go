@@ -85,7 +85,7 @@ func setAside(ctx context.Context, st objectStore, o SetAsideOptions) (*SetAside
 		if err != nil {
 			return nil, fmt.Errorf("nothing was set aside: %w", err)
 		}
-		defer unlock("")
+		defer unlock()
 	}
 	started := time.Now()
 	data, err := damagedManifestOf(ctx, st, from, o.Backup, root.Bucket, to, res)

@@ -40,10 +40,12 @@ var (
 	Backend = map[string]string{
 		"Cluster": "backend --cluster", "Service": "backend --service", "Container": "backend --container",
 		"Image": "deploy --image", "ToRevision": "rollback --to-revision", "Definition": "with-definition --env/--secret/--sidecar/--file (or the backend's task definition in esteira.yaml)",
+		"BreakLock": "backend --break-lock (env --break-lock for an environment's backend), once you are sure no deploy runs",
 	}
 	// Function maps lambdadeploy's settings to the lambda object's flags.
 	Function = map[string]string{
 		"Function": "lambda --name", "Alias": "lambda --alias", "ImageURI": "deploy --image", "Zip": "deploy --source",
 		"Canary": "deploy --canary", "ToVersion": "rollback --to-version",
+		"BreakLock": "lambda --break-lock (env --break-lock for an environment's functions), once you are sure no release runs",
 	}
 )
