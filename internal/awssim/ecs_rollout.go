@@ -86,7 +86,13 @@ func (x *ECS) stepService(svc *service) {
 	for _, t := range slices.Clone(svc.tasks) {
 		x.stepServiceTask(svc, t)
 	}
-	if sd := svc.activeSvcDeployment(); sd != nil {
+	if svc.DeploymentController["type"] == "CODE_DEPLOY" {
+		// CodeDeploy owns the task sets (codedeploy_step.go): the scheduler
+		// only keeps each at its desired count.
+		for _, d := range svc.deps {
+			x.launch(svc, d)
+		}
+	} else if sd := svc.activeSvcDeployment(); sd != nil {
 		x.stepSvcDeployment(sd)
 	} else {
 		x.stepDeployments(svc)

@@ -42,6 +42,8 @@ type service struct {
 	CreatedAt                *epoch                  `json:"createdAt,omitempty"`
 	SchedulingStrategy       string                  `json:"schedulingStrategy"`
 	DeploymentController     map[string]string       `json:"deploymentController"`
+	// LoadBalancers is set for a CodeDeploy service by its deployment group.
+	LoadBalancers []serviceLoadBalancer `json:"loadBalancers,omitempty"`
 
 	cluster *cluster
 	deps    []*deployment    // PRIMARY first
@@ -50,6 +52,12 @@ type service struct {
 	// failRollback makes the next rollback of a service deployment end
 	// ROLLBACK_FAILED (FailRollbacks).
 	failRollback bool
+}
+
+type serviceLoadBalancer struct {
+	TargetGroupArn string `json:"targetGroupArn"`
+	ContainerName  string `json:"containerName"`
+	ContainerPort  int32  `json:"containerPort"`
 }
 
 type deploymentConfiguration struct {
@@ -106,6 +114,7 @@ func (svc *service) view() service {
 		v.Deployments = append(v.Deployments, *d)
 	}
 	v.Events = slices.Clone(svc.Events)
+	v.LoadBalancers = slices.Clone(svc.LoadBalancers)
 	v.CapacityProviderStrategy = slices.Clone(svc.CapacityProviderStrategy)
 	return v
 }

@@ -1,6 +1,6 @@
 // Package awssim is a small control-plane simulator for the AWS APIs that
 // esteira drives and that no installable server emulates: ECS, the ECR API,
-// Secrets Manager, CloudWatch Logs and STS.
+// Secrets Manager, CloudWatch Logs, STS and CodeDeploy's ECS platform.
 //
 // It speaks the services' wire protocols (JSON 1.1 over HTTP, and the Query
 // protocol for STS) to the real aws-sdk-go-v2 clients, checks SigV4
@@ -66,6 +66,8 @@ type Server struct {
 	Lambda     *Lambda
 	Alarms     *Alarms
 	KVS        *KVS
+	// CodeDeploy is CodeDeploy's ECS compute platform, over ECS.
+	CodeDeploy *CodeDeploy
 
 	mu       sync.Mutex
 	services map[string]jsonService // by X-Amz-Target prefix
@@ -97,11 +99,13 @@ func New(opts Options) *Server {
 	s.Lambda = newLambda(s)
 	s.Alarms = newAlarms(s)
 	s.KVS = newKVS(s)
+	s.CodeDeploy = newCodeDeploy(s)
 	s.services["AmazonEC2ContainerServiceV20141113"] = s.ECS
 	s.services["AmazonEC2ContainerRegistry_V20150921"] = s.ECR
 	s.services["secretsmanager"] = s.Secrets
 	s.services["AmazonSSM"] = s.Parameters
 	s.services["Logs_20140328"] = s.Logs
+	s.services["CodeDeploy_20141006"] = s.CodeDeploy
 	return s
 }
 
@@ -237,6 +241,8 @@ func serviceName(prefix string) string {
 		return "logs"
 	case "AmazonSSM":
 		return "ssm"
+	case "CodeDeploy_20141006":
+		return "codedeploy"
 	}
 	return prefix
 }
@@ -378,6 +384,8 @@ func signingName(target string) string {
 		return "logs"
 	case "AmazonSSM":
 		return "ssm"
+	case "CodeDeploy_20141006":
+		return "codedeploy"
 	}
 	return prefix
 }
