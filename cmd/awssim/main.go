@@ -1,5 +1,5 @@
 // Command awssim serves the esteira AWS simulator (ECS, ECR API, Secrets
-// Manager, CloudWatch Logs, STS) on a local port for demos and manual runs
+// Manager, CloudWatch Logs, STS, CodeDeploy's ECS platform) on a local port for demos and manual runs
 // of the pipeline against a fake account. With -s3-upstream and
 // -registry-upstream it is also the one endpoint for a real S3 server and a
 // real OCI registry behind it (the esteira sandbox).
@@ -11,7 +11,8 @@
 // Point the AWS CLI or SDK at the printed endpoint with the printed
 // credentials (a Go CloudFront KeyValueStore client also needs the
 // resolver awsenv.KeyValueStoreEndpoints returns). Without -tick, time moves
-// only when a client observes it (DescribeTasks, DescribeServices),
+// only when a client observes it (DescribeTasks, DescribeServices,
+// CodeDeploy's GetDeployment),
 // exactly as in tests.
 package main
 
@@ -52,8 +53,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&opts.AccountID, "account", opts.AccountID, "12-digit account ID used in ARNs.")
 	fs.StringVar(&opts.AccessKeyID, "access-key", opts.AccessKeyID, "The only access key ID accepted.")
 	fs.StringVar(&opts.SecretAccessKey, "secret-key", opts.SecretAccessKey, "The secret key requests must be signed with.")
-	tick := fs.Duration("tick", 0, "Also advance every ECS task and service one step this often (0: only when observed).")
-	seed := fs.String("seed", "", "JSON file of clusters, task definitions and services to create at start (see demo-seed.json).")
+	tick := fs.Duration("tick", 0, "Also advance every ECS task and service and every CodeDeploy deployment one step this often (0: only when observed).")
+	seed := fs.String("seed", "", "JSON file of clusters, task definitions, services and CodeDeploy deployment groups to create at start (see demo-seed.json).")
 	registry := fs.String("registry", "", "host:port of the OCI registry that ECR GetAuthorizationToken points at (its proxyEndpoint).")
 	registryUpstream := fs.String("registry-upstream", "", "URL of a registry to serve behind this endpoint's /v2/ (then -registry names this endpoint, e.g. localhost:4566).")
 	s3Upstream := fs.String("s3-upstream", "", "URL of an S3 server to forward requests signed for s3 to, so one endpoint serves every API.")
@@ -189,6 +190,7 @@ func advance(ctx context.Context, sim *awssim.Server, every time.Duration) {
 			return
 		case <-t.C:
 			sim.ECS.Advance()
+			sim.CodeDeploy.Advance()
 		}
 	}
 }

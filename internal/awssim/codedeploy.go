@@ -71,23 +71,34 @@ func newCodeDeploy(s *Server) *CodeDeploy {
 // blue/green deployment group in it. A service that is not in the ECS
 // simulator or not controlled by CODE_DEPLOY is a test bug and panics.
 func (cd *CodeDeploy) CreateDeploymentGroup(app, group string, spec DeploymentGroupSpec) {
-	x := cd.ecs
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	c := x.clusters[spec.Cluster]
-	if c == nil || c.services[spec.Service] == nil {
-		panic(fmt.Sprintf("awssim: CreateDeploymentGroup %q: service %s/%s is not in the ECS simulator", group, spec.Cluster, spec.Service))
+	cd.ecs.mu.Lock()
+	defer cd.ecs.mu.Unlock()
+	if err := cd.createGroup(app, group, spec); err != nil {
+		panic("awssim: CreateDeploymentGroup: " + err.Error())
+	}
+}
+
+func (cd *CodeDeploy) createGroup(app, group string, spec DeploymentGroupSpec) error {
+	c := cd.ecs.clusters[spec.Cluster]
+	switch {
+	case app == "" || group == "":
+		return fmt.Errorf("deployment group %q of application %q: both names are required", group, app)
+	case c == nil || c.services[spec.Service] == nil:
+		return fmt.Errorf("deployment group %q: service %s/%s is not in the ECS simulator", group, spec.Cluster, spec.Service)
+	case c.services[spec.Service].DeploymentController["type"] != "CODE_DEPLOY":
+		return fmt.Errorf("deployment group %q: service %s has deployment controller %s, not CODE_DEPLOY",
+			group, spec.Service, c.services[spec.Service].DeploymentController["type"])
+	case spec.TargetGroups[0] == "" || spec.TargetGroups[1] == "" || spec.ProdListenerArn == "":
+		return fmt.Errorf("deployment group %q: two target groups and a production listener are required", group)
 	}
 	svc := c.services[spec.Service]
-	if svc.DeploymentController["type"] != "CODE_DEPLOY" {
-		panic(fmt.Sprintf("awssim: CreateDeploymentGroup %q: service %s has deployment controller %s, not CODE_DEPLOY", group, spec.Service, svc.DeploymentController["type"]))
-	}
 	if cd.apps[app] == nil {
 		cd.apps[app] = map[string]*cdGroup{}
 	}
 	cd.apps[app][group] = &cdGroup{id: uuid(), app: app, name: group, spec: spec, svc: svc}
 	svc.LoadBalancers = []serviceLoadBalancer{{TargetGroupArn: cd.targetGroupArn(spec.TargetGroups[0]),
 		ContainerName: spec.ContainerName, ContainerPort: spec.ContainerPort}}
+	return nil
 }
 
 // FailAt makes the next deployment of the group fail at a lifecycle event

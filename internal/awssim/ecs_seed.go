@@ -13,6 +13,9 @@ type Seed struct {
 	TaskDefinitions []json.RawMessage `json:"taskDefinitions"`
 	// Services are created steady, on a registered task definition.
 	Services []SeedService `json:"services"`
+	// DeploymentGroups are CodeDeploy deployment groups over CODE_DEPLOY
+	// services, created last.
+	DeploymentGroups []SeedDeploymentGroup `json:"deploymentGroups"`
 }
 
 // SeedService is a ServiceSpec with JSON names, plus its cluster.
@@ -28,6 +31,8 @@ type SeedService struct {
 	AssignPublicIP           bool                   `json:"assignPublicIp"`
 	CircuitBreaker           bool                   `json:"circuitBreaker"`
 	CircuitBreakerRollback   bool                   `json:"circuitBreakerRollback"`
+	// DeploymentController is ECS (the default) or CODE_DEPLOY.
+	DeploymentController string `json:"deploymentController"`
 	// Strategy and the fields after it are ServiceSpec's: a BLUE_GREEN,
 	// LINEAR or CANARY service, its PAUSE hooks and alarms.
 	Strategy          string   `json:"strategy"`
@@ -70,11 +75,12 @@ func (x *ECS) ApplySeed(data []byte) error {
 			AssignPublicIP: s.AssignPublicIP, CircuitBreaker: s.CircuitBreaker, CircuitBreakerRollback: s.CircuitBreakerRollback,
 			Strategy: s.Strategy, BakeTimeInMinutes: s.BakeTimeInMinutes, PauseAt: s.PauseAt,
 			LinearStepPercent: s.LinearStepPercent, CanaryPercent: s.CanaryPercent, Alarms: s.Alarms,
+			DeploymentController: s.DeploymentController,
 		}
 		if err := applyStrategy(&deploymentConfiguration{}, spec); err != nil {
 			return fmt.Errorf("seed service %s: %w", s.Name, err)
 		}
 		x.CreateService(s.Cluster, spec)
 	}
-	return nil
+	return x.s.CodeDeploy.applySeed(seed.DeploymentGroups)
 }

@@ -1,6 +1,7 @@
 package awssim_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -35,6 +36,21 @@ func TestApplySeed_CreatesABlueGreenServiceWithAPause(t *testing.T) {
 	assert.Equal(t, []string{"web-5xx"}, dc.Alarms.AlarmNames)
 }
 
+const codeDeploySeed = `{"taskDefinitions":[{"family":"x","containerDefinitions":[{"name":"a","image":"i"}]}],
+	"services":[{"cluster":"c","name":"web","taskDefinition":"x:1","desiredCount":1,"deploymentController":"%s"}],
+	"deploymentGroups":[{"application":"app","name":"web-dg","cluster":"c","service":"web","prodListenerArn":"l-80",
+	"testListenerArn":"l-8080","targetGroups":["tg-a","tg-b"],"containerName":"a","containerPort":80,"waitForReady":true}]}`
+
+func TestApplySeed_CreatesACodeDeployService(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, e.sim.ECS.ApplySeed(fmt.Appendf(nil, codeDeploySeed, "CODE_DEPLOY")))
+	svc := e.describeServiceIn(t, "c", "web")
+	assert.Equal(t, types.DeploymentControllerTypeCodeDeploy, svc.DeploymentController.Type)
+	require.Len(t, svc.LoadBalancers, 1)
+	assert.Equal(t, int32(80), aws.ToInt32(svc.LoadBalancers[0].ContainerPort))
+	assert.NotPanics(t, func() { e.sim.CodeDeploy.FailAt("web-dg", "AllowTraffic") }, "the group exists")
+}
+
 func TestApplySeed_NamesWhatIsWrong(t *testing.T) {
 	tests := map[string]struct{ seed, want string }{
 		"not json":            {`{`, "parse seed"},
@@ -44,6 +60,7 @@ func TestApplySeed_NamesWhatIsWrong(t *testing.T) {
 		"pause at a shift": {`{"taskDefinitions":[{"family":"x","containerDefinitions":[{"name":"a","image":"i"}]}],
 			"services":[{"cluster":"c","name":"web","taskDefinition":"x:1","strategy":"BLUE_GREEN","pauseAt":["PRODUCTION_TRAFFIC_SHIFT"]}]}`,
 			"seed service web: InvalidParameterException: PAUSE lifecycle hooks cannot be configured at the PRODUCTION_TRAFFIC_SHIFT stage"},
+		"group over an ECS service": {fmt.Sprintf(codeDeploySeed, "ECS"), `seed deployment group "web-dg": service web has deployment controller ECS, not CODE_DEPLOY`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
