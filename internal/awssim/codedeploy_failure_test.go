@@ -151,3 +151,36 @@ func TestCodeDeploy_ErrorsAreTheReferencesExceptions(t *testing.T) {
 	var noTarget *cdtypes.DeploymentTargetDoesNotExistException
 	require.ErrorAs(t, err, &noTarget)
 }
+
+// The engine's gate on test traffic: the deployment waits in Ready, the
+// gate fails, StopDeployment with auto rollback; production never moved.
+func TestCodeDeploy_StopWhileReadyRollsBackWithoutProductionEverMoving(t *testing.T) {
+	e := newCodeDeployEnv(t, true)
+	id := e.deployV2(t)
+	_, log := e.poll(t, id, 40, cdStatus(cdtypes.DeploymentStatusReady))
+	_, err := e.cd.StopDeployment(e.ctx, &codedeploy.StopDeploymentInput{DeploymentId: aws.String(id), AutoRollbackEnabled: aws.Bool(true)})
+	require.NoError(t, err)
+	assert.NotContains(t, log.weights, "AllowTraffic")
+	ev := eventStatuses(e.target(t, id))
+	assert.Equal(t, cdtypes.LifecycleEventStatusSucceeded, ev["AfterAllowTestTraffic"])
+	assert.Equal(t, cdtypes.LifecycleEventStatusSkipped, ev["AllowTraffic"])
+	r := e.rolledBack(t, id, cdtypes.DeploymentStatusStopped, cdtypes.DeploymentStatusSucceeded)
+	e.servesV1(t, aws.ToString(r.DeploymentId))
+}
+
+func TestCodeDeploy_SuccessiveDeploymentsAlternateTargetGroups(t *testing.T) {
+	e := newCodeDeployEnv(t, false)
+	first := e.deployV2(t)
+	e.poll(t, first, 60, cdStatus(cdtypes.DeploymentStatusSucceeded))
+	v3 := e.registerApp(t, "api")
+	second, err := e.create(t, appSpec(v3, "app", 8080))
+	require.NoError(t, err)
+	e.poll(t, second, 60, cdStatus(cdtypes.DeploymentStatusSucceeded))
+	tg := e.target(t, second)
+	require.Len(t, tg.TaskSetsInfo, 2)
+	assert.Equal(t, "web-green", aws.ToString(tg.TaskSetsInfo[0].TargetGroup.Name), "v2 served from green")
+	assert.Equal(t, "web-blue", aws.ToString(tg.TaskSetsInfo[1].TargetGroup.Name), "v3 replaced it on blue")
+	svc := e.describeService(t, "web")
+	assert.Equal(t, v3, aws.ToString(svc.TaskDefinition))
+	assert.Contains(t, aws.ToString(svc.LoadBalancers[0].TargetGroupArn), "targetgroup/web-blue/")
+}
