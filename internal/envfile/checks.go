@@ -22,6 +22,10 @@ type Test struct {
 // release stops before the push when one fails.
 type Check struct {
 	Name, Image, Command string
+	// Secrets are the names of the environment variables the check gets
+	// as secrets (e.g. SONAR_TOKEN); their values are given to the
+	// release, never to the file.
+	Secrets []string
 }
 
 var checkName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -61,6 +65,7 @@ func (p *parser) checks(dst *[]Check) func(*yaml.Node, string) {
 			var c Check
 			p.mapping(item, ik+".", map[string]func(*yaml.Node, string){
 				"name": p.str(&c.Name), "image": p.str(&c.Image), "command": p.str(&c.Command),
+				"secrets": p.secretNames(&c.Secrets),
 			}, "name", "image", "command")
 			if c.Name == "" {
 				continue
@@ -75,6 +80,31 @@ func (p *parser) checks(dst *[]Check) func(*yaml.Node, string) {
 			}
 			seen[c.Name] = item.Line
 			*dst = append(*dst, c)
+		}
+	}
+}
+
+// secretNames are the environment variable names of a check's secrets,
+// each once.
+func (p *parser) secretNames(dst *[]string) func(*yaml.Node, string) {
+	return func(n *yaml.Node, key string) {
+		var names []string
+		p.list(&names)(n, key)
+		if len(names) != len(n.Content) { // list said what is wrong
+			return
+		}
+		seen := map[string]bool{}
+		for i, name := range names {
+			ik := fmt.Sprintf("%s[%d]", key, i)
+			switch {
+			case !envName.MatchString(name):
+				p.fail(n.Content[i], ik, "%q is not an environment variable name (letters, digits and _, not starting with a digit): the check gets the secret under it, e.g. SONAR_TOKEN", name)
+			case seen[name]:
+				p.fail(n.Content[i], ik, "%s is given twice", name)
+			default:
+				seen[name] = true
+				*dst = append(*dst, name)
+			}
 		}
 	}
 }
