@@ -7,32 +7,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/futuraplataforma/esteira/ci/internal/checkrun"
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
 	"github.com/futuraplataforma/esteira/internal/envfile"
+	"github.com/futuraplataforma/esteira/internal/redact"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"golang.org/x/sync/errgroup"
 )
 
-// outputTail is how many lines of a check's output the record keeps.
-const outputTail = 20
-
-// runChecks runs every check on the source, in parallel, and returns each
-// one's outcome and output tail; the error names every check that failed.
-func runChecks(ctx context.Context, source *dagger.Directory, checks []envfile.Check) ([]release.CheckRecord, error) {
+// runChecks runs every check on the source, in parallel, each with the
+// secrets it names, and returns each one's outcome and output tail (the
+// secrets' values hidden); the error names every check that failed.
+func runChecks(ctx context.Context, source *dagger.Directory, checks []envfile.Check, secrets map[string][]checkSecret) ([]release.CheckRecord, error) {
 	recs := make([]release.CheckRecord, len(checks))
 	var g errgroup.Group
 	for i, c := range checks {
 		g.Go(func() error {
 			started := time.Now()
-			ctr := withSource(dag.Container().From(c.Image), source).WithExec([]string{"sh", "-c", c.Command})
-			out, err := ctr.Stdout(ctx)
-			if err == nil {
-				errOut, _ := ctr.Stderr(ctx)
-				out += errOut
-			} else {
-				out = why(err)
-			}
-			recs[i] = release.CheckRecord{Name: c.Name, Image: c.Image, Command: c.Command, Passed: err == nil, Output: lastLines(out, outputTail)}
+			out, red, err := runCheck(ctx, source, c, secrets[c.Name])
+			recs[i] = checkrun.Record(c, out, err == nil, red)
 			fmt.Fprintf(progress(), "==> check    %s %s (%s)\n", c.Name, outcome(err), time.Since(started).Round(time.Second))
 			return nil
 		})
@@ -50,12 +43,27 @@ func runChecks(ctx context.Context, source *dagger.Directory, checks []envfile.C
 	return recs, nil
 }
 
-func lastLines(s string, n int) []string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+// runCheck runs one check with its secrets as secret variables and
+// returns its output (or why it failed) and a redactor that knows the
+// secrets' values.
+func runCheck(ctx context.Context, source *dagger.Directory, c envfile.Check, secrets []checkSecret) (string, *redact.Redactor, error) {
+	red := redact.New()
+	ctr := withSource(dag.Container().From(c.Image), source)
+	for _, s := range secrets {
+		v, err := plaintext(ctx, s.value, "with-secret --name "+s.name)
+		if err != nil {
+			return err.Error(), red, err
+		}
+		red.Learn(v)
+		ctr = ctr.WithSecretVariable(s.name, s.value)
 	}
-	return lines
+	ctr = ctr.WithExec([]string{"sh", "-c", c.Command})
+	out, err := ctr.Stdout(ctx)
+	if err != nil {
+		return why(err), red, err
+	}
+	errOut, _ := ctr.Stderr(ctx)
+	return out + errOut, red, nil
 }
 
 // recordStopped writes the environment's record of a release that stopped

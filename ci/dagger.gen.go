@@ -200,6 +200,8 @@ func (r Environment) MarshalJSON() ([]byte, error) {
 		Timeout      string
 		PollInterval string
 		BreakLock    bool
+		SecretNames  []string
+		SecretValues []*dagger.Secret
 	}
 	concrete.M = r.M
 	concrete.Name = r.Name
@@ -208,6 +210,8 @@ func (r Environment) MarshalJSON() ([]byte, error) {
 	concrete.Timeout = r.Timeout
 	concrete.PollInterval = r.PollInterval
 	concrete.BreakLock = r.BreakLock
+	concrete.SecretNames = r.SecretNames
+	concrete.SecretValues = r.SecretValues
 	return json.Marshal(&concrete)
 }
 
@@ -220,6 +224,8 @@ func (r *Environment) UnmarshalJSON(bs []byte) error {
 		Timeout      string
 		PollInterval string
 		BreakLock    bool
+		SecretNames  []string
+		SecretValues []*dagger.Secret
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -232,6 +238,8 @@ func (r *Environment) UnmarshalJSON(bs []byte) error {
 	r.Timeout = concrete.Timeout
 	r.PollInterval = concrete.PollInterval
 	r.BreakLock = concrete.BreakLock
+	r.SecretNames = concrete.SecretNames
+	r.SecretValues = concrete.SecretValues
 	return nil
 }
 
@@ -811,6 +819,27 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Environment).Status(&parent, ctx, format)
+		case "WithSecret":
+			var parent Environment
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var name string
+			if inputArgs["name"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["name"]), &name)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg name", err))
+				}
+			}
+			var value *dagger.Secret
+			if inputArgs["value"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["value"]), &value)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg value", err))
+				}
+			}
+			return (*Environment).WithSecret(&parent, name, value)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

@@ -28,6 +28,12 @@ type Environment struct {
 	PollInterval string
 	// +private
 	BreakLock bool
+	// SecretNames and SecretValues are the secrets given with with-secret,
+	// by name, for the checks that name them.
+	// +private
+	SecretNames []string
+	// +private
+	SecretValues []*dagger.Secret
 }
 
 // An environment of esteira.yaml, e.g. env --name production release.

@@ -130,6 +130,13 @@ func (t *target) plan() (envrelease.Plan, envrelease.Clients) {
 // (a dry run builds nothing).
 func (t *target) backendPart(ctx context.Context, c envrelease.Clients, image, tag string, skipTests bool) (*envrelease.BackendPart, error) {
 	var checks []release.CheckRecord
+	var secrets map[string][]checkSecret
+	if image == "" { // the checks will run: each needs its secrets, before anything runs
+		var err error
+		if secrets, err = t.env.checkSecrets(t.e.Backend.Checks); err != nil {
+			return nil, err
+		}
+	}
 	b, err := t.env.backend(ctx, t.e, t.in)
 	if err != nil {
 		return nil, err
@@ -155,7 +162,7 @@ func (t *target) backendPart(ctx context.Context, c envrelease.Clients, image, t
 			}
 		} else {
 			started := time.Now()
-			if checks, err = runChecks(ctx, source, t.e.Backend.Checks); err != nil {
+			if checks, err = runChecks(ctx, source, t.e.Backend.Checks, secrets); err != nil {
 				err = fmt.Errorf("checks failed, nothing was published or deployed:\n%w", err)
 				recordStopped(ctx, t.s, t.e.Name, started, checks, err)
 				return nil, err
