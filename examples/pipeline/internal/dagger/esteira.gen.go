@@ -431,29 +431,29 @@ type EsteiraEnvOpts struct {
 	//
 	// The project: esteira.yaml and the folders it names.
 	//
-	Project *Directory // esteira (../../../../ci/env.go:40:2)
+	Project *Directory // esteira (../../../../ci/env.go:46:2)
 	//
 	// The environment file, relative to the project.
 	//
 	//
 	// Default: "esteira.yaml"
-	File string // esteira (../../../../ci/env.go:44:2)
+	File string // esteira (../../../../ci/env.go:50:2)
 	//
 	// How long to wait for a migration, each rollout and each Lambda update, e.g. 15m. Default: the file's timeout, else 15m (5m for functions).
 	//
-	Timeout string // esteira (../../../../ci/env.go:47:2)
+	Timeout string // esteira (../../../../ci/env.go:53:2)
 	//
 	// How often to poll AWS while waiting, e.g. 5s. Default: the file's pollInterval, else 5s.
 	//
-	PollInterval string // esteira (../../../../ci/env.go:50:2)
+	PollInterval string // esteira (../../../../ci/env.go:56:2)
 	//
 	// Break deploy locks left by a crashed run.
 	//
-	BreakLock bool // esteira (../../../../ci/env.go:53:2)
+	BreakLock bool // esteira (../../../../ci/env.go:59:2)
 }
 
 // An environment of esteira.yaml, e.g. env --name production release.
-func (r *Esteira) Env(name string, opts ...EsteiraEnvOpts) *EsteiraEnvironment { // esteira (../../../../ci/env.go:34:1)
+func (r *Esteira) Env(name string, opts ...EsteiraEnvOpts) *EsteiraEnvironment { // esteira (../../../../ci/env.go:40:1)
 	q := r.query.Select("env")
 	for i := len(opts) - 1; i >= 0; i-- {
 		// `project` optional argument
@@ -787,33 +787,33 @@ type EsteiraTestOpts struct {
 	//
 	// Dockerfile stage whose build is the test, e.g. test.
 	//
-	Target string // esteira (../../../../ci/test.go:31:2)
+	Target string // esteira (../../../../ci/test.go:32:2)
 	//
 	// Image to run --command in (default: the preset's image for the source).
 	//
-	Image string // esteira (../../../../ci/test.go:34:2)
+	Image string // esteira (../../../../ci/test.go:35:2)
 	//
 	// Command run with sh -c in the source folder, e.g. "npm ci && npm test".
 	//
-	Command string // esteira (../../../../ci/test.go:37:2)
+	Command string // esteira (../../../../ci/test.go:38:2)
 	//
 	// Go version of the Go preset: the golang image tag.
 	//
 	//
 	// Default: "1.26"
-	GoVersion string // esteira (../../../../ci/test.go:41:2)
+	GoVersion string // esteira (../../../../ci/test.go:42:2)
 	//
 	// Packages the Go preset tests, as go test takes them.
 	//
 	//
 	// Default: ["./..."]
-	Packages []string // esteira (../../../../ci/test.go:45:2)
+	Packages []string // esteira (../../../../ci/test.go:46:2)
 	//
 	// Dockerfile of --target, inside the source.
 	//
 	//
 	// Default: "Dockerfile"
-	Dockerfile string // esteira (../../../../ci/test.go:49:2)
+	Dockerfile string // esteira (../../../../ci/test.go:50:2)
 }
 
 // Run the application's tests the way its ecosystem runs them.
@@ -826,7 +826,7 @@ type EsteiraTestOpts struct {
 // the test); --command runs your own command in --image with the source at
 // /src. Package caches are kept between runs. It returns the test output
 // and fails, with the end of that output, when a test fails.
-func (r *Esteira) Test(ctx context.Context, source *Directory, opts ...EsteiraTestOpts) (string, error) { // esteira (../../../../ci/test.go:24:1)
+func (r *Esteira) Test(ctx context.Context, source *Directory, opts ...EsteiraTestOpts) (string, error) { // esteira (../../../../ci/test.go:25:1)
 	assertNotNil("source", source)
 	if r.test != nil {
 		return *r.test, nil
@@ -1309,6 +1309,14 @@ type EsteiraEnvironment struct { // esteira (../../../../ci/env.go:16:6)
 	release *string
 	status  *string
 }
+type WithEsteiraEnvironmentFunc func(r *EsteiraEnvironment) *EsteiraEnvironment
+
+// With calls the provided function with current EsteiraEnvironment.
+//
+// This is useful for reusability and readability by not breaking the calling chain.
+func (r *EsteiraEnvironment) With(f WithEsteiraEnvironmentFunc) *EsteiraEnvironment {
+	return f(r)
+}
 
 func (r *EsteiraEnvironment) WithGraphQLQuery(q *querybuilder.Selection) *EsteiraEnvironment {
 	return &EsteiraEnvironment{
@@ -1317,7 +1325,7 @@ func (r *EsteiraEnvironment) WithGraphQLQuery(q *querybuilder.Selection) *Esteir
 }
 
 // The environment's backend, with every setting of the file (services, container, migration, snapshot).
-func (r *EsteiraEnvironment) Backend() *EsteiraBackend { // esteira (../../../../ci/env.go:99:1)
+func (r *EsteiraEnvironment) Backend() *EsteiraBackend { // esteira (../../../../ci/env.go:105:1)
 	q := r.query.Select("backend")
 
 	return &EsteiraBackend{
@@ -1375,7 +1383,7 @@ func (r *EsteiraEnvironment) UnmarshalJSON(bs []byte) error {
 }
 
 // One Lambda function of the environment, with its alias and timing from the file.
-func (r *EsteiraEnvironment) Lambda(name string) *EsteiraLambdaFunction { // esteira (../../../../ci/env.go:148:1)
+func (r *EsteiraEnvironment) Lambda(name string) *EsteiraLambdaFunction { // esteira (../../../../ci/env.go:154:1)
 	q := r.query.Select("lambda")
 	q = q.Arg("name", name)
 
@@ -1504,7 +1512,7 @@ func (r *EsteiraEnvironment) Release(ctx context.Context, opts ...EsteiraEnviron
 }
 
 // The environment's static site, with every setting of the file (atomic, cache rules, limits included).
-func (r *EsteiraEnvironment) Site() *EsteiraSite { // esteira (../../../../ci/env.go:124:1)
+func (r *EsteiraEnvironment) Site() *EsteiraSite { // esteira (../../../../ci/env.go:130:1)
 	q := r.query.Select("site")
 
 	return &EsteiraSite{
@@ -1519,11 +1527,11 @@ type EsteiraEnvironmentStatusOpts struct {
 	//
 	//
 	// Default: "text"
-	Format string // esteira (../../../../ci/env.go:180:2)
+	Format string // esteira (../../../../ci/env.go:186:2)
 }
 
 // Show what runs where in the environment: services, site, functions, releases, locks.
-func (r *EsteiraEnvironment) Status(ctx context.Context, opts ...EsteiraEnvironmentStatusOpts) (string, error) { // esteira (../../../../ci/env.go:175:1)
+func (r *EsteiraEnvironment) Status(ctx context.Context, opts ...EsteiraEnvironmentStatusOpts) (string, error) { // esteira (../../../../ci/env.go:181:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
@@ -1539,6 +1547,24 @@ func (r *EsteiraEnvironment) Status(ctx context.Context, opts ...EsteiraEnvironm
 
 	q = q.Bind(&response)
 	return response, q.Execute(ctx)
+}
+
+// Give the checks of esteira.yaml a secret they name, e.g. with-secret --name SONAR_TOKEN --value env:SONAR_TOKEN.
+//
+// Returns the environment with the secret; chain it once per secret
+// before release. A check gets only the secrets its checks[].secrets
+// names, as environment variables; their values are never printed and
+// never kept in the release record. A check naming a secret that was not
+// given stops the release before anything runs.
+func (r *EsteiraEnvironment) WithSecret(name string, value *Secret) *EsteiraEnvironment { // esteira (../../../../ci/env_secrets.go:23:1)
+	assertNotNil("value", value)
+	q := r.query.Select("withSecret")
+	q = q.Arg("name", name)
+	q = q.Arg("value", value)
+
+	return &EsteiraEnvironment{
+		query: q,
+	}
 }
 
 // AsNode returns this EsteiraEnvironment as a Node.
