@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -21,8 +23,9 @@ const (
 )
 
 // secretsFile gives two checks a secret each: each asserts it has its own
-// and not the other's, and the first prints its own, as a careless tool would.
-const secretsFile = `environments:
+// (by its SHA-256, so the value is nowhere in the file or the command) and
+// not the other's, and the first prints its own, as a careless tool would.
+var secretsFile = `environments:
   sec:
     repository: backend
     backend:
@@ -33,13 +36,18 @@ const secretsFile = `environments:
       checks:
         - name: sonar
           image: "debian:bookworm"
-          command: 'echo "esteira e2e: the token is $SONAR_TOKEN"; test "$SONAR_TOKEN" = "` + sonarToken + `" && test -z "$NPM_TOKEN" && echo esteira-e2e-sonar-ok'
+          command: 'echo "esteira e2e: the token is $SONAR_TOKEN"; test "$(printf %s "$SONAR_TOKEN" | sha256sum)" = "` + sha256Hex(sonarToken) + `  -" && test -z "$NPM_TOKEN" && echo esteira-e2e-sonar-ok'
           secrets: [SONAR_TOKEN]
         - name: audit
           image: "debian:bookworm"
-          command: 'test "$NPM_TOKEN" = "` + npmToken + `" && test -z "$SONAR_TOKEN" && echo esteira-e2e-audit-ok'
+          command: 'test "$(printf %s "$NPM_TOKEN" | sha256sum)" = "` + sha256Hex(npmToken) + `  -" && test -z "$SONAR_TOKEN" && echo esteira-e2e-audit-ok'
           secrets: [NPM_TOKEN]
 `
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
 
 // A check gets the secrets it names, given as Dagger secrets with
 // with-secret, and only those; their values reach neither the output nor
