@@ -1818,33 +1818,33 @@ type EsteiraSiteDeployOpts struct {
 	//
 	// After the release, keep the site's newest N backups (atomic: releases) and delete older ones. 0: the site's setting (esteira.yaml's keep), else every one is kept.
 	//
-	Keep int // esteira (../../../../ci/site.go:119:2)
+	Keep int // esteira (../../../../ci/site.go:122:2)
 	//
 	// Refuse the release if it would delete more than this many files (0 refuses any delete). -1: the site's setting, 1000 unless esteira.yaml sets maxDelete.
 	//
 	//
 	// Default: -1
-	MaxDelete int // esteira (../../../../ci/site.go:123:2)
+	MaxDelete int // esteira (../../../../ci/site.go:126:2)
 	//
 	// Cache-Control rules, "pattern=value" separated by ";", first match wins, e.g. "assets/**=public, max-age=31536000, immutable;**/*.html=no-cache". Default: the site's setting, else fingerprinted assets immutable for a year and HTML no-cache.
 	//
-	CacheControl string // esteira (../../../../ci/site.go:126:2)
+	CacheControl string // esteira (../../../../ci/site.go:129:2)
 	//
 	// Also upload precompressed variants: gzip. Default: the site's setting.
 	//
-	Precompress []string // esteira (../../../../ci/site.go:129:2)
+	Precompress []string // esteira (../../../../ci/site.go:132:2)
 	//
 	// Parallel S3 requests. 0: the site's setting, else 64.
 	//
-	Concurrency int // esteira (../../../../ci/site.go:132:2)
+	Concurrency int // esteira (../../../../ci/site.go:135:2)
 	//
 	// Print a line per file uploaded, deleted or restored (default: a progress line every few seconds).
 	//
-	ListFiles bool // esteira (../../../../ci/site.go:135:2)
+	ListFiles bool // esteira (../../../../ci/site.go:138:2)
 	//
 	// Print what would be uploaded, skipped and deleted; change nothing.
 	//
-	DryRun bool // esteira (../../../../ci/site.go:138:2)
+	DryRun bool // esteira (../../../../ci/site.go:141:2)
 }
 
 // Publish a built site, backed up, verified and restored on failure.
@@ -1857,7 +1857,7 @@ type EsteiraSiteDeployOpts struct {
 // the release goes to a folder of its own and one pointer switch makes it
 // live. Returns the release record as JSON. Build the folder with
 // build-frontend, or pass your own.
-func (r *EsteiraSite) Deploy(ctx context.Context, dist *Directory, opts ...EsteiraSiteDeployOpts) (string, error) { // esteira (../../../../ci/site.go:113:1)
+func (r *EsteiraSite) Deploy(ctx context.Context, dist *Directory, opts ...EsteiraSiteDeployOpts) (string, error) { // esteira (../../../../ci/site.go:116:1)
 	assertNotNil("dist", dist)
 	if r.deploy != nil {
 		return *r.deploy, nil
@@ -1955,15 +1955,15 @@ type EsteiraSitePlanOpts struct {
 	//
 	// Cache-Control rules, as for deploy.
 	//
-	CacheControl string // esteira (../../../../ci/site.go:170:2)
+	CacheControl string // esteira (../../../../ci/site.go:173:2)
 	//
 	// Precompressed variants, as for deploy: gzip.
 	//
-	Precompress []string // esteira (../../../../ci/site.go:173:2)
+	Precompress []string // esteira (../../../../ci/site.go:176:2)
 }
 
 // Show what deploy would upload, skip and delete; change nothing.
-func (r *EsteiraSite) Plan(ctx context.Context, dist *Directory, opts ...EsteiraSitePlanOpts) (string, error) { // esteira (../../../../ci/site.go:164:1)
+func (r *EsteiraSite) Plan(ctx context.Context, dist *Directory, opts ...EsteiraSitePlanOpts) (string, error) { // esteira (../../../../ci/site.go:167:1)
 	assertNotNil("dist", dist)
 	if r.plan != nil {
 		return *r.plan, nil
@@ -1992,7 +1992,7 @@ type EsteiraSitePruneOpts struct {
 	//
 	// Print what would be deleted; delete nothing.
 	//
-	DryRun bool // esteira (../../../../ci/site_ops.go:64:2)
+	DryRun bool // esteira (../../../../ci/site_ops.go:68:2)
 }
 
 // Delete the site's old backups (atomic: release folders), keeping the newest --keep.
@@ -2003,7 +2003,7 @@ type EsteiraSitePruneOpts struct {
 // last six hours are left for a later prune. Every remaining backup still
 // restores the whole site on its own. An atomic site never loses its live
 // release nor the one before it. Returns what was (or would be) deleted as JSON.
-func (r *EsteiraSite) Prune(ctx context.Context, keep int, opts ...EsteiraSitePruneOpts) (string, error) { // esteira (../../../../ci/site_ops.go:58:1)
+func (r *EsteiraSite) Prune(ctx context.Context, keep int, opts ...EsteiraSitePruneOpts) (string, error) { // esteira (../../../../ci/site_ops.go:62:1)
 	if r.prune != nil {
 		return *r.prune, nil
 	}
@@ -2107,7 +2107,7 @@ func (r *EsteiraSite) SetAside(ctx context.Context, backup string, opts ...Estei
 }
 
 // Show the site's live release, its newest releases and backups, and its lock.
-func (r *EsteiraSite) Status(ctx context.Context) (string, error) { // esteira (../../../../ci/site.go:249:1)
+func (r *EsteiraSite) Status(ctx context.Context) (string, error) { // esteira (../../../../ci/site.go:257:1)
 	if r.status != nil {
 		return *r.status, nil
 	}
