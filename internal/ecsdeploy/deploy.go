@@ -25,6 +25,7 @@ type ECSAPI interface {
 	DescribeTaskDefinition(ctx context.Context, params *ecs.DescribeTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error)
 	RegisterTaskDefinition(ctx context.Context, params *ecs.RegisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error)
 	DeregisterTaskDefinition(ctx context.Context, params *ecs.DeregisterTaskDefinitionInput, optFns ...func(*ecs.Options)) (*ecs.DeregisterTaskDefinitionOutput, error)
+	ServiceDeploymentsAPI
 	UpdateService(ctx context.Context, params *ecs.UpdateServiceInput, optFns ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error)
 }
 
@@ -229,15 +230,7 @@ func (d *deploy) change(ctx context.Context) (string, error) {
 	if err := d.g.Check(ctx, "updating the service"); err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; the service was not changed (still on %s); revision %s is left registered", err, revName(d.before), revName(nextARN))
 	}
-	err = step(d.o.Out, d.rec, "deploy", func() (string, error) {
-		if err := updateService(ctx, d.c.ECS, d.o.Cluster, d.o.Service, nextARN); err != nil {
-			return "", err
-		}
-		if err := w.wait(ctx, nextARN); err != nil {
-			return "", err
-		}
-		return revName(nextARN) + " COMPLETED", nil
-	})
+	err = step(d.o.Out, d.rec, "deploy", func() (string, error) { return d.rollout(ctx, w, nextARN, nil) })
 	if err != nil {
 		return d.rollback(ctx, w, nextARN, err)
 	}

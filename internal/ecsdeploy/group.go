@@ -272,16 +272,7 @@ func (g *group) change(ctx context.Context) ([]string, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			failed[i] = step(d.o.Out, d.rec, "deploy", func() (string, error) {
-				if err := updateService(ctx, d.c.ECS, d.o.Cluster, d.o.Service, next); err != nil {
-					return "", err
-				}
-				updated[i] = true
-				if err := watchers[i].wait(ctx, next); err != nil {
-					return "", err
-				}
-				return revName(next) + " COMPLETED", nil
-			})
+			failed[i] = step(d.o.Out, d.rec, "deploy", func() (string, error) { return d.rollout(ctx, watchers[i], next, &updated[i]) })
 		}()
 	}
 	wg.Wait()

@@ -1,6 +1,7 @@
 package ecsdeploy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,12 @@ type DeployOptions struct {
 	// by service name as given (see Definition); a service without one
 	// gets a copy of its live revision with only the image changed.
 	Definitions map[string]Definition
+	// TestGate, for a service ECS deploys blue/green, linear or canary
+	// with a PAUSE lifecycle hook after the test traffic shift, runs while
+	// that hook holds the deployment: test traffic is on the new revision,
+	// production traffic has not moved. Its error rolls the deployment back
+	// before production traffic moves; its output goes into the record.
+	TestGate func(ctx context.Context) (string, error)
 	// Force redeploys an image that already runs; DryRun resolves, checks and
 	// prints the plan without changing anything.
 	Force, DryRun bool

@@ -20,6 +20,9 @@ import (
 // back to the revision recorded in step 1 and wait until it is COMPLETED.
 // It runs even when ctx was cancelled: a half-done deploy is worse.
 func (d *deploy) rollback(ctx context.Context, w *watcher, next string, cause error) (string, error) {
+	if native(strategyOf(d.live.Svc)) {
+		return d.rollbackNative(ctx, next, cause)
+	}
 	rctx := context.WithoutCancel(ctx)
 	var rerr *RolloutError
 	byECS := errors.As(cause, &rerr) && rerr.Kind == RolloutReplaced

@@ -155,6 +155,19 @@ type BackendRecord struct {
 	Migration *MigrationRecord `json:"migration,omitempty"`
 	// Snapshot is the RDS snapshot taken before the migration, if any.
 	Snapshot *SnapshotRecord `json:"snapshot,omitempty"`
+	// Strategy is how ECS deployed it when not rolling: blue/green,
+	// linear or canary, through ServiceDeployment (its ARN).
+	Strategy          string `json:"strategy,omitempty"`
+	ServiceDeployment string `json:"serviceDeployment,omitempty"`
+	// TestGate is the quality gate's run against test traffic, before
+	// production traffic moved.
+	TestGate *GateRecord `json:"testGate,omitempty"`
+}
+
+// GateRecord is one run of a quality gate.
+type GateRecord struct {
+	Passed bool   `json:"passed"`
+	Output string `json:"output,omitempty"`
 }
 
 // SnapshotRecord names the RDS snapshot of a release's database, taken

@@ -1,0 +1,87 @@
+package ecsdeploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+)
+
+// rollout points the service at next and waits until ECS has it live: the
+// rolling deployment COMPLETED, or the service deployment of a blue/green,
+// linear or canary service SUCCESSFUL. updated, when not nil, is set once
+// UpdateService has succeeded.
+func (d *deploy) rollout(ctx context.Context, w *watcher, next string, updated *bool) (string, error) {
+	s := strategyOf(d.live.Svc)
+	if !native(s) {
+		if err := updateService(ctx, d.c.ECS, d.o.Cluster, d.o.Service, next); err != nil {
+			return "", err
+		}
+		if updated != nil {
+			*updated = true
+		}
+		if err := w.wait(ctx, next); err != nil {
+			return "", err
+		}
+		return revName(next) + " COMPLETED", nil
+	}
+	d.rec.Backend.Strategy = strategyName(s)
+	out, err := d.c.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(d.o.Cluster), Service: aws.String(d.o.Service), TaskDefinition: aws.String(next)})
+	if err != nil {
+		return "", fmt.Errorf("update service %s in cluster %s to %s: %w", d.o.Service, d.o.Cluster, revName(next), err)
+	}
+	if updated != nil {
+		*updated = true
+	}
+	f := &follower{api: d.c.ECS, strategy: s, out: d.o.Out, poll: d.o.PollInterval, gate: d.o.TestGate}
+	if f.arn, err = findServiceDeployment(ctx, d.c.ECS, d.o.Cluster, d.o.Service, out); err != nil {
+		return "", err
+	}
+	d.rec.Backend.ServiceDeployment = f.arn
+	fmt.Fprintf(d.o.Out, "    %s service deployment %s\n", strategyName(s), f.arn)
+	fctx, cancel := context.WithTimeout(ctx, d.o.Timeout)
+	defer cancel()
+	err = f.follow(fctx)
+	if f.Gate != nil {
+		d.rec.Backend.TestGate = &release.GateRecord{Passed: f.Gate.Passed, Output: f.Gate.Output}
+	}
+	if err != nil {
+		return "", err
+	}
+	return revName(next) + " SUCCESSFUL", nil
+}
+
+// rollbackNative ends a failed release of a service ECS deploys itself.
+// When ECS rolled the service deployment back, every bit of traffic is on
+// the revision before and nothing is left to do; when its rollback failed,
+// esteira says where traffic is and touches nothing (a second deployment
+// on top of a failed rollback could make it worse); otherwise (the new
+// revision went live, but another service of the release failed) it
+// deploys the revision before the same way and follows that.
+func (d *deploy) rollbackNative(ctx context.Context, next string, cause error) (string, error) {
+	before := revName(d.before)
+	var ne *NativeError
+	switch {
+	case errors.As(cause, &ne) && ne.RolledBack():
+		return release.OutcomeRolledBack, fmt.Errorf("deploy FAILED: %w; ECS rolled it back: all production traffic is on %s, the revision before; revision %s is left registered for inspection; fix the cause and deploy again",
+			cause, before, revName(next))
+	case errors.As(cause, &ne) && ne.Status != "SUCCESSFUL":
+		return release.OutcomeFailed, fmt.Errorf("deploy FAILED: %w; the service state is UNCERTAIN: traffic may be split between %s and %s: check the service deployment %s in the ECS console and the load balancer's listener rules, then roll the backend back to revision %s",
+			cause, before, revName(next), d.rec.Backend.ServiceDeployment, before)
+	}
+	rctx := context.WithoutCancel(ctx)
+	saved := d.o.TestGate
+	d.o.TestGate = nil // going back is not gated
+	defer func() { d.o.TestGate = saved }()
+	err := step(d.o.Out, d.rec, "rollback", func() (string, error) { return d.rollout(rctx, nil, d.before, nil) })
+	if err != nil {
+		return release.OutcomeFailed, fmt.Errorf("%w; rolling back to %s ALSO failed: %v; the service state is uncertain: check it in the ECS console and roll the backend back to revision %s",
+			cause, before, err, before)
+	}
+	return release.OutcomeRolledBack, fmt.Errorf("deploy FAILED: %w; rolled back to %s (service deployment SUCCESSFUL, the service runs the pre-deploy version); revision %s is left registered for inspection; fix the cause and deploy again",
+		cause, before, revName(next))
+}
