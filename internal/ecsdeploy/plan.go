@@ -40,6 +40,9 @@ type ServicePlan struct {
 	Changes []FieldChange `json:"changes,omitempty"`
 	// Lock is the service's deploy lock; nil without a release store.
 	Lock *LockState `json:"lock,omitempty"`
+	// Strategy is how ECS deploys the service: rolling, blue/green,
+	// linear or canary (deploymentConfiguration.strategy).
+	Strategy string `json:"strategy"`
 }
 
 // LockState is a deploy lock as a deploy would find it.
@@ -111,7 +114,8 @@ func buildPlan(ctx context.Context, ds []*deploy) (*DeployPlan, error) {
 	for _, d := range ds {
 		live := aws.ToString(containerDef(d.live.TaskDef, d.container).Image)
 		p.NoChange = p.NoChange && !d.changes()
-		p.Services = append(p.Services, ServicePlan{Service: d.o.Service, Container: d.container, Live: revName(d.before), LiveImage: live})
+		p.Services = append(p.Services, ServicePlan{Service: d.o.Service, Container: d.container, Live: revName(d.before), LiveImage: live,
+			Strategy: strategyName(strategyOf(d.live.Svc))})
 	}
 	if p.NoChange {
 		return p, nil
@@ -181,12 +185,16 @@ func (p *DeployPlan) String() string {
 		fmt.Fprintf(&b, "  run migration %q as a one-off task of the new revision of %s\n", strings.Join(m.Command, " "), m.Service)
 	}
 	for _, s := range p.Services {
-		fmt.Fprintf(&b, "  update service %s/%s and wait up to %s; on failure roll back to %s\n", p.Cluster, s.Service, p.Timeout, s.Live)
+		if s.Strategy == "" || s.Strategy == "rolling" {
+			fmt.Fprintf(&b, "  update service %s/%s and wait up to %s; on failure roll back to %s\n", p.Cluster, s.Service, p.Timeout, s.Live)
+			continue
+		}
+		fmt.Fprintf(&b, "  update service %s/%s: ECS deploys it %s; follow its service deployment up to %s (bake time included); on failure, timeout or interruption ECS rolls it back to %s\n",
+			p.Cluster, s.Service, s.Strategy, p.Timeout, s.Live)
 	}
 	return b.String()
 }
 
-// String says whether the lock is free and what a deploy would do about it.
 func names(ss []ServicePlan) string {
 	var n []string
 	for _, s := range ss {
