@@ -103,6 +103,10 @@ type GateOutcome struct {
 	Output string
 }
 
+// errNoServiceDeployment: ECS lists no service deployment pending or in
+// progress for the service.
+var errNoServiceDeployment = errors.New("ECS lists no service deployment pending or in progress for it")
+
 // findServiceDeployment returns the ARN of the service deployment that
 // UpdateService started: the service's currentServiceDeployment, or else
 // the newest one still pending or in progress.
@@ -122,7 +126,7 @@ func findServiceDeployment(ctx context.Context, api ServiceDeploymentsAPI, clust
 		}
 	}
 	if newest == nil {
-		return "", fmt.Errorf("service %s was updated, but ECS lists no service deployment in progress for it", service)
+		return "", fmt.Errorf("service %s: %w", service, errNoServiceDeployment)
 	}
 	return aws.ToString(newest.ServiceDeploymentArn), nil
 }

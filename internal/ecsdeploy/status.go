@@ -2,6 +2,7 @@ package ecsdeploy
 
 import (
 	"context"
+	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -17,6 +18,22 @@ type ServiceState struct {
 	Desired     int32  `json:"desired"`
 	Rollout     string `json:"rollout"` // the PRIMARY deployment's rolloutState
 	Deployments int    `json:"deployments"`
+	// Strategy is how ECS deploys the service: rolling, blue/green, linear
+	// or canary.
+	Strategy string `json:"strategy"`
+	// InProgress is the service deployment of a native strategy that has
+	// not ended, with its stage and traffic; nil when none.
+	InProgress *ServiceDeploymentState `json:"inProgress,omitempty"`
+}
+
+// ServiceDeploymentState is a service deployment as status shows it.
+type ServiceDeploymentState struct {
+	ARN     string `json:"arn"`
+	Status  string `json:"status"`
+	Stage   string `json:"stage"`
+	Traffic string `json:"traffic,omitempty"`
+	// Paused names the PAUSE hook holding it, if one is.
+	Paused string `json:"paused,omitempty"`
 }
 
 // State reads what the service runs now: its PRIMARY deployment and the
@@ -27,7 +44,12 @@ func State(ctx context.Context, c Clients, cluster, service, container string) (
 		return nil, err
 	}
 	st := &ServiceState{Cluster: cluster, Service: service, Running: l.Svc.RunningCount, Desired: l.Svc.DesiredCount,
-		Deployments: len(l.Svc.Deployments)}
+		Deployments: len(l.Svc.Deployments), Strategy: strategyName(strategyOf(l.Svc))}
+	if native(strategyOf(l.Svc)) {
+		if st.InProgress, err = inProgress(ctx, c.ECS, cluster, service); err != nil {
+			return st, err
+		}
+	}
 	p := primary(l.Svc)
 	if p == nil {
 		return st, nil
@@ -42,5 +64,27 @@ func State(ctx context.Context, c Clients, cluster, service, container string) (
 		return st, err
 	}
 	st.Image = aws.ToString(containerDef(out.TaskDefinition, name).Image)
+	return st, nil
+}
+
+// inProgress reads the service deployment of a native strategy that has
+// not ended, nil when there is none.
+func inProgress(ctx context.Context, api ServiceDeploymentsAPI, cluster, service string) (*ServiceDeploymentState, error) {
+	arn, err := findServiceDeployment(ctx, api, cluster, service, nil)
+	if errors.Is(err, errNoServiceDeployment) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := &follower{api: api, arn: arn}
+	sd, err := f.describe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st := &ServiceDeploymentState{ARN: arn, Status: string(sd.Status), Stage: string(sd.LifecycleStage), Traffic: traffic(sd)}
+	if h := awaiting(sd); h != nil {
+		st.Paused = aws.ToString(h.HookId)
+	}
 	return st, nil
 }
