@@ -121,7 +121,7 @@ func (t *target) plan() (envrelease.Plan, envrelease.Clients) {
 	clients := envrelease.Clients{ECS: ecsClients(t.s), Frontend: siteClients(t.s, distribution), Lambda: lambdaClients(t.s)}
 	plan := envrelease.Plan{Out: progress(), Env: t.env.Name, Store: t.s.releases(), Who: t.s.who, PromotedFrom: t.promotedFrom}
 	if t.e.Gate != nil {
-		plan.Gate = gate(t.env.Name, t.e)
+		plan.Gate = gate(t.env.Name, t.e, t.e.URL)
 	}
 	return plan, clients
 }
@@ -146,6 +146,9 @@ func (t *target) backendPart(ctx context.Context, c envrelease.Clients, image, t
 		return nil, err
 	}
 	o.Force = t.force
+	if t.e.Gate != nil && t.e.TestURL != "" {
+		o.TestGate = gate(t.env.Name, t.e, t.e.TestURL) // on test traffic, before production moves
+	}
 	if err := b.preflight(ctx, t.s, o); err != nil {
 		return nil, err
 	}
@@ -291,13 +294,14 @@ func (t *target) ship(ctx context.Context, plan envrelease.Plan, clients envrele
 	return string(result), jerr
 }
 
-// gate runs the environment's quality gate container against its URL; a
-// non-zero exit is the error. It never comes from the cache: each release
-// is tested anew.
-func gate(env string, e *envfile.Environment) func(context.Context) (string, error) {
+// gate runs the environment's quality gate container against url (its
+// URL, or its test URL while production traffic has not moved); a non-zero
+// exit is the error. It never comes from the cache: each release is tested
+// anew.
+func gate(env string, e *envfile.Environment, url string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		ran := dag.Container().From(e.Gate.Image).
-			WithEnvVariable("ESTEIRA_URL", e.URL).
+			WithEnvVariable("ESTEIRA_URL", url).
 			WithEnvVariable("ESTEIRA_ENV", env).
 			WithEnvVariable("ESTEIRA_GATE_RUN", time.Now().UTC().Format(time.RFC3339Nano)).
 			WithExec(e.Gate.Command, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny, Expand: true})

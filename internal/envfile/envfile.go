@@ -33,8 +33,13 @@ type Environment struct {
 	Backend       *Backend
 	Frontend      *Frontend
 	// URL is where the environment answers; the gate gets it as ESTEIRA_URL.
-	URL  string
-	Gate *Gate
+	URL string
+	// TestURL is where the new revision of a blue/green, linear or canary
+	// service answers on its test listener during the deployment: with a
+	// PAUSE hook after the test traffic shift, the gate runs against it
+	// (as ESTEIRA_URL) before production traffic moves.
+	TestURL string
+	Gate    *Gate
 	// Functions are the Lambda functions released with the environment.
 	Functions []*Function
 }
@@ -332,6 +337,7 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 		"releasePrefix": p.str(&env.ReleasePrefix),
 		"repository":    p.str(&env.Repository),
 		"url":           p.str(&env.URL),
+		"testUrl":       p.str(&env.TestURL),
 		"gate": func(n *yaml.Node, key string) {
 			g := &Gate{}
 			p.mapping(n, key+".", map[string]func(*yaml.Node, string){

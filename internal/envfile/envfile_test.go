@@ -22,6 +22,7 @@ const full = `environments:
     releasePrefix: esteira
     repository: backend
     url: https://staging.acme.example
+    testUrl: https://staging.acme.example:8443
     gate:
       image: debian:bookworm
       command: [sh, -c, 'test -n "$ESTEIRA_URL"']
@@ -78,7 +79,7 @@ func TestParse_ReadsAnEnvironment(t *testing.T) {
 	env, err := Parse("esteira.yaml", []byte(full), "staging")
 	require.NoError(t, err)
 	assert.Equal(t, &Environment{Name: "staging", Region: "eu-west-1", Role: "arn:aws:iam::123456789012:role/esteira-deploy", ReleaseBucket: "acme-releases", ReleasePrefix: "esteira",
-		Repository: "backend", URL: "https://staging.acme.example",
+		Repository: "backend", URL: "https://staging.acme.example", TestURL: "https://staging.acme.example:8443",
 		Gate: &Gate{Image: "debian:bookworm", Command: []string{"sh", "-c", `test -n "$ESTEIRA_URL"`}},
 		Backend: &Backend{Source: "examples/backend", Dockerfile: "Dockerfile", Cluster: "staging", Services: []string{"api", "worker"},
 			Container: "app", Migrate: []string{"migrate"}, SnapshotDB: "orders", SnapshotKeep: 5,
