@@ -170,3 +170,31 @@ func TestDeploy_LinearShowsEachTrafficStep(t *testing.T) {
 		assert.Contains(t, out, w)
 	}
 }
+
+// status shows a blue/green deployment in progress: its stage, its traffic
+// and the hook that holds it.
+func TestState_ShowsTheServiceDeploymentInProgress(t *testing.T) {
+	e := newEnv(t, blueGreen())
+	st, err := ecsdeploy.State(t.Context(), e.clients, "main", "api", "")
+	require.NoError(t, err)
+	assert.Equal(t, "blue/green", st.Strategy)
+	assert.Nil(t, st.InProgress, "nothing in progress yet")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = ecsdeploy.Deploy(ctx, e.clients, e.opts(imgV2))
+	}()
+	for !strings.Contains(e.out.String(), "paused by a PAUSE hook") {
+		time.Sleep(time.Millisecond)
+	}
+	st, err = ecsdeploy.State(t.Context(), e.clients, "main", "api", "")
+	require.NoError(t, err)
+	require.NotNil(t, st.InProgress)
+	assert.Equal(t, "POST_TEST_TRAFFIC_SHIFT", st.InProgress.Stage)
+	assert.NotEmpty(t, st.InProgress.Paused)
+	assert.Contains(t, st.InProgress.Traffic, "production 100% blue / 0% green, test 100% green")
+	cancel()
+	<-done
+}

@@ -180,7 +180,7 @@ func TestReadStatus_SaysWhatRunsWhere(t *testing.T) {
 	require.Contains(t, st.Locks, "backend/main/worker")
 	text := st.Text()
 	assert.Contains(t, text, "LOCK backend/main/worker held by bob@ci")
-	assert.Regexp(t, `(?m)^worker +worker:2 +1/1 +COMPLETED +`, text)
+	assert.Regexp(t, `(?m)^worker +rolling +worker:2 +1/1 +COMPLETED +`, text, "each service with how ECS deploys it")
 }
 
 func TestResult_SummaryIsOneLine(t *testing.T) {

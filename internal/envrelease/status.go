@@ -101,11 +101,23 @@ func ReadStatus(ctx context.Context, c Clients, store *release.Store, w Where) (
 func (s *Status) Text() string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "SERVICE\tREVISION\tRUNNING\tROLLOUT\tIMAGE")
+	fmt.Fprintln(w, "SERVICE\tSTRATEGY\tREVISION\tRUNNING\tROLLOUT\tIMAGE")
 	for _, svc := range s.Services {
-		fmt.Fprintf(w, "%s\t%s\t%d/%d\t%s\t%s\n", svc.Service, svc.Revision, svc.Running, svc.Desired, orDash(svc.Rollout), svc.Image)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", svc.Service, orDash(svc.Strategy), svc.Revision, svc.Running, svc.Desired, orDash(svc.Rollout), svc.Image)
 	}
 	_ = w.Flush()
+	for _, svc := range s.Services {
+		if d := svc.InProgress; d != nil {
+			fmt.Fprintf(&b, "%s: %s deployment %s at %s", svc.Service, svc.Strategy, d.Status, d.Stage)
+			if d.Traffic != "" {
+				fmt.Fprintf(&b, ", %s", d.Traffic)
+			}
+			if d.Paused != "" {
+				fmt.Fprintf(&b, "; paused by hook %s", d.Paused)
+			}
+			fmt.Fprintf(&b, " (%s)\n", d.ARN)
+		}
+	}
 	if len(s.Functions) > 0 {
 		b.WriteString("\n")
 		w = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)

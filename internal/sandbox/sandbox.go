@@ -38,8 +38,12 @@ const (
 	ProdCluster = "production"
 	Service     = "backend"
 	Worker      = "worker"
-	Container   = "app"
-	Repository  = "backend"
+	// BlueGreen is a service ECS deploys blue/green (in cluster Cluster,
+	// from the same image): a PAUSE hook holds each deployment once test
+	// traffic is on the new revision, for the gate on test traffic.
+	BlueGreen  = "web"
+	Container  = "app"
+	Repository = "backend"
 	// LogGroup is where the seeded task definition's awslogs go.
 	LogGroup = "/ecs/backend"
 
@@ -177,10 +181,12 @@ func Seed() (string, error) {
 			"circuitBreaker": true, "circuitBreakerRollback": true,
 		}
 	}
+	blueGreen := service(Cluster, BlueGreen)
+	blueGreen["strategy"], blueGreen["bakeTimeInMinutes"], blueGreen["pauseAt"] = "BLUE_GREEN", 5, []string{"POST_TEST_TRAFFIC_SHIFT"}
 	out, err := json.MarshalIndent(map[string]any{
 		"clusters":        []string{Cluster, ProdCluster},
-		"taskDefinitions": []any{taskDef(Service, ""), taskDef(Worker, "worker")},
-		"services": []any{service(Cluster, Service), service(Cluster, Worker),
+		"taskDefinitions": []any{taskDef(Service, ""), taskDef(Worker, "worker"), taskDef(BlueGreen, "")},
+		"services": []any{service(Cluster, Service), service(Cluster, Worker), blueGreen,
 			service(ProdCluster, Service), service(ProdCluster, Worker)},
 	}, "", "  ")
 	return string(out), err

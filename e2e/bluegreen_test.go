@@ -1,0 +1,81 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/sandbox"
+	"github.com/futuraplataforma/esteira/internal/sandbox/control"
+)
+
+// The sandbox's blue/green service, released through an environment with a
+// gate and a test listener: a gate failing on test traffic rolls the
+// deployment back with production traffic never moved; a passing one lets
+// ECS shift production and bake, and only then is the release a success.
+func TestRelease_ABlueGreenServiceIsGatedOnTestTraffic(t *testing.T) {
+	require.NoError(t, control.SetRules(t.Context(), endpoint, nil))
+	ref := strings.TrimSpace(ok(t, inSandbox(t, "publish", "--source", "./examples/backend", "--repository", sandbox.Repository, "--tag", unique("e2e-bluegreen"))))
+	before := liveRevisionOf(t, sandbox.BlueGreen)
+	project := t.TempDir()
+	file := func(gate string) {
+		t.Helper()
+		require.NoError(t, os.WriteFile(filepath.Join(project, "esteira.yaml"), []byte(`environments:
+  bluegreen:
+    repository: backend
+    url: http://www.sandbox.example/
+    testUrl: http://test-listener.sandbox.example/
+    gate:
+      image: debian:bookworm
+      command: [sh, -c, '`+gate+`']
+    backend:
+      cluster: sandbox
+      services: [web]
+`), 0o644))
+	}
+	run := func() result {
+		return inSandbox(t, "env", "--name", "bluegreen", "--project", project, "--poll-interval", "1s", "release", "--image", ref)
+	}
+
+	file(`echo "gate at $ESTEIRA_URL"; case "$ESTEIRA_URL" in *test-listener*) echo "esteira e2e: /health answered 500"; exit 1;; esac`)
+	r := run()
+	fails(t, r, "the quality gate failed on test traffic", "rolled back before production traffic moved")
+	assert.Contains(t, r.stderr, "POST_TEST_TRAFFIC_SHIFT: production 100% blue / 0% green, test 100% green; paused by a PAUSE hook")
+	for _, seen := range regexp.MustCompile(`production \S+% blue / \S+% green`).FindAllString(r.stderr, -1) {
+		assert.Contains(t, seen, "/ 0% green", "production traffic never moved to the release that failed its gate")
+	}
+	assert.Equal(t, before, liveRevisionOf(t, sandbox.BlueGreen), "the service is on the pre-deploy revision")
+	recs, err := release.NewStore(s3Client(), sandbox.ReleaseBucket, "esteira").List(t.Context(), release.KindBackend, sandbox.Cluster+"/"+sandbox.BlueGreen)
+	require.NoError(t, err)
+	require.NotEmpty(t, recs)
+	failed := recs[0]
+	assert.Equal(t, release.OutcomeRolledBack, failed.Outcome)
+	assert.Equal(t, "blue/green", failed.Backend.Strategy)
+	require.NotNil(t, failed.Backend.TestGate)
+	assert.False(t, failed.Backend.TestGate.Passed)
+	assert.Contains(t, failed.Backend.TestGate.Output, "esteira e2e: /health answered 500")
+
+	file(`echo "gate at $ESTEIRA_URL: ok"`)
+	r = run()
+	var res struct {
+		Outcome string            `json:"outcome"`
+		Backend []*release.Record `json:"backend"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(ok(t, r)), &res), r.stderr)
+	assert.Equal(t, "succeeded", res.Outcome)
+	require.Len(t, res.Backend, 1)
+	assert.Contains(t, r.stderr, "quality gate passed on test traffic")
+	assert.Less(t, strings.Index(r.stderr, "BAKE_TIME"), strings.Index(r.stderr, "SUCCESSFUL"), "a success only after the bake")
+	require.NotNil(t, res.Backend[0].Backend.TestGate)
+	assert.True(t, res.Backend[0].Backend.TestGate.Passed)
+	assert.NotEqual(t, before, liveRevisionOf(t, sandbox.BlueGreen))
+}
