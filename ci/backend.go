@@ -49,6 +49,8 @@ type Backend struct {
 	SnapshotKeep int
 	// +private
 	Definitions string // JSON of the task definition changes by service (see with-definition)
+	// +private
+	Strategy string // how ECS must deploy the services (esteira.yaml's backend.strategy); "": as they are
 }
 
 // One or several ECS services of a cluster: deploy, plan, migrate, rollback, status.
@@ -268,6 +270,7 @@ func (b *Backend) options(s *awsSession, image string, out io.Writer) (ecsdeploy
 		MigrateCommand: b.MigrateCommand, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: b.SnapshotKeep,
 		Timeout: d["--timeout"], PollInterval: d["--poll-interval"], FailureThreshold: b.FailureThreshold,
 		Releases: s.releases(), LockStaleAfter: d["--lock-stale-after"], BreakLock: b.BreakLock, Who: s.who, Out: out,
+		Strategy: b.Strategy,
 	}, nil
 }
 

@@ -118,7 +118,8 @@ func (e *Environment) backend(ctx context.Context, env *envfile.Environment, in 
 	timeout, poll := e.timing(b.Timeout, b.PollInterval, "15m")
 	out := &Backend{M: in, Cluster: b.Cluster, Services: b.Services, Container: b.Container, Timeout: timeout, PollInterval: poll,
 		FailureThreshold: orDefaultInt(b.FailureThreshold, 3), BreakLock: e.BreakLock, LockStaleAfter: orDefault(b.LockStaleAfter, "1h"),
-		MigrateCommand: b.Migrate, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: orDefaultInt(b.SnapshotKeep, 10)}
+		MigrateCommand: b.Migrate, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: orDefaultInt(b.SnapshotKeep, 10),
+		Strategy: b.Strategy}
 	defs, err := fileDefinitions(ctx, e.Project, b)
 	if err != nil || len(defs) == 0 {
 		return out, err

@@ -138,6 +138,9 @@ func (d *deploy) resolve(ctx context.Context) (string, error) {
 	if err := checkController(l); err != nil {
 		return "", err
 	}
+	if err := checkStrategy(l.Svc, d.o.Service, d.o.Strategy); err != nil {
+		return "", err
+	}
 	if d.before, err = liveRevisionARN(l); err != nil {
 		return "", err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
 	"github.com/futuraplataforma/esteira/internal/release"
+	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // blueGreen is a service ECS deploys blue/green, held by a PAUSE hook once
@@ -197,4 +198,23 @@ func TestState_ShowsTheServiceDeploymentInProgress(t *testing.T) {
 	assert.Contains(t, st.InProgress.Traffic, "production 100% blue / 0% green, test 100% green")
 	cancel()
 	<-done
+}
+
+// A release that expects one strategy refuses a service ECS deploys
+// another way, naming both, before anything changes.
+func TestDeploy_RefusesAServiceDeployedOtherwiseThanExpected(t *testing.T) {
+	e := newEnv(t, blueGreen())
+	before := e.mutations()
+	o := e.opts(imgV2)
+	o.Strategy = "rolling"
+	_, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "service api is deployed blue/green by ECS (deploymentConfiguration.strategy BLUE_GREEN), and the release expects rolling")
+	assert.Equal(t, []string{"Strategy"}, setting.Names(err), "the module names the file's key")
+	assert.Equal(t, before, e.mutations(), "nothing changed")
+
+	o.Strategy, o.Timeout = "blue-green", 200*time.Millisecond
+	rec, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.Error(t, err, "no gate: the pause holds it until the timeout")
+	assert.Equal(t, "blue/green", rec.Backend.Strategy, "the expected strategy lets it through")
 }

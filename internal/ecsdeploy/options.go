@@ -54,6 +54,11 @@ type DeployOptions struct {
 	// by service name as given (see Definition); a service without one
 	// gets a copy of its live revision with only the image changed.
 	Definitions map[string]Definition
+	// Strategy, when set (rolling, blue-green, linear or canary), is how
+	// ECS must deploy every service: a service set otherwise is refused
+	// before any change (esteira follows the service's own strategy and
+	// never changes it).
+	Strategy string
 	// TestGate, for a service ECS deploys blue/green, linear or canary
 	// with a PAUSE lifecycle hook after the test traffic shift, runs while
 	// that hook holds the deployment: test traffic is on the new revision,

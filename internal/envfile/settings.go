@@ -1,7 +1,9 @@
 package envfile
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -16,7 +18,14 @@ type BackendSettings struct {
 	Timeout, PollInterval, LockStaleAfter string // durations like 15m; "" is the default
 	FailureThreshold                      int
 	Redact                                []string // names whose values the migration command hides
+	// Strategy is how ECS must deploy the services: rolling, blue-green,
+	// linear or canary ("": whatever each service is set to). A release
+	// refuses, before any change, a service set otherwise.
+	Strategy string
 }
+
+// Strategies are the deployment strategies a backend may name.
+var Strategies = []string{"rolling", "blue-green", "linear", "canary"}
 
 // FrontendSettings are the site object's settings.
 type FrontendSettings struct {
@@ -40,6 +49,7 @@ func (p *parser) backendSettings(s *BackendSettings) map[string]func(*yaml.Node,
 	return map[string]func(*yaml.Node, string){
 		"timeout": p.duration(&s.Timeout), "pollInterval": p.duration(&s.PollInterval), "lockStaleAfter": p.duration(&s.LockStaleAfter),
 		"failureThreshold": p.count(&s.FailureThreshold), "redact": p.list(&s.Redact),
+		"strategy": p.oneOf(&s.Strategy, Strategies),
 	}
 }
 
@@ -95,5 +105,21 @@ func (p *parser) atLeastZero(dst **int) func(*yaml.Node, string) {
 			return
 		}
 		*dst = &v
+	}
+}
+
+// oneOf reads a string that must be one of choices.
+func (p *parser) oneOf(dst *string, choices []string) func(*yaml.Node, string) {
+	return func(n *yaml.Node, key string) {
+		var v string
+		p.str(&v)(n, key)
+		if v == "" {
+			return
+		}
+		if !slices.Contains(choices, v) {
+			p.fail(n, key, "%q: choose one of %s", v, strings.Join(choices, ", "))
+			return
+		}
+		*dst = v
 	}
 }

@@ -64,8 +64,8 @@ func TestFlags_MapsEverySettingTheEnginesName(t *testing.T) {
 			}
 			for _, m := range named.FindAllStringSubmatch(string(src), -1) {
 				found++
-				if !strings.Contains(flags[m[1]], "--") {
-					t.Errorf("%s names the setting %s, and the module maps it to no flag", f, m[1])
+				if fix := flags[m[1]]; !strings.Contains(fix, "--") && !strings.Contains(fix, "esteira.yaml") {
+					t.Errorf("%s names the setting %s, and the module maps it to no flag or file key", f, m[1])
 				}
 			}
 		}
