@@ -135,6 +135,7 @@ func (r Backend) MarshalJSON() ([]byte, error) {
 		SnapshotDB       string
 		SnapshotKeep     int
 		Definitions      string
+		Strategy         string
 	}
 	concrete.M = r.M
 	concrete.Cluster = r.Cluster
@@ -150,6 +151,7 @@ func (r Backend) MarshalJSON() ([]byte, error) {
 	concrete.SnapshotDB = r.SnapshotDB
 	concrete.SnapshotKeep = r.SnapshotKeep
 	concrete.Definitions = r.Definitions
+	concrete.Strategy = r.Strategy
 	return json.Marshal(&concrete)
 }
 
@@ -169,6 +171,7 @@ func (r *Backend) UnmarshalJSON(bs []byte) error {
 		SnapshotDB       string
 		SnapshotKeep     int
 		Definitions      string
+		Strategy         string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -188,6 +191,7 @@ func (r *Backend) UnmarshalJSON(bs []byte) error {
 	r.SnapshotDB = concrete.SnapshotDB
 	r.SnapshotKeep = concrete.SnapshotKeep
 	r.Definitions = concrete.Definitions
+	r.Strategy = concrete.Strategy
 	return nil
 }
 
