@@ -27,8 +27,12 @@ func TestRelease_ABlueGreenServiceIsGatedOnTestTraffic(t *testing.T) {
 	ref := strings.TrimSpace(ok(t, inSandbox(t, "publish", "--source", "./examples/backend", "--repository", sandbox.Repository, "--tag", unique("e2e-bluegreen"))))
 	before := liveRevisionOf(t, sandbox.BlueGreen)
 	project := t.TempDir()
-	file := func(gate string) {
+	file := func(gate string, strategy ...string) {
 		t.Helper()
+		expect := "blue-green"
+		if len(strategy) > 0 {
+			expect = strategy[0]
+		}
 		require.NoError(t, os.WriteFile(filepath.Join(project, "esteira.yaml"), []byte(`environments:
   bluegreen:
     repository: backend
@@ -40,11 +44,17 @@ func TestRelease_ABlueGreenServiceIsGatedOnTestTraffic(t *testing.T) {
     backend:
       cluster: sandbox
       services: [web]
+      strategy: `+expect+`
 `), 0o644))
 	}
 	run := func() result {
 		return inSandbox(t, "env", "--name", "bluegreen", "--project", project, "--poll-interval", "1s", "release", "--image", ref)
 	}
+
+	// A release that expects another strategy is refused before anything.
+	file(`echo ok`, "rolling")
+	fails(t, run(), "service web is deployed blue/green by ECS", "the release expects rolling")
+	assert.Equal(t, before, liveRevisionOf(t, sandbox.BlueGreen))
 
 	file(`echo "gate at $ESTEIRA_URL"; case "$ESTEIRA_URL" in *test-listener*) echo "esteira e2e: /health answered 500"; exit 1;; esac`)
 	r := run()
