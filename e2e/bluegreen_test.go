@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/futuraplataforma/esteira/internal/awssim"
 	"github.com/futuraplataforma/esteira/internal/release"
 	"github.com/futuraplataforma/esteira/internal/sandbox"
 	"github.com/futuraplataforma/esteira/internal/sandbox/control"
@@ -47,8 +49,8 @@ func TestRelease_ABlueGreenServiceIsGatedOnTestTraffic(t *testing.T) {
       strategy: `+expect+`
 `), 0o644))
 	}
-	run := func() result {
-		return inSandbox(t, "env", "--name", "bluegreen", "--project", project, "--poll-interval", "1s", "release", "--image", ref)
+	run := func(args ...string) result {
+		return inSandbox(t, append([]string{"env", "--name", "bluegreen", "--project", project, "--poll-interval", "1s", "release", "--image", ref}, args...)...)
 	}
 
 	// A release that expects another strategy is refused before anything.
@@ -87,5 +89,21 @@ func TestRelease_ABlueGreenServiceIsGatedOnTestTraffic(t *testing.T) {
 	assert.Less(t, strings.Index(r.stderr, "BAKE_TIME"), strings.Index(r.stderr, "SUCCESSFUL"), "a success only after the bake")
 	require.NotNil(t, res.Backend[0].Backend.TestGate)
 	assert.True(t, res.Backend[0].Backend.TestGate.Passed)
-	assert.NotEqual(t, before, liveRevisionOf(t, sandbox.BlueGreen))
+	live := liveRevisionOf(t, sandbox.BlueGreen)
+	assert.NotEqual(t, before, live)
+
+	// Green tasks that never get healthy: ECS's circuit breaker rolls the
+	// deployment back before any traffic moves; reported as rolled back.
+	require.NoError(t, control.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.BlueGreen, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
+	t.Cleanup(func() { _ = control.SetRules(context.WithoutCancel(t.Context()), endpoint, nil) })
+	r = run("--force")
+	fails(t, r, "ROLLBACK_SUCCESSFUL", "all production traffic is on "+revName(live))
+	assert.NotContains(t, r.stderr, "quality gate passed on test traffic", "green never got test traffic")
+	for _, seen := range regexp.MustCompile(`production \S+% blue / \S+% green`).FindAllString(r.stderr, -1) {
+		assert.Contains(t, seen, "/ 0% green")
+	}
+	assert.Equal(t, live, liveRevisionOf(t, sandbox.BlueGreen), "back on the revision before")
 }
+
+// revName is family:revision of a task definition ARN.
+func revName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
