@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -51,6 +52,8 @@ type Backend struct {
 	Definitions string // JSON of the task definition changes by service (see with-definition)
 	// +private
 	Strategy string // how ECS must deploy the services (esteira.yaml's backend.strategy); "": as they are
+	// +private
+	CodeDeploy string // JSON: each CodeDeploy service's application and deployment group (esteira.yaml's backend.codeDeploy)
 }
 
 // One or several ECS services of a cluster: deploy, plan, migrate, rollback, status.
@@ -265,7 +268,13 @@ func (b *Backend) options(s *awsSession, image string, out io.Writer) (ecsdeploy
 	if err != nil {
 		return ecsdeploy.DeployOptions{}, err
 	}
-	return ecsdeploy.DeployOptions{Definitions: defs,
+	var groups map[string]ecsdeploy.CodeDeployGroup
+	if b.CodeDeploy != "" {
+		if err := json.Unmarshal([]byte(b.CodeDeploy), &groups); err != nil {
+			return ecsdeploy.DeployOptions{}, fmt.Errorf("read the backend's CodeDeploy groups: %w", err)
+		}
+	}
+	return ecsdeploy.DeployOptions{Definitions: defs, CodeDeploy: groups,
 		Cluster: b.Cluster, Service: b.Services[0], Container: b.Container, Image: image,
 		MigrateCommand: b.MigrateCommand, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: b.SnapshotKeep,
 		Timeout: d["--timeout"], PollInterval: d["--poll-interval"], FailureThreshold: b.FailureThreshold,
@@ -304,6 +313,7 @@ func ecsClients(s *awsSession) ecsdeploy.Clients {
 		Secrets:    secretsmanager.NewFromConfig(s.cfg),
 		Parameters: ssm.NewFromConfig(s.cfg),
 		RDS:        rds.NewFromConfig(s.cfg),
+		CodeDeploy: codedeploy.NewFromConfig(s.cfg),
 	}
 }
 

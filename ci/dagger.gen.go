@@ -136,6 +136,7 @@ func (r Backend) MarshalJSON() ([]byte, error) {
 		SnapshotKeep     int
 		Definitions      string
 		Strategy         string
+		CodeDeploy       string
 	}
 	concrete.M = r.M
 	concrete.Cluster = r.Cluster
@@ -152,6 +153,7 @@ func (r Backend) MarshalJSON() ([]byte, error) {
 	concrete.SnapshotKeep = r.SnapshotKeep
 	concrete.Definitions = r.Definitions
 	concrete.Strategy = r.Strategy
+	concrete.CodeDeploy = r.CodeDeploy
 	return json.Marshal(&concrete)
 }
 
@@ -172,6 +174,7 @@ func (r *Backend) UnmarshalJSON(bs []byte) error {
 		SnapshotKeep     int
 		Definitions      string
 		Strategy         string
+		CodeDeploy       string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -192,6 +195,7 @@ func (r *Backend) UnmarshalJSON(bs []byte) error {
 	r.SnapshotKeep = concrete.SnapshotKeep
 	r.Definitions = concrete.Definitions
 	r.Strategy = concrete.Strategy
+	r.CodeDeploy = concrete.CodeDeploy
 	return nil
 }
 

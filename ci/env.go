@@ -120,6 +120,13 @@ func (e *Environment) backend(ctx context.Context, env *envfile.Environment, in 
 		FailureThreshold: orDefaultInt(b.FailureThreshold, 3), BreakLock: e.BreakLock, LockStaleAfter: orDefault(b.LockStaleAfter, "1h"),
 		MigrateCommand: b.Migrate, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: orDefaultInt(b.SnapshotKeep, 10),
 		Strategy: b.Strategy}
+	if len(b.CodeDeploy) > 0 {
+		groups, err := json.Marshal(b.CodeDeploy)
+		if err != nil {
+			return nil, err
+		}
+		out.CodeDeploy = string(groups)
+	}
 	defs, err := fileDefinitions(ctx, e.Project, b)
 	if err != nil || len(defs) == 0 {
 		return out, err

@@ -135,7 +135,11 @@ func (d *deploy) resolve(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := checkController(l); err != nil {
+	if codeDeployed(l.Svc) {
+		if err := d.checkCodeDeploy(l.Svc); err != nil {
+			return "", err
+		}
+	} else if err := checkController(l); err != nil {
 		return "", err
 	}
 	if err := checkStrategy(l.Svc, d.o.Service, d.o.Strategy); err != nil {

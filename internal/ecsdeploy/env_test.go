@@ -57,6 +57,7 @@ type env struct {
 	clients ecsdeploy.Clients
 	out     *syncBuffer
 	v1      string
+	url     string // the simulator's endpoint
 }
 
 func newEnv(t *testing.T, spec awssim.ServiceSpec, mutate ...func(*ecs.RegisterTaskDefinitionInput)) *env {
@@ -79,7 +80,7 @@ func newEnvWith(t *testing.T, spec awssim.ServiceSpec, mutate func(*env, *ecs.Re
 	e := &env{
 		sim: sim,
 		ecs: ecs.New(ecs.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds}),
-		out: &syncBuffer{},
+		out: &syncBuffer{}, url: url,
 	}
 	logs := cloudwatchlogs.New(cloudwatchlogs.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
 	sm := secretsmanager.New(secretsmanager.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})

@@ -110,7 +110,11 @@ func TestDeployAndRollback_RefuseServicesWithAnotherDeploymentController(t *test
 			o.MigrateCommand = []string{"./app", "migrate"}
 			_, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "service api uses the "+ctl+" deployment controller")
+			if ctl == "CODE_DEPLOY" { // deployed through CodeDeploy, once its deployment group is named
+				assert.Contains(t, err.Error(), "service api is deployed by AWS CodeDeploy: name its application and deployment group")
+			} else {
+				assert.Contains(t, err.Error(), "service api uses the "+ctl+" deployment controller")
+			}
 			assert.Contains(t, err.Error(), "nothing was changed")
 			assert.Equal(t, before, e.mutations(), "no revision registered, no migration run")
 

@@ -16,6 +16,9 @@ import (
 // linear or canary service SUCCESSFUL. updated, when not nil, is set once
 // UpdateService has succeeded.
 func (d *deploy) rollout(ctx context.Context, w *watcher, next string, updated *bool) (string, error) {
+	if codeDeployed(d.live.Svc) {
+		return d.rolloutCodeDeploy(ctx, next, updated)
+	}
 	s := strategyOf(d.live.Svc)
 	if !native(s) {
 		if err := updateService(ctx, d.c.ECS, d.o.Cluster, d.o.Service, next); err != nil {
@@ -47,7 +50,7 @@ func (d *deploy) rollout(ctx context.Context, w *watcher, next string, updated *
 	defer cancel()
 	err = f.follow(fctx)
 	if f.Gate != nil {
-		d.rec.Backend.TestGate = &release.GateRecord{Passed: f.Gate.Passed, Output: f.Gate.Output}
+		d.rec.Backend.TestGate = gateRecord(f.Gate)
 	}
 	if err != nil {
 		return "", err
@@ -65,7 +68,19 @@ func (d *deploy) rollout(ctx context.Context, w *watcher, next string, updated *
 func (d *deploy) rollbackNative(ctx context.Context, next string, cause error) (string, error) {
 	before := revName(d.before)
 	var ne *NativeError
+	var ce *CodeDeployError
 	switch {
+	case errors.As(cause, &ce) && ce.RolledBack:
+		return release.OutcomeRolledBack, fmt.Errorf("deploy FAILED: %w; CodeDeploy rolled it back: all production traffic is on %s, the revision before; revision %s is left registered for inspection; fix the cause and deploy again",
+			cause, before, revName(next))
+	case errors.As(cause, &ce) && ce.Status != "Succeeded":
+		return release.OutcomeFailed, fmt.Errorf("deploy FAILED: %w; the service state is UNCERTAIN: traffic may be on %s or %s: check CodeDeploy deployment %s and the load balancer's listeners, then deploy revision %s again through CodeDeploy",
+			cause, before, revName(next), ce.Deployment, before)
+	case codeDeployed(d.live.Svc) && ce == nil && d.rec.Backend.ServiceDeployment != "":
+		// The deployment was created and its end is unknown: a second one
+		// would be refused, or fight it.
+		return release.OutcomeFailed, fmt.Errorf("deploy FAILED: %w; the service state is UNCERTAIN: check CodeDeploy deployment %s, and if it is still in progress stop it with rollback (aws deploy stop-deployment --deployment-id %s --auto-rollback-enabled)",
+			cause, d.rec.Backend.ServiceDeployment, d.rec.Backend.ServiceDeployment)
 	case errors.As(cause, &ne) && ne.RolledBack():
 		return release.OutcomeRolledBack, fmt.Errorf("deploy FAILED: %w; ECS rolled it back: all production traffic is on %s, the revision before; revision %s is left registered for inspection; fix the cause and deploy again",
 			cause, before, revName(next))
@@ -84,4 +99,9 @@ func (d *deploy) rollbackNative(ctx context.Context, next string, cause error) (
 	}
 	return release.OutcomeRolledBack, fmt.Errorf("deploy FAILED: %w; rolled back to %s (service deployment SUCCESSFUL, the service runs the pre-deploy version); revision %s is left registered for inspection; fix the cause and deploy again",
 		cause, before, revName(next))
+}
+
+// gateRecord is the record of a gate's run on test traffic.
+func gateRecord(g *GateOutcome) *release.GateRecord {
+	return &release.GateRecord{Passed: g.Passed, Output: g.Output}
 }

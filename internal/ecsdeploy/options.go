@@ -27,6 +27,9 @@ type Clients struct {
 	Parameters secrets.ParametersAPI
 	// RDS takes the snapshot before the migration; needed with SnapshotDB.
 	RDS dbsnapshot.API
+	// CodeDeploy deploys services whose deployment controller is
+	// CODE_DEPLOY; nil refuses them.
+	CodeDeploy CodeDeployAPI
 }
 
 // DeployOptions configure Deploy.
@@ -54,6 +57,9 @@ type DeployOptions struct {
 	// by service name as given (see Definition); a service without one
 	// gets a copy of its live revision with only the image changed.
 	Definitions map[string]Definition
+	// CodeDeploy names, by service, the application and deployment group
+	// of each service whose deployment controller is CODE_DEPLOY.
+	CodeDeploy map[string]CodeDeployGroup
 	// Strategy, when set (rolling, blue-green, linear or canary), is how
 	// ECS must deploy every service: a service set otherwise is refused
 	// before any change (esteira follows the service's own strategy and

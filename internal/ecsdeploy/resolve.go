@@ -59,7 +59,10 @@ func checkController(l *liveService) error {
 	if dc.Type == types.DeploymentControllerTypeCodeDeploy {
 		how = "AWS CodeDeploy"
 	}
-	return fmt.Errorf("service %s uses the %s deployment controller, whose task definition UpdateService cannot change: esteira deploys only services with the ECS (rolling update) deployment controller; nothing was changed: deploy this service with %s", l.Service, dc.Type, how)
+	if dc.Type == types.DeploymentControllerTypeCodeDeploy {
+		return fmt.Errorf("service %s uses the CODE_DEPLOY deployment controller, whose task definition UpdateService cannot change; nothing was changed: deploy the revision to go back to through CodeDeploy (backend deploy with the service's deployment group does)", l.Service)
+	}
+	return fmt.Errorf("service %s uses the %s deployment controller, whose task definition UpdateService cannot change: esteira deploys services with the ECS deployment controller (rolling, blue/green, linear, canary) or CodeDeploy; nothing was changed: deploy this service with %s", l.Service, dc.Type, how)
 }
 
 // primary returns the PRIMARY deployment, nil if there is none.
@@ -76,6 +79,17 @@ func primary(svc types.Service) *types.Deployment {
 // COMPLETED: what really runs, not the latest registered revision. A service
 // in the middle of a deployment has no such revision and is refused.
 func liveRevisionARN(l *liveService) (string, error) {
+	if codeDeployed(l.Svc) { // task sets, not deployments: the PRIMARY one is the service's task definition
+		for _, ts := range l.Svc.TaskSets {
+			if aws.ToString(ts.Status) == "ACTIVE" {
+				return "", &unstableError{fmt.Sprintf("service %s is in the middle of a CodeDeploy deployment (task set %s of %s is ACTIVE beside the PRIMARY one); wait until it finishes",
+					l.Service, aws.ToString(ts.Id), revName(aws.ToString(ts.TaskDefinition)))}
+			}
+		}
+		if arn := aws.ToString(l.Svc.TaskDefinition); arn != "" {
+			return arn, nil
+		}
+	}
 	p := primary(l.Svc)
 	if p == nil {
 		return "", fmt.Errorf("service %s has no PRIMARY deployment; inspect it in the ECS console", l.Service)

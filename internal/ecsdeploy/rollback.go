@@ -20,7 +20,7 @@ import (
 // back to the revision recorded in step 1 and wait until it is COMPLETED.
 // It runs even when ctx was cancelled: a half-done deploy is worse.
 func (d *deploy) rollback(ctx context.Context, w *watcher, next string, cause error) (string, error) {
-	if native(strategyOf(d.live.Svc)) {
+	if native(strategyOf(d.live.Svc)) || codeDeployed(d.live.Svc) {
 		return d.rollbackNative(ctx, next, cause)
 	}
 	rctx := context.WithoutCancel(ctx)

@@ -72,6 +72,9 @@ type Backend struct {
 	// the source before anything is pushed.
 	Test   *Test
 	Checks []Check
+	// CodeDeploy names, by service, the CodeDeploy application and
+	// deployment group of each service CodeDeploy deploys.
+	CodeDeploy map[string]CodeDeployGroup
 }
 
 // Definition is service's task definition change: the backend's, with the
@@ -351,10 +354,11 @@ func (p *parser) environment(n *yaml.Node, prefix string) *Environment {
 				"source": p.folder(&b.Source), "dockerfile": p.inside(&b.Dockerfile, "a file inside the backend's source folder"), "cluster": p.str(&b.Cluster),
 				"services": p.list(&b.Services), "container": p.str(&b.Container), "migrate": p.list(&b.Migrate),
 				"snapshotDb": p.str(&b.SnapshotDB), "snapshotKeep": p.count(&b.SnapshotKeep), "overrides": p.overrides(b),
-				"test": p.test(&b.Test), "checks": p.checks(&b.Checks),
+				"test": p.test(&b.Test), "checks": p.checks(&b.Checks), "codeDeploy": p.codeDeploy(b),
 			}, p.backendSettings(&b.BackendSettings)), p.taskDefinition(&b.TaskDefinition)), "cluster", "services")
 			p.checkTaskDefinition(n, key, &b.TaskDefinition)
 			p.checkOverrides(b)
+			p.checkCodeDeploy(n, key, b)
 			if b.SnapshotDB != "" && len(b.Migrate) == 0 {
 				p.fail(n, key+".snapshotDb", "is taken before the migration, and there is none: add %s.migrate, or leave the snapshot out", key)
 			}

@@ -40,6 +40,8 @@ const full = `environments:
       lockStaleAfter: 2h
       failureThreshold: 4
       strategy: rolling
+      codeDeploy:
+        worker: {application: acme, deploymentGroup: worker-dg}
       redact: [--dsn]
       environment: {LOG_LEVEL: info, OLD_FLAG: null}
       secrets: {DB_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:staging/db-AbCdEf", API_TOKEN: /staging/api/token}
@@ -84,6 +86,7 @@ func TestParse_ReadsAnEnvironment(t *testing.T) {
 		Gate: &Gate{Image: "debian:bookworm", Command: []string{"sh", "-c", `test -n "$ESTEIRA_URL"`}},
 		Backend: &Backend{Source: "examples/backend", Dockerfile: "Dockerfile", Cluster: "staging", Services: []string{"api", "worker"},
 			Container: "app", Migrate: []string{"migrate"}, SnapshotDB: "orders", SnapshotKeep: 5,
+			CodeDeploy:      map[string]CodeDeployGroup{"worker": {Application: "acme", DeploymentGroup: "worker-dg"}},
 			BackendSettings: BackendSettings{Timeout: "20m", PollInterval: "10s", LockStaleAfter: "2h", FailureThreshold: 4, Redact: []string{"--dsn"}, Strategy: "rolling"},
 			TaskDefinition: TaskDefinition{
 				Environment: map[string]*string{"LOG_LEVEL": ptr("info"), "OLD_FLAG": nil},
@@ -124,7 +127,7 @@ func TestParse_NamesFileLineAndKeyOfEveryMistake(t *testing.T) {
 	msg := err.Error()
 	for _, want := range []string{
 		`esteira.yaml:5: environments.staging.backend.source: "../elsewhere" must be a folder inside the project`,
-		"esteira.yaml:7: environments.staging.backend.servces: unknown key: use one of checks, cluster, container, containers, cpu, dockerfile, environment, failureThreshold, lockStaleAfter, memory, migrate, overrides, pollInterval, redact, secrets, services, snapshotDb, snapshotKeep, source, strategy, taskDefinition, test, timeout",
+		"esteira.yaml:7: environments.staging.backend.servces: unknown key: use one of checks, cluster, codeDeploy, container, containers, cpu, dockerfile, environment, failureThreshold, lockStaleAfter, memory, migrate, overrides, pollInterval, redact, secrets, services, snapshotDb, snapshotKeep, source, strategy, taskDefinition, test, timeout",
 		"esteira.yaml:5: environments.staging.backend.services: is required",
 		"esteira.yaml:10: environments.staging.frontend.bucket: must be a non-empty string",
 		"esteira.yaml:9: environments.staging.frontend.backupBucket: is required",
@@ -144,6 +147,8 @@ func TestParse_NamesFileLineAndKeyOfEveryMistake(t *testing.T) {
 			"esteira.yaml:3: environments.s.backend.snapshotDb: is taken before the migration, and there is none: add environments.s.backend.migrate"},
 		{"environments:\n  s:\n    backend: {cluster: c, services: [a], migrate: [m], snapshotKeep: 0}\n", "s",
 			"environments.s.backend.snapshotKeep: must be a whole number of at least 1"},
+		{"environments:\n  s:\n    backend: {cluster: c, services: [a], codeDeploy: {b: {application: x, deploymentGroup: y}}}\n", "s",
+			"environments.s.backend.codeDeploy.b: is not one of the backend's services ([a]): name a service it releases"},
 		{"environments:\n  s:\n    backend: {cluster: c, services: [a], strategy: blue/green}\n", "s",
 			"esteira.yaml:3: environments.s.backend.strategy: \"blue/green\": choose one of rolling, blue-green, linear, canary"},
 	} {

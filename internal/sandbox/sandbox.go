@@ -41,9 +41,15 @@ const (
 	// BlueGreen is a service ECS deploys blue/green (in cluster Cluster,
 	// from the same image): a PAUSE hook holds each deployment once test
 	// traffic is on the new revision, for the gate on test traffic.
-	BlueGreen  = "web"
-	Container  = "app"
-	Repository = "backend"
+	BlueGreen = "web"
+	// CodeDeployed is a service AWS CodeDeploy deploys (application
+	// CodeDeployApp, group CodeDeployGroup), waiting in Ready with test
+	// traffic on the new task set until it is told to go on.
+	CodeDeployed    = "classic"
+	CodeDeployApp   = "sandbox"
+	CodeDeployGroup = "classic-dg"
+	Container       = "app"
+	Repository      = "backend"
 	// LogGroup is where the seeded task definition's awslogs go.
 	LogGroup = "/ecs/backend"
 
@@ -181,13 +187,22 @@ func Seed() (string, error) {
 			"circuitBreaker": true, "circuitBreakerRollback": true,
 		}
 	}
+	codeDeployed := service(Cluster, CodeDeployed)
+	codeDeployed["deploymentController"] = "CODE_DEPLOY"
+	listener := "arn:aws:elasticloadbalancing:" + Region + ":" + AccountID + ":listener/app/" + CodeDeployed + "/0sandbox/"
 	blueGreen := service(Cluster, BlueGreen)
 	blueGreen["strategy"], blueGreen["bakeTimeInMinutes"], blueGreen["pauseAt"] = "BLUE_GREEN", 5, []string{"POST_TEST_TRAFFIC_SHIFT"}
 	out, err := json.MarshalIndent(map[string]any{
 		"clusters":        []string{Cluster, ProdCluster},
-		"taskDefinitions": []any{taskDef(Service, ""), taskDef(Worker, "worker"), taskDef(BlueGreen, "")},
+		"taskDefinitions": []any{taskDef(Service, ""), taskDef(Worker, "worker"), taskDef(BlueGreen, ""), taskDef(CodeDeployed, "")},
 		"services": []any{service(Cluster, Service), service(Cluster, Worker), blueGreen,
-			service(ProdCluster, Service), service(ProdCluster, Worker)},
+			service(ProdCluster, Service), service(ProdCluster, Worker), codeDeployed},
+		"deploymentGroups": []any{map[string]any{
+			"application": CodeDeployApp, "name": CodeDeployGroup, "cluster": Cluster, "service": CodeDeployed,
+			"prodListenerArn": listener + "80", "testListenerArn": listener + "8080",
+			"targetGroups": []string{CodeDeployed + "-blue", CodeDeployed + "-green"}, "containerName": Container, "containerPort": 8080,
+			"waitForReady": true,
+		}},
 	}, "", "  ")
 	return string(out), err
 }

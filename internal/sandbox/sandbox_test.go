@@ -31,13 +31,17 @@ func TestSeedStartsTheSimulatorWithTheSandboxServices(t *testing.T) {
 	assert.Equal(t, seed, files["/etc/esteira-sandbox/seed.json"])
 	var parsed awssim.Seed
 	require.NoError(t, json.Unmarshal([]byte(seed), &parsed))
-	require.Len(t, parsed.Services, 5)
+	require.Len(t, parsed.Services, 6)
 	assert.Equal(t, []string{Cluster, ProdCluster}, parsed.Clusters)
 	assert.Equal(t, Service, parsed.Services[0].Name)
 	assert.Equal(t, Worker, parsed.Services[1].Name)
 	assert.Equal(t, BlueGreen, parsed.Services[2].Name)
 	assert.Equal(t, "BLUE_GREEN", parsed.Services[2].Strategy, "a service ECS deploys blue/green")
 	assert.Equal(t, []string{"POST_TEST_TRAFFIC_SHIFT"}, parsed.Services[2].PauseAt, "held for the gate on test traffic")
+	assert.Equal(t, CodeDeployed, parsed.Services[5].Name)
+	assert.Equal(t, "CODE_DEPLOY", parsed.Services[5].DeploymentController)
+	require.Len(t, parsed.DeploymentGroups, 1)
+	assert.True(t, parsed.DeploymentGroups[0].WaitForReady, "held in Ready for the gate on test traffic")
 }
 
 func TestScriptServesEveryBucketAndTheRegistryOnThePort(t *testing.T) {

@@ -40,8 +40,9 @@ var (
 	Backend = map[string]string{
 		"Cluster": "backend --cluster", "Service": "backend --service", "Container": "backend --container",
 		"Image": "deploy --image", "ToRevision": "rollback --to-revision", "Definition": "with-definition --env/--secret/--sidecar/--file (or the backend's task definition in esteira.yaml)",
-		"Strategy":  "the backend's strategy in esteira.yaml",
-		"BreakLock": "backend --break-lock (env --break-lock for an environment's backend), once you are sure no deploy runs",
+		"Strategy":   "the backend's strategy in esteira.yaml",
+		"CodeDeploy": "the backend's codeDeploy (each service's application and deploymentGroup) in esteira.yaml",
+		"BreakLock":  "backend --break-lock (env --break-lock for an environment's backend), once you are sure no deploy runs",
 	}
 	// Function maps lambdadeploy's settings to the lambda object's flags.
 	Function = map[string]string{
