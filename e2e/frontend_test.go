@@ -260,6 +260,8 @@ func TestRelease_TheSandboxEnvironment(t *testing.T) {
 	r = env("sandbox", "promote", "--to", "production")
 	require.NoError(t, json.Unmarshal([]byte(ok(t, r)), &res), r.stdout)
 	assert.Equal(t, release.OutcomeSucceeded, res.Outcome)
+	assert.NotContains(t, r.stderr, "==> test ", "promote ships what passed: it never reruns the tests")
+	assert.NotContains(t, r.stderr, "==> publish", "nor builds and pushes again")
 	require.Len(t, res.Backend, 2)
 	for _, svc := range []string{sandbox.Service, sandbox.Worker} {
 		rev, _, err := sandbox.LiveRevision(t.Context(), ecsClient(), sandbox.ProdCluster, svc)
