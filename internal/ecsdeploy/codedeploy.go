@@ -31,6 +31,7 @@ type CodeDeployAPI interface {
 	GetDeploymentTarget(ctx context.Context, params *codedeploy.GetDeploymentTargetInput, optFns ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentTargetOutput, error)
 	ContinueDeployment(ctx context.Context, params *codedeploy.ContinueDeploymentInput, optFns ...func(*codedeploy.Options)) (*codedeploy.ContinueDeploymentOutput, error)
 	StopDeployment(ctx context.Context, params *codedeploy.StopDeploymentInput, optFns ...func(*codedeploy.Options)) (*codedeploy.StopDeploymentOutput, error)
+	GetDeploymentGroup(ctx context.Context, params *codedeploy.GetDeploymentGroupInput, optFns ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error)
 }
 
 var _ CodeDeployAPI = (*codedeploy.Client)(nil)
@@ -97,12 +98,12 @@ func (e *CodeDeployError) Error() string {
 // cdFollower follows one CodeDeploy deployment and, when asked, its
 // rollback.
 type cdFollower struct {
-	api    CodeDeployAPI
-	id     string
-	target string // cluster:service, CodeDeploy's ECS target id
-	out    io.Writer
-	poll   time.Duration
-	gate   func(ctx context.Context) (string, error)
+	api        CodeDeployAPI
+	id         string
+	target     string // cluster:service, CodeDeploy's ECS target id
+	out        io.Writer
+	poll       time.Duration
+	gate       func(ctx context.Context) (string, error)
 	last       string
 	lastStatus cdtypes.DeploymentStatus
 	reason     string
@@ -113,6 +114,9 @@ type cdFollower struct {
 func (d *deploy) rolloutCodeDeploy(ctx context.Context, next string, updated *bool) (string, error) {
 	d.rec.Backend.Strategy = "codedeploy blue/green"
 	g := d.o.CodeDeploy[d.o.Service]
+	if d.o.TestGate != nil && !d.waitsInReady(ctx, g) {
+		fmt.Fprintf(d.o.Out, "    warning: deployment group %s/%s does not wait in Ready (deploymentReadyOption STOP_DEPLOYMENT), so the gate cannot run on test traffic: it runs only once production traffic has moved\n", g.Application, g.DeploymentGroup)
+	}
 	out, err := d.c.CodeDeploy.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{
 		ApplicationName: aws.String(g.Application), DeploymentGroupName: aws.String(g.DeploymentGroup),
 		Description: aws.String("esteira release " + d.rec.ID),
@@ -305,4 +309,15 @@ func cdTraffic(t *cdtypes.ECSTarget) string {
 		}
 	}
 	return s.String()
+}
+
+// waitsInReady reports whether the group's deployments wait in Ready, test
+// traffic on the replacement task set, until told to go on.
+func (d *deploy) waitsInReady(ctx context.Context, g CodeDeployGroup) bool {
+	out, err := d.c.CodeDeploy.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{ApplicationName: aws.String(g.Application), DeploymentGroupName: aws.String(g.DeploymentGroup)})
+	if err != nil || out.DeploymentGroupInfo == nil || out.DeploymentGroupInfo.BlueGreenDeploymentConfiguration == nil {
+		return false
+	}
+	r := out.DeploymentGroupInfo.BlueGreenDeploymentConfiguration.DeploymentReadyOption
+	return r != nil && r.ActionOnTimeout == cdtypes.DeploymentReadyActionStopDeployment
 }

@@ -123,3 +123,26 @@ func TestDeploy_CodeDeployServiceNeedsItsDeploymentGroup(t *testing.T) {
 	assert.Equal(t, []string{"CodeDeploy"}, setting.Names(err))
 	assert.Equal(t, before, e.mutations())
 }
+
+// A deployment group that does not wait in Ready gives the gate no moment
+// on test traffic: the release says so, and goes through ungated.
+func TestDeploy_CodeDeployWarnsWhenTheGroupDoesNotWaitInReady(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{DeploymentController: "CODE_DEPLOY"})
+	e.sim.CodeDeploy.CreateDeploymentGroup("app", "api-dg", awssim.DeploymentGroupSpec{
+		Cluster: "main", Service: "api",
+		ProdListenerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/api/1/80",
+		TestListenerArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/api/1/8080",
+		TargetGroups:    [2]string{"api-blue", "api-green"}, ContainerName: "app", ContainerPort: 8080,
+	})
+	o := e.sim.Options()
+	e.clients.CodeDeploy = codedeploy.New(codedeploy.Options{Region: o.Region, BaseEndpoint: aws.String(e.url),
+		Credentials: credentials.NewStaticCredentialsProvider(o.AccessKeyID, o.SecretAccessKey, "")})
+	opts := e.opts(imgV2)
+	opts.CodeDeploy = map[string]ecsdeploy.CodeDeployGroup{"api": {Application: "app", DeploymentGroup: "api-dg"}}
+	runs := 0
+	opts.TestGate = gate(&runs, nil)
+	_, err := ecsdeploy.Deploy(t.Context(), e.clients, opts)
+	require.NoError(t, err)
+	assert.Contains(t, e.out.String(), "warning: deployment group app/api-dg does not wait in Ready")
+	assert.Zero(t, runs)
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/futuraplataforma/esteira/internal/release"
 )
@@ -39,6 +41,9 @@ func (d *deploy) rollout(ctx context.Context, w *watcher, next string, updated *
 	}
 	if updated != nil {
 		*updated = true
+	}
+	if d.o.TestGate != nil && !pausesAfterTestTraffic(d.live.Svc) {
+		fmt.Fprintf(d.o.Out, "    warning: service %s has no PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT, so the gate cannot run on test traffic: it runs only once production traffic has moved\n", d.o.Service)
 	}
 	f := &follower{api: d.c.ECS, strategy: s, out: d.o.Out, poll: d.o.PollInterval, gate: d.o.TestGate}
 	if f.arn, err = findServiceDeployment(ctx, d.c.ECS, d.o.Cluster, d.o.Service, out); err != nil {
@@ -104,4 +109,20 @@ func (d *deploy) rollbackNative(ctx context.Context, next string, cause error) (
 // gateRecord is the record of a gate's run on test traffic.
 func gateRecord(g *GateOutcome) *release.GateRecord {
 	return &release.GateRecord{Passed: g.Passed, Output: g.Output}
+}
+
+// pausesAfterTestTraffic reports whether a PAUSE hook holds the service's
+// deployments once test traffic is on the new revision: where the gate on
+// test traffic runs.
+func pausesAfterTestTraffic(svc types.Service) bool {
+	c := svc.DeploymentConfiguration
+	if c == nil {
+		return false
+	}
+	for _, h := range c.LifecycleHooks {
+		if h.TargetType == types.DeploymentLifecycleHookTargetTypePause && slices.Contains(h.LifecycleStages, types.DeploymentLifecycleHookStagePostTestTrafficShift) {
+			return true
+		}
+	}
+	return false
 }

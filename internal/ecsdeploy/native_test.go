@@ -218,3 +218,16 @@ func TestDeploy_RefusesAServiceDeployedOtherwiseThanExpected(t *testing.T) {
 	require.Error(t, err, "no gate: the pause holds it until the timeout")
 	assert.Equal(t, "blue/green", rec.Backend.Strategy, "the expected strategy lets it through")
 }
+
+// A gate on test traffic that the service gives no moment to run says so:
+// without a PAUSE hook after the test traffic shift, production moves first.
+func TestDeploy_WarnsWhenTheGateCannotRunOnTestTraffic(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{Strategy: "BLUE_GREEN"})
+	runs := 0
+	o := e.opts(imgV2)
+	o.TestGate = gate(&runs, nil)
+	_, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.NoError(t, err)
+	assert.Contains(t, e.out.String(), "warning: service api has no PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT, so the gate cannot run on test traffic")
+	assert.Zero(t, runs)
+}
