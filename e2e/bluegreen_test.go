@@ -92,6 +92,16 @@ func TestRelease_ABlueGreenServiceIsGatedOnTestTraffic(t *testing.T) {
 	live := liveRevisionOf(t, sandbox.BlueGreen)
 	assert.NotEqual(t, before, live)
 
+	// A pause nobody acts on (no test URL, so no gate to run there) is held
+	// until the timeout; then esteira asks ECS to roll back and waits.
+	file(`echo ok`)
+	noTestURL, err := os.ReadFile(filepath.Join(project, "esteira.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(project, "esteira.yaml"), []byte(strings.Replace(string(noTestURL), "    testUrl: http://test-listener.sandbox.example/\n", "", 1)), 0o644))
+	r = inSandbox(t, "env", "--name", "bluegreen", "--project", project, "--poll-interval", "1s", "--timeout", "12s", "release", "--image", ref, "--force")
+	fails(t, r, "the wait timed out: esteira asked ECS to roll back", "all production traffic is on "+revName(live))
+	assert.Equal(t, live, liveRevisionOf(t, sandbox.BlueGreen), "back on the revision before")
+
 	// Green tasks that never get healthy: ECS's circuit breaker rolls the
 	// deployment back before any traffic moves; reported as rolled back.
 	require.NoError(t, control.SetRules(t.Context(), endpoint, []awssim.Rule{{Family: sandbox.BlueGreen, Service: &awssim.TaskBehavior{Unhealthy: true}}}))
