@@ -51,7 +51,7 @@ type Backend struct {
 	// +private
 	Definitions string // JSON of the task definition changes by service (see with-definition)
 	// +private
-	Strategy string // how ECS must deploy the services (esteira.yaml's backend.strategy); "": as they are
+	Strategy string // JSON of how ECS must deploy the services, with its settings (esteira.yaml's backend.strategy); "": as they are
 	// +private
 	CodeDeploy string // JSON: each CodeDeploy service's application and deployment group (esteira.yaml's backend.codeDeploy)
 }
@@ -274,12 +274,17 @@ func (b *Backend) options(s *awsSession, image string, out io.Writer) (ecsdeploy
 			return ecsdeploy.DeployOptions{}, fmt.Errorf("read the backend's CodeDeploy groups: %w", err)
 		}
 	}
-	return ecsdeploy.DeployOptions{Definitions: defs, CodeDeploy: groups,
+	var strategy ecsdeploy.Strategy
+	if b.Strategy != "" {
+		if err := json.Unmarshal([]byte(b.Strategy), &strategy); err != nil {
+			return ecsdeploy.DeployOptions{}, fmt.Errorf("read the backend's strategy: %w", err)
+		}
+	}
+	return ecsdeploy.DeployOptions{Definitions: defs, CodeDeploy: groups, Strategy: strategy,
 		Cluster: b.Cluster, Service: b.Services[0], Container: b.Container, Image: image,
 		MigrateCommand: b.MigrateCommand, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: b.SnapshotKeep,
 		Timeout: d["--timeout"], PollInterval: d["--poll-interval"], FailureThreshold: b.FailureThreshold,
 		Releases: s.releases(), LockStaleAfter: d["--lock-stale-after"], BreakLock: b.BreakLock, Who: s.who, Out: out,
-		Strategy: b.Strategy,
 	}, nil
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/futuraplataforma/esteira/ci/internal/dagger"
+	"github.com/futuraplataforma/esteira/internal/ecsdeploy"
 	"github.com/futuraplataforma/esteira/internal/envfile"
 	"github.com/futuraplataforma/esteira/internal/envrelease"
 )
@@ -118,8 +120,15 @@ func (e *Environment) backend(ctx context.Context, env *envfile.Environment, in 
 	timeout, poll := e.timing(b.Timeout, b.PollInterval, "15m")
 	out := &Backend{M: in, Cluster: b.Cluster, Services: b.Services, Container: b.Container, Timeout: timeout, PollInterval: poll,
 		FailureThreshold: orDefaultInt(b.FailureThreshold, 3), BreakLock: e.BreakLock, LockStaleAfter: orDefault(b.LockStaleAfter, "1h"),
-		MigrateCommand: b.Migrate, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: orDefaultInt(b.SnapshotKeep, 10),
-		Strategy: b.Strategy}
+		MigrateCommand: b.Migrate, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: orDefaultInt(b.SnapshotKeep, 10)}
+	if s := b.Strategy; s.Type != "" {
+		strategy, err := json.Marshal(ecsdeploy.Strategy{Name: s.Type, Percent: s.Percent,
+			BakeMinutes: int32Of(s.BakeMinutes), StepBakeMinutes: int32Of(s.StepBakeMinutes)})
+		if err != nil {
+			return nil, err
+		}
+		out.Strategy = string(strategy)
+	}
 	if len(b.CodeDeploy) > 0 {
 		groups, err := json.Marshal(b.CodeDeploy)
 		if err != nil {
@@ -237,4 +246,14 @@ func orDefaultInt(v, def int) int {
 		return def
 	}
 	return v
+}
+
+// int32Of is n as an int32, kept within int32's range (the engine then
+// says a value too large is out of ECS's range); nil stays nil.
+func int32Of(n *int) *int32 {
+	if n == nil {
+		return nil
+	}
+	v := int32(max(math.MinInt32, min(*n, math.MaxInt32)))
+	return &v
 }

@@ -46,6 +46,11 @@ type deploy struct {
 	db *dbsnapshot.DB
 	// next is the new revision's registration, worked out by resolve.
 	next *ecs.RegisterTaskDefinitionInput
+	// strategy, when not nil, is the deployment configuration the deploy's
+	// UpdateService sets (the strategy the release expects); strategyChange
+	// says the change in words.
+	strategy       *types.DeploymentConfiguration
+	strategyChange string
 }
 
 // Deploy releases o.Image to the service. It returns the release record
@@ -142,7 +147,7 @@ func (d *deploy) resolve(ctx context.Context) (string, error) {
 	} else if err := checkController(l); err != nil {
 		return "", err
 	}
-	if err := checkStrategy(l.Svc, d.o.Service, d.o.Strategy); err != nil {
+	if d.strategy, d.strategyChange, err = d.o.Strategy.configure(l.Svc, d.o.Service); err != nil {
 		return "", err
 	}
 	if d.before, err = liveRevisionARN(l); err != nil {

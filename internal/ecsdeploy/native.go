@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/futuraplataforma/esteira/internal/setting"
 )
 
 // A service whose deploymentConfiguration.strategy is BLUE_GREEN, LINEAR
@@ -285,28 +284,3 @@ func traffic(sd *types.ServiceDeployment) string {
 }
 
 func pct(f float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f", f), ".0") }
-
-// strategies are the strategies a release may expect, as people write them.
-var strategies = map[string]types.DeploymentStrategy{
-	"rolling": types.DeploymentStrategyRolling, "blue-green": types.DeploymentStrategyBlueGreen,
-	"linear": types.DeploymentStrategyLinear, "canary": types.DeploymentStrategyCanary,
-}
-
-// checkStrategy refuses a service ECS deploys otherwise than the release
-// expects; "" expects nothing.
-func checkStrategy(svc types.Service, service, expected string) error {
-	if expected == "" {
-		return nil
-	}
-	want, ok := strategies[expected]
-	if !ok {
-		return setting.Of("Strategy", fmt.Errorf("strategy %q: expect rolling, blue-green, linear or canary", expected))
-	}
-	got := strategyOf(svc)
-	if got == want {
-		return nil
-	}
-	return setting.Of("Strategy", fmt.Errorf("service %s is deployed %s by ECS (deploymentConfiguration.strategy %s), and the release expects %s: "+
-		"set the service's strategy (blue/green, linear and canary also need the load balancer's alternate target group and test listener rule), or expect %s",
-		service, strategyName(got), got, strategyName(want), strategyName(got)))
-}

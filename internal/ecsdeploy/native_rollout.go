@@ -34,8 +34,13 @@ func (d *deploy) rollout(ctx context.Context, w *watcher, next string, updated *
 		}
 		return revName(next) + " COMPLETED", nil
 	}
+	if d.strategy != nil {
+		s = d.strategy.Strategy
+		fmt.Fprintf(d.o.Out, "    strategy: %s (as the release expects)\n", d.strategyChange)
+	}
 	d.rec.Backend.Strategy = strategyName(s)
-	out, err := d.c.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(d.o.Cluster), Service: aws.String(d.o.Service), TaskDefinition: aws.String(next)})
+	out, err := d.c.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(d.o.Cluster), Service: aws.String(d.o.Service),
+		TaskDefinition: aws.String(next), DeploymentConfiguration: d.strategy})
 	if err != nil {
 		return "", fmt.Errorf("update service %s in cluster %s to %s: %w", d.o.Service, d.o.Cluster, revName(next), err)
 	}

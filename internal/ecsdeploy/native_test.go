@@ -206,14 +206,14 @@ func TestDeploy_RefusesAServiceDeployedOtherwiseThanExpected(t *testing.T) {
 	e := newEnv(t, blueGreen())
 	before := e.mutations()
 	o := e.opts(imgV2)
-	o.Strategy = "rolling"
+	o.Strategy = ecsdeploy.Strategy{Name: "rolling"}
 	_, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "service api is deployed blue/green by ECS (deploymentConfiguration.strategy BLUE_GREEN), and the release expects rolling")
 	assert.Equal(t, []string{"Strategy"}, setting.Names(err), "the module names the file's key")
 	assert.Equal(t, before, e.mutations(), "nothing changed")
 
-	o.Strategy, o.Timeout = "blue-green", 200*time.Millisecond
+	o.Strategy, o.Timeout = ecsdeploy.Strategy{Name: "blue-green"}, 200*time.Millisecond
 	rec, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
 	require.Error(t, err, "no gate: the pause holds it until the timeout")
 	assert.Equal(t, "blue/green", rec.Backend.Strategy, "the expected strategy lets it through")

@@ -60,11 +60,11 @@ type DeployOptions struct {
 	// CodeDeploy names, by service, the application and deployment group
 	// of each service whose deployment controller is CODE_DEPLOY.
 	CodeDeploy map[string]CodeDeployGroup
-	// Strategy, when set (rolling, blue-green, linear or canary), is how
-	// ECS must deploy every service: a service set otherwise is refused
-	// before any change (esteira follows the service's own strategy and
-	// never changes it).
-	Strategy string
+	// Strategy, when named, is how ECS must deploy every service, with its
+	// settings: set on the service by the deploy's UpdateService where ECS
+	// allows it (between blue/green, linear and canary), refused before any
+	// change otherwise (see Strategy).
+	Strategy Strategy
 	// TestGate, for a service ECS deploys blue/green, linear or canary
 	// with a PAUSE lifecycle hook after the test traffic shift, runs while
 	// that hook holds the deployment: test traffic is on the new revision,
@@ -139,6 +139,9 @@ func (o *DeployOptions) check(withImage bool) error {
 	}
 	if o.SnapshotKeep < 0 {
 		errs = append(errs, fmt.Errorf("snapshot keep %d: keep at least 1 snapshot (default 10)", o.SnapshotKeep))
+	}
+	if err := o.Strategy.check(); err != nil {
+		errs = append(errs, err)
 	}
 	if o.Releases != nil && o.Who == "" {
 		errs = append(errs, errors.New("who is empty: set it to user@host or the CI job URL so the deploy lock names its holder"))

@@ -43,6 +43,10 @@ type ServicePlan struct {
 	// Strategy is how ECS deploys the service: rolling, blue/green,
 	// linear or canary (deploymentConfiguration.strategy).
 	Strategy string `json:"strategy"`
+	// StrategyChange, when the release expects another strategy or other
+	// settings ECS can change in place, says the change the deploy makes
+	// (e.g. "blue/green -> canary 10% baking 1m").
+	StrategyChange string `json:"strategyChange,omitempty"`
 }
 
 // LockState is a deploy lock as a deploy would find it.
@@ -115,7 +119,7 @@ func buildPlan(ctx context.Context, ds []*deploy) (*DeployPlan, error) {
 		live := aws.ToString(containerDef(d.live.TaskDef, d.container).Image)
 		p.NoChange = p.NoChange && !d.changes()
 		p.Services = append(p.Services, ServicePlan{Service: d.o.Service, Container: d.container, Live: revName(d.before), LiveImage: live,
-			Strategy: strategyName(strategyOf(d.live.Svc))})
+			Strategy: strategyName(strategyOf(d.live.Svc)), StrategyChange: d.strategyChange})
 	}
 	if p.NoChange {
 		return p, nil
@@ -185,6 +189,9 @@ func (p *DeployPlan) String() string {
 		fmt.Fprintf(&b, "  run migration %q as a one-off task of the new revision of %s\n", strings.Join(m.Command, " "), m.Service)
 	}
 	for _, s := range p.Services {
+		if s.StrategyChange != "" {
+			fmt.Fprintf(&b, "  set the deployment strategy of %s/%s: %s\n", p.Cluster, s.Service, s.StrategyChange)
+		}
 		if s.Strategy == "" || s.Strategy == "rolling" {
 			fmt.Fprintf(&b, "  update service %s/%s and wait up to %s; on failure roll back to %s\n", p.Cluster, s.Service, p.Timeout, s.Live)
 			continue

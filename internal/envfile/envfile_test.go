@@ -87,7 +87,7 @@ func TestParse_ReadsAnEnvironment(t *testing.T) {
 		Backend: &Backend{Source: "examples/backend", Dockerfile: "Dockerfile", Cluster: "staging", Services: []string{"api", "worker"},
 			Container: "app", Migrate: []string{"migrate"}, SnapshotDB: "orders", SnapshotKeep: 5,
 			CodeDeploy:      map[string]CodeDeployGroup{"worker": {Application: "acme", DeploymentGroup: "worker-dg"}},
-			BackendSettings: BackendSettings{Timeout: "20m", PollInterval: "10s", LockStaleAfter: "2h", FailureThreshold: 4, Redact: []string{"--dsn"}, Strategy: "rolling"},
+			BackendSettings: BackendSettings{Timeout: "20m", PollInterval: "10s", LockStaleAfter: "2h", FailureThreshold: 4, Redact: []string{"--dsn"}, Strategy: Strategy{Type: "rolling"}},
 			TaskDefinition: TaskDefinition{
 				Environment: map[string]*string{"LOG_LEVEL": ptr("info"), "OLD_FLAG": nil},
 				Secrets:     map[string]*string{"DB_URL": ptr("arn:aws:secretsmanager:eu-west-1:123456789012:secret:staging/db-AbCdEf"), "API_TOKEN": ptr("/staging/api/token")},
@@ -151,6 +151,12 @@ func TestParse_NamesFileLineAndKeyOfEveryMistake(t *testing.T) {
 			"environments.s.backend.codeDeploy.b: is not one of the backend's services ([a]): name a service it releases"},
 		{"environments:\n  s:\n    backend: {cluster: c, services: [a], strategy: blue/green}\n", "s",
 			"esteira.yaml:3: environments.s.backend.strategy: \"blue/green\": choose one of rolling, blue-green, linear, canary"},
+		{"environments:\n  s:\n    backend: {cluster: c, services: [a], strategy: {percent: 10}}\n", "s",
+			"esteira.yaml:3: environments.s.backend.strategy.type: is required"},
+		{"environments:\n  s:\n    backend: {cluster: c, services: [a], strategy: {type: canary, percent: ten}}\n", "s",
+			"environments.s.backend.strategy.percent: must be a percentage above 0 and at most 100"},
+		{"environments:\n  s:\n    backend: {cluster: c, services: [a], strategy: {type: linear, stepBake: 5}}\n", "s",
+			"environments.s.backend.strategy.stepBake: unknown key: use one of bakeMinutes, percent, stepBakeMinutes, type"},
 	} {
 		_, err := Parse("esteira.yaml", []byte(c.doc), c.name)
 		require.Error(t, err, c.doc)

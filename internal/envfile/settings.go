@@ -18,14 +18,10 @@ type BackendSettings struct {
 	Timeout, PollInterval, LockStaleAfter string // durations like 15m; "" is the default
 	FailureThreshold                      int
 	Redact                                []string // names whose values the migration command hides
-	// Strategy is how ECS must deploy the services: rolling, blue-green,
-	// linear or canary ("": whatever each service is set to). A release
-	// refuses, before any change, a service set otherwise.
-	Strategy string
+	// Strategy is how ECS must deploy the services, with its settings
+	// (see Strategy).
+	Strategy Strategy
 }
-
-// Strategies are the deployment strategies a backend may name.
-var Strategies = []string{"rolling", "blue-green", "linear", "canary"}
 
 // FrontendSettings are the site object's settings.
 type FrontendSettings struct {
@@ -49,7 +45,7 @@ func (p *parser) backendSettings(s *BackendSettings) map[string]func(*yaml.Node,
 	return map[string]func(*yaml.Node, string){
 		"timeout": p.duration(&s.Timeout), "pollInterval": p.duration(&s.PollInterval), "lockStaleAfter": p.duration(&s.LockStaleAfter),
 		"failureThreshold": p.count(&s.FailureThreshold), "redact": p.list(&s.Redact),
-		"strategy": p.oneOf(&s.Strategy, Strategies),
+		"strategy": p.strategy(&s.Strategy),
 	}
 }
 
