@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -319,6 +320,7 @@ func ecsClients(s *awsSession) ecsdeploy.Clients {
 		Parameters: ssm.NewFromConfig(s.cfg),
 		RDS:        rds.NewFromConfig(s.cfg),
 		CodeDeploy: codedeploy.NewFromConfig(s.cfg),
+		Alarms:     cloudwatch.NewFromConfig(s.cfg),
 	}
 }
 

@@ -122,7 +122,7 @@ func (e *Environment) backend(ctx context.Context, env *envfile.Environment, in 
 		FailureThreshold: orDefaultInt(b.FailureThreshold, 3), BreakLock: e.BreakLock, LockStaleAfter: orDefault(b.LockStaleAfter, "1h"),
 		MigrateCommand: b.Migrate, Redact: b.Redact, SnapshotDB: b.SnapshotDB, SnapshotKeep: orDefaultInt(b.SnapshotKeep, 10)}
 	if s := b.Strategy; s.Type != "" {
-		strategy, err := json.Marshal(ecsdeploy.Strategy{Name: s.Type, Percent: s.Percent,
+		strategy, err := json.Marshal(ecsdeploy.Strategy{Name: s.Type, Percent: s.Percent, Alarms: s.Alarms,
 			BakeMinutes: int32Of(s.BakeMinutes), StepBakeMinutes: int32Of(s.StepBakeMinutes)})
 		if err != nil {
 			return nil, err

@@ -188,9 +188,13 @@ func (d *deploy) preflight(ctx context.Context) (string, error) {
 			detail += "; migration logs unavailable"
 		}
 	}
+	alarms, err := checkAlarms(ctx, d.c.Alarms, d.o.Strategy.Alarms, d.o.Out)
+	if err != nil {
+		return "", err
+	}
 	db, dbDetail, err := findDB(ctx, d.c.RDS, d.o.SnapshotDB)
 	d.db = db
-	return detail + dbDetail, err
+	return detail + alarms + dbDetail, err
 }
 
 // lock takes the service's deploy lock.

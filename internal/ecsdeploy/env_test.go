@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -85,7 +86,8 @@ func newEnvWith(t *testing.T, spec awssim.ServiceSpec, mutate func(*env, *ecs.Re
 	logs := cloudwatchlogs.New(cloudwatchlogs.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
 	sm := secretsmanager.New(secretsmanager.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
 	db := rds.New(rds.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
-	e.clients = ecsdeploy.Clients{ECS: e.ecs, Logs: logs, Secrets: sm, RDS: db}
+	alarms := cloudwatch.New(cloudwatch.Options{Region: o.Region, BaseEndpoint: aws.String(url), Credentials: creds})
+	e.clients = ecsdeploy.Clients{ECS: e.ecs, Logs: logs, Secrets: sm, RDS: db, Alarms: alarms}
 	sim.RDS.AddDBInstance("orders", "postgres")
 	in := appTaskDef()
 	// The live revision's secret exists unless a test says otherwise.

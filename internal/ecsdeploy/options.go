@@ -30,6 +30,9 @@ type Clients struct {
 	// CodeDeploy deploys services whose deployment controller is
 	// CODE_DEPLOY; nil refuses them.
 	CodeDeploy CodeDeployAPI
+	// Alarms checks that the alarms a Strategy names exist before
+	// anything changes; nil leaves them unchecked.
+	Alarms AlarmsAPI
 }
 
 // DeployOptions configure Deploy.

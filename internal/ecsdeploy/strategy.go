@@ -32,6 +32,12 @@ type Strategy struct {
 	// StepBakeMinutes is how long the canary, or each linear step, bakes
 	// before traffic moves on, 0 to 1440.
 	StepBakeMinutes *int32 `json:"stepBakeMinutes,omitempty"`
+	// Alarms are the CloudWatch alarms ECS watches during the deployment
+	// (each canary or linear step's bake and the final bake included) and
+	// rolls it back on, replacing the service's (deploymentConfiguration.alarms,
+	// enabled with rollback). Each must exist: the release checks it
+	// before any change.
+	Alarms []string `json:"alarms,omitempty"`
 }
 
 // strategies are the strategies a release may expect, as people write them.
@@ -62,6 +68,9 @@ func (s Strategy) check() error {
 	if want == types.DeploymentStrategyRolling && s.BakeMinutes != nil {
 		errs = append(errs, errors.New("a bake time is for blue-green, linear and canary: a rolling deployment has none"))
 	}
+	if want == types.DeploymentStrategyRolling && len(s.Alarms) > 0 {
+		errs = append(errs, errors.New("alarms are set with blue-green, linear or canary: a rolling service's alarms are its own (set deploymentConfiguration.alarms on it)"))
+	}
 	if want != types.DeploymentStrategyLinear && want != types.DeploymentStrategyCanary && (s.Percent != nil || s.StepBakeMinutes != nil) && s.Name != "" {
 		errs = append(errs, fmt.Errorf("percent and step bake time are for linear and canary, not %s", s.Name))
 	}
@@ -72,6 +81,11 @@ func (s Strategy) check() error {
 		}
 		if *p < lo || *p > 100 || math.Abs(*p*10-math.Round(*p*10)) > 1e-9 {
 			errs = append(errs, fmt.Errorf("%s percent %v: ECS takes multiples of 0.1 from %v to 100", s.Name, *p, lo))
+		}
+	}
+	for _, a := range s.Alarms {
+		if strings.TrimSpace(a) == "" {
+			errs = append(errs, errors.New("an alarm name is empty: name each CloudWatch alarm to watch"))
 		}
 	}
 	if len(errs) > 0 {
@@ -92,9 +106,9 @@ func (s Strategy) configure(svc types.Service, service string) (*types.Deploymen
 	}
 	want := strategies[s.Name]
 	if codeDeployed(svc) {
-		if want != types.DeploymentStrategyBlueGreen || s.BakeMinutes != nil {
+		if want != types.DeploymentStrategyBlueGreen || s.BakeMinutes != nil || len(s.Alarms) > 0 {
 			return nil, "", setting.Of("Strategy", fmt.Errorf("service %s is deployed blue/green by AWS CodeDeploy, and the release expects %s: "+
-				"CodeDeploy's deployment group sets how traffic moves (its deployment configuration and wait times); expect blue-green without settings, or change the group", service, describeStrategy(s)))
+				"CodeDeploy's deployment group sets how traffic moves and which alarms stop it (its deployment configuration, wait times and alarm configuration); expect blue-green without settings, or change the group", service, describeStrategy(s)))
 		}
 		return nil, "", nil
 	}
@@ -131,6 +145,9 @@ func (s Strategy) configure(svc types.Service, service string) (*types.Deploymen
 		lc.StepBakeTimeInMinutes = or(s.StepBakeMinutes, lc.StepBakeTimeInMinutes)
 		c.LinearConfiguration = &lc
 	}
+	if len(s.Alarms) > 0 {
+		c.Alarms = &types.DeploymentAlarms{AlarmNames: s.Alarms, Enable: true, Rollback: true}
+	}
 	to := describeConfiguration(c)
 	if to == from {
 		return nil, "", nil
@@ -149,6 +166,9 @@ func or[T any](p, have *T) *T {
 // describeStrategy says an expected strategy in words.
 func describeStrategy(s Strategy) string {
 	c := types.DeploymentConfiguration{Strategy: strategies[s.Name], BakeTimeInMinutes: s.BakeMinutes}
+	if len(s.Alarms) > 0 {
+		c.Alarms = &types.DeploymentAlarms{AlarmNames: s.Alarms, Enable: true, Rollback: true}
+	}
 	switch c.Strategy {
 	case types.DeploymentStrategyCanary:
 		c.CanaryConfiguration = &types.CanaryConfiguration{CanaryPercent: s.Percent, CanaryBakeTimeInMinutes: s.StepBakeMinutes}
@@ -159,8 +179,8 @@ func describeStrategy(s Strategy) string {
 }
 
 // describeConfiguration says a deployment configuration's strategy and
-// its settings, e.g. "canary 10% baking 1m, then bake 5m"; settings left
-// to ECS's defaults are not said.
+// its settings, e.g. "canary 10% baking 1m, then bake 5m, watching
+// web-5xx"; settings left to ECS's defaults are not said.
 func describeConfiguration(c types.DeploymentConfiguration) string {
 	s := c.Strategy
 	if s == "" {
@@ -184,6 +204,12 @@ func describeConfiguration(c types.DeploymentConfiguration) string {
 	}
 	if native(s) && c.BakeTimeInMinutes != nil {
 		fmt.Fprintf(&b, ", then bake %s", minutes(aws.ToInt32(c.BakeTimeInMinutes)))
+	}
+	if a := c.Alarms; a != nil && a.Enable && len(a.AlarmNames) > 0 {
+		fmt.Fprintf(&b, ", watching %s", strings.Join(a.AlarmNames, ", "))
+		if !a.Rollback {
+			b.WriteString(" (no rollback)")
+		}
 	}
 	return b.String()
 }

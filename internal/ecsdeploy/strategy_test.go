@@ -32,15 +32,15 @@ func TestDeploy_AppliesTheStrategyTheReleaseExpects(t *testing.T) {
 	p, err := ecsdeploy.Plan(t.Context(), e.clients, o)
 	require.NoError(t, err)
 	require.Len(t, p.Services, 1)
-	assert.Equal(t, "blue/green, then bake 5m -> canary 10% baking 1m, then bake 5m", p.Services[0].StrategyChange)
-	assert.Contains(t, p.String(), "set the deployment strategy of main/api: blue/green, then bake 5m -> canary 10% baking 1m, then bake 5m")
+	assert.Equal(t, "blue/green, then bake 5m, watching api-5xx -> canary 10% baking 1m, then bake 5m, watching api-5xx", p.Services[0].StrategyChange)
+	assert.Contains(t, p.String(), "set the deployment strategy of main/api: blue/green, then bake 5m, watching api-5xx -> canary 10% baking 1m, then bake 5m, watching api-5xx")
 
 	rec, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
 	require.Error(t, err)
 	assert.Equal(t, release.OutcomeRolledBack, rec.Outcome)
 	assert.Equal(t, "canary", rec.Backend.Strategy)
 	assert.Equal(t, 1, runs, "the gate passed on test traffic, then the canary took production traffic")
-	assert.Contains(t, e.out.String(), "strategy: blue/green, then bake 5m -> canary 10% baking 1m, then bake 5m (as the release expects)")
+	assert.Contains(t, e.out.String(), "strategy: blue/green, then bake 5m, watching api-5xx -> canary 10% baking 1m, then bake 5m, watching api-5xx (as the release expects)")
 	assert.Contains(t, e.out.String(), "/ 10% green", "the canary took its share of production traffic")
 	assert.Equal(t, e.v1, aws.ToString(e.service(t).TaskDefinition), "back on the revision before")
 
@@ -79,6 +79,10 @@ func TestDeploy_RefusesAStrategyThatCannotApply(t *testing.T) {
 		"a percent for blue/green": {blueGreen(), ecsdeploy.Strategy{Name: "blue-green", Percent: pct(10)},
 			"percent and step bake time are for linear and canary, not blue-green"},
 		"settings without a name": {blueGreen(), ecsdeploy.Strategy{BakeMinutes: mins(1)}, "strategy settings without a strategy"},
+		"an alarm that does not exist": {blueGreen(), ecsdeploy.Strategy{Name: "canary", Alarms: []string{"api-5xxx"}},
+			"alarm api-5xxx does not exist in CloudWatch: ECS would watch a name that never fires; create it or fix the name; nothing was changed"},
+		"alarms with rolling": {awssim.ServiceSpec{}, ecsdeploy.Strategy{Name: "rolling", Alarms: []string{"api-5xx"}},
+			"alarms are set with blue-green, linear or canary"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, c.spec)
@@ -93,4 +97,29 @@ func TestDeploy_RefusesAStrategyThatCannotApply(t *testing.T) {
 			assert.Zero(t, e.sim.Count("ecs", "UpdateService"))
 		})
 	}
+}
+
+// The alarms a release names replace the service's: ECS watches them
+// through each linear step's bake and rolls the deployment back when one
+// fires, production back on the exact revision before.
+func TestDeploy_WatchesTheAlarmsTheStrategyNames(t *testing.T) {
+	e := newEnv(t, awssim.ServiceSpec{Strategy: "LINEAR", LinearStepPercent: 25, Alarms: []string{"api-old"}})
+	e.sim.Alarms.Set("api-old", "OK", "")
+	// Its first look is esteira's check; ECS looks once a step has moved traffic.
+	e.sim.Alarms.FireAfter("api-latency", 3, "p99 above 2s")
+	o := e.opts(imgV2)
+	o.Releases, o.Who = newStore(t), "bob@ci"
+	o.Strategy = ecsdeploy.Strategy{Name: "linear", Alarms: []string{"api-latency"}}
+	rec, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "api-latency went into ALARM state")
+	assert.Equal(t, release.OutcomeRolledBack, rec.Outcome)
+	assert.Contains(t, e.out.String(), "1 alarms found in CloudWatch")
+	assert.Contains(t, e.out.String(), "strategy: linear 25%, then bake 0m, watching api-old -> linear 25%, then bake 0m, watching api-latency (as the release expects)")
+	assert.Contains(t, e.out.String(), "/ 25% green", "a step moved production traffic before the alarm fired")
+	assert.Equal(t, e.v1, aws.ToString(e.service(t).TaskDefinition), "back on the revision before")
+	c := e.service(t).DeploymentConfiguration
+	require.NotNil(t, c.Alarms)
+	assert.Equal(t, []string{"api-latency"}, c.Alarms.AlarmNames)
+	assert.True(t, c.Alarms.Enable && c.Alarms.Rollback)
 }

@@ -156,7 +156,7 @@ func TestParse_NamesFileLineAndKeyOfEveryMistake(t *testing.T) {
 		{"environments:\n  s:\n    backend: {cluster: c, services: [a], strategy: {type: canary, percent: ten}}\n", "s",
 			"environments.s.backend.strategy.percent: must be a percentage above 0 and at most 100"},
 		{"environments:\n  s:\n    backend: {cluster: c, services: [a], strategy: {type: linear, stepBake: 5}}\n", "s",
-			"environments.s.backend.strategy.stepBake: unknown key: use one of bakeMinutes, percent, stepBakeMinutes, type"},
+			"environments.s.backend.strategy.stepBake: unknown key: use one of alarms, bakeMinutes, percent, stepBakeMinutes, type"},
 	} {
 		_, err := Parse("esteira.yaml", []byte(c.doc), c.name)
 		require.Error(t, err, c.doc)

@@ -8,7 +8,7 @@ import (
 
 // Strategy is how ECS must deploy a backend's services: a name alone
 // (`strategy: canary`) or the name with its settings
-// (`strategy: {type: canary, percent: 10, stepBakeMinutes: 5}`). The
+// (`strategy: {type: canary, percent: 10, stepBakeMinutes: 5, alarms: [web-5xx]}`). The
 // ranges ECS takes are checked by the release, before any change.
 type Strategy struct {
 	// Type is rolling, blue-green, linear or canary; "": whatever each
@@ -22,6 +22,9 @@ type Strategy struct {
 	Percent *float64
 	// StepBakeMinutes is how long the canary, or each linear step, bakes.
 	StepBakeMinutes *int
+	// Alarms are the CloudWatch alarms ECS watches during the deployment
+	// and rolls it back on, in place of the service's.
+	Alarms []string
 }
 
 // Strategies are the deployment strategies a backend may name.
@@ -37,6 +40,7 @@ func (p *parser) strategy(dst *Strategy) func(*yaml.Node, string) {
 		p.mapping(n, key+".", map[string]func(*yaml.Node, string){
 			"type": p.oneOf(&dst.Type, Strategies), "bakeMinutes": p.atLeastZero(&dst.BakeMinutes),
 			"percent": p.percent(&dst.Percent), "stepBakeMinutes": p.atLeastZero(&dst.StepBakeMinutes),
+			"alarms": p.list(&dst.Alarms),
 		}, "type")
 	}
 }
