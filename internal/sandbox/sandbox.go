@@ -42,6 +42,10 @@ const (
 	// from the same image): a PAUSE hook holds each deployment once test
 	// traffic is on the new revision, for the gate on test traffic.
 	BlueGreen = "web"
+	// BlueGreenAlarm is the CloudWatch alarm web's deployments watch
+	// (deploymentConfiguration.alarms, with rollback), OK at start: in
+	// ALARM once production traffic moves, ECS rolls the deployment back.
+	BlueGreenAlarm = "web-5xx"
 	// CodeDeployed is a service AWS CodeDeploy deploys (application
 	// CodeDeployApp, group CodeDeployGroup), waiting in Ready with test
 	// traffic on the new task set until it is told to go on.
@@ -118,9 +122,9 @@ exec awssim -addr 0.0.0.0:%[4]d -region %[3]s -account %[5]s -access-key %[1]s -
   -s3-upstream http://127.0.0.1:7070 -buckets %[6]s \
   -registry-upstream http://127.0.0.1:5000 -registry %[7]s -registry-password %[8]s \
   -repositories %[9]s -db-instances %[11]s:postgres,%[12]s:postgres \
-  -functions %[13]s:Zip -alarms %[14]s -key-value-stores %[15]s -secrets %[16]s -parameters %[17]s
+  -functions %[13]s:Zip -alarms %[14]s,%[18]s -key-value-stores %[15]s -secrets %[16]s -parameters %[17]s
 `, AccessKeyID, SecretAccessKey, Region, Port, AccountID, strings.Join(Buckets, ","), Registry, registryPassword, Repository, root, DB, ProdDB,
-		Function, FunctionAlarm, KeyValueStore, Secret, Parameter)
+		Function, FunctionAlarm, KeyValueStore, Secret, Parameter, BlueGreenAlarm)
 }
 
 // FilesIn are the files ScriptIn(root) reads, by absolute path under root.
@@ -155,7 +159,8 @@ auth:
 
 // Seed is the simulator's starting state: two clusters (sandbox and
 // production), each with the backend API and a worker running revision 1,
-// steady.
+// steady; in sandbox also web (blue/green, watching BlueGreenAlarm) and
+// classic (CodeDeploy, group CodeDeployGroup).
 func Seed() (string, error) {
 	taskDef := func(family, command string) map[string]any {
 		c := map[string]any{
@@ -192,6 +197,7 @@ func Seed() (string, error) {
 	listener := "arn:aws:elasticloadbalancing:" + Region + ":" + AccountID + ":listener/app/" + CodeDeployed + "/0sandbox/"
 	blueGreen := service(Cluster, BlueGreen)
 	blueGreen["strategy"], blueGreen["bakeTimeInMinutes"], blueGreen["pauseAt"] = "BLUE_GREEN", 5, []string{"POST_TEST_TRAFFIC_SHIFT"}
+	blueGreen["alarms"] = []string{BlueGreenAlarm}
 	out, err := json.MarshalIndent(map[string]any{
 		"clusters":        []string{Cluster, ProdCluster},
 		"taskDefinitions": []any{taskDef(Service, ""), taskDef(Worker, "worker"), taskDef(BlueGreen, ""), taskDef(CodeDeployed, "")},

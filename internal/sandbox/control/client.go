@@ -35,6 +35,15 @@ func SetLambda(ctx context.Context, endpoint string, rules awssim.LambdaRules) e
 	return put(ctx, endpoint, LambdaPath, rules)
 }
 
+// SetDeployments replaces the sandbox's deployment rules: the next
+// rollback of a blue/green service that fails, the next CodeDeploy
+// deployment that fails at a lifecycle event or in its rollback (empty:
+// none), and alarm states (alarms not named keep theirs).
+func SetDeployments(ctx context.Context, endpoint string, rules awssim.DeploymentRules) error {
+	rules.ECS, rules.CodeDeploy, rules.Alarms = nonNil(rules.ECS), nonNil(rules.CodeDeploy), nonNil(rules.Alarms)
+	return put(ctx, endpoint, DeploymentsPath, rules)
+}
+
 // SetKeyValueStoreFaults makes the next KeyValueStore calls fail (nil:
 // none). Every attempt counts and the module retries a 500 up to 6 times:
 // a 4xx code (AccessDeniedException) fails a call at once.

@@ -48,6 +48,19 @@ func TestClient_SettersRoundTripThroughTheHandler(t *testing.T) {
 			},
 			func() error { return control.SetLambda(ctx, url, awssim.LambdaRules{}) },
 			`{"updates":[],"alarms":[{"name":"resize-errors","fireAfter":3}]}`, `{"updates":[],"alarms":[]}`},
+		{"deployments", control.DeploymentsPath,
+			func() error {
+				return control.SetDeployments(ctx, url, awssim.DeploymentRules{
+					ECS:        []awssim.ECSDeploymentRule{{Service: "web", FailRollback: true}},
+					CodeDeploy: []awssim.CodeDeployRule{{DeploymentGroup: "classic-dg", FailAt: "Install", FailRollback: true}},
+					Alarms:     []awssim.AlarmRule{{Name: "resize-errors"}, {Name: "web-5xx", FireAfter: 2, Reason: "drill"}}})
+			},
+			func() error {
+				return control.SetDeployments(ctx, url, awssim.DeploymentRules{Alarms: []awssim.AlarmRule{{Name: "web-5xx"}}})
+			},
+			`{"ecs":[{"service":"web","failRollback":true}],"codeDeploy":[{"deploymentGroup":"classic-dg","failAt":"Install","failRollback":true}],` +
+				`"alarms":[{"name":"resize-errors","state":"OK"},{"name":"web-5xx","state":"OK","fireAfter":2,"reason":"drill"}]}`,
+			`{"ecs":[],"codeDeploy":[],"alarms":[{"name":"resize-errors","state":"OK"},{"name":"web-5xx","state":"OK"}]}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -118,7 +131,9 @@ func TestClient_ARefusedBodyNamesThePathAndTheReason(t *testing.T) {
 		"fault status": {control.SetFaults(ctx, url, []awssim.S3Fault{{KeyContains: "x", Status: 200}}), control.FaultsPath, "status 200 is not an HTTP error status"},
 		"fault key":    {control.SetFaults(ctx, url, []awssim.S3Fault{{Status: 403}}), control.FaultsPath, "keyContains is required"},
 		"alarm state":  {control.SetLambda(ctx, url, awssim.LambdaRules{Alarms: []awssim.AlarmRule{{Name: "resize-errors", State: "RED"}}}), control.LambdaPath, "RED"},
-		"kvs count":    {control.SetKeyValueStoreFaults(ctx, url, []awssim.KVSFault{{Operation: "PutKey"}}), control.KeyValueStorePath, "count"},
+		"deployment group": {control.SetDeployments(ctx, url, awssim.DeploymentRules{CodeDeploy: []awssim.CodeDeployRule{{DeploymentGroup: "nope-dg"}}}),
+			control.DeploymentsPath, "no deployment group nope-dg"},
+		"kvs count": {control.SetKeyValueStoreFaults(ctx, url, []awssim.KVSFault{{Operation: "PutKey"}}), control.KeyValueStorePath, "count"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

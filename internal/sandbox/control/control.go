@@ -18,6 +18,16 @@
 //     "alarms": [{"name": "resize-errors", "fireAfter": 2}]} (see
 //     awssim.LambdaRules): the next update of a function fails, an alarm
 //     fires during a bake.
+//   - DeploymentsPath: {"ecs": [{"service": "web", "failRollback": true}],
+//     "codeDeploy": [{"deploymentGroup": "classic-dg", "failAt":
+//     "AfterAllowTestTraffic", "failRollback": true}], "alarms": [{"name":
+//     "web-5xx", "state": "ALARM"}]} (see awssim.DeploymentRules): the next
+//     rollback of a blue/green, linear or canary service ends
+//     ROLLBACK_FAILED, the next CodeDeploy deployment of a group fails at a
+//     lifecycle event and its rollback fails, an alarm a service deployment
+//     watches fires. A PUT replaces the failures not used yet; alarms not
+//     named keep their state. GET answers the failures in force (used ones
+//     are gone) and every alarm's state.
 //   - KeyValueStorePath: GET lists the CloudFront KeyValueStores (name,
 //     ARN, ETag, keys) and the faults; PUT {"faults": [{"operation":
 //     "PutKey", "count": 1}]} (see awssim.KVSFault) fails the next calls.
@@ -35,6 +45,7 @@ const (
 	FaultsPath        = "/_sandbox/faults"
 	SnapshotsPath     = "/_sandbox/snapshots"
 	LambdaPath        = "/_sandbox/lambda"
+	DeploymentsPath   = "/_sandbox/deployments"
 	KeyValueStorePath = "/_sandbox/kvs"
 	WebhooksPath      = "/_sandbox/webhooks"
 )

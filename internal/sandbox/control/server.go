@@ -22,6 +22,7 @@ func Handler(sim *awssim.Server, front *awssim.Gateway) http.Handler {
 	mux.HandleFunc(FaultsPath, getPut(s.faults))
 	mux.HandleFunc(SnapshotsPath, getPut(s.snapshots))
 	mux.HandleFunc(LambdaPath, getPut(s.lambdaRules))
+	mux.HandleFunc(DeploymentsPath, getPut(s.deploymentRules))
 	mux.HandleFunc(KeyValueStorePath, getPut(s.keyValueStores))
 	mux.HandleFunc(WebhooksPath, s.webhooks)
 	return mux
@@ -95,6 +96,21 @@ func (s *server) lambdaRules(body []byte) (any, error) {
 		s.lambda = in
 	}
 	return s.lambda, nil
+}
+
+// deploymentRules answers the failures in force (scripted, not used yet)
+// and every alarm's state: what the simulator holds, not the last PUT.
+func (s *server) deploymentRules(body []byte) (any, error) {
+	if body != nil {
+		var in awssim.DeploymentRules
+		if err := decodeStrict(body, &in); err != nil {
+			return nil, fmt.Errorf("parse deployment rules: %w", err)
+		}
+		if err := s.sim.ScriptDeployments(in); err != nil {
+			return nil, err
+		}
+	}
+	return s.sim.Deployments(), nil
 }
 
 func (s *server) keyValueStores(body []byte) (any, error) {

@@ -27,12 +27,18 @@ import (
 	"github.com/futuraplataforma/esteira/internal/sandbox/control"
 )
 
-// seed is one cluster with one service on revision 1 of its family.
+// seed is one cluster with a rolling service on revision 1 of its family,
+// a blue/green one watching alarm web-5xx and a CodeDeploy one with its
+// deployment group.
 const seed = `{"clusters": ["demo"],
  "taskDefinitions": [{"family": "backend", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
    "cpu": "256", "memory": "512", "containerDefinitions": [{"name": "app", "image": "backend:v1", "essential": true}]}],
  "services": [{"cluster": "demo", "name": "backend", "taskDefinition": "backend:1", "desiredCount": 1,
-   "subnets": ["subnet-0demo"], "securityGroups": ["sg-0demo"]}]}`
+   "subnets": ["subnet-0demo"], "securityGroups": ["sg-0demo"]},
+  {"cluster": "demo", "name": "web", "taskDefinition": "backend:1", "desiredCount": 1, "strategy": "BLUE_GREEN", "alarms": ["web-5xx"]},
+  {"cluster": "demo", "name": "classic", "taskDefinition": "backend:1", "desiredCount": 1, "deploymentController": "CODE_DEPLOY"}],
+ "deploymentGroups": [{"application": "demo", "name": "classic-dg", "cluster": "demo", "service": "classic",
+   "prodListenerArn": "l-80", "targetGroups": ["classic-blue", "classic-green"], "containerName": "app", "containerPort": 8080}]}`
 
 // serve runs Handler in front of a simulator holding the seed, a DB
 // instance, a function with its alarm and a KeyValueStore (its ARN is
@@ -44,6 +50,7 @@ func serve(t *testing.T) (url string, sim *awssim.Server, storeARN string) {
 	sim.RDS.AddDBInstance("app-db", "postgres")
 	sim.Lambda.AddFunction("resize", "Zip")
 	sim.Alarms.Set("resize-errors", "OK", "")
+	sim.Alarms.Set("web-5xx", "OK", "")
 	storeARN, err := sim.KVS.CreateStore("site")
 	require.NoError(t, err)
 	srv := httptest.NewServer(control.Handler(sim, awssim.NewGateway(sim, nil, nil)))
@@ -165,6 +172,37 @@ func TestHandler_LambdaRulesScriptUpdatesAndAlarms(t *testing.T) {
 	cfg, err := fn.GetFunctionConfiguration(t.Context(), &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("resize")})
 	require.NoError(t, err)
 	assert.Equal(t, "exec format error", aws.ToString(cfg.LastUpdateStatusReason))
+}
+
+// /_sandbox/deployments scripts the next rollbacks and deployments that
+// fail, checks every rule first, and sets the alarms it names.
+func TestHandler_DeploymentRulesScriptFailuresAndAlarms(t *testing.T) {
+	url, sim, _ := serve(t)
+	put(t, url+control.DeploymentsPath, `{"ecs":[{"service":"web","failRollback":true}],`+
+		`"codeDeploy":[{"deploymentGroup":"classic-dg","failAt":"AfterAllowTestTraffic"}],"alarms":[{"name":"web-5xx","state":"ALARM"}]}`)
+	for body, reason := range map[string]string{
+		`{"ecs":[{"servce":"web"}]}`:                                     "unknown field",
+		`{"ecs":[{"service":"backend","failRollback":true}]}`:            "deploys ROLLING",
+		`{"codeDeploy":[{"deploymentGroup":"classic-dg","failAt":"x"}]}`: `failAt "x" is not a lifecycle event`,
+		`{"alarms":[{"name":"web-4xx"}]}`:                                "no alarm web-4xx",
+	} {
+		got := putStatus(t, url+control.DeploymentsPath, body)
+		assert.Contains(t, got, "400", body)
+		assert.Contains(t, got, reason, body)
+	}
+	assert.JSONEq(t, `{"ecs":[{"service":"web","failRollback":true}],"codeDeploy":[{"deploymentGroup":"classic-dg","failAt":"AfterAllowTestTraffic"}],`+
+		`"alarms":[{"name":"resize-errors","state":"OK"},{"name":"web-5xx","state":"ALARM"}]}`, get(t, url+control.DeploymentsPath), "a refused body changes nothing")
+
+	creds, region := credsOf(sim)
+	cw := cloudwatch.New(cloudwatch.Options{Region: region, BaseEndpoint: aws.String(url), Credentials: creds})
+	out, err := cw.DescribeAlarms(t.Context(), &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"web-5xx"}})
+	require.NoError(t, err)
+	require.Len(t, out.MetricAlarms, 1)
+	assert.Equal(t, "ALARM", string(out.MetricAlarms[0].StateValue))
+
+	put(t, url+control.DeploymentsPath, `{}`)
+	assert.JSONEq(t, `{"ecs":[],"codeDeploy":[],"alarms":[{"name":"resize-errors","state":"OK"},{"name":"web-5xx","state":"ALARM"}]}`,
+		get(t, url+control.DeploymentsPath), "an empty PUT clears the failures not used yet; alarms keep their state")
 }
 
 // KeyValueStore faults need a count, a typo is refused, and a fault fails
