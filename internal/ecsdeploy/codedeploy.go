@@ -171,14 +171,18 @@ func (f *cdFollower) follow(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			why := "the wait timed out"
-			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				why = fmt.Sprintf("the wait was interrupted (%v)", ctx.Err())
-			}
-			return f.stop(context.WithoutCancel(ctx), why)
+			return f.stop(context.WithoutCancel(ctx), waitEnded(ctx))
 		case <-time.After(f.poll):
 		}
 	}
+}
+
+// waitEnded says why ctx ended: the timeout, or an interruption.
+func waitEnded(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "the wait timed out"
+	}
+	return fmt.Sprintf("the wait was interrupted (%v)", ctx.Err())
 }
 
 // onReady runs the gate while the deployment waits in Ready (test
@@ -189,6 +193,9 @@ func (f *cdFollower) onReady(ctx context.Context) error {
 		fmt.Fprintf(f.out, "    test traffic is on the replacement task set; production traffic has not moved: running the quality gate against the test listener\n")
 		out, gerr := f.gate(ctx)
 		f.Gate = &GateOutcome{Passed: gerr == nil, Output: out}
+		if gerr != nil && ctx.Err() != nil { // the gate was cut short: the wait's end, not the gate, stops it
+			return f.stop(context.WithoutCancel(ctx), fmt.Sprintf("%s while the quality gate ran on test traffic (%v), before production traffic moved", waitEnded(ctx), gerr))
+		}
 		if gerr != nil {
 			fmt.Fprintf(f.out, "    quality gate FAILED on test traffic: %v; stopping the deployment with rollback\n", gerr)
 			return f.stop(context.WithoutCancel(ctx), fmt.Sprintf("the quality gate failed on test traffic (%v): rolled back before production traffic moved", gerr))
