@@ -198,7 +198,7 @@ func (f *cdFollower) onReady(ctx context.Context) error {
 		}
 		if gerr != nil {
 			fmt.Fprintf(f.out, "    quality gate FAILED on test traffic: %v; stopping the deployment with rollback\n", gerr)
-			return f.stop(context.WithoutCancel(ctx), fmt.Sprintf("the quality gate failed on test traffic (%v): rolled back before production traffic moved", gerr))
+			return f.stop(context.WithoutCancel(ctx), fmt.Sprintf("the quality gate failed on test traffic (%v), before production traffic moved", gerr))
 		}
 		fmt.Fprintf(f.out, "    quality gate passed on test traffic; continuing to production traffic\n")
 	}

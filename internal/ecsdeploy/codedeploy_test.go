@@ -109,6 +109,7 @@ func TestDeploy_CodeDeployRollbackFailedIsUncertain(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, release.OutcomeFailed, rec.Outcome)
 	assert.Contains(t, err.Error(), "UNCERTAIN")
+	assert.NotContains(t, err.Error(), "rolled back", "the rollback failed: nothing may say it rolled back")
 }
 
 // A CodeDeploy service without its application and group is refused
