@@ -60,6 +60,7 @@ func TestRelease_CodeDeployDrillsEndOnThePreDeployRevision(t *testing.T) {
 	// ended checks what every drill ends with and returns the release's record.
 	ended := func(t *testing.T, r result, before, outcome string) *release.Record {
 		t.Helper()
+		logOutcome(t, r)
 		neverGreenInProduction(t, r.stderr)
 		assert.Equal(t, before, steadyRevision(t, sandbox.CodeDeployed), "the exact pre-deploy revision is live")
 		rec := newestRecord(t, sandbox.CodeDeployed)
@@ -89,7 +90,8 @@ func TestRelease_CodeDeployDrillsEndOnThePreDeployRevision(t *testing.T) {
 			{DeploymentGroup: sandbox.CodeDeployGroup, FailRollback: true}}}))
 		r := releaseWith(t, failsOnTest)
 		fails(t, r, "the quality gate failed on test traffic", "Stopped", "Failed; the service state is UNCERTAIN",
-			"deploy revision "+revName(before)+" again through CodeDeploy")
+			"deploy revision "+revName(before)+" again through CodeDeploy",
+			"NOT every service could be rolled back", "classic UNCERTAIN (its rollback failed: roll it back to revision "+revName(before)+")")
 		assert.NotContains(t, r.stderr, "CodeDeploy rolled it back")
 		assert.NotContains(t, r.stderr, "rolled back before production traffic moved", "the rollback failed: nothing says it rolled back")
 		rec := ended(t, r, before, release.OutcomeFailed)
