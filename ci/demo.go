@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -27,14 +26,16 @@ import (
 // migration, a deploy whose new tasks never get healthy (rolled back to
 // the exact revision), a deploy whose migration fails (service untouched),
 // the API and the worker released together with a worker that never gets
-// healthy (both rolled back), a frontend release, a frontend publish that breaks midway (site restored
-// byte-identical), a frontend rollback, atomic frontend releases (one whose
-// pointer switch fails: visitors stay on the release before; a rollback
-// that is one switch back), and a release of staging from an
-// environment file with its quality gate, promoted to production, and a
-// function release then a canary whose alarm fires (the alias goes back).
-// Each drill is checked against
-// the sandbox's state; the demo fails if one does not end as it should.
+// healthy (both rolled back), a frontend release, a frontend publish that
+// breaks midway (site restored byte-identical), a frontend rollback,
+// atomic frontend releases (one whose pointer switch fails: visitors stay
+// on the release before; a rollback that is one switch back), a release
+// of staging from an environment file with its quality gate, promoted to
+// production, a function release then a canary whose alarm fires (the
+// alias goes back), and a blue/green release whose gate fails on test
+// traffic (production never moves) before the same image passes it.
+// Each drill is checked against the sandbox's state; the demo fails if
+// one does not end as it should.
 // Returns a table of the releases and their outcomes.
 //
 // +cache="never"
@@ -88,6 +89,7 @@ func (m *Esteira) Demo(
 		{"an atomic site: a release, a switch that fails, a rollback that is a switch back", d.atomic},
 		{"env release of staging from esteira.yaml (quality gate included), then promote it to production", d.promote},
 		{"function deploy: a release, then a canary whose alarm fires", d.function},
+		{"blue/green release of web: a gate that fails on test traffic, then one that passes", d.blueGreen},
 	} {
 		d.n++
 		fmt.Fprintf(progress(), "\n=== %d. %s\n", d.n, step.title)
@@ -368,42 +370,6 @@ func (d *demo) rollbackSite(ctx context.Context) error {
 	}
 	say("OK: the site is byte-identical to release 1 again (%s undone)", d.liveSite.Diff(now))
 	return nil
-}
-
-func (d *demo) table(ctx context.Context) (string, error) {
-	store := d.s.releases()
-	backend, err := store.List(ctx, release.KindBackend, sandbox.Cluster+"/"+sandbox.Service)
-	if err != nil {
-		return "", err
-	}
-	frontend, err := store.List(ctx, release.KindFrontend, sandbox.SiteBucket+"/"+demoPrefix)
-	if err != nil {
-		return "", err
-	}
-	atomic, err := store.List(ctx, release.KindFrontend, sandbox.SiteBucket+"/"+demoAtomicPrefix)
-	if err != nil {
-		return "", err
-	}
-	frontend = append(frontend, atomic...)
-	worker, err := store.List(ctx, release.KindBackend, sandbox.Cluster+"/"+sandbox.Worker)
-	if err != nil {
-		return "", err
-	}
-	backend = append(backend, worker...)
-	functions, err := store.List(ctx, release.KindLambda, sandbox.Function)
-	if err != nil {
-		return "", err
-	}
-	backend = append(backend, functions...)
-	for _, env := range []string{"staging", "production"} {
-		recs, err := store.List(ctx, release.KindEnvironment, env)
-		if err != nil {
-			return "", err
-		}
-		backend = append(backend, recs...)
-	}
-	return fmt.Sprintf("esteira demo: %d drills, every one ended where it should (%s)\n\n%s",
-		d.n, time.Now().UTC().Format(time.RFC3339), sandbox.Table(append(backend, frontend...))), nil
 }
 
 func firstLine(s string) string {

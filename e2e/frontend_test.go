@@ -142,16 +142,22 @@ func TestDemo_TellsTheStoryAndEndsWithTheTable(t *testing.T) {
 	for _, step := range []string{"rolled back: backend still runs exactly", "untouched: backend still runs exactly", "both rolled back: backend runs", "promoted to production: the same image by digest",
 		"the site is byte-identical to release 2", "the site is byte-identical to release 1 again",
 		"the alarm fired during the bake: alias live is back on exactly version",
-		"visitors never left release", "site rollback switched the pointer back to release"} {
+		"visitors never left release", "site rollback switched the pointer back to release",
+		"the gate failed on test traffic: web still runs exactly web:1, production traffic never moved, the record says rolled-back",
+		"the gate passed on test traffic, then ECS shifted production and baked: web now runs web:"} {
 		assert.Contains(t, r.stderr, "demo: OK: "+step, "the demo tells each step as it happens")
 	}
 	for _, want := range []string{"every one ended where it should", "rolled-back", "failed", "succeeded", "sandbox-www/site"} {
 		assert.Contains(t, out, want)
 	}
 	releases := regexp.MustCompile(`(?m)^\d{8}T\d{6}Z-[0-9a-f]{6} `).FindAllString(out, -1)
-	assert.Len(t, releases, 19, "one line per release record of the story (a two-service release has two, an environment release one more):\n%s", out)
+	assert.Len(t, releases, 23, "one line per release record of the story (a two-service release has two, an environment release one more):\n%s", out)
 	assert.Contains(t, out, "canary failed; live back on version")
 	assert.Contains(t, out, "promoted from staging/")
+	assert.Regexp(t, `(?m) backend +sandbox/web +rolled-back +gate failed on test traffic; production stayed on web:1$`, out)
+	assert.Regexp(t, `(?m) environment +bluegreen +failed +web: gate failed on test traffic$`, out)
+	assert.Regexp(t, `(?m) backend +sandbox/web +succeeded +now on web:\d+$`, out)
+	assert.Regexp(t, `(?m) environment +bluegreen +succeeded +services and quality gate passed$`, out)
 }
 
 // env --name sandbox release: the backend and the worker from one image, then
