@@ -62,7 +62,9 @@ type RollbackOptions struct {
 }
 
 // Rollback points the service at an earlier revision and waits until that
-// deployment is COMPLETED.
+// deployment is COMPLETED. A blue/green, linear or canary service deployment
+// still in progress (one an interrupted release left, see interrupted.go)
+// is instead stopped with ROLLBACK and followed to its end.
 func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Record, error) {
 	o.Timeout, o.PollInterval, o.Out = timing(o.Timeout, o.PollInterval, o.Out)
 	if o.ToRevision == "" && o.Releases == nil {
@@ -80,7 +82,7 @@ func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Recor
 func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, g *release.Guard) (string, error) {
 	rec := g.Record
 	var l *liveService
-	var target string
+	var target, interrupted string
 	err := step(o.Out, rec, "resolve", func() (string, error) {
 		var err error
 		if l, err = describeService(ctx, c.ECS, o.Cluster, o.Service); err != nil {
@@ -90,14 +92,26 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, g *release.G
 			return "", err
 		}
 		rec.Backend.BeforeRevision = aws.ToString(l.Svc.TaskDefinition)
+		if interrupted, err = interruptedDeployment(ctx, c.ECS, l); err != nil {
+			return "", err
+		}
+		if interrupted != "" && o.ToRevision == "" {
+			return fmt.Sprintf("%s is in the middle of service deployment %s to %s", o.Service, interrupted, revName(rec.Backend.BeforeRevision)), nil
+		}
 		if target, err = rollbackTarget(ctx, c.ECS, o, l); err != nil {
 			return "", err
+		}
+		if interrupted != "" {
+			return fmt.Sprintf("%s is in the middle of service deployment %s to %s; target %s", o.Service, interrupted, revName(rec.Backend.BeforeRevision), revName(target)), nil
 		}
 		rec.Backend.AfterRevision = target
 		return fmt.Sprintf("%s runs %s; target %s", o.Service, revName(rec.Backend.BeforeRevision), revName(target)), nil
 	})
 	if err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
+	if interrupted != "" {
+		return rollbackInterrupted(ctx, c, o, g, l, interrupted, target)
 	}
 	if target == rec.Backend.BeforeRevision && primaryCompleted(l) {
 		fmt.Fprintf(o.Out, "==> %s already runs %s; nothing to do\n", o.Service, revName(target))
