@@ -113,3 +113,15 @@ func TestRollback_ToAnotherRevisionThanTheInterruptedDeploymentsSourceIsRefused(
 	assert.Equal(t, types.ServiceDeploymentStatusRollbackSuccessful, serviceDeploymentStatus(t, e, arn))
 	assert.Equal(t, e.v1, aws.ToString(e.service(t).TaskDefinition))
 }
+
+// A release meeting the deployment an interrupted release left paused says
+// that nothing will finish it, and how to end it.
+func TestDeploy_SaysHowToEndTheDeploymentAnInterruptedReleaseLeft(t *testing.T) {
+	e := newEnv(t, blueGreen())
+	killedMidShift(t, e, newStore(t))
+	o := e.opts(imgV2)
+	_, err := ecsdeploy.Deploy(t.Context(), e.clients, o)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is not stable")
+	assert.Contains(t, err.Error(), "if the release that started it was interrupted, nothing will finish it: run backend rollback with --break-lock")
+}

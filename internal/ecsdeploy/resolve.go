@@ -97,8 +97,14 @@ func liveRevisionARN(l *liveService) (string, error) {
 	steady := p.RolloutState == types.DeploymentRolloutStateCompleted ||
 		(p.RolloutState == "" && len(l.Svc.Deployments) == 1)
 	if !steady {
-		return "", &unstableError{fmt.Sprintf("service %s is not stable: deployment %s of %s is %s (%s); wait until it finishes, or roll the service back to a revision",
-			l.Service, aws.ToString(p.Id), revName(aws.ToString(p.TaskDefinition)), orUnknown(string(p.RolloutState)), aws.ToString(p.RolloutStateReason))}
+		msg := fmt.Sprintf("service %s is not stable: deployment %s of %s is %s (%s); wait until it finishes, or roll the service back to a revision",
+			l.Service, aws.ToString(p.Id), revName(aws.ToString(p.TaskDefinition)), orUnknown(string(p.RolloutState)), aws.ToString(p.RolloutStateReason))
+		if native(strategyOf(l.Svc)) {
+			// A PAUSE hook holds it forever when the release that started it
+			// was killed (Ctrl-C through the dagger CLI kills the module).
+			msg += "; if the release that started it was interrupted, nothing will finish it: run backend rollback with --break-lock, which stops its service deployment with ROLLBACK"
+		}
+		return "", &unstableError{msg}
 	}
 	return aws.ToString(p.TaskDefinition), nil
 }
