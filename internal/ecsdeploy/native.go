@@ -89,10 +89,13 @@ type follower struct {
 	// gate runs once when a PAUSE hook holds the deployment after test
 	// traffic moved to the green tasks: nil error continues the deployment,
 	// an error rolls it back before production traffic moves.
-	gate   func(ctx context.Context) (string, error)
-	last   string
-	gated  bool
-	reason string // why esteira asked for a rollback
+	gate  func(ctx context.Context) (string, error)
+	last  string
+	gated bool
+	// beforeProduction: the gate failed on test traffic, so the rollback
+	// began before production traffic moved.
+	beforeProduction bool
+	reason           string // why esteira asked for a rollback
 	// Gate is the gate's outcome, once it ran.
 	Gate *GateOutcome
 }
@@ -170,6 +173,14 @@ func (f *follower) ended(sd *types.ServiceDeployment) error {
 	reason := aws.ToString(sd.StatusReason)
 	if f.reason != "" {
 		reason = f.reason
+		if f.beforeProduction {
+			// Said only once ECS says how its rollback ended.
+			if sd.Status == types.ServiceDeploymentStatusRollbackSuccessful {
+				reason += ": rolled back before production traffic moved"
+			} else {
+				reason += ", before production traffic moved; ECS's rollback did not succeed"
+			}
+		}
 		if ecsReason := aws.ToString(sd.StatusReason); ecsReason != "" && sd.Status == types.ServiceDeploymentStatusRollbackFailed {
 			reason += "; ECS: " + ecsReason
 		}
@@ -192,7 +203,8 @@ func (f *follower) onPause(ctx context.Context, sd *types.ServiceDeployment) err
 	action := types.DeploymentLifecycleHookActionContinue
 	if gerr != nil {
 		action = types.DeploymentLifecycleHookActionRollback
-		f.reason = fmt.Sprintf("the quality gate failed on test traffic (%v): rolled back before production traffic moved", gerr)
+		f.reason = fmt.Sprintf("the quality gate failed on test traffic (%v)", gerr)
+		f.beforeProduction = true
 		fmt.Fprintf(f.out, "    quality gate FAILED on test traffic: %v; rolling back\n", gerr)
 	} else {
 		fmt.Fprintf(f.out, "    quality gate passed on test traffic; continuing to production traffic\n")

@@ -145,6 +145,8 @@ func TestDeploy_BlueGreenRollbackFailedIsReportedAsUncertain(t *testing.T) {
 	assert.Contains(t, err.Error(), "ROLLBACK_FAILED")
 	assert.Contains(t, err.Error(), "UNCERTAIN")
 	assert.Contains(t, err.Error(), "roll the backend back to revision api:1")
+	assert.NotContains(t, err.Error(), "rolled back before production traffic moved", "the rollback failed: nothing says it rolled back")
+	assert.Contains(t, err.Error(), "before production traffic moved; ECS's rollback did not succeed")
 }
 
 // An alarm firing while a canary bakes rolls the deployment back.
