@@ -95,7 +95,7 @@ func TestRelease_CtrlCMidShiftOnABlueGreenService(t *testing.T) {
 	assert.Equal(t, release.OutcomeSucceeded, recs[0].Outcome, "the rollback's record")
 	assert.Equal(t, arn, recs[0].Backend.ServiceDeployment, "the record names the deployment it stopped")
 	require.NotEmpty(t, recs[0].Backend.AfterRevision)
-	assert.Contains(t, before, recs[0].Backend.AfterRevision, "the record says the service is back on the pre-deploy revision")
+	assert.Equal(t, before, revName(recs[0].Backend.AfterRevision), "the record says the service is back on the pre-deploy revision")
 }
 
 // cliRun is a dagger CLI run in the background, in a process group of its
