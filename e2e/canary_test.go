@@ -63,7 +63,9 @@ func TestRelease_AnAlarmDuringTheCanaryBakeRollsItBack(t *testing.T) {
 
 	require.NoError(t, control.SetDeployments(t.Context(), endpoint, awssim.DeploymentRules{
 		Alarms: []awssim.AlarmRule{{Name: sandbox.BlueGreenAlarm, FireAfter: 2, Reason: "esteira e2e: 5xx above 1%"}}}))
-	r := env("release", "--image", ref)
+	// --force: the example backend builds the same image (digest) as the
+	// tests before, and the strategy is applied with the deploy it comes with.
+	r := env("release", "--image", ref, "--force")
 	fails(t, r, "canary deployment ROLLBACK_SUCCESSFUL", sandbox.BlueGreenAlarm+" went into ALARM state", "all production traffic is on "+revName(before))
 	assert.Contains(t, r.stderr, "-> canary 10% baking 1m")
 	assert.Contains(t, r.stderr, "quality gate passed on test traffic")
