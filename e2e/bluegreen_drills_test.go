@@ -68,10 +68,17 @@ func TestRelease_ABlueGreenRollbackThatFailsIsReportedNotHidden(t *testing.T) {
 	require.NotNil(t, blue, "the pre-deploy revision's deployment is still there")
 	assert.Equal(t, blue.DesiredCount, blue.RunningCount, "and its tasks serve production")
 
-	// What the error says to do, done by hand through the API, brings the
-	// service back to a steady state on the exact pre-deploy revision.
-	restoreBlueGreen(t, before)
+	// What the error says to do brings the service back to a steady state
+	// on the exact pre-deploy revision: the rollback's service deployment
+	// goes through web's PAUSE hook, which esteira continues.
+	rb := inSandbox(t, "env", "--name", "bluegreen", "--project", project, "--poll-interval", "1s", "backend", "rollback", "--to-revision", revName(before))
+	require.Equal(t, 0, rb.code, "backend rollback, as the error says:\n%s", rb)
+	assert.Contains(t, rb.stderr, "continuing the PAUSE hook")
 	assert.Equal(t, before, steadyRevision(t, sandbox.BlueGreen))
+	back := newestRecord(t, sandbox.BlueGreen)
+	assert.Equal(t, release.OutcomeSucceeded, back.Outcome, "the rollback's record")
+	assert.Equal(t, before, back.Backend.AfterRevision)
+	assert.Equal(t, types.ServiceDeploymentStatusSuccessful, describeServiceDeployment(t, back.Backend.ServiceDeployment).Status)
 }
 
 // web-5xx fires once production traffic is on green: ECS rolls the

@@ -96,6 +96,11 @@ type follower struct {
 	// began before production traffic moved.
 	beforeProduction bool
 	reason           string // why esteira asked for a rollback
+	// resume: the deployment goes back to a revision known to be good, so
+	// every PAUSE hook on the way is continued (nobody else would) and a
+	// timeout never rolls it back (that would return to the bad revision).
+	resume    bool
+	continued map[string]bool // hooks resume continued
 	// Gate is the gate's outcome, once it ran.
 	Gate *GateOutcome
 }
@@ -161,6 +166,9 @@ func (f *follower) follow(ctx context.Context) error {
 			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				why = fmt.Sprintf("the wait was interrupted (%v)", ctx.Err())
 			}
+			if f.resume {
+				return fmt.Errorf("%s while service deployment %s went back; it is left to go on, since rolling it back would return to the failed revision: follow it in the ECS console", why, f.arn)
+			}
 			return f.rollBack(context.WithoutCancel(ctx), why)
 		case <-time.After(f.poll):
 		}
@@ -193,6 +201,9 @@ func (f *follower) ended(sd *types.ServiceDeployment) error {
 // other pause waits for whoever set it (a person approving, say).
 func (f *follower) onPause(ctx context.Context, sd *types.ServiceDeployment) error {
 	hook := awaiting(sd)
+	if hook != nil && f.resume {
+		return f.resumePause(ctx, sd, hook)
+	}
 	if hook == nil || f.gated || f.gate == nil || sd.LifecycleStage != types.ServiceDeploymentLifecycleStagePostTestTrafficShift {
 		return nil
 	}

@@ -99,16 +99,30 @@ func (d *deploy) rollbackNative(ctx context.Context, next string, cause error) (
 			cause, before, revName(next), d.rec.Backend.ServiceDeployment, before)
 	}
 	rctx := context.WithoutCancel(ctx)
-	saved := d.o.TestGate
-	d.o.TestGate = nil // going back is not gated
-	defer func() { d.o.TestGate = saved }()
-	err := step(d.o.Out, d.rec, "rollback", func() (string, error) { return d.rollout(rctx, nil, d.before, nil) })
+	err := step(d.o.Out, d.rec, "rollback", func() (string, error) { return d.goBack(rctx) })
 	if err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; rolling back to %s ALSO failed: %v; the service state is uncertain: check it in the ECS console and roll the backend back to revision %s",
 			cause, before, err, before)
 	}
 	return release.OutcomeRolledBack, fmt.Errorf("deploy FAILED: %w; rolled back to %s (service deployment SUCCESSFUL, the service runs the pre-deploy version); revision %s is left registered for inspection; fix the cause and deploy again",
 		cause, before, revName(next))
+}
+
+// goBack takes a service whose new revision went live back to the revision
+// before: through CodeDeploy, ungated, or through a service deployment
+// that continues the service's PAUSE hooks.
+func (d *deploy) goBack(ctx context.Context) (string, error) {
+	if codeDeployed(d.live.Svc) {
+		saved := d.o.TestGate
+		d.o.TestGate = nil // going back is not gated
+		defer func() { d.o.TestGate = saved }()
+		return d.rollout(ctx, nil, d.before, nil)
+	}
+	arn, err := goBack(ctx, d.c.ECS, d.o.Cluster, d.o.Service, d.before, strategyOf(d.live.Svc), d.o.Out, d.o.PollInterval, d.o.Timeout)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s SUCCESSFUL (service deployment %s)", revName(d.before), arn), nil
 }
 
 // gateRecord is the record of a gate's run on test traffic.

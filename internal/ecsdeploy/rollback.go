@@ -145,6 +145,15 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, g *release.G
 		if err := g.Check(ctx, "pointing the service back"); err != nil {
 			return "", err
 		}
+		if s := strategyOf(now.Svc); native(s) {
+			rec.Backend.Strategy = strategyName(s)
+			arn, err := goBack(ctx, c.ECS, o.Cluster, o.Service, target, s, o.Out, o.PollInterval, o.Timeout)
+			rec.Backend.ServiceDeployment = arn
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s SUCCESSFUL (service deployment %s)", revName(target), arn), nil
+		}
 		if err := rollbackTo(ctx, c.ECS, w, target); err != nil {
 			return "", err
 		}
