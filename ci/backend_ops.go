@@ -94,7 +94,7 @@ func (b *Backend) Rollback(
 	for _, svc := range b.Services {
 		rec, err := ecsdeploy.Rollback(ctx, ecsClients(s), ecsdeploy.RollbackOptions{
 			Cluster: b.Cluster, Service: svc, ToRevision: toRevision, Timeout: o.Timeout, PollInterval: o.PollInterval,
-			Releases: o.Releases, Who: o.Who, BreakLock: o.BreakLock, DryRun: dryRun, Out: o.Out,
+			CodeDeploy: o.CodeDeploy[svc], Releases: o.Releases, Who: o.Who, BreakLock: o.BreakLock, DryRun: dryRun, Out: o.Out,
 		})
 		if err != nil {
 			if len(recs) > 0 {

@@ -27,6 +27,7 @@ type CodeDeploy struct {
 	apps        map[string]map[string]*cdGroup // application → group name → group
 	deployments map[string]*cdDeployment       // by deployment ID
 	order       []*cdDeployment                // creation order
+	listPage    int                            // ListDeployments's page size
 }
 
 // DeploymentGroupSpec describes an ECS blue/green deployment group created
@@ -64,7 +65,8 @@ type cdGroup struct {
 }
 
 func newCodeDeploy(s *Server) *CodeDeploy {
-	return &CodeDeploy{s: s, ecs: s.ECS, apps: map[string]map[string]*cdGroup{}, deployments: map[string]*cdDeployment{}}
+	return &CodeDeploy{s: s, ecs: s.ECS, apps: map[string]map[string]*cdGroup{}, deployments: map[string]*cdDeployment{},
+		listPage: listDeploymentsPage}
 }
 
 // CreateDeploymentGroup creates the application if needed and an ECS
@@ -162,6 +164,7 @@ var codeDeployOps = map[string]func(cd *CodeDeploy, body []byte) (any, error){
 	"GetDeploymentTarget":   (*CodeDeploy).getDeploymentTarget,
 	"ContinueDeployment":    (*CodeDeploy).continueDeployment,
 	"StopDeployment":        (*CodeDeploy).stopDeployment,
+	"ListDeployments":       (*CodeDeploy).listDeployments,
 }
 
 // lookupGroup resolves an application and a deployment group, with the

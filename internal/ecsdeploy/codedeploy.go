@@ -32,6 +32,9 @@ type CodeDeployAPI interface {
 	ContinueDeployment(ctx context.Context, params *codedeploy.ContinueDeploymentInput, optFns ...func(*codedeploy.Options)) (*codedeploy.ContinueDeploymentOutput, error)
 	StopDeployment(ctx context.Context, params *codedeploy.StopDeploymentInput, optFns ...func(*codedeploy.Options)) (*codedeploy.StopDeploymentOutput, error)
 	GetDeploymentGroup(ctx context.Context, params *codedeploy.GetDeploymentGroupInput, optFns ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error)
+	// ListDeployments finds the deployment an interrupted release left
+	// in progress, for backend rollback.
+	codedeploy.ListDeploymentsAPIClient
 }
 
 var _ CodeDeployAPI = (*codedeploy.Client)(nil)
@@ -47,8 +50,9 @@ func codeDeployed(svc types.Service) bool {
 	return svc.DeploymentController != nil && svc.DeploymentController.Type == types.DeploymentControllerTypeCodeDeploy
 }
 
-// checkCodeDeploy refuses a CodeDeploy service the release cannot deploy.
-func (d *deploy) checkCodeDeploy(svc types.Service) error {
+// checkCodeDeploy refuses a CodeDeploy service the release cannot deploy,
+// or not now: one whose group has a deployment in progress.
+func (d *deploy) checkCodeDeploy(ctx context.Context, svc types.Service) error {
 	if !codeDeployed(svc) {
 		return nil
 	}
@@ -60,6 +64,16 @@ func (d *deploy) checkCodeDeploy(svc types.Service) error {
 	}
 	if len(svc.LoadBalancers) == 0 || svc.LoadBalancers[0].ContainerName == nil || svc.LoadBalancers[0].ContainerPort == nil {
 		return fmt.Errorf("service %s is deployed by AWS CodeDeploy but has no load balancer container and port to put in the AppSpec; nothing was changed", d.o.Service)
+	}
+	g := d.o.CodeDeploy[d.o.Service]
+	id, err := unfinishedDeployment(ctx, d.c.CodeDeploy, g)
+	if err != nil {
+		return err
+	}
+	if id != "" { // a release killed by Ctrl-C leaves its deployment waiting, maybe forever
+		return &unstableError{fmt.Sprintf("service %s is in the middle of CodeDeploy deployment %s of %s/%s; wait until it finishes; "+
+			"if the release that started it was interrupted, nothing will finish it: run backend rollback with --break-lock, which stops it with auto rollback",
+			d.o.Service, id, g.Application, g.DeploymentGroup)}
 	}
 	return nil
 }
@@ -124,7 +138,13 @@ func (d *deploy) rolloutCodeDeploy(ctx context.Context, next string, updated *bo
 			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(appSpec(next, d.live.Svc.LoadBalancers[0]))}},
 	})
 	if err != nil {
-		return "", fmt.Errorf("create the CodeDeploy deployment of %s: %w", revName(next), err)
+		err = fmt.Errorf("create the CodeDeploy deployment of %s: %w", revName(next), err)
+		var busy *cdtypes.DeploymentLimitExceededException
+		if errors.As(err, &busy) { // a release killed by Ctrl-C leaves its deployment waiting, maybe forever
+			err = fmt.Errorf("%w: another CodeDeploy deployment of %s/%s is in progress: wait until it finishes; if the release that started it was interrupted, nothing will finish it: run backend rollback with --break-lock, which stops it with auto rollback",
+				err, g.Application, g.DeploymentGroup)
+		}
+		return "", err
 	}
 	if updated != nil {
 		*updated = true

@@ -141,7 +141,7 @@ func (d *deploy) resolve(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if codeDeployed(l.Svc) {
-		if err := d.checkCodeDeploy(l.Svc); err != nil {
+		if err := d.checkCodeDeploy(ctx, l.Svc); err != nil {
 			return "", err
 		}
 	} else if err := checkController(l); err != nil {

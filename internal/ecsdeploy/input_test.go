@@ -120,7 +120,11 @@ func TestDeployAndRollback_RefuseServicesWithAnotherDeploymentController(t *test
 
 			_, err = ecsdeploy.Rollback(t.Context(), e.clients, ecsdeploy.RollbackOptions{Cluster: "main", Service: "api", ToRevision: "api:1", Out: e.out})
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "deployment controller")
+			if ctl == "CODE_DEPLOY" { // rolled back through CodeDeploy, once its deployment group is named
+				assert.Contains(t, err.Error(), "service api is deployed by AWS CodeDeploy: name its application and deployment group")
+			} else {
+				assert.Contains(t, err.Error(), "deployment controller")
+			}
 			assert.Equal(t, before, e.mutations())
 		})
 	}

@@ -47,22 +47,17 @@ func describeService(ctx context.Context, api ECSAPI, cluster, service string) (
 }
 
 // checkController refuses services whose task definition ECS does not let
-// UpdateService change: CODE_DEPLOY (blue/green) and EXTERNAL controllers
-// deploy through task sets. Checked before anything changes, so a
-// migration never runs for a release that cannot roll out.
+// UpdateService change: the EXTERNAL controller deploys through task sets.
+// Checked before anything changes, so a migration never runs for a release
+// that cannot roll out. A CODE_DEPLOY service never gets here: deploy and
+// rollback release it through CodeDeploy (codedeploy.go,
+// codedeploy_rollback.go).
 func checkController(l *liveService) error {
 	dc := l.Svc.DeploymentController
 	if dc == nil || dc.Type == "" || dc.Type == types.DeploymentControllerTypeEcs {
 		return nil
 	}
-	how := "its external controller (task sets)"
-	if dc.Type == types.DeploymentControllerTypeCodeDeploy {
-		how = "AWS CodeDeploy"
-	}
-	if dc.Type == types.DeploymentControllerTypeCodeDeploy {
-		return fmt.Errorf("service %s uses the CODE_DEPLOY deployment controller, whose task definition UpdateService cannot change; nothing was changed: deploy the revision to go back to through CodeDeploy (backend deploy with the service's deployment group does)", l.Service)
-	}
-	return fmt.Errorf("service %s uses the %s deployment controller, whose task definition UpdateService cannot change: esteira deploys services with the ECS deployment controller (rolling, blue/green, linear, canary) or CodeDeploy; nothing was changed: deploy this service with %s", l.Service, dc.Type, how)
+	return fmt.Errorf("service %s uses the %s deployment controller, whose task definition UpdateService cannot change: esteira deploys services with the ECS deployment controller (rolling, blue/green, linear, canary) or CodeDeploy; nothing was changed: deploy this service with its external controller (task sets)", l.Service, dc.Type)
 }
 
 // primary returns the PRIMARY deployment, nil if there is none.
@@ -82,7 +77,8 @@ func liveRevisionARN(l *liveService) (string, error) {
 	if codeDeployed(l.Svc) { // task sets, not deployments: the PRIMARY one is the service's task definition
 		for _, ts := range l.Svc.TaskSets {
 			if aws.ToString(ts.Status) == "ACTIVE" {
-				return "", &unstableError{fmt.Sprintf("service %s is in the middle of a CodeDeploy deployment (task set %s of %s is ACTIVE beside the PRIMARY one); wait until it finishes",
+				return "", &unstableError{fmt.Sprintf("service %s is in the middle of a CodeDeploy deployment (task set %s of %s is ACTIVE beside the PRIMARY one); wait until it finishes; "+
+					"if the release that started it was interrupted, nothing will finish it: run backend rollback with --break-lock, which stops its CodeDeploy deployment with auto rollback",
 					l.Service, aws.ToString(ts.Id), revName(aws.ToString(ts.TaskDefinition)))}
 			}
 		}

@@ -56,6 +56,10 @@ type RollbackOptions struct {
 	Releases              *release.Store
 	Who                   string
 	BreakLock             bool
+	// CodeDeploy names the application and deployment group of a service
+	// whose deployment controller is CODE_DEPLOY (esteira.yaml's
+	// backend.codeDeploy); such a service needs it, and Clients.CodeDeploy.
+	CodeDeploy CodeDeployGroup
 	// DryRun resolves and checks, prints the plan and changes nothing.
 	DryRun bool
 	Out    io.Writer
@@ -64,7 +68,8 @@ type RollbackOptions struct {
 // Rollback points the service at an earlier revision and waits until that
 // deployment is COMPLETED. A blue/green, linear or canary service deployment
 // still in progress (one an interrupted release left, see interrupted.go)
-// is instead stopped with ROLLBACK and followed to its end.
+// is instead stopped with ROLLBACK and followed to its end. A service
+// CodeDeploy deploys goes back through CodeDeploy: see codedeploy_rollback.go.
 func Rollback(ctx context.Context, c Clients, o RollbackOptions) (*release.Record, error) {
 	o.Timeout, o.PollInterval, o.Out = timing(o.Timeout, o.PollInterval, o.Out)
 	if o.ToRevision == "" && o.Releases == nil {
@@ -83,10 +88,15 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, g *release.G
 	rec := g.Record
 	var l *liveService
 	var target, interrupted string
+	var cdr *cdRollback
 	err := step(o.Out, rec, "resolve", func() (string, error) {
 		var err error
 		if l, err = describeService(ctx, c.ECS, o.Cluster, o.Service); err != nil {
 			return "", err
+		}
+		if codeDeployed(l.Svc) { // see codedeploy_rollback.go
+			cdr = &cdRollback{c: c, o: o, g: g, l: l}
+			return cdr.resolve(ctx)
 		}
 		if err := checkController(l); err != nil {
 			return "", err
@@ -109,6 +119,9 @@ func rollbackRun(ctx context.Context, c Clients, o RollbackOptions, g *release.G
 	})
 	if err != nil {
 		return release.OutcomeFailed, fmt.Errorf("%w; nothing was changed", err)
+	}
+	if cdr != nil {
+		return cdr.run(ctx)
 	}
 	if interrupted != "" {
 		return rollbackInterrupted(ctx, c, o, g, l, interrupted, target)

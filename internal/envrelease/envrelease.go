@@ -282,7 +282,7 @@ func undoBackend(ctx context.Context, c ecsdeploy.Clients, p Plan, recs []*relea
 		}
 		d := p.Backend.Deploy
 		rec, err := ecsdeploy.Rollback(rctx, c, ecsdeploy.RollbackOptions{
-			Cluster: b.Cluster, Service: b.Service, ToRevision: b.BeforeRevision,
+			Cluster: b.Cluster, Service: b.Service, ToRevision: b.BeforeRevision, CodeDeploy: d.CodeDeploy[b.Service],
 			Timeout: d.Timeout, PollInterval: d.PollInterval, Releases: d.Releases, Who: d.Who, Out: d.Out,
 		})
 		if rec != nil {
