@@ -65,7 +65,7 @@ func TestRelease_CodeDeployDrillsEndOnThePreDeployRevision(t *testing.T) {
 		assert.Equal(t, before, steadyRevision(t, sandbox.CodeDeployed), "the exact pre-deploy revision is live")
 		rec := newestRecord(t, sandbox.CodeDeployed)
 		assert.Equal(t, outcome, rec.Outcome)
-		assert.Equal(t, "codedeploy blue/green", rec.Backend.Strategy)
+		assert.Equal(t, "codedeploy canary 10% 5m", rec.Backend.Strategy, "the group shifts production traffic as "+sandbox.CodeDeployConfig)
 		assert.Equal(t, before, rec.Backend.BeforeRevision)
 		require.NotEmpty(t, rec.Backend.ServiceDeployment)
 		assert.Contains(t, r.stderr, "CodeDeploy deployment "+rec.Backend.ServiceDeployment, "the record names the deployment the run followed")

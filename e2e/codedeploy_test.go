@@ -68,7 +68,7 @@ func TestRelease_ACodeDeployServiceIsGatedOnTestTraffic(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, recs)
 	assert.Equal(t, release.OutcomeRolledBack, recs[0].Outcome)
-	assert.Equal(t, "codedeploy blue/green", recs[0].Backend.Strategy, "the record says which controller ran it")
+	assert.Equal(t, "codedeploy canary 10% 5m", recs[0].Backend.Strategy, "the record says which controller ran it, and how")
 	require.NotNil(t, recs[0].Backend.TestGate)
 	assert.False(t, recs[0].Backend.TestGate.Passed)
 

@@ -51,10 +51,20 @@ type DeploymentGroupSpec struct {
 	// replacement task set and production on the original, until
 	// ContinueDeployment READY_WAIT. Otherwise CONTINUE_DEPLOYMENT.
 	WaitForReady bool
+	// DeploymentConfigName is a predefined ECS deployment config (default
+	// CodeDeployDefault.ECSAllAtOnce): canary and linear ones shift
+	// production traffic in steps during AllowTraffic (codedeploy_traffic.go).
+	DeploymentConfigName string
+	// Alarms are CloudWatch alarms (Server.Alarms) watched once production
+	// traffic moves: one in ALARM stops the deployment and, unless
+	// NoRollbackOnAlarm, rolls it back (DEPLOYMENT_STOP_ON_ALARM).
+	Alarms            []string
+	NoRollbackOnAlarm bool
 }
 
 // cdGroup is a deployment group; auto rollback is always enabled, on
-// DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_REQUEST.
+// DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_REQUEST, and on
+// DEPLOYMENT_STOP_ON_ALARM when it has alarms.
 type cdGroup struct {
 	id, app, name string
 	spec          DeploymentGroupSpec
@@ -92,6 +102,9 @@ func (cd *CodeDeploy) createGroup(app, group string, spec DeploymentGroupSpec) e
 			group, spec.Service, c.services[spec.Service].DeploymentController["type"])
 	case spec.TargetGroups[0] == "" || spec.TargetGroups[1] == "" || spec.ProdListenerArn == "":
 		return fmt.Errorf("deployment group %q: two target groups and a production listener are required", group)
+	}
+	if err := checkDeploymentConfig(spec.DeploymentConfigName); err != nil {
+		return fmt.Errorf("deployment group %q: %w", group, err)
 	}
 	svc := c.services[spec.Service]
 	if cd.apps[app] == nil {
@@ -270,7 +283,7 @@ type groupConfig struct {
 
 func (g *cdGroup) config() groupConfig {
 	var c groupConfig
-	c.DeploymentConfigName, c.ComputePlatform = "CodeDeployDefault.ECSAllAtOnce", "ECS"
+	c.DeploymentConfigName, c.ComputePlatform = g.configName(), "ECS"
 	c.DeploymentStyle.DeploymentType, c.DeploymentStyle.DeploymentOption = "BLUE_GREEN", "WITH_TRAFFIC_CONTROL"
 	ready := &c.BlueGreenDeploymentConfiguration.DeploymentReadyOption
 	ready.ActionOnTimeout = "CONTINUE_DEPLOYMENT"
@@ -279,7 +292,7 @@ func (g *cdGroup) config() groupConfig {
 	}
 	c.BlueGreenDeploymentConfiguration.TerminateBlueInstancesOnDeploymentSuccess.Action = "TERMINATE"
 	c.AutoRollbackConfiguration.Enabled = true
-	c.AutoRollbackConfiguration.Events = []string{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"}
+	c.AutoRollbackConfiguration.Events = g.rollbackEvents()
 	c.LoadBalancerInfo = g.loadBalancerInfo()
 	return c
 }
@@ -301,13 +314,14 @@ func (cd *CodeDeploy) getDeploymentGroup(body []byte) (any, error) {
 		ClusterName string `json:"clusterName"`
 	}
 	info := struct {
-		ApplicationName     string       `json:"applicationName"`
-		DeploymentGroupID   string       `json:"deploymentGroupId"`
-		DeploymentGroupName string       `json:"deploymentGroupName"`
-		ServiceRoleArn      string       `json:"serviceRoleArn"`
-		EcsServices         []ecsService `json:"ecsServices"`
+		ApplicationName     string               `json:"applicationName"`
+		DeploymentGroupID   string               `json:"deploymentGroupId"`
+		DeploymentGroupName string               `json:"deploymentGroupName"`
+		ServiceRoleArn      string               `json:"serviceRoleArn"`
+		EcsServices         []ecsService         `json:"ecsServices"`
+		AlarmConfiguration  cdAlarmConfiguration `json:"alarmConfiguration"`
 		groupConfig
-	}{ApplicationName: g.app, DeploymentGroupID: g.id, DeploymentGroupName: g.name,
+	}{ApplicationName: g.app, DeploymentGroupID: g.id, DeploymentGroupName: g.name, AlarmConfiguration: g.alarmConfiguration(),
 		ServiceRoleArn: "arn:aws:iam::" + cd.s.opts.AccountID + ":role/ecsCodeDeployRole",
 		EcsServices:    []ecsService{{ServiceName: g.spec.Service, ClusterName: g.spec.Cluster}}, groupConfig: g.config()}
 	return map[string]any{"deploymentGroupInfo": info}, nil

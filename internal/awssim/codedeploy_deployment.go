@@ -64,6 +64,7 @@ type cdDeployment struct {
 	// greenProd and greenTest are the replacement task set's share, in
 	// percent, of production and test traffic.
 	greenProd, greenTest float64
+	held                 int // observations the current traffic step has held (shiftTraffic)
 	errInfo              *cdErrorInfo
 	rollback             *cdRollbackInfo
 	triggering           *cdDeployment // for a rollback: the deployment it rolls back

@@ -15,6 +15,12 @@ type SeedDeploymentGroup struct {
 	ContainerName   string    `json:"containerName"`
 	ContainerPort   int32     `json:"containerPort"`
 	WaitForReady    bool      `json:"waitForReady"`
+	// DeploymentConfigName, Alarms and NoRollbackOnAlarm are
+	// DeploymentGroupSpec's: a predefined ECS config, and alarms that stop
+	// (and roll back) a deployment once production traffic moves.
+	DeploymentConfigName string   `json:"deploymentConfigName,omitempty"`
+	Alarms               []string `json:"alarms,omitempty"`
+	NoRollbackOnAlarm    bool     `json:"noRollbackOnAlarm,omitempty"`
 }
 
 // applySeed creates a seed's deployment groups, naming the one that is wrong.
@@ -24,7 +30,8 @@ func (cd *CodeDeploy) applySeed(groups []SeedDeploymentGroup) error {
 	for _, g := range groups {
 		spec := DeploymentGroupSpec{Cluster: g.Cluster, Service: g.Service, ProdListenerArn: g.ProdListenerArn,
 			TestListenerArn: g.TestListenerArn, TargetGroups: g.TargetGroups, ContainerName: g.ContainerName,
-			ContainerPort: g.ContainerPort, WaitForReady: g.WaitForReady}
+			ContainerPort: g.ContainerPort, WaitForReady: g.WaitForReady,
+			DeploymentConfigName: g.DeploymentConfigName, Alarms: g.Alarms, NoRollbackOnAlarm: g.NoRollbackOnAlarm}
 		if err := cd.createGroup(g.Application, g.Name, spec); err != nil {
 			return fmt.Errorf("seed %w", err)
 		}

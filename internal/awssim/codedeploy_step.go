@@ -32,6 +32,9 @@ func (cd *CodeDeploy) step(d *cdDeployment) {
 			cd.finishRollback(d)
 			return
 		}
+		if cd.alarmStopped(d) {
+			return
+		}
 		cd.progress(d)
 	}
 	// Ready waits for ContinueDeployment.
@@ -62,6 +65,9 @@ func (cd *CodeDeploy) progress(d *cdDeployment) {
 		if !x.healthy(svc, d.green) {
 			return
 		}
+	}
+	if ev.Name == "AllowTraffic" && !cd.shiftTraffic(d) {
+		return // a canary or linear step holds
 	}
 	if d.failAt == ev.Name {
 		code := "HOOK_EXECUTION_FAILURE"

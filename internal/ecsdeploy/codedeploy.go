@@ -126,8 +126,8 @@ type cdFollower struct {
 
 // rolloutCodeDeploy creates the deployment of next and follows it.
 func (d *deploy) rolloutCodeDeploy(ctx context.Context, next string, updated *bool) (string, error) {
-	d.rec.Backend.Strategy = "codedeploy blue/green"
 	g := d.o.CodeDeploy[d.o.Service]
+	d.describeCodeDeployGroup(ctx, g)
 	if d.o.TestGate != nil && !d.waitsInReady(ctx, g) {
 		fmt.Fprintf(d.o.Out, "    warning: deployment group %s/%s does not wait in Ready (deploymentReadyOption STOP_DEPLOYMENT), so the gate cannot run on test traffic: it runs only once production traffic has moved\n", g.Application, g.DeploymentGroup)
 	}
@@ -260,7 +260,7 @@ func (f *cdFollower) stop(ctx context.Context, why string) error {
 func (f *cdFollower) ended(ctx context.Context, info *cdtypes.DeploymentInfo) error {
 	e := &CodeDeployError{Deployment: f.id, Status: info.Status, Reason: f.reason}
 	if e.Reason == "" && info.ErrorInformation != nil {
-		e.Reason = aws.ToString(info.ErrorInformation.Message)
+		e.Reason = cdErrorReason(info.ErrorInformation)
 	}
 	if info.RollbackInfo == nil || aws.ToString(info.RollbackInfo.RollbackDeploymentId) == "" {
 		return e

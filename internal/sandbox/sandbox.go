@@ -48,10 +48,17 @@ const (
 	BlueGreenAlarm = "web-5xx"
 	// CodeDeployed is a service AWS CodeDeploy deploys (application
 	// CodeDeployApp, group CodeDeployGroup), waiting in Ready with test
-	// traffic on the new task set until it is told to go on.
-	CodeDeployed    = "classic"
-	CodeDeployApp   = "sandbox"
-	CodeDeployGroup = "classic-dg"
+	// traffic on the new task set until it is told to go on, then moving
+	// production traffic as CodeDeployConfig does (a 10% canary first).
+	CodeDeployed     = "classic"
+	CodeDeployApp    = "sandbox"
+	CodeDeployGroup  = "classic-dg"
+	CodeDeployConfig = "CodeDeployDefault.ECSCanary10Percent5Minutes"
+	// CodeDeployAlarm is the CloudWatch alarm CodeDeployGroup watches
+	// (alarmConfiguration, rollback on DEPLOYMENT_STOP_ON_ALARM), OK at
+	// start: in ALARM once production traffic moves, CodeDeploy stops the
+	// deployment and rolls it back.
+	CodeDeployAlarm = "classic-5xx"
 	Container       = "app"
 	Repository      = "backend"
 	// LogGroup is where the seeded task definition's awslogs go.
@@ -122,9 +129,9 @@ exec awssim -addr 0.0.0.0:%[4]d -region %[3]s -account %[5]s -access-key %[1]s -
   -s3-upstream http://127.0.0.1:7070 -buckets %[6]s \
   -registry-upstream http://127.0.0.1:5000 -registry %[7]s -registry-password %[8]s \
   -repositories %[9]s -db-instances %[11]s:postgres,%[12]s:postgres \
-  -functions %[13]s:Zip -alarms %[14]s,%[18]s -key-value-stores %[15]s -secrets %[16]s -parameters %[17]s
+  -functions %[13]s:Zip -alarms %[14]s,%[18]s,%[19]s -key-value-stores %[15]s -secrets %[16]s -parameters %[17]s
 `, AccessKeyID, SecretAccessKey, Region, Port, AccountID, strings.Join(Buckets, ","), Registry, registryPassword, Repository, root, DB, ProdDB,
-		Function, FunctionAlarm, KeyValueStore, Secret, Parameter, BlueGreenAlarm)
+		Function, FunctionAlarm, KeyValueStore, Secret, Parameter, BlueGreenAlarm, CodeDeployAlarm)
 }
 
 // FilesIn are the files ScriptIn(root) reads, by absolute path under root.
@@ -160,7 +167,8 @@ auth:
 // Seed is the simulator's starting state: two clusters (sandbox and
 // production), each with the backend API and a worker running revision 1,
 // steady; in sandbox also web (blue/green, watching BlueGreenAlarm) and
-// classic (CodeDeploy, group CodeDeployGroup).
+// classic (CodeDeploy, group CodeDeployGroup, a canary watching
+// CodeDeployAlarm).
 func Seed() (string, error) {
 	taskDef := func(family, command string) map[string]any {
 		c := map[string]any{
@@ -207,7 +215,7 @@ func Seed() (string, error) {
 			"application": CodeDeployApp, "name": CodeDeployGroup, "cluster": Cluster, "service": CodeDeployed,
 			"prodListenerArn": listener + "80", "testListenerArn": listener + "8080",
 			"targetGroups": []string{CodeDeployed + "-blue", CodeDeployed + "-green"}, "containerName": Container, "containerPort": 8080,
-			"waitForReady": true,
+			"waitForReady": true, "deploymentConfigName": CodeDeployConfig, "alarms": []string{CodeDeployAlarm},
 		}},
 	}, "", "  ")
 	return string(out), err

@@ -39,11 +39,13 @@ func TestSeedStartsTheSimulatorWithTheSandboxServices(t *testing.T) {
 	assert.Equal(t, "BLUE_GREEN", parsed.Services[2].Strategy, "a service ECS deploys blue/green")
 	assert.Equal(t, []string{"POST_TEST_TRAFFIC_SHIFT"}, parsed.Services[2].PauseAt, "held for the gate on test traffic")
 	assert.Equal(t, []string{BlueGreenAlarm}, parsed.Services[2].Alarms, "an alarm its deployments watch")
-	assert.Contains(t, Script(), "-alarms "+FunctionAlarm+","+BlueGreenAlarm, "created OK at start")
+	assert.Contains(t, Script(), "-alarms "+FunctionAlarm+","+BlueGreenAlarm+","+CodeDeployAlarm, "created OK at start")
 	assert.Equal(t, CodeDeployed, parsed.Services[5].Name)
 	assert.Equal(t, "CODE_DEPLOY", parsed.Services[5].DeploymentController)
 	require.Len(t, parsed.DeploymentGroups, 1)
 	assert.True(t, parsed.DeploymentGroups[0].WaitForReady, "held in Ready for the gate on test traffic")
+	assert.Equal(t, CodeDeployConfig, parsed.DeploymentGroups[0].DeploymentConfigName, "a canary, for the alarm drill")
+	assert.Equal(t, []string{CodeDeployAlarm}, parsed.DeploymentGroups[0].Alarms)
 }
 
 func TestScriptServesEveryBucketAndTheRegistryOnThePort(t *testing.T) {
